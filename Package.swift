@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+// Warden: a zero-trust security layer and operator console for the Model Context Protocol.
+// Targets follow ../shared/design/ARCHITECTURE.md: one per layer, dependencies point downward.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "warden",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "warden", targets: ["warden"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+    ],
+    targets: [
+        // Domain types, JSON value model, policy; pure, no I/O.
+        .target(
+            name: "WardenCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
+        // JSON-RPC 2.0 framing and MCP message classification; raw bytes preserved.
+        .target(name: "WardenProtocol", dependencies: ["WardenCore"], swiftSettings: strict),
+        // Tool-definition analysis and pinning.
+        .target(
+            name: "WardenDetect",
+            dependencies: ["WardenCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        // The client side of the hub's socket API, the event spool, the hub-backed grant authority.
+        .target(name: "WardenHubClient", dependencies: ["WardenCore", "WardenProtocol"], swiftSettings: strict),
+        // `warden wrap`: process spawning, stdio relay, in-path enforcement.
+        .target(
+            name: "WardenProxy",
+            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "warden",
+            dependencies: [
+                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        // Test peers and the benchmark. Built with the package so tests and CI run real processes.
+        .executableTarget(name: "warden-fixture-server", dependencies: ["WardenCore", "WardenProtocol"], swiftSettings: strict),
+        .executableTarget(
+            name: "warden-sdk-peer",
+            dependencies: [.product(name: "MCP", package: "swift-sdk")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "warden-bench",
+            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenProxy"],
+            swiftSettings: strict),
+
+        .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),
+        .testTarget(name: "WardenProtocolTests", dependencies: ["WardenProtocol"]),
+        .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
+        .testTarget(name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenHubClient"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["WardenCore", "WardenProtocol", "WardenHubClient"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

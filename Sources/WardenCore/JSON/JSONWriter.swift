@@ -1,0 +1,92 @@
+import Foundation
+
+/// Serialises `JSONValue`s: compactly for messages Warden writes itself, canonically for pinning.
+///
+/// Canonical form (used for tool pins and signatures): keys sorted by their UTF-8 bytes, no
+/// whitespace, strings in Unicode NFC with minimal escaping, numbers normalised so that `1.0`,
+/// `1` and `1e0` pin the same.
+public enum JSONWriter {
+    /// Compact JSON text, members in their stored order, numbers as stored.
+    public static func compact(_ value: JSONValue) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(256)
+        write(value, canonical: false, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Compact JSON bytes, members in their stored order, numbers as stored.
+    public static func compactBytes(_ value: JSONValue) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(256)
+        write(value, canonical: false, into: &out)
+        return out
+    }
+
+    /// Canonical JSON bytes (see the type's documentation).
+    public static func canonicalBytes(_ value: JSONValue) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(512)
+        write(value, canonical: true, into: &out)
+        return out
+    }
+
+    static func write(_ value: JSONValue, canonical: Bool, into out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let text): out.append(contentsOf: (canonical ? canonicalNumber(text) : text).utf8)
+        case .string(let s): writeString(canonical ? s.precomposedStringWithCanonicalMapping : s, into: &out)
+        case .array(let elements):
+            out.append(0x5B)
+            for (i, e) in elements.enumerated() {
+                if i > 0 { out.append(0x2C) }
+                write(e, canonical: canonical, into: &out)
+            }
+            out.append(0x5D)
+        case .object(let object):
+            out.append(0x7B)
+            var members = Array(object.members)
+            if canonical {
+                members = members.map { ($0.0.precomposedStringWithCanonicalMapping, $0.1) }
+                members.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+            }
+            for (i, (k, v)) in members.enumerated() {
+                if i > 0 { out.append(0x2C) }
+                writeString(k, into: &out)
+                out.append(0x3A)
+                write(v, canonical: canonical, into: &out)
+            }
+            out.append(0x7D)
+        }
+    }
+
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: out.append(contentsOf: [0x5C, 0x72])
+            case 0x09: out.append(contentsOf: [0x5C, 0x74])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
+    }
+
+    /// Normalises a JSON number's text: integers keep all their digits, anything with a fraction or
+    /// exponent goes through `Double` and back (shortest round-trip form), integral values print
+    /// without a fraction.
+    public static func canonicalNumber(_ text: String) -> String {
+        if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
+            return text == "-0" ? "0" : text
+        }
+        guard let d = Double(text), d.isFinite else { return text }
+        if d == d.rounded(), abs(d) < 9_007_199_254_740_992 { return String(Int64(d)) }
+        return "\(d)"
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Yams
+
+/// A policy file that cannot be used, with the key and line to fix.
+public struct PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var key: String
+    public var problem: String
+
+    public init(file: String, line: Int?, key: String, problem: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.problem = problem
+    }
+
+    public var description: String {
+        let at = line.map { "\(file):\($0)" } ?? file
+        return "\(at): \(key): \(problem)"
+    }
+}
+
+/// Reads policy files (YAML). Unknown keys are errors, so a typo never silently weakens a policy.
+public enum PolicyLoader {
+    /// Loads and validates the policy at `path`.
+    public static func load(path: String) throws(PolicyError) -> Policy {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PolicyError(file: path, line: nil, key: "(file)", problem: "cannot be read")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw PolicyError(file: path, line: nil, key: "(file)", problem: "is not UTF-8 text")
+        }
+        return try parse(text, source: path)
+    }
+
+    /// Parses and validates policy text; `source` names it in errors.
+    public static func parse(_ text: String, source: String) throws(PolicyError) -> Policy {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw PolicyError(file: source, line: nil, key: "(document)", problem: "is empty; expected at least `version: 1`")
+            }
+            root = node
+        } catch let e as PolicyError {
+            throw e
+        } catch let e as YamlError {
+            throw PolicyError(file: source, line: yamlLine(e), key: "(syntax)", problem: "is not valid YAML: \(yamlSummary(e))")
+        } catch {
+            throw PolicyError(file: source, line: nil, key: "(syntax)", problem: "is not valid YAML: \(error)")
+        }
+        let reader = NodeReader(source: source)
+        return try reader.policy(root)
+    }
+
+    private static func yamlLine(_ error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark.line
+        default: return nil
+        }
+    }
+
+    private static func yamlSummary(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
+            return problem
+        default: return "\(error)"
+        }
+    }
+}
+
+private struct NodeReader {
+    let source: String
+
+    func error(_ node: Node?, _ key: String, _ problem: String) -> PolicyError {
+        PolicyError(file: source, line: node?.mark?.line, key: key, problem: problem)
+    }
+
+    func mapping(_ node: Node, _ key: String, allowed: Set<String>) throws(PolicyError) -> [(String, Node)] {
+        guard case .mapping(let m) = node else { throw error(node, key, "must be a mapping") }
+        var out: [(String, Node)] = []
+        var seen = Set<String>()
+        for (k, v) in m {
+            guard let name = k.string else { throw error(k, key, "has a key that is not a string") }
+            let path = key.isEmpty ? name : "\(key).\(name)"
+            guard allowed.contains(name) else {
+                throw error(k, path, "is not a known key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            guard seen.insert(name).inserted else { throw error(k, path, "appears twice") }
+            out.append((name, v))
+        }
+        return out
+    }
+
+    func string(_ node: Node, _ key: String) throws(PolicyError) -> String {
+        guard case .scalar(let s) = node else { throw error(node, key, "must be a string") }
+        return s.string
+    }
+
+    func bool(_ node: Node, _ key: String) throws(PolicyError) -> Bool {
+        guard let b = node.bool else { throw error(node, key, "must be true or false") }
+        return b
+    }
+
+    func duration(_ node: Node, _ key: String) throws(PolicyError) -> Double {
+        guard let s = node.string, let seconds = DurationText.seconds(s), seconds > 0 else {
+            throw error(node, key, "must be a duration such as 90s, 15m or 2h")
+        }
+        return seconds
+    }
+
+    func action(_ node: Node, _ key: String) throws(PolicyError) -> PolicyAction {
+        let s = try string(node, key)
+        guard let a = PolicyAction(rawValue: s) else { throw error(node, key, "must be allow, grant or deny (found \"\(s)\")") }
+        return a
+    }
+
+    func policy(_ root: Node) throws(PolicyError) -> Policy {
+        var policy = Policy(defaultAction: .allow, rules: [], source: source)
+        var sawVersion = false
+        for (key, value) in try mapping(root, "", allowed: ["version", "defaults", "rules", "tools"]) {
+            switch key {
+            case "version":
+                guard value.int == 1 else { throw error(value, "version", "must be 1 (the only policy version this Warden reads)") }
+                sawVersion = true
+            case "defaults":
+                for (k, v) in try mapping(value, "defaults", allowed: ["action"]) where k == "action" {
+                    policy.defaultAction = try action(v, "defaults.action")
+                }
+            case "rules":
+                guard case .sequence(let seq) = value else { throw error(value, "rules", "must be a list of rules") }
+                for (i, item) in seq.enumerated() {
+                    policy.rules.append(try rule(item, index: i))
+                }
+            case "tools":
+                for (k, v) in try mapping(value, "tools", allowed: ["quarantine", "quarantine_on_change"]) {
+                    if k == "quarantine" {
+                        let s = try string(v, "tools.quarantine")
+                        guard let t = QuarantineThreshold(rawValue: s) else {
+                            throw error(v, "tools.quarantine", "must be suspicious, malicious or never (found \"\(s)\")")
+                        }
+                        policy.quarantine = t
+                    } else {
+                        policy.quarantineOnChange = try bool(v, "tools.quarantine_on_change")
+                    }
+                }
+            default: break
+            }
+        }
+        guard sawVersion else { throw error(root, "version", "is missing; add `version: 1`") }
+        return policy
+    }
+
+    func rule(_ node: Node, index: Int) throws(PolicyError) -> PolicyRule {
+        let key = "rules[\(index)]"
+        var match = PolicyMatch()
+        var act: PolicyAction?
+        var grant = GrantSettings.standard
+        var reason: String?
+        for (k, v) in try mapping(node, key, allowed: ["match", "action", "grant", "reason"]) {
+            switch k {
+            case "match":
+                for (mk, mv) in try mapping(v, "\(key).match", allowed: ["server", "tool", "read_only", "destructive"]) {
+                    let path = "\(key).match.\(mk)"
+                    switch mk {
+                    case "server": match.server = Glob(try string(mv, path))
+                    case "tool": match.tool = Glob(try string(mv, path))
+                    case "read_only": match.readOnly = try bool(mv, path)
+                    default: match.destructive = try bool(mv, path)
+                    }
+                }
+            case "action": act = try action(v, "\(key).action")
+            case "grant":
+                for (gk, gv) in try mapping(v, "\(key).grant", allowed: ["timeout", "max_ttl"]) {
+                    if gk == "timeout" { grant.timeout = try duration(gv, "\(key).grant.timeout") }
+                    else { grant.maxTTL = try duration(gv, "\(key).grant.max_ttl") }
+                }
+            case "reason": reason = try string(v, "\(key).reason")
+            default: break
+            }
+        }
+        guard let act else { throw error(node, "\(key).action", "is missing (allow, grant or deny)") }
+        return PolicyRule(id: key, match: match, action: act, grant: grant, reason: reason)
+    }
+}

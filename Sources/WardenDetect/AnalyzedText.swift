@@ -1,0 +1,112 @@
+import WardenCore
+
+/// One string from a definition, prepared for matching: its scalars and its words with offsets.
+///
+/// Offsets are in Unicode scalars of the original text, which is what findings report.
+public struct AnalyzedText: Sendable {
+    /// Where the text sits in the definition (`description`, `inputSchema.properties.x.description`).
+    public let field: String
+    public let scalars: [Unicode.Scalar]
+    /// Lower-cased ASCII words (letters, digits, `'`, `.`, `/`, `~`, `_`, `-` inside) with scalar ranges.
+    public let words: [(text: String, range: Range<Int>)]
+
+    /// Texts longer than this are analysed up to it (the rest is reported by the size rule).
+    public static let maxScalars = 256 * 1024
+
+    public init(field: String, text: String) {
+        self.field = field
+        var scalars = Array(text.unicodeScalars)
+        if scalars.count > Self.maxScalars { scalars.removeLast(scalars.count - Self.maxScalars) }
+        self.scalars = scalars
+        var words: [(String, Range<Int>)] = []
+        var current = String.UnicodeScalarView()
+        var start = 0
+        for (i, s) in scalars.enumerated() {
+            let v = s.value
+            let isWordChar = (v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A) || (v >= 0x30 && v <= 0x39) || v == 0x27
+            if isWordChar {
+                if current.isEmpty { start = i }
+                current.append(v >= 0x41 && v <= 0x5A ? Unicode.Scalar(v + 32)! : s)
+            } else if !current.isEmpty {
+                words.append((String(current), start..<i))
+                current = String.UnicodeScalarView()
+            }
+        }
+        if !current.isEmpty { words.append((String(current), start..<scalars.count)) }
+        self.words = words
+    }
+
+    /// The original text between two scalar offsets.
+    public func slice(_ range: Range<Int>) -> String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars[range.clamped(to: 0..<scalars.count)])
+        return String(view)
+    }
+}
+
+/// A phrase pattern over words: each step is a set of alternatives; up to `gap` other words may
+/// stand between steps. Matching is O(words × steps × gap): linear in the text, no backtracking blow-up.
+public struct PhrasePattern: Sendable {
+    /// Alternatives per step. An alternative ending in `*` matches any word with that prefix.
+    public let steps: [[String]]
+    public let gap: Int
+    public let requirement: Requirement
+
+    /// Context a match must have in the raw text around it.
+    public enum Requirement: Sendable {
+        case none
+        /// A `:` right after the match (`new instructions:`).
+        case colonAfter
+        /// A `.` right before the match (`.env`).
+        case dotBefore
+    }
+
+    public init(_ steps: [[String]], gap: Int = 2, requirement: Requirement = .none) {
+        self.steps = steps
+        self.gap = gap
+        self.requirement = requirement
+    }
+
+    /// Convenience: `"ignore|disregard previous|prior|above instructions"`, steps split on spaces.
+    public init(_ text: String, gap: Int = 2) {
+        self.init(text.split(separator: " ").map { $0.split(separator: "|").map(String.init) }, gap: gap)
+    }
+
+    static func word(_ word: String, matches alternative: String) -> Bool {
+        if alternative.hasSuffix("*") { return word.hasPrefix(alternative.dropLast()) }
+        return word == alternative
+    }
+
+    /// Every non-overlapping match, as scalar ranges.
+    public func matches(in text: AnalyzedText) -> [Range<Int>] {
+        guard let first = steps.first else { return [] }
+        var out: [Range<Int>] = []
+        var i = 0
+        let words = text.words
+        outer: while i < words.count {
+            guard first.contains(where: { Self.word(words[i].text, matches: $0) }) else { i += 1; continue }
+            var at = i
+            for step in steps.dropFirst() {
+                var found = -1
+                var j = at + 1
+                while j < words.count && j <= at + 1 + gap {
+                    if step.contains(where: { Self.word(words[j].text, matches: $0) }) { found = j; break }
+                    j += 1
+                }
+                if found < 0 { i += 1; continue outer }
+                at = found
+            }
+            let range = words[i].range.lowerBound..<words[at].range.upperBound
+            switch requirement {
+            case .none: break
+            case .colonAfter:
+                guard range.upperBound < text.scalars.count, text.scalars[range.upperBound] == ":" else { i += 1; continue outer }
+            case .dotBefore:
+                guard range.lowerBound > 0, text.scalars[range.lowerBound - 1] == "." else { i += 1; continue outer }
+            }
+            out.append(range)
+            i = at + 1
+        }
+        return out
+    }
+}

@@ -1,0 +1,35 @@
+import WardenCore
+
+/// One analysis rule: an id, how serious a hit is, and how it finds hits in a text.
+public struct DetectionRule: Sendable {
+    public let id: String
+    public let severity: Severity
+    public let layer: MaestroLayer
+    /// One line a person can act on.
+    public let message: String
+    let finder: @Sendable (AnalyzedText) -> [(range: Range<Int>, note: String?)]
+
+    init(id: String, severity: Severity, layer: MaestroLayer, message: String,
+         finder: @escaping @Sendable (AnalyzedText) -> [(range: Range<Int>, note: String?)]) {
+        self.id = id
+        self.severity = severity
+        self.layer = layer
+        self.message = message
+        self.finder = finder
+    }
+
+    /// A rule that fires on any of the phrase patterns.
+    static func phrases(_ id: String, _ severity: Severity, _ layer: MaestroLayer, _ message: String, _ patterns: [PhrasePattern]) -> DetectionRule {
+        DetectionRule(id: id, severity: severity, layer: layer, message: message) { text in
+            patterns.flatMap { $0.matches(in: text) }.map { ($0, nil) }
+        }
+    }
+
+    /// Runs the rule on a text.
+    public func findings(in text: AnalyzedText) -> [Finding] {
+        finder(text).map { hit in
+            Finding(rule: id, severity: severity, layer: layer, field: text.field, start: hit.range.lowerBound,
+                    end: hit.range.upperBound, evidence: text.slice(hit.range), message: hit.note.map { "\(message): \($0)" } ?? message)
+        }
+    }
+}

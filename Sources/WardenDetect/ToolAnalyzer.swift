@@ -1,0 +1,67 @@
+import WardenCore
+
+/// Analyses whole tool definitions: every string in the name, title, description, schemas and
+/// annotations goes through every rule; findings are scored into a verdict.
+public struct ToolAnalyzer: Sendable {
+    public let rules: [DetectionRule]
+    /// Score at or above which a tool is `suspicious`.
+    public var suspiciousAt = 25
+    /// Score at or above which a tool is `malicious`.
+    public var maliciousAt = 60
+
+    public init(rules: [DetectionRule] = RuleSet.builtIn) {
+        self.rules = rules
+    }
+
+    /// Reviews one definition as listed by `server`.
+    public func review(_ definition: ToolDefinition, server: String) -> ToolReview {
+        var findings: [Finding] = []
+        for text in Self.texts(of: definition.raw) {
+            for rule in rules { findings.append(contentsOf: rule.findings(in: text)) }
+        }
+        let score = Self.score(findings)
+        let verdict: Verdict = score >= maliciousAt ? .malicious : score >= suspiciousAt ? .suspicious : .clean
+        return ToolReview(server: server, tool: definition.name, pin: ToolPin.digest(of: definition.raw),
+                          findings: findings, score: score, verdict: verdict)
+    }
+
+    /// 0–100: each rule counts once, at the weight of its severity.
+    static func score(_ findings: [Finding]) -> Int {
+        var byRule: [String: Severity] = [:]
+        for f in findings { byRule[f.rule] = max(byRule[f.rule] ?? .info, f.severity) }
+        let total = byRule.values.reduce(0) { sum, s in sum + weight(s) }
+        return min(100, total)
+    }
+
+    static func weight(_ severity: Severity) -> Int {
+        switch severity {
+        case .info: 0
+        case .low: 5
+        case .medium: 20
+        case .high: 40
+        case .critical: 70
+        }
+    }
+
+    /// Every string in a definition with its field path (keys of schema properties included:
+    /// a parameter's name is text the model reads too).
+    public static func texts(of definition: JSONObject) -> [AnalyzedText] {
+        var out: [AnalyzedText] = []
+        func walk(_ value: JSONValue, path: String) {
+            switch value {
+            case .string(let s): out.append(AnalyzedText(field: path, text: s))
+            case .array(let items):
+                for (i, item) in items.enumerated() { walk(item, path: "\(path)[\(i)]") }
+            case .object(let o):
+                for (k, v) in o.members {
+                    let child = path.isEmpty ? k : "\(path).\(k)"
+                    if path.hasSuffix("properties") { out.append(AnalyzedText(field: "\(child)(name)", text: k)) }
+                    walk(v, path: child)
+                }
+            case .null, .bool, .number: break
+            }
+        }
+        walk(.object(definition), path: "")
+        return out
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import Synchronization
+import WardenCore
+import WardenProtocol
+
+/// Why a hub call did not get an answer.
+public enum HubError: Error, Sendable, CustomStringConvertible {
+    case unreachable(path: String, reason: String)
+    case disconnected
+    case timedOut(method: String)
+    case remote(code: Int, message: String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let path, let reason): "hub not reachable at \(path): \(reason)"
+        case .disconnected: "connection to the hub was lost"
+        case .timedOut(let method): "hub did not answer \(method) in time"
+        case .remote(let code, let message): "hub refused (\(code)): \(message)"
+        }
+    }
+}
+
+/// A client connection to the hub's Unix socket: newline-delimited JSON-RPC, calls matched by id.
+///
+/// A dedicated reader thread (blocking `read(2)`, never on the cooperative pool) resolves waiting
+/// calls; writes are serialised by a lock. Safe to use from any thread or task.
+public final class HubConnection: Sendable {
+    /// The hub API version this client speaks (see docs/hub-api.md).
+    public static let apiVersion = 1
+
+    private enum Waiter {
+        case async(CheckedContinuation<JSONValue, any Error>)
+        case blocking(BlockingSlot)
+    }
+
+    private struct State {
+        var nextID = 1
+        var waiters: [Int: Waiter] = [:]
+        var closed = false
+    }
+
+    private let fd: Int32
+    private let state = Mutex(State())
+    private let writeLock = Mutex(())
+    /// Called with every notification the hub pushes (subscriptions).
+    private let onNotification: @Sendable (String, JSONValue) -> Void
+
+    private init(fd: Int32, onNotification: @escaping @Sendable (String, JSONValue) -> Void) {
+        self.fd = fd
+        self.onNotification = onNotification
+    }
+
+    /// Connects to the socket at `path`. Does not start a hub.
+    public static func connect(path: String, onNotification: @escaping @Sendable (String, JSONValue) -> Void = { _, _ in }) throws(HubError) -> HubConnection {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else {
+            Glibc.close(fd)
+            throw .unreachable(path: path, reason: "socket path longer than \(capacity - 1) bytes")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path.utf8)
+            raw[path.utf8.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw .unreachable(path: path, reason: reason)
+        }
+        let connection = HubConnection(fd: fd, onNotification: onNotification)
+        let thread = Thread { connection.readLoop() }
+        thread.name = "warden-hub-reader"
+        thread.start()
+        return connection
+    }
+
+    /// Whether the connection is still open.
+    public var isOpen: Bool { !state.withLock { $0.closed } }
+
+    /// Calls a hub method and waits for its result.
+    public func call(_ method: String, _ params: JSONObject) async throws -> JSONValue {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
+            let id: Int? = state.withLock { s in
+                guard !s.closed else { return nil }
+                let id = s.nextID
+                s.nextID += 1
+                s.waiters[id] = .async(continuation)
+                return id
+            }
+            guard let id else { return continuation.resume(throwing: HubError.disconnected) }
+            if !send(id: id, method: method, params: params) { fail(id: id, error: .disconnected) }
+        }
+    }
+
+    /// Calls a hub method from a thread that may block (never from the cooperative pool).
+    public func callBlocking(_ method: String, _ params: JSONObject, timeout: Double) throws(HubError) -> JSONValue {
+        let slot = BlockingSlot()
+        let id: Int? = state.withLock { s in
+            guard !s.closed else { return nil }
+            let id = s.nextID
+            s.nextID += 1
+            s.waiters[id] = .blocking(slot)
+            return id
+        }
+        guard let id else { throw .disconnected }
+        guard send(id: id, method: method, params: params) else {
+            _ = state.withLock { $0.waiters.removeValue(forKey: id) }
+            throw .disconnected
+        }
+        guard let result = slot.wait(timeout: timeout) else {
+            _ = state.withLock { $0.waiters.removeValue(forKey: id) }
+            throw .timedOut(method: method)
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Sends a notification (no answer expected).
+    @discardableResult
+    public func notify(_ method: String, _ params: JSONObject) -> Bool {
+        let message = JSONValue.object(JSONObject(pairs: [("jsonrpc", "2.0"), ("method", .string(method)), ("params", .object(params))]))
+        return writeAll(RPCReply.line(message))
+    }
+
+    /// Closes the connection; waiting calls fail with `disconnected`.
+    public func close() {
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    private func send(id: Int, method: String, params: JSONObject) -> Bool {
+        let message = JSONValue.object(JSONObject(pairs: [("jsonrpc", "2.0"), ("id", .int(id)), ("method", .string(method)), ("params", .object(params))]))
+        return writeAll(RPCReply.line(message))
+    }
+
+    private func writeAll(_ bytes: [UInt8]) -> Bool {
+        writeLock.withLock { _ in
+            bytes.withUnsafeBytes { raw in FileDescriptorIO.writeAll(fd: fd, raw) }
+        }
+    }
+
+    private func fail(id: Int, error: HubError) {
+        let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+        resume(waiter, with: .failure(error))
+    }
+
+    private func resume(_ waiter: Waiter?, with result: Result<JSONValue, HubError>) {
+        switch waiter {
+        case .async(let c)?:
+            switch result {
+            case .success(let v): c.resume(returning: v)
+            case .failure(let e): c.resume(throwing: e)
+            }
+        case .blocking(let slot)?: slot.fill(result)
+        case nil: break
+        }
+    }
+
+    private func readLoop() {
+        var framer = LineFramer()
+        while true {
+            let n = framer.readInto(fd: fd)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            framer.drain { frame in
+                guard case .line(_, let content) = frame, let value = try? JSONParser.parse(content) else { return }
+                dispatch(value)
+            }
+        }
+        let waiters = state.withLock { s -> [Waiter] in
+            s.closed = true
+            defer { s.waiters.removeAll() }
+            return Array(s.waiters.values)
+        }
+        for w in waiters { resume(w, with: .failure(.disconnected)) }
+        Glibc.close(fd)
+    }
+
+    private func dispatch(_ value: JSONValue) {
+        if let method = value["method"]?.stringValue {
+            onNotification(method, value["params"] ?? .null)
+            return
+        }
+        guard case .number(let text)? = value["id"], let id = Int(text) else { return }
+        let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+        if let error = value["error"]?.objectValue {
+            let code = error["code"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
+            resume(waiter, with: .failure(.remote(code: code, message: error["message"]?.stringValue ?? "")))
+        } else {
+            resume(waiter, with: .success(value["result"] ?? .null))
+        }
+    }
+}
+
+/// A one-shot result slot a blocking thread waits on.
+final class BlockingSlot: @unchecked Sendable {
+    // @unchecked: all access to `result` is under `condition`'s lock.
+    private let condition = NSCondition()
+    private var result: Result<JSONValue, HubError>?
+
+    func fill(_ value: Result<JSONValue, HubError>) {
+        condition.lock()
+        result = value
+        condition.signal()
+        condition.unlock()
+    }
+
+    func wait(timeout: Double) -> Result<JSONValue, HubError>? {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil {
+            if !condition.wait(until: deadline) { break }
+        }
+        return result
+    }
+}

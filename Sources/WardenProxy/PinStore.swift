@@ -1,0 +1,80 @@
+import Foundation
+import Synchronization
+import WardenCore
+
+/// What Warden remembers about a tool between sessions: the pin an operator (or first sight) trusted.
+public struct ToolPinRecord: Sendable, Hashable {
+    /// The trusted pin.
+    public var pin: String
+    /// The trusted definition (for the diff shown when it changes).
+    public var definition: JSONObject
+    /// Set while a changed or flagged definition awaits review.
+    public var quarantined: Bool
+}
+
+/// Pins per server, persisted so that a definition changed between two sessions is still caught.
+public protocol PinStore: Sendable {
+    func record(server: String, tool: String) -> ToolPinRecord?
+    func save(server: String, tool: String, record: ToolPinRecord)
+}
+
+/// Pins in `$WARDEN_HOME/pins/<server>.json`, written atomically (rename), read at start.
+/// The hub takes pins over when it lands; this keeps `wrap` correct on its own.
+public final class FilePinStore: PinStore {
+    private let directory: String
+    private let cache = Mutex<[String: [String: ToolPinRecord]]>([:])
+
+    public init(directory: String) { self.directory = directory }
+
+    public func record(server: String, tool: String) -> ToolPinRecord? {
+        cache.withLock { cache in
+            if cache[server] == nil { cache[server] = load(server) }
+            return cache[server]?[tool]
+        }
+    }
+
+    public func save(server: String, tool: String, record: ToolPinRecord) {
+        cache.withLock { cache in
+            if cache[server] == nil { cache[server] = load(server) }
+            cache[server]![tool] = record
+            persist(server, cache[server]!)
+        }
+    }
+
+    private func file(_ server: String) -> String {
+        let safe = server.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" ? String($0) : "_" }.joined()
+        return "\(directory)/\(safe).json"
+    }
+
+    private func load(_ server: String) -> [String: ToolPinRecord] {
+        guard let data = FileManager.default.contents(atPath: file(server)), let value = try? JSONParser.parse(data),
+              let tools = value["tools"]?.objectValue else { return [:] }
+        var out: [String: ToolPinRecord] = [:]
+        for (name, entry) in tools.members {
+            guard let pin = entry["pin"]?.stringValue, let def = entry["definition"]?.objectValue else { continue }
+            out[name] = ToolPinRecord(pin: pin, definition: def, quarantined: entry["quarantined"]?.boolValue ?? false)
+        }
+        return out
+    }
+
+    private func persist(_ server: String, _ records: [String: ToolPinRecord]) {
+        var tools = JSONObject()
+        for (name, r) in records.sorted(by: { $0.key < $1.key }) {
+            tools[name] = .object(JSONObject(pairs: [("pin", .string(r.pin)), ("definition", .object(r.definition)), ("quarantined", .bool(r.quarantined))]))
+        }
+        let doc = JSONValue.object(JSONObject(pairs: [("server", .string(server)), ("tools", .object(tools))]))
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = file(server)
+        let temp = "\(path).tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temp, contents: Data(JSONWriter.compactBytes(doc)), attributes: [.posixPermissions: 0o600]) else { return }
+        rename(temp, path)
+    }
+}
+
+/// Pins in memory only (tests).
+public final class MemoryPinStore: PinStore {
+    private let records = Mutex<[String: ToolPinRecord]>([:])
+    public init() {}
+    public func record(server: String, tool: String) -> ToolPinRecord? { records.withLock { $0["\(server)/\(tool)"] } }
+    public func save(server: String, tool: String, record: ToolPinRecord) { records.withLock { $0["\(server)/\(tool)"] = record } }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Synchronization
+import WardenCore
+import WardenDetect
+import WardenProtocol
+
+extension Relay {
+    /// Decides a `tools/call`: forward it, refuse it, or hold it for a grant.
+    func call(_ message: RPCMessage, raw: UnsafeRawBufferPointer) -> Disposition {
+        let id = message.id!
+        let key = message.idKey!
+        let params = message.params ?? JSONObject()
+        let tool = params["name"]?.stringValue ?? ""
+        let known = state.withLock { $0.tools[tool] }
+        if let reason = known?.quarantineReason {
+            refuseCall(id: id, tool: tool, decision: "quarantined", rule: "quarantine", extra: [("reason", .string(reason))],
+                       text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' is quarantined (\(reason)). The tool did not run. An operator can review it with `warden tools show \(config.serverName)/\(tool)`.")
+            return .consumed
+        }
+        let decision = config.policy.decide(server: config.serverName, tool: tool, definition: known?.definition)
+        switch decision.action {
+        case .allow:
+            state.withLock { $0.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now()) }
+            emit(.callDecided, [("id", id), ("tool", .string(tool)), ("decision", "allowed"), ("rule", .string(decision.rule))])
+            return .forward
+        case .deny:
+            let why = decision.reason.map { ": \($0)" } ?? ""
+            refuseCall(id: id, tool: tool, decision: "denied-by-policy", rule: decision.rule, extra: [],
+                       text: "Warden blocked this call: policy rule \(decision.rule) (\(config.policy.source)) denies tool '\(tool)' on server '\(config.serverName)'\(why). The tool did not run.")
+            return .consumed
+        case .grant:
+            hold(message, id: id, key: key, tool: tool, arguments: params["arguments"] ?? .object(JSONObject()), decision: decision, raw: raw)
+            return .consumed
+        }
+    }
+
+    func hold(_ message: RPCMessage, id: JSONValue, key: String, tool: String, arguments: JSONValue, decision: PolicyDecision,
+              raw: UnsafeRawBufferPointer) {
+        let now = Date().timeIntervalSince1970
+        let session = self.session
+        let request = GrantRequest(
+            id: "g-" + Self.randomHex(6), sessionID: sessionID, client: session.clientLabel, server: config.serverName, tool: tool,
+            arguments: JSONWriter.compact(arguments), argumentDigest: ToolPin.digest(of: arguments), rule: decision.rule,
+            reason: decision.reason, requestedAt: now, deadline: now + decision.grant.timeout, maxTTL: decision.grant.maxTTL)
+        var forwardBytes = Array(raw)
+        forwardBytes.append(0x0A)
+        let progressToken = message.params?["_meta"]?["progressToken"]
+        state.withLock { s in
+            s.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now())
+            s.held[key] = Held(grantID: request.id, tool: tool, task: nil)
+        }
+        emit(.callHeld, [("id", id), ("tool", .string(tool)), ("grantId", .string(request.id)), ("rule", .string(decision.rule)),
+                         ("argumentDigest", .string(request.argumentDigest)), ("deadline", .number(String(request.deadline)))])
+        let task = Task { [self] in
+            await awaitDecision(key: key, id: id, request: request, forwardBytes: forwardBytes, progressToken: progressToken)
+        }
+        state.withLock { s in s.held[key]?.task = task }
+    }
+
+    func awaitDecision(key: String, id: JSONValue, request: GrantRequest, forwardBytes: [UInt8], progressToken: JSONValue?) async {
+        let progress = progressToken.map { token in
+            Task { [self] in
+                var n = 0
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(config.progressInterval))
+                    guard !Task.isCancelled, state.withLock({ $0.held[key] != nil }) else { return }
+                    n += 1
+                    let left = max(0, Int(request.deadline - Date().timeIntervalSince1970))
+                    toClient.write(RPCReply.progress(token: token, progress: n,
+                        message: "Waiting for an operator to approve '\(request.tool)' on '\(config.serverName)' (grant \(request.id), \(left)s left)"))
+                }
+            }
+        }
+        defer { progress?.cancel() }
+        let wait = max(0, request.deadline - Date().timeIntervalSince1970) + config.grantGrace
+        let outcome = await firstOf(timeout: wait, fallback: .expired(grantID: request.id)) { [authority] in
+            await authority.requestGrant(request)
+        }
+        // Cancelled by the client, or the server exited: someone else has answered already.
+        guard state.withLock({ $0.held.removeValue(forKey: key) }) != nil else { return }
+        let tool = request.tool
+        let server = config.serverName
+        var meta: [(String, JSONValue)] = [("grantId", .string(request.id)), ("rule", .string(request.rule))]
+        switch outcome {
+        case .approved(let info):
+            emit(.callDecided, [("id", id), ("tool", .string(tool)), ("decision", "approved"), ("grantId", .string(info.grantID)),
+                                ("decidedBy", .string(info.decidedBy)), ("rule", .string(request.rule))])
+            if !toServer.write(forwardBytes) {
+                state.withLock { _ = $0.pending.removeValue(forKey: key) }
+                toClient.write(RPCReply.error(id: id, code: RPCErrorCode.serverExited, message: "MCP server '\(server)' is gone; the approved call could not be delivered."))
+            }
+            return
+        case .denied(let info):
+            meta += [("grantId", .string(info.grantID)), ("decidedBy", .string(info.decidedBy)), ("reason", .string(info.reason ?? ""))]
+            let why = info.reason.map { ": \"\($0)\"" } ?? ""
+            refuseCall(id: id, tool: tool, decision: "denied", rule: request.rule, extra: meta,
+                       text: "Warden blocked this call: \(info.decidedBy) denied access to tool '\(tool)' on server '\(server)' (grant \(info.grantID))\(why). The tool did not run.")
+        case .expired(let grantID):
+            refuseCall(id: id, tool: tool, decision: "expired", rule: request.rule, extra: meta,
+                       text: "Warden blocked this call: no operator approved access to tool '\(tool)' on server '\(server)' within \(DurationText.format(seconds: request.deadline - request.requestedAt)) (grant \(grantID), policy rule \(request.rule)). The tool did not run; an operator can approve it in `warden console`, then retry.")
+        case .unavailable(let reason):
+            meta.append(("reason", .string(reason)))
+            refuseCall(id: id, tool: tool, decision: "unavailable", rule: request.rule, extra: meta,
+                       text: "Warden blocked this call: tool '\(tool)' on server '\(server)' needs an operator's approval (policy rule \(request.rule)), but \(reason). Failing closed: the tool did not run.")
+        }
+        state.withLock { _ = $0.pending.removeValue(forKey: key) }
+    }
+
+    /// Answers a call Warden will not forward, and records why.
+    func refuseCall(id: JSONValue, tool: String, decision: String, rule: String, extra: [(String, JSONValue)], text: String) {
+        var meta = JSONObject(pairs: [("decision", .string(decision)), ("server", .string(config.serverName)), ("tool", .string(tool)), ("rule", .string(rule))])
+        for (k, v) in extra { meta[k] = v }
+        toClient.write(RPCReply.toolError(id: id, text: text, meta: meta))
+        var fields: [(String, JSONValue)] = [("id", id), ("tool", .string(tool)), ("decision", .string(decision)), ("rule", .string(rule))]
+        fields += extra.filter { $0.0 != "rule" }
+        emit(.callDecided, fields)
+    }
+
+    static func randomHex(_ bytes: Int) -> String {
+        (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+}
+
+/// Runs `operation`, but answers `fallback` if it has not finished within `timeout` seconds.
+/// Unlike a task group this does not wait for an operation that ignores cancellation.
+func firstOf<T: Sendable>(timeout: Double, fallback: T, _ operation: @escaping @Sendable () async -> T) async -> T {
+    let done = Mutex(false)
+    let claim: @Sendable () -> Bool = { done.withLock { was in defer { was = true }; return !was } }
+    return await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+        let work = Task {
+            let value = await operation()
+            if claim() { continuation.resume(returning: value) }
+        }
+        Task {
+            try? await Task.sleep(for: .seconds(timeout))
+            if claim() {
+                continuation.resume(returning: fallback)
+                work.cancel()
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import WardenCore
+import WardenDetect
+import WardenProtocol
+
+extension Relay {
+    /// Reviews every tool in a `tools/list` result against the analysis and its pin. Returns the
+    /// rewritten message when some tool must be hidden, `nil` when the original may pass unchanged.
+    func toolsListed(_ result: JSONValue, message: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard let tools = result["tools"]?.arrayValue else { return nil }
+        var kept: [JSONValue] = []
+        var hidden: [String] = []
+        var listed: [JSONValue] = []
+        for item in tools {
+            guard let raw = item.objectValue else {
+                kept.append(item)
+                continue
+            }
+            let definition = ToolDefinition(raw: raw)
+            let name = definition.name
+            let review = analyzer.review(definition, server: config.serverName)
+            var reason: String?
+            if config.policy.quarantine.quarantines(review.verdict) {
+                let rules = Set(review.findings.map(\.rule)).sorted().joined(separator: ", ")
+                reason = "analysis verdict \(review.verdict.rawValue), score \(review.score): \(rules)"
+            }
+            if let trusted = pins.record(server: config.serverName, tool: name) {
+                if trusted.pin != review.pin {
+                    let previous = state.withLock { $0.tools[name]?.review.pin }
+                    if previous != review.pin {
+                        emit(.toolChanged, [("tool", .string(name)), ("pin", .string(review.pin)), ("trustedPin", .string(trusted.pin)),
+                                            ("definition", .object(raw)), ("trustedDefinition", .object(trusted.definition))])
+                    }
+                    if config.policy.quarantineOnChange {
+                        reason = reason ?? "definition changed since it was pinned (possible rug pull); pinned \(trusted.pin.prefix(12)), now \(review.pin.prefix(12))"
+                        if !trusted.quarantined {
+                            pins.save(server: config.serverName, tool: name, record: ToolPinRecord(pin: trusted.pin, definition: trusted.definition, quarantined: true))
+                        }
+                    }
+                }
+            } else {
+                // First sight pins the definition (trust on first use); the analysis still judges it.
+                pins.save(server: config.serverName, tool: name, record: ToolPinRecord(pin: review.pin, definition: raw, quarantined: false))
+            }
+            let isNew = state.withLock { s in
+                let new = s.tools[name]?.review.pin != review.pin
+                s.tools[name] = ToolState(definition: definition, review: review, quarantineReason: reason)
+                return new
+            }
+            if isNew {
+                emit(.toolReviewed, [("tool", .string(name)), ("pin", .string(review.pin)), ("verdict", .string(review.verdict.rawValue)),
+                                     ("score", .int(review.score)), ("findings", .array(review.findings.map(Self.json))),
+                                     ("definition", .object(raw))])
+            }
+            listed.append(.string(name))
+            if let reason {
+                hidden.append(name)
+                emit(.toolQuarantined, [("tool", .string(name)), ("pin", .string(review.pin)), ("reason", .string(reason))])
+            } else {
+                kept.append(item)
+            }
+        }
+        emit(.toolsListed, [("tools", .array(listed)), ("hidden", .array(hidden.map { .string($0) }))])
+        guard !hidden.isEmpty, var object = try? JSONParser.parse(message).objectValue, var resultObject = object["result"]?.objectValue else {
+            return nil
+        }
+        resultObject["tools"] = .array(kept)
+        object["result"] = .object(resultObject)
+        Diagnostics.warn(server: config.serverName, "hid \(hidden.count) quarantined tool(s) from the client: \(hidden.joined(separator: ", "))")
+        return RPCReply.line(.object(object))
+    }
+
+    static func json(_ f: Finding) -> JSONValue {
+        .object(JSONObject(pairs: [
+            ("rule", .string(f.rule)), ("severity", .string(f.severity.rawValue)), ("layer", .string(f.layer.rawValue)),
+            ("field", .string(f.field)), ("start", .int(f.start)), ("end", .int(f.end)),
+            ("evidence", .string(f.evidence)), ("message", .string(f.message)),
+        ]))
+    }
+}

@@ -1,0 +1,19 @@
+import WardenCore
+
+/// How a relay behaves; everything else it learns from the messages.
+public struct RelayConfiguration: Sendable {
+    /// The server's name in policy, events and messages (`warden wrap --name`).
+    public var serverName: String
+    public var policy: Policy
+    /// Largest message accepted in either direction.
+    public var maxFrame: Int = 64 << 20
+    /// How often a held call with a progress token hears that it is still waiting.
+    public var progressInterval: Double = 5
+    /// Extra time past a grant's deadline before the relay stops waiting for the authority itself.
+    public var grantGrace: Double = 2
+
+    public init(serverName: String, policy: Policy) {
+        self.serverName = serverName
+        self.policy = policy
+    }
+}
