@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // Domain types, JSON value model, policy; pure, no I/O.
@@ -51,7 +52,7 @@ let package = Package(
         .executableTarget(name: "warden-fixture-server", dependencies: ["WardenCore", "WardenProtocol"], swiftSettings: strict),
         .executableTarget(
             name: "warden-sdk-peer",
-            dependencies: [.product(name: "MCP", package: "swift-sdk")],
+            dependencies: [.product(name: "MCP", package: "swift-sdk"), .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict),
         .executableTarget(
             name: "warden-bench",
@@ -62,7 +63,7 @@ let package = Package(
         .testTarget(name: "WardenProtocolTests", dependencies: ["WardenProtocol"]),
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
         .testTarget(name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenHubClient"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["WardenCore", "WardenProtocol", "WardenHubClient"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["WardenCore", "WardenProtocol", "WardenHubClient"], exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,7 +7,7 @@ public struct AnalyzedText: Sendable {
     /// Where the text sits in the definition (`description`, `inputSchema.properties.x.description`).
     public let field: String
     public let scalars: [Unicode.Scalar]
-    /// Lower-cased ASCII words (letters, digits, `'`, `.`, `/`, `~`, `_`, `-` inside) with scalar ranges.
+    /// Lower-cased ASCII words (letters, digits, `'` and `_`, so `id_rsa` is one word) with scalar ranges.
     public let words: [(text: String, range: Range<Int>)]
 
     /// Texts longer than this are analysed up to it (the rest is reported by the size rule).
@@ -23,7 +23,7 @@ public struct AnalyzedText: Sendable {
         var start = 0
         for (i, s) in scalars.enumerated() {
             let v = s.value
-            let isWordChar = (v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A) || (v >= 0x30 && v <= 0x39) || v == 0x27
+            let isWordChar = (v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A) || (v >= 0x30 && v <= 0x39) || v == 0x27 || v == 0x5F
             if isWordChar {
                 if current.isEmpty { start = i }
                 current.append(v >= 0x41 && v <= 0x5A ? Unicode.Scalar(v + 32)! : s)

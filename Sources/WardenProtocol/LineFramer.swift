@@ -94,7 +94,7 @@ public struct LineFramer: ~Copyable {
                 continue
             }
             if newline - head > maxFrame {
-                let frame = Frame.oversized(length: newline - head, prefix: Array(UnsafeRawBufferPointer(rebasing: storage[head..<(head + Self.oversizedPrefixLength)])))
+                let frame = Frame.oversized(length: newline - head, prefix: Array(UnsafeRawBufferPointer(rebasing: storage[head..<min(newline, head + Self.oversizedPrefixLength)])))
                 head = lineEnd
                 scanned = lineEnd
                 try body(frame)

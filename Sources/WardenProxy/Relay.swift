@@ -243,7 +243,11 @@ public final class Relay: Sendable {
             forward(bytes, to: toClient)
             return
         }
-        let result = outline.range(of: "result").flatMap { try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])) }
+        let resultRange = outline.range(of: "result")
+        // Only lifecycle and tool-list results are built into values; call results can be many MiB
+        // and need only their `isError` flag here.
+        let result = pending.method == "initialize" || pending.method == "tools/list"
+            ? resultRange.flatMap { try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])) } : nil
         var fields: [(String, JSONValue)] = [("id", id), ("method", .string(pending.method)),
                                              ("micros", .int(Int((Self.now() - pending.startedAt) / 1000))), ("bytes", .int(content.count))]
         if outline.range(of: "error") != nil { fields.append(("error", true)) }
@@ -258,7 +262,12 @@ public final class Relay: Sendable {
             }
         case "tools/call":
             fields.append(("tool", .string(pending.tool ?? "")))
-            fields.append(("isError", .bool(result?["isError"]?.boolValue ?? false)))
+            let isError = resultRange.flatMap { range -> Bool? in
+                let slice = UnsafeRawBufferPointer(rebasing: content[range])
+                guard let flag = (try? JSONParser.scan(slice))?.range(of: "isError") else { return nil }
+                return (try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: slice[flag])))?.boolValue
+            } ?? false
+            fields.append(("isError", .bool(isError)))
         default:
             break
         }
@@ -350,8 +359,7 @@ public final class Relay: Sendable {
     /// The id of a message too large or too broken to parse, if it appears before the damage.
     static func recoverID(_ prefix: [UInt8]) -> JSONValue? {
         do {
-            _ = try JSONParser.parse(prefix)
-            return nil
+            return usable(try JSONParser.parse(prefix)["id"])
         } catch {
             return usable(error.recoveredID)
         }

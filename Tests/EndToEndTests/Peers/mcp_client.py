@@ -1,0 +1,69 @@
+"""Drives an MCP server with the official Python SDK client, for Warden's end-to-end tests.
+
+Usage: mcp_client.py SPEC_JSON
+SPEC: {"command": [...], "steps": [STEP, ...]}
+STEP: {"op": "list"}
+      {"op": "call", "name": N, "arguments": {...}, "progress": bool, "timeout": seconds}
+      {"op": "concurrent", "calls": [CALL, ...]}   # calls at once; results in request order
+Prints one JSON object: {"server": {...}, "results": [...]} with per-call timings in ms.
+"""
+import asyncio
+import json
+import os
+import sys
+import time
+from datetime import timedelta
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.shared.exceptions import McpError
+
+
+async def do_call(session, step):
+    progress = []
+
+    async def on_progress(value, total, message):
+        progress.append({"progress": value, "message": message})
+
+    started = time.monotonic()
+    try:
+        result = await session.call_tool(
+            step["name"],
+            step.get("arguments", {}),
+            read_timeout_seconds=timedelta(seconds=step.get("timeout", 60)),
+            progress_callback=on_progress if step.get("progress") else None,
+        )
+        out = {"result": result.model_dump(mode="json", exclude_none=True, by_alias=True)}
+    except McpError as error:
+        out = {"error": {"code": error.error.code, "message": error.error.message}}
+    out["ms"] = round((time.monotonic() - started) * 1000, 1)
+    out["name"] = step["name"]
+    if progress:
+        out["progress"] = progress
+    return out
+
+
+async def main():
+    spec = json.loads(sys.argv[1])
+    command = spec["command"]
+    params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
+    report = {"results": []}
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            init = await session.initialize()
+            report["server"] = init.serverInfo.model_dump(mode="json", exclude_none=True)
+            report["protocolVersion"] = init.protocolVersion
+            for step in spec["steps"]:
+                if step["op"] == "list":
+                    tools = await session.list_tools()
+                    report["results"].append(
+                        {"tools": [t.model_dump(mode="json", exclude_none=True, by_alias=True) for t in tools.tools]})
+                elif step["op"] == "call":
+                    report["results"].append(await do_call(session, step))
+                elif step["op"] == "concurrent":
+                    report["results"].append(
+                        {"concurrent": await asyncio.gather(*(do_call(session, c) for c in step["calls"]))})
+    print(json.dumps(report, sort_keys=True))
+
+
+asyncio.run(main())

@@ -1,0 +1,85 @@
+import Testing
+@testable import WardenCore
+
+@Suite("strict JSON parser")
+struct JSONParserTests {
+    @Test("parses objects keeping member order and exact number text")
+    func orderAndNumbers() throws {
+        let v = try JSONParser.parse(#"{"z":1,"a":[12345678901234567890123,-0.5e-10,true,null],"s":"é\n🚀"}"#)
+        #expect(v.objectValue?.keys == ["z", "a", "s"])
+        #expect(v["a"]?.arrayValue?[0] == .number("12345678901234567890123"))
+        #expect(v["a"]?.arrayValue?[1] == .number("-0.5e-10"))
+        #expect(v["s"] == .string("é\n🚀"))
+    }
+
+    @Test("decodes escapes, including surrogate pairs")
+    func escapes() throws {
+        #expect(try JSONParser.parse(#""\u00e9\ud83d\ude80\t\"\\\/""#) == .string("é🚀\t\"\\/"))
+    }
+
+    @Test("rejects duplicate keys, even when written differently", arguments: [
+        #"{"a":1,"a":2}"#, #"{"a":1,"\u0061":2}"#, #"{"x":{"k":1,"k":1}}"#,
+    ])
+    func duplicates(_ text: String) {
+        #expect(throws: JSONError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test("rejects what RFC 8259 does not allow", arguments: [
+        "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"\u{01}\"", "\"\\x\"", "tru", "{} {}", "'a'", "NaN", "[1] x",
+    ])
+    func invalid(_ text: String) {
+        #expect(throws: JSONError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test("rejects invalid UTF-8")
+    func invalidUTF8() {
+        for bytes: [UInt8] in [[0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xFF, 0x22], [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22]] {
+            #expect(throws: JSONError.self) { try JSONParser.parse(bytes) }
+        }
+    }
+
+    @Test("a nesting bomb is refused, not a stack overflow")
+    func depth() {
+        let bomb = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
+        #expect(throws: JSONError.self) { try JSONParser.parse(bomb) }
+    }
+
+    @Test("the top-level id is recovered from a broken message")
+    func recoversID() {
+        do {
+            _ = try JSONParser.parse(#"{"jsonrpc":"2.0","id":"abc","method":"x", oops}"#)
+            Issue.record("should not parse")
+        } catch {
+            #expect(error.recoveredID == .string("abc"))
+        }
+    }
+
+    @Test("scan reports top-level member ranges without building values")
+    func scan() throws {
+        let text = Array(#"{"id":5,"result":{"tools":[]},"jsonrpc":"2.0"}"#.utf8)
+        let outline = try text.withUnsafeBytes { try JSONParser.scan($0) }
+        #expect(outline.shape == .object)
+        #expect(outline.id == .number("5"))
+        let r = try #require(outline.range(of: "result"))
+        #expect(String(decoding: text[r], as: UTF8.self) == #"{"tools":[]}"#)
+    }
+}
+
+@Suite("JSON writer")
+struct JSONWriterTests {
+    @Test("canonical form sorts keys and normalises numbers, so equal definitions pin equal")
+    func canonical() throws {
+        let a = try JSONParser.parse(#"{"b":1.0,"a":{"y":1e2,"x":"e\u0301"}}"#)
+        let b = try JSONParser.parse(#"{"a":{"x":"é","y":100},"b":1}"#)
+        #expect(JSONWriter.canonicalBytes(a) == JSONWriter.canonicalBytes(b))
+        #expect(String(decoding: JSONWriter.canonicalBytes(b), as: UTF8.self) == #"{"a":{"x":"é","y":100},"b":1}"#)
+    }
+
+    @Test("compact output round-trips and escapes control characters")
+    func compact() throws {
+        let v: JSONValue = ["t": "a\u{1B}[31m\n\"", "n": .number("1e400")]
+        let text = JSONWriter.compact(v)
+        #expect(text == #"{"t":"a\u001b[31m\n\"","n":1e400}"#)
+        #expect(try JSONParser.parse(text) == v)
+    }
+}

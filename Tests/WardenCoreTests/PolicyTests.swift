@@ -1,0 +1,72 @@
+import Testing
+@testable import WardenCore
+
+@Suite("policy")
+struct PolicyTests {
+    static let sample = """
+        version: 1
+        defaults: {action: allow}          # allow | grant | deny
+        rules:
+          - match: {server: "git", tool: "git_commit"}
+            action: grant
+            grant: {timeout: 60s, max_ttl: 30m}
+          - match: {tool: "*delete*"}
+            action: deny
+            reason: deleting is never allowed here
+        """
+
+    @Test("the documented contract parses; first match wins; globs apply")
+    func contract() throws {
+        let p = try PolicyLoader.parse(Self.sample, source: "p.yaml")
+        let commit = p.decide(server: "git", tool: "git_commit", definition: nil)
+        #expect(commit.action == .grant && commit.rule == "rules[0]" && commit.grant.timeout == 60 && commit.grant.maxTTL == 1800)
+        #expect(p.decide(server: "fs", tool: "bulk_delete_files", definition: nil).action == .deny)
+        #expect(p.decide(server: "fs", tool: "bulk_delete_files", definition: nil).reason == "deleting is never allowed here")
+        #expect(p.decide(server: "other", tool: "git_commit", definition: nil).action == .allow)
+        #expect(p.decide(server: "other", tool: "read", definition: nil).rule == "defaults")
+    }
+
+    @Test("built-in default: read-only passes, destructive needs a grant, the rest passes")
+    func builtIn() {
+        let p = Policy.builtIn
+        let readOnly = ToolDefinition(raw: JSONObject(pairs: [("name", "delete_cache"), ("annotations", ["readOnlyHint": true])]))
+        let destructive = ToolDefinition(raw: JSONObject(pairs: [("name", "update"), ("annotations", ["destructiveHint": true])]))
+        #expect(p.decide(server: "s", tool: "delete_cache", definition: readOnly).action == .allow)
+        #expect(p.decide(server: "s", tool: "update", definition: destructive).action == .grant)
+        for name in ["delete_file", "removeBranch", "exec", "run_command", "send-email", "write_file", "pay", "transfer_funds", "executeQuery"] {
+            #expect(p.decide(server: "s", tool: name, definition: nil).action == .grant, "\(name)")
+        }
+        for name in ["get_current_time", "list_directory", "runtime_info", "search", "read_file", "git_status"] {
+            #expect(p.decide(server: "s", tool: name, definition: nil).action == .allow, "\(name)")
+        }
+    }
+
+    @Test("errors name the file, line and key", arguments: [
+        ("version: 1\nrules:\n  - match: {tool: x}\n    actoin: deny\n", "p.yaml:4: rules[0].actoin: is not a known key"),
+        ("version: 1\ndefaults: {action: maybe}\n", "p.yaml:2: defaults.action: must be allow, grant or deny"),
+        ("version: 1\nrules:\n  - match: {tool: x}\n    action: grant\n    grant: {timeout: soon}\n", "p.yaml:5: rules[0].grant.timeout: must be a duration"),
+        ("rules: []\n", "version: is missing"),
+        ("version: 2\n", "p.yaml:1: version: must be 1"),
+        ("version: 1\nrules: [\n", "(syntax): is not valid YAML"),
+        ("version: 1\nrules:\n  - match: {tool: x}\n", "rules[0].action: is missing"),
+    ])
+    func errors(_ text: String, _ expected: String) {
+        do {
+            _ = try PolicyLoader.parse(text, source: "p.yaml")
+            Issue.record("accepted a bad policy")
+        } catch {
+            #expect(error.description.contains(expected), "\(error)")
+        }
+    }
+
+    @Test("globs", arguments: [("*delete*", "bulk_delete_x", true), ("git_*", "git_commit", true), ("git_?", "git_ab", false),
+                               ("*", "", true), ("a*b*c", "axxbyyc", true), ("a*b*c", "axxbyy", false)])
+    func globs(_ pattern: String, _ name: String, _ expected: Bool) {
+        #expect(Glob(pattern).matches(name) == expected)
+    }
+
+    @Test("durations", arguments: [("60s", 60.0), ("30m", 1800.0), ("2h", 7200.0), ("500ms", 0.5), ("15", 15.0)])
+    func durations(_ text: String, _ seconds: Double) {
+        #expect(DurationText.seconds(text) == seconds)
+    }
+}
