@@ -3,9 +3,12 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case sessionStarted = "session.started"
     case sessionInitialized = "session.initialized"
     case sessionEnded = "session.ended"
-    case request
     case notification
+    /// A request other than `tools/call` was answered (method, latency, size, error).
     case response
+    /// A forwarded `tools/call` was answered: the decision that let it through, latency, size, `isError`.
+    case callCompleted = "call.completed"
+    /// A `tools/call` was refused or decided by an operator (denied, expired, quarantined, approved…).
     case callDecided = "call.decided"
     case callHeld = "call.held"
     case callCancelled = "call.cancelled"
@@ -17,11 +20,11 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case serverExited = "server.exited"
 }
 
-/// One thing that happened in a session. `id` is unique and stable, so a replayed spool never
-/// duplicates an event at the hub.
+/// One thing that happened in a session. Its id (`<session>:<sequence>`) is unique and stable, so
+/// a replayed spool never duplicates an event at the hub.
 public struct Event: Sendable, Hashable {
-    /// `<session id>:<sequence number>`.
-    public var id: String
+    /// Position in the session's event stream, from 1.
+    public var sequence: Int
     /// Seconds since 1970.
     public var time: Double
     public var session: String
@@ -30,14 +33,17 @@ public struct Event: Sendable, Hashable {
     /// Kind-specific details (untrusted strings stay raw here; escape on display).
     public var fields: JSONObject
 
-    public init(id: String, time: Double, session: String, server: String, kind: EventKind, fields: JSONObject) {
-        self.id = id
+    public init(sequence: Int, time: Double, session: String, server: String, kind: EventKind, fields: JSONObject) {
+        self.sequence = sequence
         self.time = time
         self.session = session
         self.server = server
         self.kind = kind
         self.fields = fields
     }
+
+    /// `<session id>:<sequence number>`. Built on demand: the relay creates events on its data path.
+    public var id: String { "\(session):\(sequence)" }
 
     /// The event as a JSON object (the hub API and spool format).
     public var json: JSONValue {
@@ -47,13 +53,32 @@ public struct Event: Sendable, Hashable {
         ]))
     }
 
+    /// Appends the event's JSON form (as `json` would give) plus a newline, without building a tree:
+    /// the spool and the hub link write many of these.
+    public func appendLine(to out: inout [UInt8]) {
+        out.append(contentsOf: #"{"id":"#.utf8)
+        JSONWriter.writeString(id, into: &out)
+        out.append(contentsOf: #","time":"#.utf8)
+        out.append(contentsOf: String(time).utf8)
+        out.append(contentsOf: #","session":"#.utf8)
+        JSONWriter.writeString(session, into: &out)
+        out.append(contentsOf: #","server":"#.utf8)
+        JSONWriter.writeString(server, into: &out)
+        out.append(contentsOf: #","kind":""#.utf8)
+        out.append(contentsOf: kind.rawValue.utf8)
+        out.append(contentsOf: #"","fields":"#.utf8)
+        JSONWriter.write(.object(fields), canonical: false, into: &out)
+        out.append(contentsOf: "}\n".utf8)
+    }
+
     /// Reads an event back from its JSON form; `nil` when it is not one.
     public init?(json: JSONValue) {
-        guard let id = json["id"]?.stringValue, let session = json["session"]?.stringValue,
+        guard let id = json["id"]?.stringValue, let colon = id.lastIndex(of: ":"), let sequence = Int(id[id.index(after: colon)...]),
+              let session = json["session"]?.stringValue,
               let server = json["server"]?.stringValue, let kindText = json["kind"]?.stringValue,
               let kind = EventKind(rawValue: kindText), case .number(let t)? = json["time"], let time = Double(t)
         else { return nil }
-        self.init(id: id, time: time, session: session, server: server, kind: kind, fields: json["fields"]?.objectValue ?? JSONObject())
+        self.init(sequence: sequence, time: time, session: session, server: server, kind: kind, fields: json["fields"]?.objectValue ?? JSONObject())
     }
 }
 

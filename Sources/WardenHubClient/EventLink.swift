@@ -138,7 +138,8 @@ public final class EventLink: EventSink, Sendable {
 
     private func spool(_ batch: [Event]) {
         var bytes = [UInt8]()
-        for e in batch { bytes.append(contentsOf: RPCReply.line(e.json)) }
+        bytes.reserveCapacity(batch.count * 256)
+        for e in batch { e.appendLine(to: &bytes) }
         try? home.prepare()
         let path = "\(home.spoolPath)/\(sessionID).jsonl"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)

@@ -17,11 +17,11 @@ extension Relay {
                        text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' is quarantined (\(reason)). The tool did not run. An operator can review it with `warden tools show \(config.serverName)/\(tool)`.")
             return .consumed
         }
-        let decision = config.policy.decide(server: config.serverName, tool: tool, definition: known?.definition)
+        let decision = decide(tool: tool, definition: known?.definition)
         switch decision.action {
         case .allow:
-            state.withLock { $0.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now()) }
-            emit(.callDecided, [("id", id), ("tool", .string(tool)), ("decision", "allowed"), ("rule", .string(decision.rule))])
+            // Recorded once, with the outcome, when the server answers (`call.completed`).
+            state.withLock { $0.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), decision: "allowed", rule: decision.rule) }
             return .forward
         case .deny:
             let why = decision.reason.map { ": \($0)" } ?? ""
@@ -85,6 +85,10 @@ extension Relay {
         case .approved(let info):
             emit(.callDecided, [("id", id), ("tool", .string(tool)), ("decision", "approved"), ("grantId", .string(info.grantID)),
                                 ("decidedBy", .string(info.decidedBy)), ("rule", .string(request.rule))])
+            state.withLock { s in
+                s.pending[key]?.decision = "approved"
+                s.pending[key]?.rule = request.rule
+            }
             if !toServer.write(forwardBytes) {
                 state.withLock { _ = $0.pending.removeValue(forKey: key) }
                 toClient.write(RPCReply.error(id: id, code: RPCErrorCode.serverExited, message: "MCP server '\(server)' is gone; the approved call could not be delivered."))
@@ -104,6 +108,15 @@ extension Relay {
                        text: "Warden blocked this call: tool '\(tool)' on server '\(server)' needs an operator's approval (policy rule \(request.rule)), but \(reason). Failing closed: the tool did not run.")
         }
         state.withLock { _ = $0.pending.removeValue(forKey: key) }
+    }
+
+    /// Policy for a call, cached per tool: the same tool is decided the same way until its
+    /// definition changes (the cache is cleared whenever a tool list is reviewed).
+    func decide(tool: String, definition: ToolDefinition?) -> PolicyDecision {
+        if let cached = state.withLock({ $0.decisions[tool] }) { return cached }
+        let decision = config.policy.decide(server: config.serverName, tool: tool, definition: definition)
+        state.withLock { $0.decisions[tool] = decision }
+        return decision
     }
 
     /// Answers a call Warden will not forward, and records why.

@@ -44,6 +44,7 @@ extension Relay {
             }
             let isNew = state.withLock { s in
                 let new = s.tools[name]?.review.pin != review.pin
+                s.decisions[name] = nil
                 s.tools[name] = ToolState(definition: definition, review: review, quarantineReason: reason)
                 return new
             }

@@ -18,6 +18,9 @@ public final class Relay: Sendable {
         var method: String
         var tool: String?
         var startedAt: UInt64
+        /// For calls: the decision that let it through (`allowed` by a rule, or `approved` by a grant).
+        var decision: String? = nil
+        var rule: String? = nil
     }
 
     struct Held {
@@ -37,6 +40,7 @@ public final class Relay: Sendable {
         var pending: [String: Pending] = [:]
         var held: [String: Held] = [:]
         var tools: [String: ToolState] = [:]
+        var decisions: [String: PolicyDecision] = [:]
         var exited = false
     }
 
@@ -136,7 +140,6 @@ public final class Relay: Sendable {
                     s.session.protocolVersion = params["protocolVersion"]?.stringValue
                 }
             }
-            emit(.request, [("id", id), ("method", .string(method))])
             return .forward
         case .notification(let method):
             if method == "notifications/cancelled", let requestID = message.params?["requestId"] {
@@ -245,7 +248,7 @@ public final class Relay: Sendable {
         }
         let resultRange = outline.range(of: "result")
         // Only lifecycle and tool-list results are built into values; call results can be many MiB
-        // and need only their `isError` flag here.
+        // and need only their `isError` flag here (found by the same scan).
         let result = pending.method == "initialize" || pending.method == "tools/list"
             ? resultRange.flatMap { try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])) } : nil
         var fields: [(String, JSONValue)] = [("id", id), ("method", .string(pending.method)),
@@ -262,12 +265,14 @@ public final class Relay: Sendable {
             }
         case "tools/call":
             fields.append(("tool", .string(pending.tool ?? "")))
-            let isError = resultRange.flatMap { range -> Bool? in
-                let slice = UnsafeRawBufferPointer(rebasing: content[range])
-                guard let flag = (try? JSONParser.scan(slice))?.range(of: "isError") else { return nil }
-                return (try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: slice[flag])))?.boolValue
-            } ?? false
+            fields.append(("decision", .string(pending.decision ?? "allowed")))
+            fields.append(("rule", .string(pending.rule ?? "")))
+            let flag = outline.resultMembers.first { $0.key == "isError" }?.range
+            let isError = flag.flatMap { (try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])))?.boolValue } ?? false
             fields.append(("isError", .bool(isError)))
+            emit(.callCompleted, fields)
+            forward(bytes, to: toClient)
+            return
         default:
             break
         }
@@ -339,7 +344,7 @@ public final class Relay: Sendable {
 
     func emit(_ kind: EventKind, _ fields: [(String, JSONValue)]) {
         let n = sequence.add(1, ordering: .relaxed).newValue
-        events.record(Event(id: "\(sessionID):\(n)", time: Date().timeIntervalSince1970, session: sessionID,
+        events.record(Event(sequence: n, time: Date().timeIntervalSince1970, session: sessionID,
                             server: config.serverName, kind: kind, fields: JSONObject(pairs: fields)))
     }
 

@@ -49,6 +49,10 @@ struct Finished: Sendable {
 
 /// Runs a program to completion without blocking the cooperative thread pool (the in-process relay
 /// tests in the same process need it), killing it after `timeout` seconds.
+///
+/// Blocking reads run on dedicated threads, not on `DispatchQueue.global()`: on Linux libdispatch's
+/// worker threads also serve the Swift concurrency executor, and parking a dozen readers there
+/// starves every timer in the test process.
 func runProcess(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:], timeout: Double = 60) async throws -> Finished {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: arguments[0])
@@ -58,46 +62,47 @@ func runProcess(_ arguments: [String], input: Data? = nil, environment: [String:
     process.standardInput = stdin
     process.standardOutput = stdout
     process.standardError = stderr
-    let collected = Collected()
-    let group = DispatchGroup()
-    for (pipe, isOut) in [(stdout, true), (stderr, false)] {
-        group.enter()
-        DispatchQueue.global().async {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            collected.set(data, isOut: isOut)
-            group.leave()
-        }
+    try process.run()
+    let writer = stdin.fileHandleForWriting
+    let input = input ?? Data()
+    Thread {
+        // The FileHandle owns the descriptor: it writes and closes it (exactly once).
+        try? writer.write(contentsOf: input)
+        try? writer.close()
+    }.start()
+    let deadline = DispatchTime.now() + timeout
+    Thread {
+        // Bounded: the test harness never leaves a process running.
+        while process.isRunning && DispatchTime.now() < deadline { usleep(20_000) }
+        if process.isRunning { process.terminate() }
+    }.start()
+    async let out = readAll(stdout.fileHandleForReading.fileDescriptor)
+    async let err = readAll(stderr.fileHandleForReading.fileDescriptor)
+    let (o, e) = await (out, err)
+    let status = await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
+        Thread {
+            process.waitUntilExit()
+            c.resume(returning: process.terminationStatus)
+        }.start()
     }
-    return try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { p in
-            DispatchQueue.global().async {
-                group.wait()
-                let (out, err) = collected.get()
-                continuation.resume(returning: Finished(status: p.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self)))
-            }
-        }
-        do {
-            try process.run()
-        } catch {
-            continuation.resume(throwing: error)
-            return
-        }
-        DispatchQueue.global().async {
-            if let input { stdin.fileHandleForWriting.write(input) }
-            try? stdin.fileHandleForWriting.close()
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-            if process.isRunning { process.terminate() }
-        }
-    }
+    return Finished(status: status, stdout: o, stderr: String(decoding: e, as: UTF8.self))
 }
 
-final class Collected: @unchecked Sendable {
-    // @unchecked: guarded by `lock`.
-    private let lock = NSLock()
-    private var out = Data(), err = Data()
-    func set(_ d: Data, isOut: Bool) { lock.withLock { if isOut { out = d } else { err = d } } }
-    func get() -> (Data, Data) { lock.withLock { (out, err) } }
+/// Reads a descriptor to its end on a dedicated thread, retrying `EINTR`.
+func readAll(_ fd: Int32) async -> Data {
+    await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
+        Thread {
+            var data = Data()
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                data.append(contentsOf: buffer[0..<n])
+            }
+            c.resume(returning: data)
+        }.start()
+    }
 }
 
 /// Runs the Python SDK client with a spec and returns its JSON report.

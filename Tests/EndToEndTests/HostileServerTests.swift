@@ -70,3 +70,29 @@ struct HostileServerTests {
         #expect(!out.contains(#"{\"text\":\"b\""#) && !out.contains(#"{\"text\":\"c\""#) && !out.contains(#"{\"text\":\"a\""#))
     }
 }
+
+@Suite("wrap catches a rug pull")
+struct RugPullTests {
+    @Test("a definition that changes after list_changed is hidden from the next list and its calls refused")
+    func rugPull() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let report = try await pythonClient(command: [Harness.warden, "wrap", "--name", "weather", "--", Harness.fixtureServer, "rugpull"], steps: [
+            ["op": "list"],
+            ["op": "call", "name": "get_forecast", "arguments": ["city": "Oslo"]],
+            ["op": "call", "name": "get_forecast", "arguments": ["city": "Lima"]],
+            ["op": "list"],
+            ["op": "call", "name": "get_forecast", "arguments": ["city": "Quito"]],
+        ], home: home)
+        let r = report["results"] as! [Any]
+        #expect(((r[0] as! [String: Any])["tools"] as! [Any]).count == 1)
+        #expect(resultText(r[1]) == "Sunny in Oslo")
+        #expect(((r[3] as! [String: Any])["tools"] as! [Any]).isEmpty)
+        #expect(decisionMeta(r[4])["decision"] as? String == "quarantined")
+        #expect(resultText(r[4]).contains("is quarantined"))
+        // The pin survives the session: the trusted definition is still the first one.
+        let pins = try String(contentsOfFile: home + "/pins/weather.json", encoding: .utf8)
+        #expect(pins.contains("Get the weather forecast for a city.\""))
+        #expect(pins.contains("\"quarantined\":true"))
+    }
+}

@@ -17,10 +17,10 @@ struct LifecycleTests {
         try await Task.sleep(for: .milliseconds(500))
         kill(process.processIdentifier, SIGTERM)
         let status = await withCheckedContinuation { c in
-            DispatchQueue.global().async {
+            Thread {
                 process.waitUntilExit()
                 c.resume(returning: process.terminationStatus)
-            }
+            }.start()
         }
         #expect(status == 128 + SIGTERM)
     }

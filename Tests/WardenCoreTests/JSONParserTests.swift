@@ -83,3 +83,38 @@ struct JSONWriterTests {
         #expect(try JSONParser.parse(text) == v)
     }
 }
+
+@Suite("events")
+struct EventTests {
+    @Test("the streamed line form equals the JSON form and reads back")
+    func lineForm() throws {
+        let e = Event(sequence: 7, time: 1.5, session: "s-1", server: "git\u{1B}", kind: .callCompleted,
+                      fields: JSONObject(pairs: [("tool", "x\"y"), ("micros", 12)]))
+        var bytes: [UInt8] = []
+        e.appendLine(to: &bytes)
+        #expect(bytes.last == 0x0A)
+        let parsed = try JSONParser.parse(bytes.dropLast())
+        #expect(parsed == e.json)
+        #expect(Event(json: parsed) == e)
+        #expect(e.id == "s-1:7")
+    }
+}
+
+@Suite("scan mode")
+struct ScanModeTests {
+    @Test("finds the members of a top-level result in the same pass")
+    func resultMembers() throws {
+        let text = Array(#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"x"}],"isError":true}}"#.utf8)
+        let outline = try text.withUnsafeBytes { try JSONParser.scan($0) }
+        let flag = try #require(outline.resultMembers.first { $0.key == "isError" })
+        #expect(String(decoding: text[flag.range], as: UTF8.self) == "true")
+    }
+
+    @Test("still rejects invalid JSON anywhere, and duplicate keys at the top level")
+    func validity() {
+        for bad in [#"{"a":{"b":[1,}}"#, #"{"a":{"b":"\x"}}"#, #"{"id":1,"id":2}"#, "{\"a\":\"\u{01}\"}"] {
+            let bytes = Array(bad.utf8)
+            #expect(throws: JSONError.self) { try bytes.withUnsafeBytes { try JSONParser.scan($0) } }
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WardenCore
 @testable import WardenDetect
@@ -74,10 +75,17 @@ struct AnalyzerTests {
     }
 
     @Test("bounded time on hostile input")
-    func bounded() {
-        let huge = String(repeating: "ignore ", count: 150_000) + String(repeating: "<", count: 100_000)
-        let clock = ContinuousClock()
-        let elapsed = clock.measure { _ = review(huge) }
+    func bounded() async {
+        // CPU-bound: run it on its own thread so it does not starve the cooperative pool that
+        // timing-sensitive tests in this process share (two cores here).
+        let elapsed = await withCheckedContinuation { (c: CheckedContinuation<Duration, Never>) in
+            Thread {
+                let huge = String(repeating: "ignore ", count: 100_000) + String(repeating: "<", count: 50_000)
+                    + String(repeating: "\u{200B}", count: 50_000)
+                let clock = ContinuousClock()
+                c.resume(returning: clock.measure { _ = ToolAnalyzer().review(ToolDefinition(raw: JSONObject(pairs: [("name", "t"), ("description", .string(huge))])), server: "s") })
+            }.start()
+        }
         #expect(elapsed < .seconds(10))
     }
 }

@@ -138,7 +138,7 @@ struct RelayDecisionTests {
         let rig = RelayRig(policy: Self.grantPolicy) { r in .denied(GrantDecisionInfo(grantID: r.id, decidedBy: "bob", reason: "not today")) }
         rig.fromClient(call(4, "rm_file") + "\n")
         #expect(await rig.client.wait(for: 1))
-        let reply = rig.client.values()[0]
+        guard let reply = rig.client.values().first else { return }
         #expect(reply["id"] == 4)
         #expect(reply["result"]?["isError"] == true)
         let text = reply["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
@@ -155,9 +155,9 @@ struct RelayDecisionTests {
             return .unavailable(reason: "late")
         }
         rig.fromClient(call(5, "rm_file", progressToken: 42) + "\n")
-        #expect(await rig.client.wait(until: { $0["result"] != nil }, timeout: 3))
+        #expect(await rig.client.wait(until: { $0["result"] != nil }, timeout: 10))
         let replies = rig.client.values()
-        let final = replies.last!
+        guard let final = replies.last else { return }
         #expect(final["result"]?["_meta"]?["dev.warden/decision"]?["decision"] == "expired")
         let progress = replies.filter { $0["method"] == "notifications/progress" }
         #expect(progress.count >= 2)
@@ -170,7 +170,7 @@ struct RelayDecisionTests {
         let rig = RelayRig(policy: Self.grantPolicy)
         rig.fromClient(call(6, "rm_file") + "\n")
         #expect(await rig.client.wait(for: 1))
-        #expect(rig.client.values()[0]["result"]?["_meta"]?["dev.warden/decision"]?["decision"] == "unavailable")
+        #expect(rig.client.values().first?["result"]?["_meta"]?["dev.warden/decision"]?["decision"] == "unavailable")
         #expect(rig.server.all.isEmpty)
     }
 

@@ -33,6 +33,8 @@ public enum JSONParser {
 
     /// Validates a complete JSON text without building it, and reports where the top-level
     /// members (of an object) or elements (of an array) lie, so a caller can parse just those.
+    /// Top-level keys must be unique; nested objects are only checked for validity (the relay
+    /// scans server output this way; client input goes through `parse`, which checks every object).
     public static func scan(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSONScan {
         var cursor = Cursor(bytes, build: false)
         _ = try cursor.parseDocument(collectSpans: true)
@@ -50,6 +52,9 @@ public struct JSONScan: Sendable {
     public var members: [(key: String, range: Range<Int>)] = []
     /// Top-level array elements: byte ranges.
     public var elements: [Range<Int>] = []
+    /// Members of a top-level `result` object (a JSON-RPC result), so a caller can read one flag
+    /// of a many-MiB result without scanning it again.
+    public var resultMembers: [(key: String, range: Range<Int>)] = []
     /// The decoded top-level `id` member, if any (always decoded: the relay keys requests on it).
     public var id: JSONValue?
 
@@ -259,9 +264,11 @@ private struct Cursor {
         return String(decoding: out, as: UTF8.self)
     }
 
-    mutating func parseObject(depth: Int, collectSpans: Bool) throws(JSONError) -> JSONValue {
+    mutating func parseObject(depth: Int, collectSpans: Bool, collectResult: Bool = false) throws(JSONError) -> JSONValue {
         guard depth <= JSONParser.maxDepth else { throw fail(.tooDeep(limit: JSONParser.maxDepth)) }
         if collectSpans { scanResult.shape = .object }
+        // In scan mode only the top level's keys matter (spans, the id, uniqueness).
+        let checkKeys = build || depth == 1 || collectResult
         pos += 1
         var object = JSONObject()
         var keys: [String] = []
@@ -277,9 +284,11 @@ private struct Cursor {
             guard pos < end else { throw fail(.unexpectedEnd) }
             guard byte(pos) == quote else { throw fail(.unexpectedByte(byte(pos))) }
             let keyOffset = pos
-            let key = try parseString(decode: true)
+            let key = try parseString(decode: checkKeys)
             // Duplicate keys: linear for the small objects MCP sends, a set once an object grows.
-            if let set = keySet {
+            if !checkKeys {
+                // validated above; not decoded, not compared
+            } else if let set = keySet {
                 if set.contains(key) { throw fail(.duplicateKey(key), at: keyOffset) }
                 keySet!.insert(key)
             } else {
@@ -302,10 +311,13 @@ private struct Cursor {
                 build = saved
                 recoveredID = value
                 if collectSpans { scanResult.id = value }
+            } else if collectSpans && key == "result" && pos < end && byte(pos) == openBrace {
+                value = try parseObject(depth: depth + 1, collectSpans: false, collectResult: true)
             } else {
                 value = try parseValue(depth: depth)
             }
             if collectSpans { scanResult.members.append((key, valueStart..<pos)) }
+            if collectResult { scanResult.resultMembers.append((key, valueStart..<pos)) }
             if build { object[key] = value }
             skipWhitespace()
             guard pos < end else { throw fail(.unexpectedEnd) }

@@ -65,7 +65,10 @@ public struct JSONObject: Sendable, Hashable {
 
     /// An object from ordered pairs; a later duplicate key replaces the earlier value.
     public init(pairs: [(String, JSONValue)]) {
-        self.init()
+        keys = []
+        values = []
+        keys.reserveCapacity(pairs.count)
+        values.reserveCapacity(pairs.count)
         for (k, v) in pairs { self[k] = v }
     }
 

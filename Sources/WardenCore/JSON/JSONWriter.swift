@@ -45,16 +45,22 @@ public enum JSONWriter {
             out.append(0x5D)
         case .object(let object):
             out.append(0x7B)
-            var members = Array(object.members)
             if canonical {
-                members = members.map { ($0.0.precomposedStringWithCanonicalMapping, $0.1) }
+                var members = Array(object.members).map { ($0.0.precomposedStringWithCanonicalMapping, $0.1) }
                 members.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
-            }
-            for (i, (k, v)) in members.enumerated() {
-                if i > 0 { out.append(0x2C) }
-                writeString(k, into: &out)
-                out.append(0x3A)
-                write(v, canonical: canonical, into: &out)
+                for (i, (k, v)) in members.enumerated() {
+                    if i > 0 { out.append(0x2C) }
+                    writeString(k, into: &out)
+                    out.append(0x3A)
+                    write(v, canonical: true, into: &out)
+                }
+            } else {
+                for i in 0..<object.count {
+                    if i > 0 { out.append(0x2C) }
+                    writeString(object.keys[i], into: &out)
+                    out.append(0x3A)
+                    write(object.values[i], canonical: false, into: &out)
+                }
             }
             out.append(0x7D)
         }
@@ -62,21 +68,29 @@ public enum JSONWriter {
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
-            case 0x0D: out.append(contentsOf: [0x5C, 0x72])
-            case 0x09: out.append(contentsOf: [0x5C, 0x74])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-            default: out.append(b)
+        var s = s
+        s.withUTF8 { bytes in
+            // Most strings need no escaping: copy them whole.
+            var clean = 0
+            while clean < bytes.count, bytes[clean] >= 0x20, bytes[clean] != 0x22, bytes[clean] != 0x5C { clean += 1 }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<clean]))
+            for b in bytes[clean...] {
+                switch b {
+                case 0x22: out.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+                case 0x0D: out.append(contentsOf: [0x5C, 0x72])
+                case 0x09: out.append(contentsOf: [0x5C, 0x74])
+                case 0..<0x20:
+                    out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(b >> 4)], hexDigits[Int(b & 0xF)]])
+                default: out.append(b)
+                }
             }
         }
         out.append(0x22)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Normalises a JSON number's text: integers keep all their digits, anything with a fraction or
     /// exponent goes through `Double` and back (shortest round-trip form), integral values print
