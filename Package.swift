@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // Domain types, JSON value model, policy; pure, no I/O.
@@ -33,6 +34,16 @@ let package = Package(
             name: "WardenDetect",
             dependencies: ["WardenCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
+        // SQLite persistence (GRDB, WAL): migrations, queries, the hash-chained audit log.
+        .target(
+            name: "WardenStore",
+            dependencies: ["WardenCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        // The control plane: socket API, grant broker, SIEM export.
+        .target(
+            name: "WardenHub",
+            dependencies: ["WardenCore", "WardenProtocol", "WardenStore", "WardenDetect"],
+            swiftSettings: strict),
         // The client side of the hub's socket API, the event spool, the hub-backed grant authority.
         .target(name: "WardenHubClient", dependencies: ["WardenCore", "WardenProtocol"], swiftSettings: strict),
         // `warden wrap`: process spawning, stdio relay, in-path enforcement.
@@ -43,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy",
+                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -56,13 +67,15 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "warden-bench",
-            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenProxy"],
+            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenProxy", "WardenHub", "WardenStore", "WardenHubClient"],
             swiftSettings: strict),
 
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),
         .testTarget(name: "WardenProtocolTests", dependencies: ["WardenProtocol"]),
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
         .testTarget(name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenHubClient"]),
+        .testTarget(name: "WardenStoreTests", dependencies: ["WardenStore"]),
+        .testTarget(name: "WardenHubTests", dependencies: ["WardenHub", "WardenStore", "WardenHubClient"]),
         .testTarget(name: "EndToEndTests", dependencies: ["WardenCore", "WardenProtocol", "WardenHubClient"], exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]

@@ -29,13 +29,21 @@ public final class EventLink: EventSink, Sendable {
     private let retryInterval: Double
     /// Called once a connection is made (for example to re-register the session).
     private let onConnect: @Sendable (HubConnection) -> Void
+    /// Pushes from the hub (`tools.changed`).
+    private let onNotification: @Sendable (String, JSONValue) -> Void
+    /// Whether to start a hub when none answers.
+    private let autoStart: Bool
+    private let lastSpawn = Mutex<Double>(0)
 
-    public init(home: WardenHome, sessionID: String, retryInterval: Double = 1.0,
-                onConnect: @escaping @Sendable (HubConnection) -> Void = { _ in }) {
+    public init(home: WardenHome, sessionID: String, retryInterval: Double = 1.0, autoStart: Bool = false,
+                onConnect: @escaping @Sendable (HubConnection) -> Void = { _ in },
+                onNotification: @escaping @Sendable (String, JSONValue) -> Void = { _, _ in }) {
         self.home = home
         self.sessionID = sessionID
         self.retryInterval = retryInterval
+        self.autoStart = autoStart
         self.onConnect = onConnect
+        self.onNotification = onNotification
         let thread = Thread { [self] in run() }
         thread.name = "warden-events"
         thread.start()
@@ -106,7 +114,13 @@ public final class EventLink: EventSink, Sendable {
             return true
         }
         guard attempt else { return state.withLock { $0.connection } }
-        guard let connection = try? HubConnection.connect(path: home.socketPath) else { return nil }
+        // Start a hub at most every 10 s: if it keeps failing, hub.log says why, and we spool meanwhile.
+        let spawn = autoStart && lastSpawn.withLock { last in
+            guard now - last > 10 else { return false }
+            last = now
+            return true
+        }
+        guard let connection = try? HubLauncher.connect(home: home, autoStart: spawn, timeout: 3, onNotification: onNotification) else { return nil }
         let hello = JSONObject(pairs: [("api", .int(HubConnection.apiVersion)), ("role", "wrap"),
                                        ("pid", .int(Int(getpid()))), ("session", .string(sessionID))])
         guard (try? connection.callBlocking("hello", hello, timeout: 5)) != nil else {

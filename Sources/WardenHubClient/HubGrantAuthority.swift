@@ -11,7 +11,12 @@ public struct HubGrantAuthority: GrantAuthority {
     public init(link: EventLink) { self.link = link }
 
     public func requestGrant(_ request: GrantRequest) async -> GrantOutcome {
-        guard let connection = link.connectNow() else {
+        // Connecting may block (a hub being started): do it on its own thread, not the cooperative pool.
+        let link = self.link
+        let connection = await withCheckedContinuation { (c: CheckedContinuation<HubConnection?, Never>) in
+            Thread { c.resume(returning: link.connectNow()) }.start()
+        }
+        guard let connection else {
             return .unavailable(reason: "the Warden hub is not running or not reachable")
         }
         do {

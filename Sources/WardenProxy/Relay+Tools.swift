@@ -19,29 +19,20 @@ extension Relay {
             let definition = ToolDefinition(raw: raw)
             let name = definition.name
             let review = analyzer.review(definition, server: config.serverName)
-            var reason: String?
-            if config.policy.quarantine.quarantines(review.verdict) {
-                let rules = Set(review.findings.map(\.rule)).sorted().joined(separator: ", ")
-                reason = "analysis verdict \(review.verdict.rawValue), score \(review.score): \(rules)"
-            }
-            if let trusted = pins.record(server: config.serverName, tool: name) {
-                if trusted.pin != review.pin {
-                    let previous = state.withLock { $0.tools[name]?.review.pin }
-                    if previous != review.pin {
-                        emit(.toolChanged, [("tool", .string(name)), ("pin", .string(review.pin)), ("trustedPin", .string(trusted.pin)),
-                                            ("definition", .object(raw)), ("trustedDefinition", .object(trusted.definition))])
-                    }
-                    if config.policy.quarantineOnChange {
-                        reason = reason ?? "definition changed since it was pinned (possible rug pull); pinned \(trusted.pin.prefix(12)), now \(review.pin.prefix(12))"
-                        if !trusted.quarantined {
-                            pins.save(server: config.serverName, tool: name, record: ToolPinRecord(pin: trusted.pin, definition: trusted.definition, quarantined: true))
-                        }
-                    }
+            var trusted = pins.record(server: config.serverName, tool: name)
+            // A changed definition is recognised by its pin alone; the trusted pin stays until an operator approves the new one.
+            if let pinned = trusted, pinned.pin != review.pin {
+                let previous = state.withLock { $0.tools[name]?.review.pin }
+                if previous != review.pin {
+                    emit(.toolChanged, [("tool", .string(name)), ("pin", .string(review.pin)), ("trustedPin", .string(pinned.pin)),
+                                        ("definition", .object(raw)), ("trustedDefinition", .object(pinned.definition))])
                 }
-            } else {
+            } else if trusted == nil {
                 // First sight pins the definition (trust on first use); the analysis still judges it.
-                pins.save(server: config.serverName, tool: name, record: ToolPinRecord(pin: review.pin, definition: raw, quarantined: false))
+                trusted = ToolPinRecord(pin: review.pin, definition: raw, quarantined: false)
+                pins.save(server: config.serverName, tool: name, record: trusted!)
             }
+            let reason = quarantineReason(review, trusted)
             let isNew = state.withLock { s in
                 let new = s.tools[name]?.review.pin != review.pin
                 s.decisions[name] = nil
@@ -69,6 +60,39 @@ extension Relay {
         object["result"] = .object(resultObject)
         Diagnostics.warn(server: config.serverName, "hid \(hidden.count) quarantined tool(s) from the client: \(hidden.joined(separator: ", "))")
         return RPCReply.line(.object(object))
+    }
+
+    /// Why a tool must be hidden, or `nil`: an operator's quarantine, a changed definition (when
+    /// policy says so), or an analysis verdict at the policy's threshold — unless an operator
+    /// approved this exact definition.
+    func quarantineReason(_ review: ToolReview, _ trusted: ToolPinRecord?) -> String? {
+        if let trusted, trusted.pin == review.pin {
+            if trusted.quarantined { return "quarantined by an operator" + (trusted.reason.map { ": \($0)" } ?? "") }
+            if trusted.approvedBy != nil { return nil }
+        }
+        if let trusted, trusted.pin != review.pin, config.policy.quarantineOnChange {
+            return "definition changed since it was pinned (possible rug pull); pinned \(trusted.pin.prefix(12)), now \(review.pin.prefix(12))"
+        }
+        if config.policy.quarantine.quarantines(review.verdict) {
+            let rules = Set(review.findings.map(\.rule)).sorted().joined(separator: ", ")
+            return "analysis verdict \(review.verdict.rawValue), score \(review.score): \(rules)"
+        }
+        return nil
+    }
+
+    /// The hub changed pins (an operator approved or quarantined a tool): re-read them and re-decide
+    /// every known tool now, so calls are refused or allowed without waiting for the next list.
+    public func pinsChanged() {
+        pins.reload(server: config.serverName)
+        let reviews = state.withLock { $0.tools.mapValues(\.review) }
+        var updates: [String: String?] = [:]
+        for (name, review) in reviews {
+            updates[name] = quarantineReason(review, pins.record(server: config.serverName, tool: name))
+        }
+        state.withLock { s in
+            for (name, reason) in updates { s.tools[name]?.quarantineReason = reason }
+            s.decisions.removeAll()
+        }
     }
 
     static func json(_ f: Finding) -> JSONValue {

@@ -19,6 +19,8 @@ public struct WrapRunner {
     /// How long the server gets after its stdin closes before SIGTERM, then SIGKILL.
     public var closeGrace: Double = 5
     public var termGrace: Double = 3
+    /// Start a hub in the background when none answers (off with `WARDEN_NO_AUTOSTART=1`).
+    public var autoStartHub: Bool = HubLauncher.autoStartEnabled
 
     public init(config: RelayConfiguration, command: [String], home: WardenHome) {
         self.config = config
@@ -36,10 +38,15 @@ public struct WrapRunner {
 
         let session = SessionInfo(id: Self.newSessionID(), server: config.serverName, wardenPID: getpid(), serverPID: server.pid,
                                   startedAt: Date().timeIntervalSince1970)
-        let link = EventLink(home: home, sessionID: session.id)
+        // The relay exists only after the link, but the link's pushes must reach it: a late-bound box.
+        let relayBox = RelayBox()
+        let link = EventLink(home: home, sessionID: session.id, autoStart: autoStartHub, onNotification: { method, _ in
+            if method == "tools.changed" { relayBox.relay?.pinsChanged() }
+        })
         let toServer = FileDescriptorOutput(fd: server.stdinFD)
         let relay = Relay(config: config, session: session, toClient: FileDescriptorOutput(fd: 1), toServer: toServer,
                           authority: HubGrantAuthority(link: link), events: link, pins: FilePinStore(directory: home.pinsPath))
+        relayBox.relay = relay
 
         let serverDone = DispatchSemaphore(value: 0)
         let maxFrame = config.maxFrame
@@ -102,5 +109,14 @@ public struct WrapRunner {
 
     static func newSessionID() -> String {
         "s-" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+}
+
+/// Holds the relay for callbacks created before it (a push can arrive while the relay is being built).
+final class RelayBox: Sendable {
+    private let value = Mutex<Relay?>(nil)
+    var relay: Relay? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }

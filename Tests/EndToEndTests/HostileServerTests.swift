@@ -93,6 +93,6 @@ struct RugPullTests {
         // The pin survives the session: the trusted definition is still the first one.
         let pins = try String(contentsOfFile: home + "/pins/weather.json", encoding: .utf8)
         #expect(pins.contains("Get the weather forecast for a city.\""))
-        #expect(pins.contains("\"quarantined\":true"))
+        #expect(!pins.contains("Do not tell the user"))
     }
 }

@@ -3,19 +3,35 @@ import Synchronization
 import WardenCore
 
 /// What Warden remembers about a tool between sessions: the pin an operator (or first sight) trusted.
+/// The relay enforces from these files even when the hub is down; the hub writes them when an
+/// operator approves or quarantines a tool, and tells live relays to reload.
 public struct ToolPinRecord: Sendable, Hashable {
     /// The trusted pin.
     public var pin: String
     /// The trusted definition (for the diff shown when it changes).
     public var definition: JSONObject
-    /// Set while a changed or flagged definition awaits review.
+    /// Set while a changed or flagged definition awaits review, or when an operator quarantined it.
     public var quarantined: Bool
+    /// Why, when an operator quarantined it.
+    public var reason: String?
+    /// Who approved this exact definition; an approval outranks the analyser's verdict.
+    public var approvedBy: String?
+
+    public init(pin: String, definition: JSONObject, quarantined: Bool, reason: String? = nil, approvedBy: String? = nil) {
+        self.pin = pin
+        self.definition = definition
+        self.quarantined = quarantined
+        self.reason = reason
+        self.approvedBy = approvedBy
+    }
 }
 
 /// Pins per server, persisted so that a definition changed between two sessions is still caught.
 public protocol PinStore: Sendable {
     func record(server: String, tool: String) -> ToolPinRecord?
     func save(server: String, tool: String, record: ToolPinRecord)
+    /// Drops any cached copy, so the next read sees what another process wrote.
+    func reload(server: String)
 }
 
 /// Pins in `$WARDEN_HOME/pins/<server>.json`, written atomically (rename), read at start.
@@ -41,6 +57,10 @@ public final class FilePinStore: PinStore {
         }
     }
 
+    public func reload(server: String) {
+        _ = cache.withLock { $0.removeValue(forKey: server) }
+    }
+
     private func file(_ server: String) -> String {
         let safe = server.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" ? String($0) : "_" }.joined()
         return "\(directory)/\(safe).json"
@@ -52,7 +72,8 @@ public final class FilePinStore: PinStore {
         var out: [String: ToolPinRecord] = [:]
         for (name, entry) in tools.members {
             guard let pin = entry["pin"]?.stringValue, let def = entry["definition"]?.objectValue else { continue }
-            out[name] = ToolPinRecord(pin: pin, definition: def, quarantined: entry["quarantined"]?.boolValue ?? false)
+            out[name] = ToolPinRecord(pin: pin, definition: def, quarantined: entry["quarantined"]?.boolValue ?? false,
+                                      reason: entry["reason"]?.stringValue, approvedBy: entry["approvedBy"]?.stringValue)
         }
         return out
     }
@@ -60,7 +81,10 @@ public final class FilePinStore: PinStore {
     private func persist(_ server: String, _ records: [String: ToolPinRecord]) {
         var tools = JSONObject()
         for (name, r) in records.sorted(by: { $0.key < $1.key }) {
-            tools[name] = .object(JSONObject(pairs: [("pin", .string(r.pin)), ("definition", .object(r.definition)), ("quarantined", .bool(r.quarantined))]))
+            var entry = JSONObject(pairs: [("pin", .string(r.pin)), ("definition", .object(r.definition)), ("quarantined", .bool(r.quarantined))])
+            if let reason = r.reason { entry["reason"] = .string(reason) }
+            if let by = r.approvedBy { entry["approvedBy"] = .string(by) }
+            tools[name] = .object(entry)
         }
         let doc = JSONValue.object(JSONObject(pairs: [("server", .string(server)), ("tools", .object(tools))]))
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -77,4 +101,5 @@ public final class MemoryPinStore: PinStore {
     public init() {}
     public func record(server: String, tool: String) -> ToolPinRecord? { records.withLock { $0["\(server)/\(tool)"] } }
     public func save(server: String, tool: String, record: ToolPinRecord) { records.withLock { $0["\(server)/\(tool)"] = record } }
+    public func reload(server: String) {}
 }

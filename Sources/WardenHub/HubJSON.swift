@@ -1,0 +1,53 @@
+import WardenCore
+import WardenStore
+
+/// How the hub API represents its records (documented in docs/hub-api.md). Untrusted strings stay
+/// raw in JSON; whoever displays them escapes them.
+public enum HubJSON {
+    static func num(_ d: Double?) -> JSONValue { d.map { .number(String($0)) } ?? .null }
+    static func str(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+
+    public static func grant(_ g: GrantRecord) -> JSONValue {
+        let r = g.request
+        return .object(JSONObject(pairs: [
+            ("id", .string(g.id)), ("state", .string(g.state.rawValue)), ("session", .string(r.sessionID)), ("client", .string(r.client)),
+            ("server", .string(r.server)), ("tool", .string(r.tool)), ("arguments", .string(r.arguments)),
+            ("argumentDigest", .string(r.argumentDigest)), ("rule", .string(r.rule)), ("ruleReason", str(r.reason)),
+            ("requestedAt", num(r.requestedAt)), ("deadline", num(r.deadline)), ("maxTTL", num(r.maxTTL)),
+            ("scope", str(g.scope?.rawValue)), ("ttl", num(g.ttl)), ("decidedAt", num(g.decidedAt)), ("decidedBy", str(g.decidedBy)),
+            ("decisionReason", str(g.decisionReason)), ("expiresAt", num(g.expiresAt)), ("endedAt", num(g.endedAt)), ("uses", .int(g.uses)),
+        ]))
+    }
+
+    public static func session(_ s: SessionRecord) -> JSONValue {
+        let i = s.info
+        return .object(JSONObject(pairs: [
+            ("id", .string(i.id)), ("server", .string(i.server)), ("client", str(i.clientName)), ("clientVersion", str(i.clientVersion)),
+            ("serverName", str(i.serverName)), ("serverVersion", str(i.serverVersion)), ("protocolVersion", str(i.protocolVersion)),
+            ("instructions", str(i.instructions)), ("wardenPid", .int(Int(i.wardenPID))), ("serverPid", .int(Int(i.serverPID))),
+            ("startedAt", num(i.startedAt)), ("lastActivity", num(s.lastActivity)), ("endedAt", num(s.endedAt)), ("endStatus", str(s.endStatus)),
+            ("live", .bool(s.endedAt == nil)), ("calls", .int(s.calls)), ("denials", .int(s.denials)), ("risk", .int(s.risk)),
+        ]))
+    }
+
+    public static func tool(_ t: ToolRecord, detail: Bool = false) -> JSONValue {
+        var o = JSONObject(pairs: [
+            ("server", .string(t.server)), ("name", .string(t.name)), ("pin", .string(t.pin)), ("verdict", .string(t.verdict.rawValue)),
+            ("score", .int(t.score)), ("review", .string(t.reviewState.rawValue)), ("quarantineReason", str(t.quarantineReason)),
+            ("trustedPin", str(t.trustedPin)), ("firstSeen", num(t.firstSeen)), ("lastSeen", num(t.lastSeen)),
+            ("findings", t.findings),
+        ])
+        if detail {
+            o["definition"] = t.definition
+            o["trustedDefinition"] = t.trustedDefinition
+        }
+        return .object(o)
+    }
+
+    public static func audit(_ a: AuditRecord) -> JSONValue {
+        .object(JSONObject(pairs: [
+            ("sequence", .int(a.sequence)), ("time", num(a.time)), ("actor", .string(a.actor)), ("action", .string(a.action)),
+            ("subject", .string(a.subject)), ("details", .object(a.details)), ("previousHash", .string(a.previousHash)), ("hash", .string(a.hash)),
+        ]))
+    }
+}

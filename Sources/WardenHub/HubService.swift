@@ -1,0 +1,303 @@
+import Foundation
+import Synchronization
+import WardenCore
+import WardenDetect
+import WardenStore
+
+/// An API error: code 1 means refused or not found (the CLI exits 1), others are usage or I/O (exit 2).
+public struct HubAPIError: Error, Sendable {
+    public var code: Int
+    public var message: String
+    public static func refused(_ m: String) -> HubAPIError { HubAPIError(code: 1, message: m) }
+    public static func usage(_ m: String) -> HubAPIError { HubAPIError(code: 2, message: m) }
+}
+
+/// The hub's API (docs/hub-api.md): one method per operation, the same for consoles, the CLI and relays.
+public final class HubService: Sendable {
+    public static let apiVersion = 1
+    public typealias Reply = @Sendable (Result<JSONValue, HubAPIError>) -> Void
+
+    public let store: Store
+    public let broker: GrantBroker
+    let home: WardenHome
+    let exporter: SIEMExporter
+    let pins: FilePinStore
+    let clock: @Sendable () -> Double
+    let peers = PeerRegistry()
+    let lastAudit = Mutex(0)
+    let startedAt: Double
+
+    public init(store: Store, home: WardenHome, config: HubConfig, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws(StoreError) {
+        self.store = store
+        self.home = home
+        self.clock = clock
+        self.exporter = SIEMExporter(exports: config.exports)
+        self.pins = FilePinStore(directory: home.pinsPath)
+        self.startedAt = clock()
+        let peers = self.peers
+        self.broker = try GrantBroker(store: store, clock: clock) { grant in
+            for p in peers.all { p.push("grants", HubJSON.grant(grant)) }
+        }
+        lastAudit.withLock { $0 = (try? store.auditHead())?.sequence ?? 0 }
+        afterChange()
+    }
+
+    func attach(_ peer: HubPeer) { peers.map.withLock { $0[peer.id] = peer } }
+
+    func detach(_ peer: HubPeer) {
+        peers.map.withLock { _ = $0.removeValue(forKey: peer.id) }
+        broker.connectionClosed(peer.id)
+        // A relay that vanished without its goodbye (kill -9) leaves a session that is over.
+        for session in peer.state.withLock({ $0.sessions }) {
+            try? store.endSession(session, status: "relay disconnected", at: clock())
+        }
+        afterChange()
+    }
+
+    /// After every state change: new audit records go to the head file, the SIEM and subscribers.
+    func afterChange() {
+        let since = lastAudit.withLock { $0 }
+        guard let records = try? store.auditRecords(after: since), let last = records.last else { return }
+        lastAudit.withLock { $0 = max($0, last.sequence) }
+        let head = "\(last.sequence) \(last.hash)\n"
+        let path = home.path + "/audit.head"
+        let temp = path + ".tmp"
+        if FileManager.default.createFile(atPath: temp, contents: Data(head.utf8), attributes: [.posixPermissions: 0o600]) { rename(temp, path) }
+        exporter.send(records.compactMap(SIEMRecord.from))
+        let all = peers.all
+        for r in records { for p in all { p.push("audit", HubJSON.audit(r)) } }
+    }
+
+    /// The chain head recorded outside the database, if any.
+    func recordedHead() -> (sequence: Int, hash: String)? {
+        guard let text = try? String(contentsOfFile: home.path + "/audit.head", encoding: .utf8) else { return nil }
+        let parts = text.split(separator: " ")
+        guard parts.count == 2, let seq = Int(parts[0]) else { return nil }
+        return (seq, parts[1].trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    // MARK: Dispatch
+
+    public func handle(_ method: String, _ p: JSONObject, from peer: HubPeer, reply: @escaping Reply) {
+        do {
+            switch method {
+            case "grants.request":
+                guard let request = Self.grantRequest(p) else { throw HubAPIError.usage("grants.request needs id, session, server, tool, deadline") }
+                peer.state.withLock { _ = $0.sessions.insert(request.sessionID) }
+                broker.request(request, connection: peer.id) { reply(.success($0)) }
+                afterChange()
+                return
+            default:
+                reply(.success(try call(method, p, from: peer)))
+            }
+        } catch let e as HubAPIError {
+            reply(.failure(e))
+        } catch {
+            reply(.failure(.usage("\(error)")))
+        }
+    }
+
+    func call(_ method: String, _ p: JSONObject, from peer: HubPeer) throws -> JSONValue {
+        switch method {
+        case "hello":
+            peer.state.withLock { s in
+                s.role = p["role"]?.stringValue ?? "unknown"
+                if let session = p["session"]?.stringValue { s.sessions.insert(session) }
+            }
+            return ["api": .int(Self.apiVersion), "pid": .int(Int(getpid()))]
+        case "hub.status":
+            return status()
+        case "subscribe":
+            let topics = p["topics"]?.arrayValue?.compactMap(\.stringValue) ?? ["events", "grants", "tools", "audit"]
+            peer.state.withLock { $0.topics.formUnion(topics) }
+            return ["topics": .array(topics.map { .string($0) })]
+        case "events.append":
+            let events = p["events"]?.arrayValue?.compactMap(Event.init(json:)) ?? []
+            let result = try store.ingest(events, receivedAt: clock())
+            if result.inserted > 0 { ingested(events) }
+            return ["accepted": .int(result.inserted), "duplicates": .int(result.duplicates)]
+        case "events.tail":
+            let events = try store.events(session: p["session"]?.stringValue, since: number(p["since"]), limit: int(p["limit"]) ?? 100,
+                                          ascending: p["since"] != nil)
+            return ["events": .array(events.map(\.json))]
+        case "grants.withdraw":
+            broker.withdraw(try text(p, "id"), reason: p["reason"]?.stringValue ?? "withdrawn")
+            afterChange()
+            return [:]
+        case "grants.list":
+            let states = p["state"]?.stringValue.map { $0.split(separator: ",").compactMap { GrantState(rawValue: String($0)) } }
+            return ["grants": .array(try store.grants(states: states).map(HubJSON.grant))]
+        case "grants.show":
+            let id = try text(p, "id")
+            guard let g = try store.grant(id) else { throw HubAPIError.refused("no grant \(id)") }
+            return ["grant": HubJSON.grant(g), "transitions": .array(try store.grantTransitions(id).map { .object($0) })]
+        case "grants.approve":
+            let scopeName = p["scope"]?.stringValue ?? "call"
+            guard let scope = GrantScope(rawValue: scopeName) else { throw HubAPIError.usage("scope must be call, session or server") }
+            var ttl: Double?
+            if let t = p["ttl"]?.stringValue {
+                guard let s = DurationText.seconds(t), s > 0 else { throw HubAPIError.usage("ttl must be a duration such as 15m") }
+                ttl = s
+            }
+            return try decided(broker.approve(try text(p, "id"), scope: scope, ttl: ttl, actor: peer.actor(p["actor"]?.stringValue), reason: p["reason"]?.stringValue))
+        case "grants.deny":
+            guard let reason = p["reason"]?.stringValue, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw HubAPIError.usage("denying needs a reason (--reason TEXT)")
+            }
+            return try decided(broker.deny(try text(p, "id"), actor: peer.actor(p["actor"]?.stringValue), reason: reason))
+        case "grants.revoke":
+            return try decided(broker.revoke(try text(p, "id"), actor: peer.actor(p["actor"]?.stringValue), reason: p["reason"]?.stringValue))
+        case "grants.stats":
+            return try stats()
+        case "sessions.list":
+            return ["sessions": .array(try store.sessions(liveOnly: p["live"]?.boolValue ?? false).map(HubJSON.session))]
+        case "sessions.show":
+            let id = try text(p, "id")
+            guard let s = try store.session(id) else { throw HubAPIError.refused("no session \(id)") }
+            return ["session": HubJSON.session(s), "events": .array(try store.events(session: id, limit: int(p["limit"]) ?? 200).map(\.json))]
+        case "tools.list":
+            return ["tools": .array(try store.tools(flaggedOnly: p["flagged"]?.boolValue ?? false).map { HubJSON.tool($0) })]
+        case "tools.show":
+            let (server, name) = try toolName(p)
+            guard let t = try store.tool(server: server, name: name) else { throw HubAPIError.refused("no tool \(server)/\(name)") }
+            return ["tool": HubJSON.tool(t, detail: true)]
+        case "tools.approve", "tools.quarantine":
+            return try review(method == "tools.approve" ? .approved : .quarantined, p, from: peer)
+        case "audit.verify":
+            switch try store.verifyAudit(knownHead: recordedHead()) {
+            case .intact(let records, let head): return ["intact": true, "records": .int(records), "head": .string(head)]
+            case .broken(let seq, let problem): return ["intact": false, "sequence": .int(seq), "problem": .string(problem)]
+            }
+        case "audit.list":
+            return ["records": .array(try store.auditRecords(limit: int(p["limit"]) ?? 100).map(HubJSON.audit))]
+        case "audit.export":
+            guard let format = SIEMFormat(rawValue: p["format"]?.stringValue ?? "ocsf") else { throw HubAPIError.usage("format must be ocsf, cef or syslog") }
+            let since = number(p["since"]) ?? 0
+            var records = try store.events(since: since, limit: Int.max, ascending: true).compactMap(SIEMRecord.from)
+            records += try store.auditRecords(limit: Int.max, since: since).reversed().compactMap(SIEMRecord.from)
+            records.sort { $0.time < $1.time }
+            return ["lines": .array(records.map { .string(format.encode($0)) })]
+        default:
+            throw HubAPIError.usage("unknown method \(method)")
+        }
+    }
+
+    func ingested(_ events: [Event]) {
+        exporter.send(events.compactMap(SIEMRecord.from))
+        let all = peers.all
+        let payload: JSONValue = ["events": .array(events.map(\.json))]
+        for p in all { p.push("events", payload) }
+        if events.contains(where: { [.toolReviewed, .toolQuarantined, .toolChanged].contains($0.kind) }) {
+            for p in all { p.push("tools", [:]) }
+        }
+    }
+
+    func decided(_ result: Result<GrantRecord, GrantChangeError>) throws -> JSONValue {
+        afterChange()
+        switch result {
+        case .success(let g): return ["grant": HubJSON.grant(g)]
+        case .failure(let e): throw HubAPIError.refused(e.description)
+        }
+    }
+
+    /// An operator's tool review: recorded and audited, written to the pin files relays enforce
+    /// from, and pushed to the live relays of that server so it takes effect at once.
+    func review(_ state: ToolRecord.ReviewState, _ p: JSONObject, from peer: HubPeer) throws -> JSONValue {
+        let (server, name) = try toolName(p)
+        let actor = peer.actor(p["actor"]?.stringValue)
+        let reason = p["reason"]?.stringValue
+        guard let tool = try store.review(server: server, name: name, state: state, actor: actor, reason: reason, at: clock()) else {
+            throw HubAPIError.refused("no tool \(server)/\(name) (it appears once a relay has listed it)")
+        }
+        pins.reload(server: server)
+        let definition = tool.definition.objectValue ?? JSONObject()
+        if state == .approved {
+            pins.save(server: server, tool: name, record: ToolPinRecord(pin: tool.pin, definition: definition, quarantined: false, approvedBy: actor))
+        } else {
+            pins.save(server: server, tool: name, record: ToolPinRecord(pin: tool.pin, definition: definition, quarantined: true, reason: reason ?? "by \(actor)"))
+        }
+        afterChange()
+        let note: JSONValue = ["server": .string(server), "tool": .string(name)]
+        for peer in peers.all where peer.role == "wrap" {
+            peer.send(["jsonrpc": "2.0", "method": "tools.changed", "params": note])
+            peer.push("tools", note)
+        }
+        return ["tool": HubJSON.tool(tool)]
+    }
+
+    /// JIT exposure against standing access: the time grants were active, against the span from the
+    /// first to the last call of each granted tool (what a standing credential would have covered).
+    func stats() throws -> JSONValue {
+        let now = clock()
+        let grants = try store.grants(limit: Int.max)
+        var exposure = 0.0
+        var granted = Set<String>()
+        var byState: [String: Int] = [:]
+        for g in grants {
+            byState[g.state.rawValue, default: 0] += 1
+            guard let from = g.decidedAt, let expires = g.expiresAt, g.scope != nil else { continue }
+            exposure += max(0, min(g.endedAt ?? now, expires, now) - from)
+            granted.insert("\(g.request.server)/\(g.request.tool)")
+        }
+        var standing = 0.0
+        var calls = 0
+        for span in try store.callSpans() where granted.contains("\(span.server)/\(span.tool)") {
+            standing += span.last - span.first
+            calls += span.calls
+        }
+        let reduction: JSONValue = standing > 0 ? .number(String(format: "%.1f", max(0, (1 - exposure / standing) * 100))) : .null
+        return .object(JSONObject(pairs: [
+            ("grants", .int(grants.count)), ("byState", .object(JSONObject(pairs: byState.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))),
+            ("exposureSeconds", .number(String(format: "%.1f", exposure))), ("standingSeconds", .number(String(format: "%.1f", standing))),
+            ("grantedCalls", .int(calls)), ("reductionPercent", reduction),
+        ]))
+    }
+
+    func status() -> JSONValue {
+        let live = (try? store.sessions(liveOnly: true).count) ?? 0
+        let pending = (try? store.grants(states: [.pending]).count) ?? 0
+        return .object(JSONObject(pairs: [
+            ("api", .int(Self.apiVersion)), ("pid", .int(Int(getpid()))), ("home", .string(home.path)), ("database", .string(store.path)),
+            ("uptimeSeconds", .number(String(format: "%.1f", clock() - startedAt))), ("liveSessions", .int(live)),
+            ("pendingGrants", .int(pending)), ("connections", .int(peers.all.count)),
+            ("events", .int((try? store.eventCount()) ?? 0)),
+        ]))
+    }
+
+    // MARK: Parameters
+
+    func text(_ p: JSONObject, _ key: String) throws -> String {
+        guard let v = p[key]?.stringValue, !v.isEmpty else { throw HubAPIError.usage("missing \(key)") }
+        return v
+    }
+
+    func toolName(_ p: JSONObject) throws -> (String, String) {
+        if let server = p["server"]?.stringValue, let tool = p["tool"]?.stringValue { return (server, tool) }
+        let whole = try text(p, "name")
+        guard let slash = whole.firstIndex(of: "/") else { throw HubAPIError.usage("name a tool as SERVER/TOOL") }
+        return (String(whole[..<slash]), String(whole[whole.index(after: slash)...]))
+    }
+
+    func number(_ v: JSONValue?) -> Double? {
+        if case .number(let n)? = v { return Double(n) }
+        return nil
+    }
+
+    func int(_ v: JSONValue?) -> Int? { number(v).map { Int($0) } }
+
+    static func grantRequest(_ p: JSONObject) -> GrantRequest? {
+        func d(_ k: String) -> Double? { if case .number(let n)? = p[k] { Double(n) } else { nil } }
+        guard let id = p["id"]?.stringValue, let session = p["session"]?.stringValue, let server = p["server"]?.stringValue,
+              let tool = p["tool"]?.stringValue, let deadline = d("deadline") else { return nil }
+        return GrantRequest(id: id, sessionID: session, client: p["client"]?.stringValue ?? "unknown client", server: server, tool: tool,
+                            arguments: p["arguments"]?.stringValue ?? "{}", argumentDigest: p["argumentDigest"]?.stringValue ?? "",
+                            rule: p["rule"]?.stringValue ?? "", reason: p["reason"]?.stringValue,
+                            requestedAt: d("requestedAt") ?? Date().timeIntervalSince1970, deadline: deadline, maxTTL: d("maxTTL") ?? 3600)
+    }
+}
+
+/// The connected peers, shared with the broker's change callback.
+final class PeerRegistry: Sendable {
+    let map = Mutex<[Int: HubPeer]>([:])
+    var all: [HubPeer] { map.withLock { Array($0.values) } }
+}

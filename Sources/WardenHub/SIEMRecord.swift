@@ -1,0 +1,85 @@
+import Foundation
+import WardenCore
+
+/// One thing worth telling a SIEM, before it is encoded as OCSF, CEF or syslog.
+public struct SIEMRecord: Sendable {
+    /// Which OCSF class it maps to.
+    public enum Kind: Sendable {
+        /// A tool call (OCSF API Activity, 6003).
+        case toolCall
+        /// A finding, quarantine, changed definition or refused connection (OCSF Detection Finding, 2004).
+        case finding
+        /// A grant changing state (OCSF User Access Management, 3005).
+        case access
+    }
+
+    public var kind: Kind
+    public var uid: String
+    /// Seconds since 1970.
+    public var time: Double
+    public var severity: Severity
+    /// Short machine name: `tool.call`, `tool.quarantined`, `grant.approved`…
+    public var name: String
+    /// One line for people.
+    public var message: String
+    public var server: String
+    public var tool: String?
+    public var session: String?
+    /// Who: the MCP client for calls, the operator for grants.
+    public var actor: String
+    /// `allowed`, `approved`, `denied`, … for calls and grants.
+    public var outcome: String?
+    public var extra: JSONObject
+
+    /// The records an event yields (most events yield none: they are in the store, not the SIEM).
+    public static func from(_ e: Event) -> SIEMRecord? {
+        let f = e.fields
+        let tool = f["tool"]?.stringValue
+        switch e.kind {
+        case .callCompleted:
+            return SIEMRecord(kind: .toolCall, uid: e.id, time: e.time, severity: .info, name: "tool.call",
+                              message: "tools/call \(tool ?? "?") on \(e.server): \(f["decision"]?.stringValue ?? "allowed")",
+                              server: e.server, tool: tool, session: e.session, actor: "mcp-client", outcome: f["decision"]?.stringValue,
+                              extra: JSONObject(pairs: [("isError", f["isError"] ?? .bool(false)), ("micros", f["micros"] ?? 0)]))
+        case .callDecided:
+            let decision = f["decision"]?.stringValue ?? "?"
+            return SIEMRecord(kind: .toolCall, uid: e.id, time: e.time, severity: decision == "approved" ? .info : .medium, name: "tool.call",
+                              message: "tools/call \(tool ?? "?") on \(e.server): \(decision)", server: e.server, tool: tool, session: e.session,
+                              actor: f["decidedBy"]?.stringValue ?? "mcp-client", outcome: decision,
+                              extra: JSONObject(pairs: [("rule", f["rule"] ?? .null), ("grantId", f["grantId"] ?? .null)]))
+        case .toolQuarantined:
+            return SIEMRecord(kind: .finding, uid: e.id, time: e.time, severity: .high, name: "tool.quarantined",
+                              message: "tool \(tool ?? "?") on \(e.server) quarantined: \(f["reason"]?.stringValue ?? "")", server: e.server, tool: tool,
+                              session: e.session, actor: "warden", outcome: "quarantined", extra: JSONObject(pairs: [("pin", f["pin"] ?? .null)]))
+        case .toolChanged:
+            return SIEMRecord(kind: .finding, uid: e.id, time: e.time, severity: .high, name: "tool.changed",
+                              message: "tool \(tool ?? "?") on \(e.server) changed since it was pinned", server: e.server, tool: tool,
+                              session: e.session, actor: "warden", outcome: nil,
+                              extra: JSONObject(pairs: [("pin", f["pin"] ?? .null), ("trustedPin", f["trustedPin"] ?? .null)]))
+        case .toolReviewed where f["verdict"]?.stringValue != "clean":
+            return SIEMRecord(kind: .finding, uid: e.id, time: e.time, severity: f["verdict"]?.stringValue == "malicious" ? .critical : .medium,
+                              name: "tool.flagged", message: "tool \(tool ?? "?") on \(e.server) is \(f["verdict"]?.stringValue ?? "?")",
+                              server: e.server, tool: tool, session: e.session, actor: "warden", outcome: nil,
+                              extra: JSONObject(pairs: [("score", f["score"] ?? 0), ("findings", f["findings"] ?? .array([]))]))
+        default:
+            return nil
+        }
+    }
+
+    /// The record an audit entry yields, if any.
+    public static func from(_ a: AuditRecord) -> SIEMRecord? {
+        if a.action.hasPrefix("grant.") {
+            let state = String(a.action.dropFirst("grant.".count))
+            guard ["approved", "denied", "revoked", "expired"].contains(state) else { return nil }
+            return SIEMRecord(kind: .access, uid: "audit:\(a.sequence)", time: a.time, severity: state == "approved" ? .info : .low,
+                              name: a.action, message: "grant \(a.subject) \(state) by \(a.actor)", server: a.details["server"]?.stringValue ?? "",
+                              tool: a.details["tool"]?.stringValue, session: nil, actor: a.actor, outcome: state, extra: a.details)
+        }
+        if a.action == "connection.refused" {
+            return SIEMRecord(kind: .finding, uid: "audit:\(a.sequence)", time: a.time, severity: .high, name: a.action,
+                              message: "hub refused a connection from \(a.subject)", server: "", tool: nil, session: nil, actor: a.subject,
+                              outcome: "refused", extra: a.details)
+        }
+        return nil
+    }
+}

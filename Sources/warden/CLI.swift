@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import WardenCore
+import WardenHubClient
+
+/// Options every hub command takes.
+struct HubOptions: ParsableArguments {
+    @Option(name: .long, help: "State directory (default: $WARDEN_HOME or ~/.local/state/warden).")
+    var home: String?
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    var wardenHome: WardenHome { home.map(WardenHome.init(path:)) ?? WardenHome.current() }
+
+    /// Calls a hub method, starting the hub if none is running. Refusals exit 1, other failures 2.
+    func call(_ method: String, _ params: JSONObject = JSONObject()) throws -> JSONValue {
+        let connection: HubConnection
+        do {
+            connection = try HubLauncher.connect(home: wardenHome)
+        } catch {
+            CLI.fail("\(error)", code: 2)
+        }
+        defer { connection.close() }
+        do {
+            return try connection.callBlocking(method, params, timeout: 60)
+        } catch HubError.remote(let code, let message) {
+            CLI.fail(message, code: code == 1 ? 1 : 2)
+        } catch {
+            CLI.fail("\(error)", code: 2)
+        }
+    }
+
+    /// Prints `value` as JSON, or hands it to `text` for people.
+    func output(_ value: JSONValue, text: (JSONValue) -> Void) {
+        if json {
+            print(JSONWriter.compact(value))
+        } else {
+            text(value)
+        }
+    }
+}
+
+/// Presentation helpers: every untrusted string goes through `SafeText` before it is printed.
+enum CLI {
+    static func fail(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("warden: \(SafeText.escape(message))\n".utf8))
+        Foundation.exit(code)
+    }
+
+    /// An untrusted value, escaped for the terminal.
+    static func s(_ v: JSONValue?) -> String {
+        switch v {
+        case .string(let t)?: SafeText.escape(t)
+        case .number(let n)?: n
+        case .bool(let b)?: b ? "yes" : "no"
+        case nil, .null?: "-"
+        case let other?: SafeText.escape(JSONWriter.compact(other))
+        }
+    }
+
+    static func time(_ v: JSONValue?) -> String {
+        guard case .number(let n)? = v, let t = Double(n) else { return "-" }
+        let delta = t - Date().timeIntervalSince1970
+        let d = DurationText.format(seconds: abs(delta))
+        return delta >= 0 ? "in \(d)" : "\(d) ago"
+    }
+
+    /// Prints rows as aligned columns; cells are cut with an ellipsis at `maxWidth`.
+    static func table(_ header: [String], _ rows: [[String]], maxWidth: Int = 48) {
+        let cut = rows.map { $0.map { $0.count > maxWidth ? String($0.prefix(maxWidth - 1)) + "…" : $0 } }
+        var widths = header.map(\.count)
+        for row in cut { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }
+        print(line(header))
+        for row in cut { print(line(row)) }
+        if rows.isEmpty { print("(none)") }
+    }
+
+    /// `key: value` lines.
+    static func fields(_ pairs: [(String, String)]) {
+        let width = pairs.map(\.0.count).max() ?? 0
+        for (k, v) in pairs { print("\(k.padding(toLength: width, withPad: " ", startingAt: 0))  \(v)") }
+    }
+}

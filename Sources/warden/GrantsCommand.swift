@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import WardenCore
+
+/// `warden grants …`: just-in-time access requests and grants.
+struct Grants: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, approve, deny and revoke just-in-time grants.",
+        subcommands: [List.self, Show.self, Approve.self, Deny.self, Revoke.self, Stats.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List grants, pending first.")
+        @OptionGroup var options: HubOptions
+        @Option(help: "Only these states (comma-separated): pending, active, approved, denied, expired, cancelled, revoked.")
+        var state: String?
+
+        func run() throws {
+            var p = JSONObject()
+            if let state { p["state"] = .string(state) }
+            options.output(try options.call("grants.list", p)) { v in
+                let rows = (v["grants"]?.arrayValue ?? []).map { g -> [String] in
+                    let state = CLI.s(g["state"])
+                    let when = state == "pending" ? "expires \(CLI.time(g["deadline"]))" : state == "active" ? "ends \(CLI.time(g["expiresAt"]))" : CLI.time(g["endedAt"])
+                    return [CLI.s(g["id"]), state.uppercased(), "\(CLI.s(g["server"]))/\(CLI.s(g["tool"]))", CLI.s(g["arguments"]),
+                            CLI.s(g["scope"]), when, CLI.s(g["decidedBy"])]
+                }
+                CLI.table(["ID", "STATE", "TOOL", "ARGUMENTS", "SCOPE", "WHEN", "BY"], rows)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a grant and its history.")
+        @OptionGroup var options: HubOptions
+        @Argument var id: String
+
+        func run() throws {
+            options.output(try options.call("grants.show", ["id": .string(id)])) { v in
+                let g = v["grant"]
+                CLI.fields([("grant", CLI.s(g?["id"])), ("state", CLI.s(g?["state"])), ("tool", "\(CLI.s(g?["server"]))/\(CLI.s(g?["tool"]))"),
+                            ("client", CLI.s(g?["client"])), ("session", CLI.s(g?["session"])), ("arguments", CLI.s(g?["arguments"])),
+                            ("digest", CLI.s(g?["argumentDigest"])), ("rule", CLI.s(g?["rule"])), ("requested", CLI.time(g?["requestedAt"])),
+                            ("deadline", CLI.time(g?["deadline"])), ("scope", CLI.s(g?["scope"])), ("expires", CLI.time(g?["expiresAt"])),
+                            ("decided by", CLI.s(g?["decidedBy"])), ("reason", CLI.s(g?["decisionReason"])), ("uses", CLI.s(g?["uses"]))])
+                print("\nhistory:")
+                for t in v["transitions"]?.arrayValue ?? [] {
+                    print("  \(CLI.time(t["time"]))  \(CLI.s(t["from"])) → \(CLI.s(t["to"]))  by \(CLI.s(t["actor"]))\(t["reason"] == .null ? "" : ": \(CLI.s(t["reason"]))")")
+                }
+            }
+        }
+    }
+
+    struct Approve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve a pending request; the held call goes through.")
+        @OptionGroup var options: HubOptions
+        @Argument var id: String
+        @Option(help: "call (this call's arguments only), session (this tool in this session) or server (this tool, any session).")
+        var scope: String = "call"
+        @Option(help: "How long the grant lasts, e.g. 15m (capped by the policy rule's max_ttl).")
+        var ttl: String = "15m"
+        @Option(help: "Why (recorded in the audit log).")
+        var reason: String?
+        @Option(name: .customLong("as"), help: "Your name in the audit log (default: your user name).")
+        var actor: String?
+
+        func run() throws {
+            var p = JSONObject(pairs: [("id", .string(id)), ("scope", .string(scope)), ("ttl", .string(ttl))])
+            if let reason { p["reason"] = .string(reason) }
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call("grants.approve", p)) { v in
+                print("approved \(CLI.s(v["grant"]?["id"])): \(CLI.s(v["grant"]?["server"]))/\(CLI.s(v["grant"]?["tool"])), scope \(CLI.s(v["grant"]?["scope"])), ends \(CLI.time(v["grant"]?["expiresAt"]))")
+            }
+        }
+    }
+
+    struct Deny: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Deny a pending request; the client is told why.")
+        @OptionGroup var options: HubOptions
+        @Argument var id: String
+        @Option(help: "Why (required; the client and the audit log see it).")
+        var reason: String
+        @Option(name: .customLong("as"), help: "Your name in the audit log (default: your user name).")
+        var actor: String?
+
+        func run() throws {
+            var p = JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))])
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call("grants.deny", p)) { v in print("denied \(CLI.s(v["grant"]?["id"]))") }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End an active grant now.")
+        @OptionGroup var options: HubOptions
+        @Argument var id: String
+        @Option(help: "Why (recorded in the audit log).")
+        var reason: String?
+        @Option(name: .customLong("as"), help: "Your name in the audit log (default: your user name).")
+        var actor: String?
+
+        func run() throws {
+            var p = JSONObject(pairs: [("id", .string(id))])
+            if let reason { p["reason"] = .string(reason) }
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call("grants.revoke", p)) { v in print("revoked \(CLI.s(v["grant"]?["id"]))") }
+        }
+    }
+
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Exposure window of JIT grants against standing access.")
+        @OptionGroup var options: HubOptions
+
+        func run() throws {
+            options.output(try options.call("grants.stats")) { v in
+                CLI.fields([("grants", CLI.s(v["grants"])), ("by state", CLI.s(v["byState"])),
+                            ("exposure (grants active)", "\(CLI.s(v["exposureSeconds"])) s"),
+                            ("standing access would be", "\(CLI.s(v["standingSeconds"])) s (first to last call of each granted tool)"),
+                            ("calls under grants", CLI.s(v["grantedCalls"])),
+                            ("exposure reduction", v["reductionPercent"] == .null ? "n/a (no calls yet)" : "\(CLI.s(v["reductionPercent"]))%")])
+            }
+        }
+    }
+}

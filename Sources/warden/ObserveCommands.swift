@@ -1,0 +1,214 @@
+import ArgumentParser
+import Foundation
+import WardenCore
+import WardenHubClient
+
+/// `warden sessions …`
+struct Sessions: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "MCP sessions seen through warden wrap.", subcommands: [List.self, Show.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List sessions, live first.")
+        @OptionGroup var options: HubOptions
+        @Flag(help: "Only live sessions.") var live = false
+
+        func run() throws {
+            options.output(try options.call("sessions.list", ["live": .bool(live)])) { v in
+                let rows = (v["sessions"]?.arrayValue ?? []).map { s in
+                    [CLI.s(s["id"]), s["live"] == true ? "live" : "ended", CLI.s(s["client"]), CLI.s(s["server"]), CLI.s(s["protocolVersion"]),
+                     CLI.s(s["serverPid"]), CLI.time(s["startedAt"]), CLI.time(s["lastActivity"]), CLI.s(s["calls"]), CLI.s(s["denials"]), CLI.s(s["risk"])]
+                }
+                CLI.table(["ID", "STATE", "CLIENT", "SERVER", "PROTOCOL", "PID", "STARTED", "ACTIVE", "CALLS", "DENIED", "RISK"], rows)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A session and its event timeline.")
+        @OptionGroup var options: HubOptions
+        @Argument var id: String
+
+        func run() throws {
+            options.output(try options.call("sessions.show", ["id": .string(id)])) { v in
+                let s = v["session"]
+                CLI.fields([("session", CLI.s(s?["id"])), ("client", "\(CLI.s(s?["client"])) \(CLI.s(s?["clientVersion"]))"),
+                            ("server", "\(CLI.s(s?["server"])) (\(CLI.s(s?["serverName"])) \(CLI.s(s?["serverVersion"])))"),
+                            ("protocol", CLI.s(s?["protocolVersion"])), ("pids", "warden \(CLI.s(s?["wardenPid"])), server \(CLI.s(s?["serverPid"]))"),
+                            ("started", CLI.time(s?["startedAt"])), ("ended", s?["endedAt"] == .null ? "live" : "\(CLI.time(s?["endedAt"])) (\(CLI.s(s?["endStatus"])))"),
+                            ("calls", CLI.s(s?["calls"])), ("denials", CLI.s(s?["denials"]))])
+                print("\ntimeline (newest first):")
+                for e in v["events"]?.arrayValue ?? [] { print("  " + Events.line(e)) }
+            }
+        }
+    }
+}
+
+/// `warden tools …`
+struct Tools: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tool definitions, their analysis and review.",
+                                                    subcommands: [List.self, Show.self, Approve.self, Quarantine.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tools, flagged first.")
+        @OptionGroup var options: HubOptions
+        @Flag(help: "Only flagged, quarantined or changed tools.") var flagged = false
+
+        func run() throws {
+            options.output(try options.call("tools.list", ["flagged": .bool(flagged)])) { v in
+                let rows = (v["tools"]?.arrayValue ?? []).map { t in
+                    let rules = Set((t["findings"]?.arrayValue ?? []).compactMap { $0["rule"]?.stringValue }).sorted().joined(separator: ",")
+                    return ["\(CLI.s(t["server"]))/\(CLI.s(t["name"]))", CLI.s(t["verdict"]), CLI.s(t["score"]), CLI.s(t["review"]),
+                            String(CLI.s(t["pin"]).prefix(12)), rules.isEmpty ? "-" : rules]
+                }
+                CLI.table(["TOOL", "VERDICT", "SCORE", "REVIEW", "PIN", "RULES"], rows, maxWidth: 60)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A tool's definition and findings (evidence escaped).")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "SERVER/TOOL") var name: String
+
+        func run() throws {
+            options.output(try options.call("tools.show", ["name": .string(name)])) { v in
+                let t = v["tool"]
+                CLI.fields([("tool", "\(CLI.s(t?["server"]))/\(CLI.s(t?["name"]))"), ("verdict", "\(CLI.s(t?["verdict"])) (score \(CLI.s(t?["score"])))"),
+                            ("review", CLI.s(t?["review"])), ("pin", CLI.s(t?["pin"])), ("trusted pin", CLI.s(t?["trustedPin"])),
+                            ("quarantine", CLI.s(t?["quarantineReason"]))])
+                print("\ndescription:\n  " + SafeText.escape(t?["definition"]?["description"]?.stringValue ?? "", multiline: true)
+                    .replacingOccurrences(of: "\n", with: "\n  "))
+                print("\nfindings:")
+                for f in t?["findings"]?.arrayValue ?? [] {
+                    print("  [\(CLI.s(f["severity"]))] \(CLI.s(f["rule"])) at \(CLI.s(f["field"]))[\(CLI.s(f["start"]))..<\(CLI.s(f["end"]))]: \(CLI.s(f["message"]))")
+                    print("      evidence: \(CLI.s(f["evidence"]))")
+                }
+            }
+        }
+    }
+
+    struct Approve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Trust the tool's current definition (pin it); it is shown to clients again.")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "SERVER/TOOL") var name: String
+        @Option(help: "Why (recorded in the audit log).") var reason: String?
+        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+
+        func run() throws {
+            var p = JSONObject(pairs: [("name", .string(name))])
+            if let reason { p["reason"] = .string(reason) }
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call("tools.approve", p)) { _ in print("approved \(SafeText.escape(name)): its current definition is pinned") }
+        }
+    }
+
+    struct Quarantine: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Hide the tool from clients and refuse its calls.")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "SERVER/TOOL") var name: String
+        @Option(help: "Why (recorded in the audit log and shown to clients).") var reason: String?
+        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+
+        func run() throws {
+            var p = JSONObject(pairs: [("name", .string(name))])
+            if let reason { p["reason"] = .string(reason) }
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call("tools.quarantine", p)) { _ in print("quarantined \(SafeText.escape(name))") }
+        }
+    }
+}
+
+/// `warden events tail`
+struct Events: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The event stream.", subcommands: [Tail.self])
+
+    static func line(_ e: JSONValue) -> String {
+        let f = e["fields"]?.objectValue ?? JSONObject()
+        let summary = f.members.filter { !["definition", "trustedDefinition", "findings"].contains($0.0) }
+            .map { "\($0.0)=\(CLI.s($0.1))" }.joined(separator: " ")
+        return "\(CLI.time(e["time"]))  \(CLI.s(e["server"]))  \(CLI.s(e["kind"]))  \(summary)"
+    }
+
+    struct Tail: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Recent events; with --follow, new ones as they arrive.")
+        @OptionGroup var options: HubOptions
+        @Flag(help: "Keep printing new events.") var follow = false
+        @Option(help: "How many recent events.") var limit = 20
+        @Option(help: "Only this session.") var session: String?
+
+        func run() throws {
+            var p = JSONObject(pairs: [("limit", .int(limit))])
+            if let session { p["session"] = .string(session) }
+            let recent = (try options.call("events.tail", p)["events"]?.arrayValue ?? []).reversed()
+            for e in recent { FileHandle.standardOutput.write(Data(((options.json ? JSONWriter.compact(e) : Events.line(e)) + "\n").utf8)) }
+            guard follow else { return }
+            let json = options.json
+            let connection = try HubLauncher.connect(home: options.wardenHome) { method, params in
+                guard method == "hub.events" else { return }
+                for e in params["events"]?.arrayValue ?? [] where session == nil || e["session"]?.stringValue == session {
+                    FileHandle.standardOutput.write(Data(((json ? JSONWriter.compact(e) : Events.line(e)) + "\n").utf8))
+                }
+            }
+            _ = try connection.callBlocking("subscribe", ["topics": ["events"]], timeout: 10)
+            while connection.isOpen { usleep(200_000) }
+        }
+    }
+}
+
+/// `warden audit verify|export`
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The tamper-evident audit log.", subcommands: [Verify.self, Export.self, List.self])
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check the hash chain; exit 1 naming the first broken record.")
+        @OptionGroup var options: HubOptions
+
+        func run() throws {
+            let v = try options.call("audit.verify")
+            options.output(v) { v in
+                if v["intact"] == true {
+                    print("audit log intact: \(CLI.s(v["records"])) records, head \(CLI.s(v["head"]))")
+                } else {
+                    print("audit log BROKEN at record \(CLI.s(v["sequence"])): \(CLI.s(v["problem"]))")
+                }
+            }
+            if v["intact"] != true { throw ExitCode(1) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Audit records, newest first.")
+        @OptionGroup var options: HubOptions
+        @Option(help: "How many.") var limit = 50
+
+        func run() throws {
+            options.output(try options.call("audit.list", ["limit": .int(limit)])) { v in
+                let rows = (v["records"]?.arrayValue ?? []).map { r in
+                    [CLI.s(r["sequence"]), CLI.time(r["time"]), CLI.s(r["actor"]), CLI.s(r["action"]), CLI.s(r["subject"]), String(CLI.s(r["hash"]).prefix(12))]
+                }
+                CLI.table(["SEQ", "WHEN", "ACTOR", "ACTION", "SUBJECT", "HASH"], rows)
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export events and audit records for a SIEM.")
+        @OptionGroup var options: HubOptions
+        @Option(help: "ocsf (OCSF 1.3 JSON lines), cef or syslog (RFC 5424).") var format = "ocsf"
+        @Option(help: "Only records since this long ago (e.g. 24h) or this Unix time.") var since: String?
+
+        func run() throws {
+            var p = JSONObject(pairs: [("format", .string(format))])
+            if let since {
+                if let seconds = DurationText.seconds(since), since.last?.isLetter == true {
+                    p["since"] = .number(String(Date().timeIntervalSince1970 - seconds))
+                } else if let t = Double(since) {
+                    p["since"] = .number(String(t))
+                } else {
+                    CLI.fail("--since takes a duration such as 24h or a Unix time", code: 2)
+                }
+            }
+            for line in try options.call("audit.export", p)["lines"]?.arrayValue ?? [] { print(line.stringValue ?? "") }
+        }
+    }
+}
