@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import WardenCore
 
@@ -50,42 +51,117 @@ struct Finished: Sendable {
 /// Runs a program to completion without blocking the cooperative thread pool (the in-process relay
 /// tests in the same process need it), killing it after `timeout` seconds.
 ///
-/// Blocking reads run on dedicated threads, not on `DispatchQueue.global()`: on Linux libdispatch's
-/// worker threads also serve the Swift concurrency executor, and parking a dozen readers there
-/// starves every timer in the test process.
+/// Blocking reads and `waitpid` run on dedicated threads, never on `DispatchQueue.global()` (on Linux
+/// libdispatch's workers also serve the concurrency pool) and never through Foundation's `Process`
+/// (its child monitoring spins or misses exits on Linux).
 func runProcess(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:], timeout: Double = 60) async throws -> Finished {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: arguments[0])
-    process.arguments = Array(arguments.dropFirst())
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    let writer = stdin.fileHandleForWriting
+    // No test starts a hub by accident (and leaves it running): tests that want one start it.
+    let env = ProcessInfo.processInfo.environment.merging(["WARDEN_NO_AUTOSTART": "1"]) { $1 }.merging(environment) { $1 }
+    let child = try Child.spawn(arguments, environment: env)
     let input = input ?? Data()
     Thread {
-        // The FileHandle owns the descriptor: it writes and closes it (exactly once).
-        try? writer.write(contentsOf: input)
-        try? writer.close()
+        input.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(child.stdin, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+        close(child.stdin)
     }.start()
-    let deadline = DispatchTime.now() + timeout
+    let deadline = Date().addingTimeInterval(timeout)
     Thread {
-        // Bounded: the test harness never leaves a process running.
-        while process.isRunning && DispatchTime.now() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate() }
+        while Date() < deadline {
+            if child.exited { return }
+            usleep(20_000)
+        }
+        if !child.exited { kill(child.pid, SIGKILL) }
     }.start()
-    async let out = readAll(stdout.fileHandleForReading.fileDescriptor)
-    async let err = readAll(stderr.fileHandleForReading.fileDescriptor)
+    async let out = readAll(child.stdout)
+    async let err = readAll(child.stderr)
     let (o, e) = await (out, err)
-    let status = await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
-        Thread {
-            process.waitUntilExit()
-            c.resume(returning: process.terminationStatus)
-        }.start()
-    }
+    let status = await child.status
+    close(child.stdout)
+    close(child.stderr)
     return Finished(status: status, stdout: o, stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// A child process with pipes, reaped by a thread blocked in `waitpid`.
+final class Child: Sendable {
+    let pid: pid_t
+    let stdin: Int32, stdout: Int32, stderr: Int32
+    private let state = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
+
+    private init(pid: pid_t, stdin: Int32, stdout: Int32, stderr: Int32) {
+        self.pid = pid
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// Spawns `arguments[0]` (a path) with pipes on 0, 1 and 2 (output to /dev/null when `quiet`).
+    static func spawn(_ arguments: [String], environment: [String: String], quiet: Bool = false) throws -> Child {
+        var i: [Int32] = [0, 0], o: [Int32] = [0, 0], e: [Int32] = [0, 0]
+        guard pipe(&i) == 0, pipe(&o) == 0, pipe(&e) == 0 else { throw POSIXError(.EMFILE) }
+        for fd in i + o + e { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, i[0], 0)
+        if quiet {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, o[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, e[1], 2)
+        }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        close(i[0]); close(o[1]); close(e[1])
+        guard rc == 0 else {
+            close(i[1]); close(o[0]); close(e[0])
+            throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .ENOENT)
+        }
+        let child = Child(pid: pid, stdin: i[1], stdout: o[0], stderr: e[0])
+        let spawned = pid
+        Thread {
+            var status: Int32 = 0
+            while waitpid(spawned, &status, 0) < 0 && errno == EINTR {}
+            let low = status & 0x7F
+            let code = low == 0 ? (status >> 8) & 0xFF : 128 + low
+            let waiters = child.state.withLock { s in
+                s.status = code
+                defer { s.waiters = [] }
+                return s.waiters
+            }
+            for w in waiters { w.resume(returning: code) }
+        }.start()
+        return child
+    }
+
+    var exited: Bool { state.withLock { $0.status != nil } }
+
+    /// The exit code (128 + signal for a signalled process, as shells report it).
+    var status: Int32 {
+        get async {
+            await withCheckedContinuation { c in
+                let done = state.withLock { s -> Int32? in
+                    if let status = s.status { return status }
+                    s.waiters.append(c)
+                    return nil
+                }
+                if let done { c.resume(returning: done) }
+            }
+        }
+    }
 }
 
 /// Reads a descriptor to its end on a dedicated thread, retrying `EINTR`.
@@ -132,4 +208,91 @@ func isError(_ entry: Any?) -> Bool {
 func decisionMeta(_ entry: Any?) -> [String: Any] {
     let meta = ((entry as? [String: Any])?["result"] as? [String: Any])?["_meta"] as? [String: Any]
     return meta?["dev.warden/decision"] as? [String: Any] ?? [:]
+}
+
+/// Runs the `warden` CLI against a home.
+func warden(_ arguments: [String], home: String, timeout: Double = 30) async throws -> Finished {
+    try await runProcess([Harness.warden] + arguments, input: Data(), environment: ["WARDEN_HOME": home], timeout: timeout)
+}
+
+/// Runs the CLI and decodes its `--json` output.
+func wardenJSON(_ arguments: [String], home: String) async throws -> [String: Any] {
+    let r = try await warden(arguments + ["--json"], home: home)
+    guard r.status == 0, let object = try? JSONSerialization.jsonObject(with: r.stdout) as? [String: Any] else {
+        Issue.record("warden \(arguments) failed (\(r.status)): \(r.stderr)")
+        return [:]
+    }
+    return object
+}
+
+/// A real `warden hub` process on a home, stopped (or killed) by the test.
+final class HubProcess: Sendable {
+    let home: String
+    let child: Child
+
+    init(home: String) async throws {
+        self.home = home
+        child = try Child.spawn([Harness.warden, "hub", "--home", home],
+                                environment: ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home]) { $1 }, quiet: true)
+        close(child.stdin)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: home + "/hub.sock"), (try? await warden(["grants", "list"], home: home).status) == 0 { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the hub did not start on \(home)")
+    }
+
+    var pid: Int32 { child.pid }
+
+    func stop() async {
+        kill(child.pid, SIGTERM)
+        _ = await child.status
+    }
+
+    func kill9() async {
+        kill(child.pid, SIGKILL)
+        _ = await child.status
+    }
+}
+
+/// A Python client running in the background; `value` waits for its report.
+struct ClientRun: Sendable {
+    let task: Task<Data, any Error>
+
+    var value: [String: Any] {
+        get async throws {
+            let data = try await task.value
+            guard let report = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw CancellationError() }
+            return report
+        }
+    }
+}
+
+/// Starts the Python client in the background.
+func pythonClientTask(command: [String], steps: [[String: Any]], home: String, timeout: Double = 90) -> ClientRun {
+    let spec = (try? JSONSerialization.data(withJSONObject: ["command": command, "steps": steps])) ?? Data()
+    let specText = String(decoding: spec, as: UTF8.self)
+    return ClientRun(task: Task {
+        let finished = try await runProcess([Harness.python, Harness.clientScript, specText], environment: ["WARDEN_HOME": home], timeout: timeout)
+        guard finished.status == 0 else {
+            Issue.record("python client failed (\(finished.status)): \(finished.stderr.suffix(3000))")
+            throw CancellationError()
+        }
+        return finished.stdout
+    })
+}
+
+/// Polls until a pending grant shows in the CLI; returns it and how long after its request it was first seen.
+func waitForPending(home: String, timeout: Double = 15) async throws -> (grant: [String: Any], visibleAfterMs: Double) {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        let list = try await wardenJSON(["grants", "list", "--state", "pending"], home: home)
+        if let g = (list["grants"] as? [[String: Any]])?.first, let requested = g["requestedAt"] as? Double {
+            return (g, (Date().timeIntervalSince1970 - requested) * 1000)
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("no pending grant appeared")
+    throw CancellationError()
 }

@@ -6,22 +6,12 @@ struct LifecycleTests {
     @Test("SIGTERM to Warden reaches the server; Warden exits with the server's status")
     func signalForwarded() async throws {
         let home = Harness.temporaryHome()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Harness.warden)
-        process.arguments = ["wrap", "--", Harness.fixtureServer, "hostile"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home]) { $1 }
-        let stdin = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = Pipe()
-        try process.run()
+        let child = try Child.spawn([Harness.warden, "wrap", "--", Harness.fixtureServer, "hostile"],
+                                    environment: ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home, "WARDEN_NO_AUTOSTART": "1"]) { $1 })
         try await Task.sleep(for: .milliseconds(500))
-        kill(process.processIdentifier, SIGTERM)
-        let status = await withCheckedContinuation { c in
-            Thread {
-                process.waitUntilExit()
-                c.resume(returning: process.terminationStatus)
-            }.start()
-        }
+        kill(child.pid, SIGTERM)
+        let status = await child.status
+        close(child.stdin)
         #expect(status == 128 + SIGTERM)
     }
 

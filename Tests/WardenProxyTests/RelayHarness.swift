@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import WardenCore
 import WardenProtocol
+import WardenDetect
 @testable import WardenProxy
 
 /// Collects what the relay writes to one side, line by line.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WardenCore
 import WardenProtocol
+import WardenDetect
 @testable import WardenProxy
 
 @Suite("relay: passthrough and protocol errors")
