@@ -3,6 +3,7 @@
 //   swift run -c release warden-bench scan  (tool definitions analysed per second)
 import Foundation
 import WardenCore
+import WardenHubClient
 import WardenDetect
 import WardenProtocol
 import WardenProxy
@@ -159,10 +160,81 @@ func scanBenchmark() throws {
     print("scan benchmark: \(definitions.count * rounds) definitions in \(String(format: "%.3f", seconds)) s on one core = \(Int(Double(definitions.count * rounds) / seconds)) definitions/s (\(flagged) flagged)")
 }
 
+/// 50 relays' event links stream into a real `warden hub` process; then operator approvals are
+/// timed from the `grants.approve` call to the held call's answer reaching the client.
+func hubBenchmark() throws {
+    let wrappers = option("--wrappers", 50)
+    let perWrapper = option("--events", 4000)
+    let approvals = option("--approvals", 200)
+    let home = WardenHome(path: NSTemporaryDirectory() + "warden-bench-hub-\(getpid())")
+    try? FileManager.default.removeItem(atPath: home.path)
+    try home.prepare()
+    defer { try? FileManager.default.removeItem(atPath: home.path) }
+    setenv("WARDEN_HOME", home.path, 1)
+    let hub = try ServerProcess.spawn([products + "/warden", "hub", "--home", home.path])
+    defer {
+        hub.signal(SIGTERM)
+        _ = hub.wait()
+    }
+    var control: HubConnection?
+    for _ in 0..<250 where control == nil {
+        control = try? HubConnection.connect(path: home.socketPath)
+        usleep(20_000)
+    }
+    guard let control else { fatalError("hub did not start") }
+
+    print("hub benchmark: \(wrappers) concurrent relays × \(perWrapper) events, then \(approvals) approvals")
+    let links = (0..<wrappers).map { EventLink(home: home, sessionID: "s-bench-\($0)", retryInterval: 0.05) }
+    usleep(300_000)  // let every link connect
+    let total = wrappers * perWrapper
+    let start = DispatchTime.now().uptimeNanoseconds
+    DispatchQueue.concurrentPerform(iterations: wrappers) { w in
+        let link = links[w]
+        for i in 1...perWrapper {
+            link.record(Event(sequence: i, time: Date().timeIntervalSince1970, session: "s-bench-\(w)", server: "bench", kind: .callCompleted,
+                              fields: ["tool": "echo", "decision": "allowed", "rule": "defaults", "micros": 42, "bytes": 120, "isError": false]))
+        }
+    }
+    var stored = 0
+    while stored < total {
+        usleep(20_000)
+        stored = (try? control.callBlocking("hub.status", [:], timeout: 10))?["events"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
+        if Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 > 120 { break }
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    for link in links { link.close() }
+    print("ingest: \(stored) of \(total) events stored in \(String(format: "%.2f", seconds)) s = \(Int(Double(stored) / seconds)) events/s sustained; lost: \(total - stored)")
+
+    // Approvals: a real relay holds each call; the operator's approve is timed to the client's answer.
+    let policy = home.path + "/policy.yaml"
+    try "version: 1\nrules:\n  - match: {tool: \"delete_*\"}\n    action: grant\n    grant: {timeout: 60s}\n".write(toFile: policy, atomically: true, encoding: .utf8)
+    let relay = try Peer([products + "/warden", "wrap", "--name", "bench", "--", products + "/warden-fixture-server", "hostile"])
+    var samples: [Double] = []
+    for i in 0..<approvals {
+        relay.send(Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"tools/call","params":{"name":"delete_everything","arguments":{"n":\#(i)}}}"#.utf8) + [0x0A])
+        var pendingID: String?
+        while pendingID == nil {
+            let list = try? control.callBlocking("grants.list", ["state": "pending"], timeout: 10)
+            pendingID = list?["grants"]?.arrayValue?.first?["id"]?.stringValue
+            if pendingID == nil { usleep(200) }
+        }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        _ = try control.callBlocking("grants.approve", ["id": .string(pendingID!), "scope": "call", "actor": "bench"], timeout: 10)
+        relay.receive(1)
+        samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+    }
+    relay.close()
+    samples.sort()
+    print(String(format: "approve → held call answered at the client: p50 %.2f ms, p99 %.2f ms, max %.2f ms (includes the server's reply)",
+                 percentile(samples, 0.5), percentile(samples, 0.99), samples.last ?? 0))
+}
+
 switch arguments.first {
 case "relay": try relayBenchmark()
 case "scan": try scanBenchmark()
+case "hub": try hubBenchmark()
 default:
     try relayBenchmark()
     try scanBenchmark()
+    try hubBenchmark()
 }
