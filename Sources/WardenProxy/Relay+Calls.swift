@@ -76,8 +76,16 @@ extension Relay {
         let outcome = await firstOf(timeout: wait, fallback: .expired(grantID: request.id)) { [authority] in
             await authority.requestGrant(request)
         }
-        // Cancelled by the client, or the server exited: someone else has answered already.
-        guard state.withLock({ $0.held.removeValue(forKey: key) }) != nil else { return }
+        // Cancelled by the client, or the server exited: someone else has answered already. A refused
+        // call leaves the pending table in the same step, before it is answered: once the client has
+        // its answer it may close, the server exit, and `serverExited` must not answer it again.
+        let approved = if case .approved = outcome { true } else { false }
+        let mine = state.withLock { s -> Bool in
+            guard s.held.removeValue(forKey: key) != nil else { return false }
+            if !approved { s.pending.removeValue(forKey: key) }
+            return true
+        }
+        guard mine else { return }
         let tool = request.tool
         let server = config.serverName
         var meta: [(String, JSONValue)] = [("grantId", .string(request.id)), ("rule", .string(request.rule))]
@@ -107,7 +115,6 @@ extension Relay {
             refuseCall(id: id, tool: tool, decision: "unavailable", rule: request.rule, extra: meta,
                        text: "Warden blocked this call: tool '\(tool)' on server '\(server)' needs an operator's approval (policy rule \(request.rule)), but \(reason). Failing closed: the tool did not run.")
         }
-        state.withLock { _ = $0.pending.removeValue(forKey: key) }
     }
 
     /// Policy for a call, cached per tool: the same tool is decided the same way until its

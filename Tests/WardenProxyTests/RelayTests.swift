@@ -267,3 +267,16 @@ actor AsyncGate {
         waiters = []
     }
 }
+
+@Suite("relay: each request is answered exactly once")
+struct RelayAnswerOnceTests {
+    @Test("a refused held call is not answered again when the server exits right after", arguments: 0..<20)
+    func refusedThenExit(_ round: Int) async {
+        let rig = RelayRig(policy: RelayDecisionTests.grantPolicy) { r in .denied(GrantDecisionInfo(grantID: r.id, decidedBy: "bob", reason: "no")) }
+        rig.fromClient(call(1, "rm_file") + "\n")
+        #expect(await rig.client.wait(for: 1))
+        rig.relay.serverExited(.exited(0))
+        let answers = rig.client.values().filter { $0["id"] == 1 }
+        #expect(answers.count == 1)
+    }
+}
