@@ -229,7 +229,51 @@ func hubBenchmark() throws {
                  percentile(samples, 0.5), percentile(samples, 0.99), samples.last ?? 0))
 }
 
+/// Recall and false-positive rate of the analysis on a labelled corpus: JSONL with `name`,
+/// `description`, `inputSchema`, `label` (`benign`|`poisoned`), `technique`.
+func corpusEvaluation() throws {
+    guard arguments.count > 1, let data = FileManager.default.contents(atPath: arguments[1]) else {
+        print("usage: warden-bench corpus FILE.jsonl [--show-misses]")
+        return
+    }
+    let analyzer = ToolAnalyzer()
+    var flaggedBenign = 0, benign = 0
+    var perTechnique: [String: (caught: Int, total: Int)] = [:]
+    var misses: [String] = [], falsePositives: [String] = []
+    for line in data.split(separator: 0x0A) {
+        guard let item = try? JSONParser.parse(line), let label = item["label"]?.stringValue else { continue }
+        var raw = JSONObject()
+        for key in ["name", "title", "description", "inputSchema", "outputSchema", "annotations"] {
+            if let v = item[key], v != .null { raw[key] = v }
+        }
+        let review = analyzer.review(ToolDefinition(raw: raw), server: item["server"]?.stringValue ?? "corpus")
+        let flagged = review.verdict != .clean
+        if label == "benign" {
+            benign += 1
+            if flagged {
+                flaggedBenign += 1
+                falsePositives.append("\(item["id"]?.stringValue ?? "?"): \(review.findings.map { "\($0.rule)[\($0.evidence)]" }.joined(separator: " "))")
+            }
+        } else {
+            let technique = item["technique"]?.stringValue ?? "?"
+            var t = perTechnique[technique] ?? (0, 0)
+            t.total += 1
+            if flagged { t.caught += 1 } else { misses.append("\(item["id"]?.stringValue ?? "?") [\(technique)] score \(review.score)") }
+            perTechnique[technique] = t
+        }
+    }
+    let caught = perTechnique.values.reduce(0) { $0 + $1.caught }, total = perTechnique.values.reduce(0) { $0 + $1.total }
+    print(String(format: "recall %.1f%% (%d/%d), false-positive rate %.2f%% (%d/%d)", 100 * Double(caught) / Double(max(total, 1)), caught, total,
+                 100 * Double(flaggedBenign) / Double(max(benign, 1)), flaggedBenign, benign))
+    for (technique, t) in perTechnique.sorted(by: { $0.key < $1.key }) { print("  \(technique): \(t.caught)/\(t.total)") }
+    if arguments.contains("--show-misses") {
+        print("missed:"); misses.forEach { print("  " + $0) }
+        print("false positives:"); falsePositives.forEach { print("  " + SafeText.escape($0)) }
+    }
+}
+
 switch arguments.first {
+case "corpus": try corpusEvaluation()
 case "relay": try relayBenchmark()
 case "scan": try scanBenchmark()
 case "hub": try hubBenchmark()
