@@ -56,6 +56,12 @@ public struct Event: Sendable, Hashable {
     /// Appends the event's JSON form (as `json` would give) plus a newline, without building a tree:
     /// the spool and the hub link write many of these.
     public func appendLine(to out: inout [UInt8]) {
+        append(to: &out)
+        out.append(0x0A)
+    }
+
+    /// Appends the event's JSON form (no newline) without building a tree.
+    public func append(to out: inout [UInt8]) {
         out.append(contentsOf: #"{"id":"#.utf8)
         JSONWriter.writeString(id, into: &out)
         out.append(contentsOf: #","time":"#.utf8)
@@ -68,7 +74,7 @@ public struct Event: Sendable, Hashable {
         out.append(contentsOf: kind.rawValue.utf8)
         out.append(contentsOf: #"","fields":"#.utf8)
         JSONWriter.write(.object(fields), canonical: false, into: &out)
-        out.append(contentsOf: "}\n".utf8)
+        out.append(0x7D)
     }
 
     /// Reads an event back from its JSON form; `nil` when it is not one.

@@ -83,18 +83,19 @@ public final class GrantBroker: Sendable {
             g.decisionReason = reason
             g.expiresAt = now + min(wanted, g.request.maxTTL)
         }
-        guard case .success = approved else { return approved }
-        // The held call is released now: the grant is in use from this moment.
-        let result = try store.transition(id, to: .active, actor: actor, reason: nil, at: now)
-        guard case .success(let active) = result else { return result }
+        guard case .success(var grant) = approved else { return approved }
+        // The approval is committed: release the held call first (the operator is waiting to see it
+        // go through), then record that the grant is in use.
+        grant.state = .active
         let waiter = state.withLock { s in
-            s.active[id] = active
+            s.active[id] = grant
             return s.waiting.removeValue(forKey: id)
         }
-        if let waiter {
-            try? store.recordGrantUse(id)
-            waiter.reply(Self.outcome("approved", active))
-        }
+        waiter?.reply(Self.outcome("approved", grant))
+        let result = try store.transition(id, to: .active, actor: actor, reason: nil, at: now)
+        guard case .success(let active) = result else { return result }
+        if waiter != nil { try? store.recordGrantUse(id) }
+        state.withLock { s in if s.active[id] != nil { s.active[id] = active } }
         onChange(active)
         return .success(active)
     }

@@ -13,6 +13,9 @@ import WardenProtocol
 public final class EventLink: EventSink, Sendable {
     private struct State {
         var buffer: [Event] = []
+        /// Full buffers handed to the spill thread (`record` never blocks on disk).
+        var spills: [[Event]] = []
+        var spillFiles = 0
         var closing = false
         var connection: HubConnection?
         var lastAttempt: Double = 0
@@ -24,9 +27,14 @@ public final class EventLink: EventSink, Sendable {
     private let sessionID: String
     private let state = Mutex(State())
     private let wake = NSCondition()
+    private let spillWake = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
+    private let spillFinished = DispatchSemaphore(value: 0)
     /// How often to retry an unreachable hub.
     private let retryInterval: Double
+    /// Events held in memory at most; beyond it a batch goes to the spool (memory stays bounded when
+    /// a relay outpaces the hub, and the spool is replayed once the link has caught up).
+    public static let highWater = 5_000
     /// Called once a connection is made (for example to re-register the session).
     private let onConnect: @Sendable (HubConnection) -> Void
     /// Pushes from the hub (`tools.changed`).
@@ -47,6 +55,9 @@ public final class EventLink: EventSink, Sendable {
         let thread = Thread { [self] in run() }
         thread.name = "warden-events"
         thread.start()
+        let spiller = Thread { [self] in spillLoop() }
+        spiller.name = "warden-spill"
+        spiller.start()
     }
 
     /// The live hub connection, if any (shared with the grant authority).
@@ -58,15 +69,40 @@ public final class EventLink: EventSink, Sendable {
     public var counts: (delivered: Int, spooled: Int) { state.withLock { ($0.delivered, $0.spooled) } }
 
     public func record(_ event: Event) {
-        let first = state.withLock { s in
+        let (first, spill) = state.withLock { s -> (Bool, Bool) in
             s.buffer.append(event)
-            return s.buffer.count == 1
+            guard s.buffer.count >= Self.highWater else { return (s.buffer.count == 1, false) }
+            // The hub is not keeping up: the full buffer goes to disk, off this thread.
+            s.spills.append(s.buffer)
+            s.buffer = []
+            s.buffer.reserveCapacity(1024)
+            return (false, true)
         }
         if first {
             wake.lock()
             wake.signal()
             wake.unlock()
         }
+        if spill {
+            spillWake.lock()
+            spillWake.signal()
+            spillWake.unlock()
+        }
+    }
+
+    private func spillLoop() {
+        while true {
+            spillWake.lock()
+            while state.withLock({ $0.spills.isEmpty && !$0.closing }) { spillWake.wait() }
+            spillWake.unlock()
+            let (batches, closing) = state.withLock { s -> ([[Event]], Bool) in
+                defer { s.spills = [] }
+                return (s.spills, s.closing)
+            }
+            for b in batches { spool(b) }
+            if closing && state.withLock({ $0.spills.isEmpty }) { break }
+        }
+        spillFinished.signal()
     }
 
     /// Tries to connect now (instead of at the next retry), so a grant request can use the hub.
@@ -84,7 +120,11 @@ public final class EventLink: EventSink, Sendable {
         wake.lock()
         wake.signal()
         wake.unlock()
+        spillWake.lock()
+        spillWake.signal()
+        spillWake.unlock()
         _ = finished.wait(timeout: .now() + timeout)
+        _ = spillFinished.wait(timeout: .now() + timeout)
     }
 
     private func run() {
@@ -98,7 +138,13 @@ public final class EventLink: EventSink, Sendable {
                 return (s.buffer, s.closing)
             }
             let connection = ensureConnection(force: false)
-            if !batch.isEmpty { deliver(batch, over: connection) }
+            if batch.count > Self.highWater {
+                spool(batch)
+            } else if !batch.isEmpty {
+                deliver(batch, over: connection)
+                // Caught up: anything spilled earlier goes now.
+                if let connection, state.withLock({ $0.buffer.isEmpty && $0.spooled > 0 }) { replaySpool(over: connection) }
+            }
             if closing && state.withLock({ $0.buffer.isEmpty }) { break }
         }
         finished.signal()
@@ -134,59 +180,111 @@ public final class EventLink: EventSink, Sendable {
     }
 
     private func deliver(_ batch: [Event], over connection: HubConnection?) {
-        if let connection, send(batch, over: connection) {
-            state.withLock { $0.delivered += batch.count }
-            return
+        guard let connection else { return spool(batch) }
+        for start in stride(from: 0, to: batch.count, by: 1000) {
+            let rest = batch[start...]
+            // The relay is outpacing the hub: put the rest on disk rather than let memory grow.
+            if state.withLock({ $0.buffer.count }) > Self.highWater { return spool(Array(rest)) }
+            let chunk = Array(rest.prefix(1000))
+            guard send(chunk, over: connection) else { return spool(Array(rest)) }
+            state.withLock { $0.delivered += chunk.count }
         }
-        spool(batch)
     }
 
     private func send(_ batch: [Event], over connection: HubConnection) -> Bool {
+        var params: [UInt8] = []
         for chunk in stride(from: 0, to: batch.count, by: 1000) {
-            let events = batch[chunk..<min(chunk + 1000, batch.count)].map(\.json)
-            guard (try? connection.callBlocking("events.append", JSONObject(pairs: [("events", .array(events))]), timeout: 10)) != nil
-            else { return false }
+            params.removeAll(keepingCapacity: true)
+            params.append(contentsOf: #"{"events":["#.utf8)
+            for (i, e) in batch[chunk..<min(chunk + 1000, batch.count)].enumerated() {
+                if i > 0 { params.append(0x2C) }
+                e.append(to: &params)
+            }
+            params.append(contentsOf: [0x5D, 0x7D])
+            guard (try? connection.callBlocking("events.append", rawParams: params, timeout: 10)) != nil else { return false }
         }
         return true
     }
 
+    /// Writes a batch as a new, complete spool file (written under a temporary name, fsync'd, then
+    /// renamed): a replay only ever sees whole files, whichever thread spools and whenever it replays.
     private func spool(_ batch: [Event]) {
+        guard !batch.isEmpty else { return }
         var bytes = [UInt8]()
         bytes.reserveCapacity(batch.count * 256)
         for e in batch { e.appendLine(to: &bytes) }
         try? home.prepare()
-        let path = "\(home.spoolPath)/\(sessionID).jsonl"
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        let n = state.withLock { s -> Int in
+            s.spillFiles += 1
+            return s.spillFiles
+        }
+        let name = "\(sessionID)-\(String(format: "%06d", n))"
+        let temp = "\(home.spoolPath)/.\(name).tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            FileHandle.standardError.write(Data("warden: cannot write event spool \(path): \(String(cString: strerror(errno)))\n".utf8))
+            FileHandle.standardError.write(Data("warden: cannot write event spool \(temp): \(String(cString: strerror(errno)))\n".utf8))
             return
         }
         bytes.withUnsafeBytes { _ = FileDescriptorIO.writeAll(fd: fd, $0) }
         fsync(fd)
         Glibc.close(fd)
+        rename(temp, "\(home.spoolPath)/\(name).jsonl")
         state.withLock { $0.spooled += batch.count }
     }
 
-    /// Replays every spool file in the home (ours and those of wrappers that died), each claimed by
-    /// an atomic rename so two wrappers never replay the same file.
+    /// Replays every spool file in the home (ours and those of relays that died), each claimed by
+    /// an atomic rename so two relays never replay the same file. A claim whose owner died mid-replay
+    /// is taken over; the hub drops whatever part of it already arrived (ids are idempotent).
     private func replaySpool(over connection: HubConnection) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: home.spoolPath) else { return }
-        for name in names.sorted() where name.hasSuffix(".jsonl") {
+        for name in names.sorted() {
             let path = "\(home.spoolPath)/\(name)"
-            let claimed = "\(path).replay-\(getpid())"
-            guard rename(path, claimed) == 0 else { continue }
-            guard let data = FileManager.default.contents(atPath: claimed) else { continue }
-            var events: [Event] = []
-            for line in data.split(separator: 0x0A) {
-                if let value = try? JSONParser.parse(line), let e = Event(json: value) { events.append(e) }
+            let original: String
+            if name.hasSuffix(".jsonl") {
+                original = path
+            } else if let range = name.range(of: ".jsonl.replay-"), let owner = Int32(name[range.upperBound...]),
+                      owner != getpid(), kill(owner, 0) != 0, errno == ESRCH {
+                original = "\(home.spoolPath)/\(name[..<range.lowerBound]).jsonl"
+            } else {
+                continue
             }
-            if send(events, over: connection) {
+            let claimed = "\(original).replay-\(getpid())"
+            guard rename(path, claimed) == 0 else { continue }
+            if replayFile(claimed, over: connection) {
                 unlink(claimed)
             } else {
-                // Put it back for the next attempt; the hub drops whatever part it already has.
-                rename(claimed, path)
+                rename(claimed, original)
                 return
             }
         }
+        state.withLock { $0.spooled = 0 }
+    }
+
+    /// Streams one spool file to the hub in batches: memory stays bounded whatever the file's size.
+    private func replayFile(_ path: String, over connection: HubConnection) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        var framer = LineFramer(maxFrame: 16 << 20)
+        var batch: [Event] = []
+        batch.reserveCapacity(1000)
+        var ok = true
+        let collect: (LineFramer.Frame) -> Void = { frame in
+            guard ok, case .line(_, let content) = frame, let value = try? JSONParser.parse(content), let e = Event(json: value) else { return }
+            batch.append(e)
+            if batch.count >= 1000 {
+                ok = self.send(batch, over: connection)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        while ok {
+            let n = framer.readInto(fd: fd)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            framer.drain(collect)
+        }
+        framer.finish(collect)
+        if ok && !batch.isEmpty { ok = send(batch, over: connection) }
+        return ok
     }
 }

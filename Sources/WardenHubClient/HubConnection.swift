@@ -123,6 +123,38 @@ public final class HubConnection: Sendable {
         }
     }
 
+    /// Like `callBlocking`, with `params` already serialised (a JSON object's bytes): for the event
+    /// stream, which would otherwise build a tree per event only to flatten it again.
+    public func callBlocking(_ method: String, rawParams: [UInt8], timeout: Double) throws(HubError) -> JSONValue {
+        let slot = BlockingSlot()
+        let id: Int? = state.withLock { s in
+            guard !s.closed else { return nil }
+            let id = s.nextID
+            s.nextID += 1
+            s.waiters[id] = .blocking(slot)
+            return id
+        }
+        guard let id else { throw .disconnected }
+        var line = Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"#.utf8)
+        line.reserveCapacity(rawParams.count + 64)
+        JSONWriter.writeString(method, into: &line)
+        line.append(contentsOf: #","params":"#.utf8)
+        line.append(contentsOf: rawParams)
+        line.append(contentsOf: [0x7D, 0x0A])
+        guard writeAll(line) else {
+            _ = state.withLock { $0.waiters.removeValue(forKey: id) }
+            throw .disconnected
+        }
+        guard let result = slot.wait(timeout: timeout) else {
+            _ = state.withLock { $0.waiters.removeValue(forKey: id) }
+            throw .timedOut(method: method)
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(let error): throw error
+        }
+    }
+
     /// Sends a notification (no answer expected).
     @discardableResult
     public func notify(_ method: String, _ params: JSONObject) -> Bool {

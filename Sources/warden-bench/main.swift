@@ -115,11 +115,17 @@ func relayBenchmark() throws {
     let pipelined = option("--pipelined", 200_000)
     let home = NSTemporaryDirectory() + "warden-bench-\(getpid())"
     setenv("WARDEN_HOME", home, 1)
-    defer { try? FileManager.default.removeItem(atPath: home) }
+    defer {
+        // The relay started a hub for this home (as in real use): stop it with the run.
+        if let pid = try? String(contentsOfFile: home + "/hub.lock", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), let p = Int32(pid) {
+            kill(p, SIGTERM)
+        }
+        try? FileManager.default.removeItem(atPath: home)
+    }
     let echo = [products + "/warden-fixture-server", "echo"]
     let wrapped = [products + "/warden", "wrap", "--name", "bench", "--"] + echo
 
-    print("relay benchmark: \(calls) sequential tools/call round trips, \(pipelined) pipelined, echo server, no hub (events spooled)")
+    print("relay benchmark: \(calls) sequential tools/call round trips, \(pipelined) pipelined, echo server, events streamed to an auto-started hub")
     let direct = try Peer(echo)
     let relay = try Peer(wrapped)
     let (d, w) = measureLatency(direct: direct, wrapped: relay, calls: calls)

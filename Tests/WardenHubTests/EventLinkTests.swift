@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import WardenCore
+import WardenHubClient
+@testable import WardenHub
+
+func temporaryHome() -> WardenHome {
+    WardenHome(path: "/tmp/wl-" + String(UInt32.random(in: 0...UInt32.max), radix: 36))
+}
+
+func benchEvent(_ n: Int, session: String) -> Event {
+    Event(sequence: n, time: Double(n), session: session, server: "s", kind: .callCompleted, fields: ["tool": "t", "decision": "allowed"])
+}
+
+@Suite("event link")
+struct EventLinkTests {
+    @Test("past the high-water mark events spill to disk; with no hub every one is spooled exactly once")
+    func spill() throws {
+        let home = temporaryHome()
+        let link = EventLink(home: home, sessionID: "s-spill")
+        let total = EventLink.highWater * 3 + 123
+        for n in 1...total { link.record(benchEvent(n, session: "s-spill")) }
+        link.close(timeout: 10)
+        var ids = Set<String>()
+        var lines = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: home.spoolPath) where name.hasSuffix(".jsonl") {
+            for line in try String(contentsOfFile: home.spoolPath + "/" + name, encoding: .utf8).split(separator: "\n") {
+                lines += 1
+                if let e = Event(json: try JSONParser.parse(String(line))) { ids.insert(e.id) }
+            }
+        }
+        #expect(lines == total && ids.count == total)
+    }
+
+    @Test("a spool claimed by a relay that died mid-replay is taken over and delivered")
+    func staleClaim() throws {
+        let home = temporaryHome()
+        try home.prepare()
+        var bytes: [UInt8] = []
+        for n in 1...500 { benchEvent(n, session: "s-dead").appendLine(to: &bytes) }
+        // pid 2^22 + 1 is above Linux's pid_max: no such process.
+        try Data(bytes).write(to: URL(fileURLWithPath: home.spoolPath + "/s-dead-000001.jsonl.replay-4194305"))
+        let hub = try HubServer(home: home)
+        hub.start()
+        defer { hub.stop() }
+        let link = EventLink(home: home, sessionID: "s-live", retryInterval: 0.05)
+        link.record(benchEvent(1, session: "s-live"))
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, (try hub.service.store.eventCount()) < 501 { usleep(20_000) }
+        link.close()
+        #expect(try hub.service.store.eventCount() == 501)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home.spoolPath).filter { !$0.hasPrefix(".") }.isEmpty)
+    }
+}
