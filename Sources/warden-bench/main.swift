@@ -2,6 +2,7 @@
 //   swift run -c release warden-bench relay [--calls N] [--pipelined N]
 //   swift run -c release warden-bench scan  (tool definitions analysed per second)
 import Foundation
+import Synchronization
 import WardenCore
 import WardenHubClient
 import WardenDetect
@@ -216,6 +217,7 @@ func hubBenchmark() throws {
     try "version: 1\nrules:\n  - match: {tool: \"delete_*\"}\n    action: grant\n    grant: {timeout: 60s}\n".write(toFile: policy, atomically: true, encoding: .utf8)
     let relay = try Peer([products + "/warden", "wrap", "--name", "bench", "--", products + "/warden-fixture-server", "hostile"])
     var samples: [Double] = []
+    var rpc: [Double] = []
     for i in 0..<approvals {
         relay.send(Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"tools/call","params":{"name":"delete_everything","arguments":{"n":\#(i)}}}"#.utf8) + [0x0A])
         var pendingID: String?
@@ -225,14 +227,27 @@ func hubBenchmark() throws {
             if pendingID == nil { usleep(200) }
         }
         let t0 = DispatchTime.now().uptimeNanoseconds
-        _ = try control.callBlocking("grants.approve", ["id": .string(pendingID!), "scope": "call", "actor": "bench"], timeout: 10)
+        // The operator's command returns after the hub's bookkeeping; the held call does not wait for it.
+        let approved = DispatchSemaphore(value: 0)
+        let id = pendingID!
+        let rpcTime = Mutex<Double>(0)
+        Thread {
+            _ = try? control.callBlocking("grants.approve", ["id": .string(id), "scope": "call", "actor": "bench"], timeout: 10)
+            rpcTime.withLock { $0 = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 }
+            approved.signal()
+        }.start()
         relay.receive(1)
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        approved.wait()
+        rpc.append(rpcTime.withLock { $0 })
     }
     relay.close()
     samples.sort()
-    print(String(format: "approve → held call answered at the client: p50 %.2f ms, p99 %.2f ms, max %.2f ms (includes the server's reply)",
+    rpc.sort()
+    print(String(format: "approve → held call forwarded and answered at the client: p50 %.2f ms, p99 %.2f ms, max %.2f ms (includes the server's reply)",
                  percentile(samples, 0.5), percentile(samples, 0.99), samples.last ?? 0))
+    print(String(format: "the operator's approve command itself (decision, audit, export, reply): p50 %.2f ms, p99 %.2f ms",
+                 percentile(rpc, 0.5), percentile(rpc, 0.99)))
 }
 
 /// Recall and false-positive rate of the analysis on a labelled corpus: JSONL with `name`,
