@@ -100,27 +100,7 @@ public final class HubConnection: Sendable {
 
     /// Calls a hub method from a thread that may block (never from the cooperative pool).
     public func callBlocking(_ method: String, _ params: JSONObject, timeout: Double) throws(HubError) -> JSONValue {
-        let slot = BlockingSlot()
-        let id: Int? = state.withLock { s in
-            guard !s.closed else { return nil }
-            let id = s.nextID
-            s.nextID += 1
-            s.waiters[id] = .blocking(slot)
-            return id
-        }
-        guard let id else { throw .disconnected }
-        guard send(id: id, method: method, params: params) else {
-            _ = state.withLock { $0.waiters.removeValue(forKey: id) }
-            throw .disconnected
-        }
-        guard let result = slot.wait(timeout: timeout) else {
-            _ = state.withLock { $0.waiters.removeValue(forKey: id) }
-            throw .timedOut(method: method)
-        }
-        switch result {
-        case .success(let value): return value
-        case .failure(let error): throw error
-        }
+        try callBlocking(method, rawParams: JSONWriter.compactBytes(.object(params)), timeout: timeout)
     }
 
     /// Like `callBlocking`, with `params` already serialised (a JSON object's bytes): for the event

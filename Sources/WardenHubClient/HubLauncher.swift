@@ -1,5 +1,6 @@
 import Foundation
 import WardenCore
+import WardenProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,15 +47,8 @@ public enum HubLauncher {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGINT, SIGTERM, SIGHUP] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
         // Its own session: the hub outlives the client that started it and ignores its terminal's signals.
-        posix_spawnattr_setflags(&attributes, Int16(0x80 /* POSIX_SPAWN_SETSID, glibc ≥ 2.26 */ | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        SpawnDefaults.apply(to: &attributes, flags: SpawnDefaults.newSession)
         let args = [executable, "hub", "--home", home.path]
         let argv = args.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }

@@ -24,3 +24,22 @@ public enum FileDescriptorIO {
         return true
     }
 }
+
+/// `posix_spawn` attributes Warden uses for every child: an empty signal mask and default handling
+/// of the signals Warden itself ignores or catches (SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT).
+public enum SpawnDefaults {
+    /// POSIX_SPAWN_SETSID (glibc ≥ 2.26), which Swift does not import.
+    public static let newSession: Int32 = 0x80
+
+    /// Fills `attributes` (already initialised); `flags` adds to the signal flags (e.g. `newSession`).
+    public static func apply(to attributes: inout posix_spawnattr_t, flags: Int32 = 0) {
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | flags))
+    }
+}

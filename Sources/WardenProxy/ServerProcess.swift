@@ -1,4 +1,5 @@
 import Foundation
+import WardenProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,14 +47,7 @@ public final class ServerProcess: Sendable {
         defer { posix_spawnattr_destroy(&attributes) }
         // The child starts with default signal handling and an empty mask, whatever Warden set up
         // for itself (it ignores SIGPIPE and catches SIGINT/SIGTERM to forward them).
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        SpawnDefaults.apply(to: &attributes)
 
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }

@@ -87,34 +87,31 @@ struct Tools: ParsableCommand {
         }
     }
 
-    struct Approve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Trust the tool's current definition (pin it); it is shown to clients again.")
+    /// The options an operator's tool review takes.
+    struct Review: ParsableArguments {
         @OptionGroup var options: HubOptions
         @Argument(help: "SERVER/TOOL") var name: String
-        @Option(help: "Why (recorded in the audit log).") var reason: String?
+        @Option(help: "Why (recorded in the audit log; shown to clients for a quarantine).") var reason: String?
         @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
 
-        func run() throws {
+        func send(_ method: String, done: String) throws {
             var p = JSONObject(pairs: [("name", .string(name))])
             if let reason { p["reason"] = .string(reason) }
             if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call("tools.approve", p)) { _ in print("approved \(SafeText.escape(name)): its current definition is pinned") }
+            options.output(try options.call(method, p)) { _ in print("\(done) \(SafeText.escape(name))") }
         }
+    }
+
+    struct Approve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Trust the tool's current definition (pin it); it is shown to clients again.")
+        @OptionGroup var review: Review
+        func run() throws { try review.send("tools.approve", done: "approved (current definition pinned):") }
     }
 
     struct Quarantine: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Hide the tool from clients and refuse its calls.")
-        @OptionGroup var options: HubOptions
-        @Argument(help: "SERVER/TOOL") var name: String
-        @Option(help: "Why (recorded in the audit log and shown to clients).") var reason: String?
-        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
-
-        func run() throws {
-            var p = JSONObject(pairs: [("name", .string(name))])
-            if let reason { p["reason"] = .string(reason) }
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call("tools.quarantine", p)) { _ in print("quarantined \(SafeText.escape(name))") }
-        }
+        @OptionGroup var review: Review
+        func run() throws { try review.send("tools.quarantine", done: "quarantined") }
     }
 }
 
