@@ -61,10 +61,28 @@ public struct PhrasePattern: Sendable {
         case dotBefore
     }
 
+    /// One step, compiled: exact words in a set, `prefix*` alternatives in a short list.
+    struct Step: Sendable {
+        let exact: Set<String>
+        let prefixes: [String]
+
+        init(_ alternatives: [String]) {
+            exact = Set(alternatives.filter { !$0.hasSuffix("*") })
+            prefixes = alternatives.filter { $0.hasSuffix("*") }.map { String($0.dropLast()) }
+        }
+
+        @inline(__always) func matches(_ word: String) -> Bool {
+            exact.contains(word) || prefixes.contains { word.hasPrefix($0) }
+        }
+    }
+
+    let compiled: [Step]
+
     public init(_ steps: [[String]], gap: Int = 2, requirement: Requirement = .none) {
         self.steps = steps
         self.gap = gap
         self.requirement = requirement
+        compiled = steps.map(Step.init)
     }
 
     /// Convenience: `"ignore|disregard previous|prior|above instructions"`, steps split on spaces.
@@ -72,25 +90,20 @@ public struct PhrasePattern: Sendable {
         self.init(text.split(separator: " ").map { $0.split(separator: "|").map(String.init) }, gap: gap)
     }
 
-    static func word(_ word: String, matches alternative: String) -> Bool {
-        if alternative.hasSuffix("*") { return word.hasPrefix(alternative.dropLast()) }
-        return word == alternative
-    }
-
     /// Every non-overlapping match, as scalar ranges.
     public func matches(in text: AnalyzedText) -> [Range<Int>] {
-        guard let first = steps.first else { return [] }
+        guard let first = compiled.first else { return [] }
         var out: [Range<Int>] = []
         var i = 0
         let words = text.words
         outer: while i < words.count {
-            guard first.contains(where: { Self.word(words[i].text, matches: $0) }) else { i += 1; continue }
+            guard first.matches(words[i].text) else { i += 1; continue }
             var at = i
-            for step in steps.dropFirst() {
+            for step in compiled.dropFirst() {
                 var found = -1
                 var j = at + 1
                 while j < words.count && j <= at + 1 + gap {
-                    if step.contains(where: { Self.word(words[j].text, matches: $0) }) { found = j; break }
+                    if step.matches(words[j].text) { found = j; break }
                     j += 1
                 }
                 if found < 0 { i += 1; continue outer }

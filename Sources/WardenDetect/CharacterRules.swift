@@ -68,8 +68,19 @@ enum InvisibleText {
     }
 }
 
-/// Finds C0/C1 control characters other than tab, newline and carriage return (ANSI escapes start with ESC).
+/// Finds C0/C1 control characters other than tab, newline and carriage return. Escape sequences
+/// (ESC, or the C1 CSI) are the attack; other controls are reported at low severity.
 enum ControlCharacters {
+    static func isEscape(_ v: UInt32) -> Bool { v == 0x1B || v == 0x9B }
+
+    static func findEscapes(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
+        find(text).filter { isEscape(text.scalars[$0.range.lowerBound].value) }
+    }
+
+    static func findOthers(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
+        find(text).filter { !isEscape(text.scalars[$0.range.lowerBound].value) }
+    }
+
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
         var hits: [(Range<Int>, String?)] = []
         let s = text.scalars
