@@ -7,6 +7,10 @@ public struct AnalyzedText: Sendable {
     /// Where the text sits in the definition (`description`, `inputSchema.properties.x.description`).
     public let field: String
     public let scalars: [Unicode.Scalar]
+    /// `scalars` with ASCII letters lower-cased (shared by the rules that match ASCII needles).
+    public let lower: [Unicode.Scalar]
+    /// Whether every scalar is ASCII (most descriptions): lets Unicode-specific rules skip at once.
+    public let isASCII: Bool
     /// Lower-cased ASCII words (letters, digits, `'` and `_`, so `id_rsa` is one word) with scalar ranges.
     public let words: [(text: String, range: Range<Int>)]
 
@@ -18,6 +22,8 @@ public struct AnalyzedText: Sendable {
         var scalars = Array(text.unicodeScalars)
         if scalars.count > Self.maxScalars { scalars.removeLast(scalars.count - Self.maxScalars) }
         self.scalars = scalars
+        self.lower = scalars.map { (0x41...0x5A).contains($0.value) ? Unicode.Scalar($0.value + 32)! : $0 }
+        self.isASCII = scalars.allSatisfy { $0.value < 0x80 }
         var words: [(String, Range<Int>)] = []
         var current = String.UnicodeScalarView()
         var start = 0
@@ -59,7 +65,12 @@ public struct PhrasePattern: Sendable {
         case colonAfter
         /// A `.` right before the match (`.env`).
         case dotBefore
+        /// The word after the match is a code identifier (`delete_all`, `sendEmail`): another tool's name.
+        case identifierAfter
     }
+
+    /// This pattern, matching only when an identifier follows (another tool's name).
+    public func requiringIdentifier() -> PhrasePattern { PhrasePattern(steps, gap: gap, requirement: .identifierAfter) }
 
     /// One step, compiled: exact words in a set, `prefix*` alternatives in a short list.
     struct Step: Sendable {
@@ -90,6 +101,12 @@ public struct PhrasePattern: Sendable {
         self.init(text.split(separator: " ").map { $0.split(separator: "|").map(String.init) }, gap: gap)
     }
 
+    static func isCamel(_ word: String) -> Bool {
+        let scalars = Array(word.unicodeScalars)
+        return scalars.count > 3 && scalars.first.map { (0x61...0x7A).contains($0.value) } == true
+            && scalars.dropFirst().contains { (0x41...0x5A).contains($0.value) }
+    }
+
     /// Every non-overlapping match, as scalar ranges.
     public func matches(in text: AnalyzedText) -> [Range<Int>] {
         guard let first = compiled.first else { return [] }
@@ -116,6 +133,11 @@ public struct PhrasePattern: Sendable {
                 guard range.upperBound < text.scalars.count, text.scalars[range.upperBound] == ":" else { i += 1; continue outer }
             case .dotBefore:
                 guard range.lowerBound > 0, text.scalars[range.lowerBound - 1] == "." else { i += 1; continue outer }
+            case .identifierAfter:
+                guard at + 1 < words.count, words[at + 1].text.contains("_") || Self.isCamel(text.slice(words[at + 1].range)) else { i += 1; continue outer }
+                out.append(words[i].range.lowerBound..<words[at + 1].range.upperBound)
+                i = at + 2
+                continue outer
             }
             out.append(range)
             i = at + 1

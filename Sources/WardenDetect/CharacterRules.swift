@@ -24,7 +24,8 @@ enum PseudoTags {
                     var bare = raw.trimmingCharacters(in: .whitespaces)
                     if bare.hasPrefix("/") { bare.removeFirst() }
                     let isToken = raw.hasPrefix("|") && raw.hasSuffix("|")
-                    let isInst = c == "[" && (bare == "inst" || bare == "/inst" || bare == "system")
+                    let isInst = c == "[" && (bare == "inst" || bare == "/inst" || bare == "system" || bare.hasPrefix("system ")
+                        || bare.hasSuffix(" directive") || bare.hasSuffix(" override"))
                     if (c == "<" && tagNames.contains(bare)) || isToken || isInst {
                         hits.append((i..<(j + 1), nil))
                         i = j + 1

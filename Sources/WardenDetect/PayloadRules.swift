@@ -9,8 +9,8 @@ enum ActiveMarkup {
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
         var hits: [(Range<Int>, String?)] = []
         let s = text.scalars
-        guard s.contains(where: { $0 == "<" || $0 == "j" || $0 == "J" }) else { return [] }
-        let lower = s.map(asciiLower)
+        guard s.contains(where: { $0 == "<" || $0 == "j" || $0 == "J" || $0 == "!" }) else { return [] }
+        let lower = text.lower
         func matches(_ word: String, at i: Int) -> Bool {
             let w = Array(word.unicodeScalars)
             guard i + w.count <= lower.count else { return false }
@@ -25,6 +25,14 @@ enum ActiveMarkup {
                 let end = min(s.count, j + 3)
                 hits.append((i..<end, "hidden comment \"\(text.slice((i + 4)..<min(j, s.count)).trimmingCharacters(in: .whitespaces))\""))
                 i = end
+                continue
+            }
+            if matches("![", at: i), let close = (i..<min(s.count, i + 300)).first(where: { matches("](http", at: $0) }) {
+                // A markdown image from a remote host: renders as a request carrying whatever is in its URL.
+                var j = close + 2
+                while j < s.count, s[j] != ")", !s[j].properties.isWhitespace { j += 1 }
+                hits.append((i..<min(s.count, j + 1), nil))
+                i = j
                 continue
             }
             if matches("<script", at: i) || matches("javascript:", at: i) || matches("<iframe", at: i) {
@@ -136,7 +144,7 @@ enum CollectorURL {
 
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
         var hits: [(Range<Int>, String?)] = []
-        let scalars = text.scalars.map(asciiLower)
+        let scalars = text.lower
         guard scalars.count > 8, zip(scalars, scalars.dropFirst()).contains(where: { $0 == "h" && $1 == "t" }) else { return [] }
         var i = 0
         while i + 8 < scalars.count {
@@ -154,8 +162,97 @@ enum CollectorURL {
     }
 }
 
-/// Lower-cases ASCII letters only: the patterns here are ASCII, and `Character.lowercased()` per
-/// scalar costs more than the whole match.
-@inline(__always) func asciiLower(_ c: Unicode.Scalar) -> Unicode.Scalar {
-    (0x41...0x5A).contains(c.value) ? Unicode.Scalar(c.value + 32)! : c
+
+/// Finds classic injection payloads: SQL tautologies, path traversal, cloud metadata endpoints.
+enum InjectionPayload {
+    static let needles = ["' or '1'='1", "\" or \"1\"=\"1", "' or 1=1", "or 1=1--", "'; drop table", "union select",
+                          "../../", "..\\..\\", "169.254.169.254", "metadata.google.internal", "100.100.100.200", "file:///etc/"]
+
+    static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
+        let lower = text.lower
+        var hits: [(Range<Int>, String?)] = []
+        for needle in needles {
+            let n = Array(needle.unicodeScalars)
+            guard n.count <= lower.count else { continue }
+            var i = 0
+            while i + n.count <= lower.count {
+                if lower[i] == n[0], lower[i..<(i + n.count)].elementsEqual(n) {
+                    hits.append((i..<(i + n.count), nil))
+                    i += n.count
+                } else {
+                    i += 1
+                }
+            }
+        }
+        return hits
+    }
+}
+
+/// Finds words that mix Latin letters with Cyrillic or Greek ones (`Sуstem` with a Cyrillic у).
+enum MixedScript {
+    enum Script { case latin, cyrillic, greek, other }
+
+    static func script(_ c: Unicode.Scalar) -> Script {
+        switch c.value {
+        case 0x41...0x5A, 0x61...0x7A, 0xC0...0x24F: .latin
+        case 0x400...0x52F: .cyrillic
+        case 0x370...0x3FF: .greek
+        default: .other
+        }
+    }
+
+    static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
+        guard !text.isASCII else { return [] }
+        var hits: [(Range<Int>, String?)] = []
+        let s = text.scalars
+        var i = 0
+        while i < s.count {
+            guard s[i].properties.isAlphabetic else { i += 1; continue }
+            var j = i
+            var scripts = Set<Script>()
+            while j < s.count, s[j].properties.isAlphabetic {
+                let sc = script(s[j])
+                if sc != .other { scripts.insert(sc) }
+                j += 1
+            }
+            if scripts.contains(.latin) && (scripts.contains(.cyrillic) || scripts.contains(.greek)) { hits.append((i..<j, nil)) }
+            i = j
+        }
+        return hits
+    }
+}
+
+/// Finds text pushed out of sight: a sentence repeated over and over, or long runs of blank space.
+enum Padding {
+    static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
+        var hits: [(Range<Int>, String?)] = []
+        let s = text.scalars
+        // Blank runs: indentation in real help text is fine; a screenful of blank lines or a very long
+        // run of spaces is how text is pushed below what a reviewer sees.
+        var runStart = 0, run = 0, lines = 0
+        for (i, c) in s.enumerated() {
+            if c == " " || c == "\n" || c == "\t" || c == "\r" {
+                if run == 0 { runStart = i; lines = 0 }
+                run += 1
+                if c == "\n" { lines += 1 }
+            } else {
+                if lines >= 8 || run >= 100 { hits.append((runStart..<i, "\(lines) blank lines / \(run) blank characters in a row")) }
+                run = 0
+            }
+        }
+        if lines >= 8 || run >= 100 { hits.append((runStart..<s.count, "trailing blank run")) }
+        guard s.count > 200 else { return hits }
+        // Sentences (split on . ! ?) that repeat four times or more.
+        var counts: [String: Int] = [:]
+        var start = 0
+        for (i, c) in s.enumerated() where c == "." || c == "!" || c == "?" {
+            if i - start >= 12 {
+                let sentence = text.slice(start..<i).trimmingCharacters(in: .whitespacesAndNewlines)
+                counts[sentence, default: 0] += 1
+                if counts[sentence] == 4 { hits.append((start..<(i + 1), "a sentence repeated 4+ times")) }
+            }
+            start = i + 1
+        }
+        return hits
+    }
 }
