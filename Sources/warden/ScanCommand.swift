@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import WardenCore
+import WardenDetect
+import WardenProxy
+
+/// `warden scan`: review tool definitions before trusting them (for people and for CI).
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Analyse MCP tool definitions: from a file, from client configs, or from a server command.",
+        discussion: """
+            warden scan --tools tools.json            a tools/list result ({"tools":[…]}) or a bare array
+            warden scan --config ~/.cursor/mcp.json   starts each stdio server in the config and lists its tools
+            warden scan -- uvx mcp-server-git         one server
+            Exit status: 0 when nothing is at or above --fail-on, 1 when something is, 2 on error.
+            """)
+
+    @Option(help: "A tools/list result or a JSON array of tool definitions.") var tools: String?
+    @Option(help: "An MCP client config (Claude Desktop, Cursor, VS Code mcp.json, Claude Code .mcp.json).") var config: String?
+    @Option(help: "text, json or sarif.") var format = "text"
+    @Option(help: "Lowest verdict that fails the scan: suspicious or malicious.") var failOn = "suspicious"
+    @Option(help: "Seconds to wait for each server's tools/list.") var timeout: Double = 20
+    @Argument(parsing: .postTerminator, help: "A server command to start and scan.") var command: [String] = []
+
+    func run() throws {
+        guard ["text", "json", "sarif"].contains(format) else { CLI.fail("--format must be text, json or sarif", code: 2) }
+        guard let threshold = Verdict(rawValue: failOn), threshold != .clean else { CLI.fail("--fail-on must be suspicious or malicious", code: 2) }
+        var sources: [(server: String, tools: [JSONObject])] = []
+        var problems: [String] = []
+        if let tools {
+            guard let data = FileManager.default.contents(atPath: tools) else { CLI.fail("cannot read \(tools)", code: 2) }
+            let value: JSONValue
+            do { value = try JSONParser.parse(data) } catch { CLI.fail("\(tools): not valid JSON (\(error))", code: 2) }
+            let list = value["tools"]?.arrayValue ?? value["result"]?["tools"]?.arrayValue ?? value.arrayValue
+            guard let list else { CLI.fail("\(tools): expected {\"tools\":[…]} or an array of tools", code: 2) }
+            sources.append((URL(fileURLWithPath: tools).deletingPathExtension().lastPathComponent, list.compactMap(\.objectValue)))
+        }
+        if let config {
+            for entry in try ClientConfig.servers(in: config) {
+                guard let command = entry.command else {
+                    problems.append("\(entry.name): remote server (\(entry.url ?? "?")) not scanned; scan it where it runs")
+                    continue
+                }
+                do { sources.append((entry.name, try ServerProbe.listTools(command, timeout: timeout).tools)) }
+                catch { problems.append("\(entry.name): \(error)") }
+            }
+        }
+        if !command.isEmpty {
+            do { sources.append((URL(fileURLWithPath: command[0]).lastPathComponent, try ServerProbe.listTools(command, timeout: timeout).tools)) }
+            catch { CLI.fail("\(command.joined(separator: " ")): \(error)", code: 2) }
+        }
+        guard tools != nil || config != nil || !command.isEmpty else { CLI.fail("give --tools FILE, --config FILE or -- COMMAND", code: 2) }
+
+        let analyzer = ToolAnalyzer()
+        let report = ScanReport(reviews: sources.flatMap { source in
+            source.tools.map { analyzer.review(ToolDefinition(raw: $0), server: source.server) }
+        })
+        switch format {
+        case "json": print(JSONWriter.compact(report.json))
+        case "sarif": print(JSONWriter.compact(report.sarif(toolVersion: Warden.configuration.version)))
+        default: printText(report)
+        }
+        for p in problems { FileHandle.standardError.write(Data("warden scan: \(SafeText.escape(p))\n".utf8)) }
+        if report.worst >= threshold { throw ExitCode(1) }
+        if !problems.isEmpty && report.reviews.isEmpty { throw ExitCode(2) }
+    }
+
+    /// Grouped by server; verdicts coloured and evidence highlighted when stdout is a terminal.
+    func printText(_ report: ScanReport) {
+        let color = isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+        var server: String?
+        for r in report.reviews {
+            if r.server != server {
+                server = r.server
+                print(paint(SafeText.escape(r.server), "1"))
+            }
+            let verdict = switch r.verdict {
+            case .clean: paint("clean", "32")
+            case .suspicious: paint("SUSPICIOUS", "33;1")
+            case .malicious: paint("MALICIOUS", "31;1")
+            }
+            print("  \(SafeText.escape(r.tool))  \(verdict)  score \(r.score)")
+            for f in r.findings {
+                print("    [\(f.severity.rawValue)] \(f.rule) at \(SafeText.escape(f.field)): \(SafeText.escape(f.message))")
+                print("      evidence: " + paint(SafeText.escape(f.evidence), "7"))
+            }
+        }
+        let counts = Dictionary(grouping: report.reviews, by: \.verdict).mapValues(\.count)
+        print("\(report.reviews.count) tools: \(counts[.malicious] ?? 0) malicious, \(counts[.suspicious] ?? 0) suspicious, \(counts[.clean] ?? 0) clean")
+    }
+}
+
+/// MCP client configuration files: the server entries they declare.
+enum ClientConfig {
+    struct Entry {
+        var name: String
+        /// The command line (with `env` prefixed when the entry sets variables); nil for remote servers.
+        var command: [String]?
+        var url: String?
+    }
+
+    static func servers(in path: String) throws -> [Entry] {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            CLI.fail("cannot read \(path)", code: 2)
+        }
+        let value: JSONValue
+        do { value = try JSONParser.parse(JSONC.strip(text)) } catch { CLI.fail("\(path): not valid JSON (\(error))", code: 2) }
+        // Claude Desktop, Cursor and Claude Code use "mcpServers"; VS Code uses "servers" (or "mcp.servers" in settings).
+        let table = value["mcpServers"]?.objectValue ?? value["servers"]?.objectValue ?? value["mcp"]?["servers"]?.objectValue ?? JSONObject()
+        return table.members.map { name, entry in
+            guard let command = entry["command"]?.stringValue else { return Entry(name: name, command: nil, url: entry["url"]?.stringValue) }
+            let args = entry["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let env = entry["env"]?.objectValue?.members.compactMap { k, v in v.stringValue.map { "\(k)=\($0)" } } ?? []
+            // The command is looked up on PATH (posix_spawnp); `env` carries the entry's variables.
+            return Entry(name: name, command: env.isEmpty ? [command] + args : ["/usr/bin/env"] + env + [command] + args, url: nil)
+        }
+    }
+}
+
+/// JSON with comments and trailing commas (VS Code's files) → JSON, leaving strings untouched.
+enum JSONC {
+    static func strip(_ text: String) -> String {
+        // Comments first, then trailing commas: a comma may be followed by a comment before its `}`.
+        pass(Array(pass(Array(text.utf8), comments: true).utf8), comments: false)
+    }
+
+    private static func pass(_ b: [UInt8], comments: Bool) -> String {
+        var out: [UInt8] = []
+        var i = 0
+        var inString = false
+        while i < b.count {
+            let c = b[i]
+            if inString {
+                out.append(c)
+                if c == 0x5C, i + 1 < b.count { out.append(b[i + 1]); i += 2; continue }
+                if c == 0x22 { inString = false }
+                i += 1
+            } else if c == 0x22 {
+                inString = true
+                out.append(c)
+                i += 1
+            } else if comments, c == 0x2F, i + 1 < b.count, b[i + 1] == 0x2F {
+                while i < b.count, b[i] != 0x0A { i += 1 }
+            } else if comments, c == 0x2F, i + 1 < b.count, b[i + 1] == 0x2A {
+                i += 2
+                while i + 1 < b.count, !(b[i] == 0x2A && b[i + 1] == 0x2F) { i += 1 }
+                i += 2
+            } else if !comments, c == 0x2C {
+                var j = i + 1
+                while j < b.count, [0x20, 0x0A, 0x0D, 0x09].contains(b[j]) { j += 1 }
+                if j < b.count, b[j] == 0x7D || b[j] == 0x5D { i += 1 } else { out.append(c); i += 1 }
+            } else {
+                out.append(c)
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
