@@ -17,6 +17,8 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case toolQuarantined = "tool.quarantined"
     case toolChanged = "tool.changed"
     case protocolError = "protocol.error"
+    /// A secret crossed the relay (masked values and fingerprints only; never the secret).
+    case dlpFinding = "dlp.finding"
     case serverExited = "server.exited"
 }
 

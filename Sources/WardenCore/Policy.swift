@@ -8,6 +8,16 @@ public enum PolicyAction: String, Sendable, Codable, CaseIterable {
     case deny
 }
 
+/// What the relay does when data crossing it carries a secret.
+public enum DLPAction: String, Sendable, Codable {
+    /// Record it (event, alert) and let it through.
+    case alert
+    /// Replace each secret with `[REDACTED:kind]` (results only).
+    case redact
+    /// Refuse the call (arguments only).
+    case deny
+}
+
 /// The verdict at or above which a tool is hidden from the client.
 public enum QuarantineThreshold: String, Sendable, Codable {
     case suspicious, malicious, never
@@ -84,6 +94,10 @@ public struct Policy: Sendable, Hashable {
     public var quarantineOnChange: Bool
     /// Where the policy came from (a path, or `built-in`), for messages.
     public var source: String
+    /// Secrets in tool results: `alert` or `redact`.
+    public var dlpResults: DLPAction = .alert
+    /// Secrets in tool-call arguments: `alert` or `deny`.
+    public var dlpArguments: DLPAction = .alert
 
     public init(version: Int = 1, defaultAction: PolicyAction, rules: [PolicyRule], quarantine: QuarantineThreshold = .malicious,
                 quarantineOnChange: Bool = true, source: String) {

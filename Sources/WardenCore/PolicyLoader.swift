@@ -119,7 +119,7 @@ private struct NodeReader {
     func policy(_ root: Node) throws(PolicyError) -> Policy {
         var policy = Policy(defaultAction: .allow, rules: [], source: source)
         var sawVersion = false
-        for (key, value) in try mapping(root, "", allowed: ["version", "defaults", "rules", "tools"]) {
+        for (key, value) in try mapping(root, "", allowed: ["version", "defaults", "rules", "tools", "dlp"]) {
             switch key {
             case "version":
                 guard value.int == 1 else { throw error(value, "version", "must be 1 (the only policy version this Warden reads)") }
@@ -144,6 +144,15 @@ private struct NodeReader {
                     } else {
                         policy.quarantineOnChange = try bool(v, "tools.quarantine_on_change")
                     }
+                }
+            case "dlp":
+                for (k, v) in try mapping(value, "dlp", allowed: ["results", "arguments"]) {
+                    let text = try string(v, "dlp.\(k)")
+                    let allowed: [DLPAction] = k == "results" ? [.alert, .redact] : [.alert, .deny]
+                    guard let action = DLPAction(rawValue: text), allowed.contains(action) else {
+                        throw error(v, "dlp.\(k)", "must be \(allowed.map(\.rawValue).joined(separator: " or ")) (found \"\(text)\")")
+                    }
+                    if k == "results" { policy.dlpResults = action } else { policy.dlpArguments = action }
                 }
             default: break
             }

@@ -56,6 +56,12 @@ public struct SIEMRecord: Sendable {
                               message: "tool \(tool ?? "?") on \(e.server) changed since it was pinned", server: e.server, tool: tool,
                               session: e.session, actor: "warden", outcome: nil,
                               extra: JSONObject(pairs: [("pin", f["pin"] ?? .null), ("trustedPin", f["trustedPin"] ?? .null)]))
+        case .dlpFinding:
+            let kinds = f["kinds"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ", ") ?? "secret"
+            return SIEMRecord(kind: .finding, uid: e.id, time: e.time, severity: .high, name: "dlp.secret",
+                              message: "\(kinds) in \(f["direction"]?.stringValue ?? "data") of \(tool ?? "?") on \(e.server) (\(f["action"]?.stringValue ?? "alert"))",
+                              server: e.server, tool: tool, session: e.session, actor: "warden", outcome: f["action"]?.stringValue,
+                              extra: JSONObject(pairs: [("findings", f["findings"] ?? .array([]))]))
         case .toolReviewed where f["verdict"]?.stringValue != "clean":
             return SIEMRecord(kind: .finding, uid: e.id, time: e.time, severity: f["verdict"]?.stringValue == "malicious" ? .critical : .medium,
                               name: "tool.flagged", message: "tool \(tool ?? "?") on \(e.server) is \(f["verdict"]?.stringValue ?? "?")",

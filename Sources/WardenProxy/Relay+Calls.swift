@@ -17,6 +17,17 @@ extension Relay {
                        text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' is quarantined (\(reason)). The tool did not run. An operator can review it with `warden tools show \(config.serverName)/\(tool)`.")
             return .consumed
         }
+        let secrets = SecretScanner.scan(raw)
+        if !secrets.isEmpty {
+            let deny = config.policy.dlpArguments == .deny
+            reportSecrets(secrets, direction: "arguments", tool: tool, id: id, action: deny ? "denied" : "alerted")
+            if deny {
+                let kinds = Set(secrets.map(\.kind)).sorted().joined(separator: ", ")
+                refuseCall(id: id, tool: tool, decision: "denied-secret", rule: "dlp.arguments", extra: [("kinds", .string(kinds))],
+                           text: "Warden blocked this call: its arguments to tool '\(tool)' on server '\(config.serverName)' contain a secret (\(kinds)), and policy forbids sending secrets to tools. The tool did not run.")
+                return .consumed
+            }
+        }
         let decision = decide(tool: tool, definition: known?.definition)
         switch decision.action {
         case .allow:

@@ -271,6 +271,17 @@ public final class Relay: Sendable {
             let isError = flag.flatMap { (try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])))?.boolValue } ?? false
             fields.append(("isError", .bool(isError)))
             emit(.callCompleted, fields)
+            let secrets = SecretScanner.scan(content)
+            if !secrets.isEmpty {
+                let redact = config.policy.dlpResults == .redact
+                reportSecrets(secrets, direction: "result", tool: pending.tool ?? "", id: id, action: redact ? "redacted" : "alerted")
+                if redact {
+                    var line = SecretScanner.redact(content, secrets)
+                    line.append(0x0A)
+                    toClient.write(line)
+                    return
+                }
+            }
             forward(bytes, to: toClient)
             return
         default:
@@ -321,6 +332,14 @@ public final class Relay: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Records secrets seen crossing the relay: kinds, masked forms and fingerprints, never the values.
+    func reportSecrets(_ secrets: [SecretMatch], direction: String, tool: String, id: JSONValue, action: String) {
+        emit(.dlpFinding, [("id", id), ("tool", .string(tool)), ("direction", .string(direction)), ("action", .string(action)),
+                           ("kinds", .array(Array(Set(secrets.map(\.kind))).sorted().map { .string($0) })),
+                           ("findings", .array(secrets.map { .object(["kind": .string($0.kind), "masked": .string($0.masked), "fingerprint": .string($0.fingerprint)]) }))])
+        Diagnostics.warn(server: config.serverName, "\(secrets.count) secret(s) in the \(direction) of \(tool): \(Set(secrets.map(\.kind)).sorted().joined(separator: ", ")) (\(action))")
+    }
 
     func forward(_ bytes: UnsafeRawBufferPointer, to output: any MessageOutput) {
         if bytes.last == 0x0A {

@@ -280,3 +280,46 @@ struct RelayAnswerOnceTests {
         #expect(answers.count == 1)
     }
 }
+
+@Suite("relay: secrets on the data path")
+struct RelayDLPTests {
+    static let secret = "gh" + "p_" + String(repeating: "Zq9", count: 12)
+
+    func policy(results: DLPAction = .alert, arguments: DLPAction = .alert) -> Policy {
+        var p = Policy(defaultAction: .allow, rules: [], source: "test")
+        p.dlpResults = results
+        p.dlpArguments = arguments
+        return p
+    }
+
+    @Test("a secret in a result is reported (masked) and, by default, passes")
+    func alert() {
+        let rig = RelayRig(policy: policy())
+        rig.fromClient(call(1, "read_file") + "\n")
+        let answer = #"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"token \#(Self.secret)"}]}}"#
+        rig.fromServer(answer + "\n")
+        #expect(rig.client.all == [answer])
+        let event = rig.sink.events.withLock { $0.first { $0.kind == .dlpFinding } }
+        #expect(event?.fields["kinds"] == ["github-token"])
+        let recorded = JSONWriter.compact(.object(event?.fields ?? JSONObject()))
+        #expect(!recorded.contains(Self.secret))
+    }
+
+    @Test("policy redact: the client gets the result with the secret replaced")
+    func redact() throws {
+        let rig = RelayRig(policy: policy(results: .redact))
+        rig.fromClient(call(1, "read_file") + "\n")
+        rig.fromServer(#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"token \#(Self.secret)"}]}}"# + "\n")
+        let line = try #require(rig.client.all.first)
+        #expect(line.contains("[REDACTED:github-token]") && !line.contains(Self.secret))
+        _ = try JSONParser.parse(line)
+    }
+
+    @Test("policy deny: a call carrying a secret in its arguments never reaches the server")
+    func denyArguments() {
+        let rig = RelayRig(policy: policy(arguments: .deny))
+        rig.fromClient(call(2, "send_message", #"{"text":"\#(Self.secret)"}"#) + "\n")
+        #expect(rig.server.all.isEmpty)
+        #expect(rig.client.values().first?["result"]?["_meta"]?["dev.warden/decision"]?["decision"] == "denied-secret")
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import WardenCore
+
+/// A secret found in data flowing through the relay. The secret itself is never kept: only its
+/// kind, where it is, and a masked form a person can recognise.
+public struct SecretMatch: Sendable, Hashable {
+    /// `aws-access-key`, `github-token`, `slack-token`, `stripe-key`, `google-api-key`, `private-key`,
+    /// `jwt`, `credential` (a high-entropy value next to a credential word).
+    public var kind: String
+    /// Byte range in the scanned buffer.
+    public var range: Range<Int>
+    /// First four and last two characters, the rest elided.
+    public var masked: String
+    /// Hex SHA-256 prefix of the value, so the same secret can be followed across calls without storing it.
+    public var fingerprint: String
+}
+
+/// Finds secrets in raw UTF-8 bytes (a JSON-RPC line as it crosses the relay) in one linear pass.
+/// Secrets are ASCII, and JSON escapes never occur inside them, so scanning the raw line finds them
+/// without parsing, and a match can be replaced in place without breaking the JSON around it.
+public enum SecretScanner {
+    static let prefixes: [(String, String, Int)] = [
+        // (prefix, kind, minimum length of the token including the prefix)
+        ("AKIA", "aws-access-key", 20), ("ASIA", "aws-access-key", 20),
+        ("ghp_", "github-token", 40), ("gho_", "github-token", 40), ("ghu_", "github-token", 40), ("ghs_", "github-token", 40),
+        ("ghr_", "github-token", 40), ("github_pat_", "github-token", 50),
+        ("xoxb-", "slack-token", 20), ("xoxp-", "slack-token", 20), ("xoxa-", "slack-token", 20), ("xoxr-", "slack-token", 20),
+        ("sk_live_", "stripe-key", 24), ("rk_live_", "stripe-key", 24), ("sk-ant-", "anthropic-key", 40), ("AIza", "google-api-key", 39),
+    ]
+    static let credentialWords = ["password", "passwd", "secret", "token", "api_key", "apikey", "api-key", "access_key", "private_key", "auth"]
+
+    // Byte forms, built once: the scanner runs on every call that crosses the relay.
+    static let prefixBytes: [([UInt8], String, Int)] = prefixes.map { (Array($0.0.utf8), $0.1, $0.2) }
+    static let wordBytes: [[UInt8]] = credentialWords.map { Array($0.utf8) }
+    static let firstBytes: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for p in prefixes { table[Int(p.0.utf8.first!)] = true }
+        table[Int(UInt8(ascii: "e"))] = true  // eyJ (JWT)
+        return table
+    }()
+    static let begin = Array("-----BEGIN ".utf8), keyMarker = Array("PRIVATE KEY-----".utf8), endMarker = Array("-----END ".utf8)
+    static let jwtStart = Array("eyJ".utf8)
+
+    /// Every secret in `bytes`, in order, non-overlapping.
+    public static func scan(_ bytes: UnsafeRawBufferPointer) -> [SecretMatch] {
+        var out: [SecretMatch] = []
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            let b = bytes[i]
+            // Private key blocks.
+            if b == 0x2D, matches(bytes, i, begin), let header = find(bytes, from: i + 11, keyMarker), header - i < 64 {
+                // The whole block, up to the matching END line (or just the header if it is cut off).
+                var close = header + 16
+                if let footer = find(bytes, from: close, endMarker), let tail = find(bytes, from: footer + 9, keyMarker) { close = tail + 16 }
+                out.append(match("private-key", bytes, i..<min(n, close)))
+                i = min(n, close)
+                continue
+            }
+            // Known token prefixes, at a token boundary.
+            if firstBytes[Int(b)], i == 0 || !isTokenChar(bytes[i - 1]) {
+                if let hit = prefixBytes.first(where: { matches(bytes, i, $0.0) }) {
+                    var j = i
+                    while j < n, isTokenChar(bytes[j]) { j += 1 }
+                    if j - i >= hit.2 {
+                        out.append(match(hit.1, bytes, i..<j))
+                        i = j
+                        continue
+                    }
+                }
+                // JWT: three base64url segments, the first starting eyJ ({").
+                if b == 0x65, matches(bytes, i, jwtStart) {
+                    var j = i, dots = 0
+                    while j < n, isTokenChar(bytes[j]) || bytes[j] == 0x2E { if bytes[j] == 0x2E { dots += 1 }; j += 1 }
+                    if dots == 2, j - i >= 36 {
+                        out.append(match("jwt", bytes, i..<j))
+                        i = j
+                        continue
+                    }
+                }
+            }
+            i += 1
+        }
+        out += credentials(bytes, excluding: out.map(\.range))
+        return out.sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    /// High-entropy values within a few characters after a credential word (`"password":"…"`, `token=…`).
+    static func credentials(_ bytes: UnsafeRawBufferPointer, excluding taken: [Range<Int>]) -> [SecretMatch] {
+        var out: [SecretMatch] = []
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            // Credential words start with p, s, t or a: check the first byte before the words.
+            let first = bytes[i] | 0x20
+            guard first == 0x70 || first == 0x73 || first == 0x74 || first == 0x61,
+                  let word = wordBytes.first(where: { matchesFolded(bytes, i, $0) }) else { i += 1; continue }
+            // Skip the rest of the key's name (`_KEY`), then the separator (`": "`, `=`, `='`, or JSON-escaped `\": \"`).
+            var j = i + word.count
+            while j < n, j - i < 32, isTokenChar(bytes[j]) { j += 1 }
+            var separators = 0
+            while j < n, separators < 8, [0x22, 0x3D, 0x3A, 0x20, 0x27, 0x5C].contains(bytes[j]) { j += 1; separators += 1 }
+            var k = j
+            while k < n, isTokenChar(bytes[k]) || bytes[k] == 0x2B || bytes[k] == 0x2F || bytes[k] == 0x3D { k += 1 }
+            let range = j..<k
+            if separators > 0, k - j >= 16, k - j <= 512, !taken.contains(where: { $0.overlaps(range) }), entropy(bytes, range) >= 3.5 {
+                out.append(match("credential", bytes, range))
+                i = k
+                continue
+            }
+            i += word.count
+        }
+        return out
+    }
+
+    /// Shannon entropy in bits per character.
+    static func entropy(_ bytes: UnsafeRawBufferPointer, _ r: Range<Int>) -> Double {
+        var counts = [Int](repeating: 0, count: 256)
+        for i in r { counts[Int(bytes[i])] += 1 }
+        let total = Double(r.count)
+        return counts.reduce(0.0) { sum, c in c == 0 ? sum : sum - Double(c) / total * log2(Double(c) / total) }
+    }
+
+    static func match(_ kind: String, _ bytes: UnsafeRawBufferPointer, _ r: Range<Int>) -> SecretMatch {
+        let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[r]), as: UTF8.self)
+        let masked = value.count > 10 ? "\(value.prefix(4))…\(value.suffix(2))" : "…"
+        let fingerprint = String(ToolPin.digest(of: .string(value)).prefix(16))
+        return SecretMatch(kind: kind, range: r, masked: kind == "private-key" ? "-----BEGIN … PRIVATE KEY-----" : masked, fingerprint: fingerprint)
+    }
+
+    /// `bytes` with every match replaced by `[REDACTED:kind]` (JSON-safe: matches hold no quotes or escapes).
+    public static func redact(_ bytes: UnsafeRawBufferPointer, _ matches: [SecretMatch]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var at = 0
+        for m in matches where m.range.lowerBound >= at {
+            out.append(contentsOf: bytes[at..<m.range.lowerBound])
+            out.append(contentsOf: Array("[REDACTED:\(m.kind)]".utf8))
+            at = m.range.upperBound
+        }
+        out.append(contentsOf: bytes[at...])
+        return out
+    }
+
+    @inline(__always) static func isTokenChar(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D
+    }
+
+    @inline(__always) static func matches(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ u: [UInt8]) -> Bool {
+        guard i + u.count <= bytes.count else { return false }
+        for k in 0..<u.count where bytes[i + k] != u[k] { return false }
+        return true
+    }
+
+    @inline(__always) static func matchesFolded(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ u: [UInt8]) -> Bool {
+        guard i + u.count <= bytes.count else { return false }
+        for k in 0..<u.count {
+            var b = bytes[i + k]
+            if b >= 0x41 && b <= 0x5A { b += 32 }
+            if b != u[k] { return false }
+        }
+        return true
+    }
+
+    static func find(_ bytes: UnsafeRawBufferPointer, from: Int, _ u: [UInt8]) -> Int? {
+        var i = from
+        while i < bytes.count {
+            if bytes[i] == u[0], matches(bytes, i, u) { return i }
+            i += 1
+        }
+        return nil
+    }
+}
