@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import WardenCore
+@testable import WardenDetect
+
+/// Random, Unicode-heavy and very large inputs: the analysis and the secret scanner never crash and
+/// stay within a time bound (they are linear; a regression to backtracking would show here).
+@Suite("fuzz: analysis and DLP on hostile input")
+struct FuzzTests {
+    /// A deterministic generator, so a failure can be replayed.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let pieces: [String] = ["ignore", " previous", "<IMPORTANT>", "</", "<!--", "-->", "\u{202E}", "\u{200B}", "\u{E0041}", "\u{1B}[31m",
+                                   "http://", "ngrok.io", "../", "' OR '1'='1", "eyJ", "AKIA", "ghp_", "-----BEGIN ", "PRIVATE KEY-----",
+                                   "password=", "日本", "🚀", "é", "\n", "  ", "[", "]", "|", "$(", "aWdub3Jl", "%20", "Ѕ", "a", "_", "=="]
+
+    static func randomText(_ rng: inout SplitMix, length: Int) -> String {
+        var scalars = String.UnicodeScalarView()
+        var count = 0
+        while count < length {
+            if Bool.random(using: &rng) {
+                let piece = pieces.randomElement(using: &rng)!.unicodeScalars
+                scalars.append(contentsOf: piece)
+                count += piece.count
+            } else {
+                scalars.append(Unicode.Scalar(UInt32.random(in: 0x20...0x2FFF, using: &rng)) ?? "x")
+                count += 1
+            }
+        }
+        return String(scalars)
+    }
+
+    @Test("random definitions: no crash, every evidence span lies inside its field", arguments: 0..<8)
+    func random(_ seed: Int) {
+        var rng = SplitMix(state: UInt64(seed) &* 7919)
+        let analyzer = ToolAnalyzer()
+        for _ in 0..<60 {
+            let description = Self.randomText(&rng, length: Int.random(in: 0...3000, using: &rng))
+            let def = ToolDefinition(raw: JSONObject(pairs: [("name", .string(Self.randomText(&rng, length: 12))), ("description", .string(description)),
+                                                              ("inputSchema", ["type": "object", "properties": ["p": ["type": "string", "default": .string(Self.randomText(&rng, length: 80))]]])]))
+            let review = analyzer.review(def, server: "fuzz")
+            #expect((0...100).contains(review.score))
+            for f in review.findings { #expect(f.start >= 0 && f.start <= f.end) }
+            let bytes = Array(description.utf8)
+            let secrets = bytes.withUnsafeBytes { SecretScanner.scan($0) }
+            for m in secrets { #expect(m.range.upperBound <= bytes.count) }
+        }
+    }
+
+    @Test("1 MiB inputs analyse in bounded time")
+    func large() async {
+        let elapsed = await withCheckedContinuation { (c: CheckedContinuation<Duration, Never>) in
+            Thread {
+                var rng = SplitMix(state: 42)
+                let text = Self.randomText(&rng, length: 1 << 20)
+                let clock = ContinuousClock()
+                let d = clock.measure {
+                    _ = ToolAnalyzer().review(ToolDefinition(raw: JSONObject(pairs: [("name", "big"), ("description", .string(text))])), server: "fuzz")
+                    _ = Array(text.utf8).withUnsafeBytes { SecretScanner.scan($0) }
+                }
+                c.resume(returning: d)
+            }.start()
+        }
+        print("1 MiB hostile description: analysis and secret scan took \(elapsed)")
+        #expect(elapsed < .seconds(30), "took \(elapsed)")
+    }
+}
