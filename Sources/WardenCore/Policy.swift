@@ -18,6 +18,28 @@ public enum DLPAction: String, Sendable, Codable {
     case deny
 }
 
+/// How tool analysis is tuned by policy.
+public struct AnalysisSettings: Sendable, Hashable {
+    /// Score at or above which a tool is `suspicious` (default 25).
+    public var suspiciousAt = 25
+    /// Score at or above which a tool is `malicious` (default 60).
+    public var maliciousAt = 60
+    /// Rule ids ignored everywhere.
+    public var suppressedRules: Set<String> = []
+    /// Rule ids ignored for one tool, keyed `server/tool` (globs allowed in the key).
+    public var suppressedForTool: [String: Set<String>] = [:]
+    /// Why each suppression exists (required in the file, shown in reviews).
+    public var reasons: [String: String] = [:]
+
+    public init() {}
+
+    /// Whether a finding of `rule` on `server/tool` is suppressed.
+    public func suppresses(rule: String, server: String, tool: String) -> Bool {
+        if suppressedRules.contains(rule) { return true }
+        return suppressedForTool.contains { key, rules in rules.contains(rule) && Glob(key).matches("\(server)/\(tool)") }
+    }
+}
+
 /// The verdict at or above which a tool is hidden from the client.
 public enum QuarantineThreshold: String, Sendable, Codable {
     case suspicious, malicious, never
@@ -94,6 +116,8 @@ public struct Policy: Sendable, Hashable {
     public var quarantineOnChange: Bool
     /// Where the policy came from (a path, or `built-in`), for messages.
     public var source: String
+    /// Analysis settings: score thresholds and suppressions.
+    public var analysis = AnalysisSettings()
     /// Secrets in tool results: `alert` or `redact`.
     public var dlpResults: DLPAction = .alert
     /// Secrets in tool-call arguments: `alert` or `deny`.

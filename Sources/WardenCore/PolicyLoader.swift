@@ -119,7 +119,7 @@ private struct NodeReader {
     func policy(_ root: Node) throws(PolicyError) -> Policy {
         var policy = Policy(defaultAction: .allow, rules: [], source: source)
         var sawVersion = false
-        for (key, value) in try mapping(root, "", allowed: ["version", "defaults", "rules", "tools", "dlp"]) {
+        for (key, value) in try mapping(root, "", allowed: ["version", "defaults", "rules", "tools", "dlp", "analysis"]) {
             switch key {
             case "version":
                 guard value.int == 1 else { throw error(value, "version", "must be 1 (the only policy version this Warden reads)") }
@@ -145,6 +145,8 @@ private struct NodeReader {
                         policy.quarantineOnChange = try bool(v, "tools.quarantine_on_change")
                     }
                 }
+            case "analysis":
+                policy.analysis = try analysis(value)
             case "dlp":
                 for (k, v) in try mapping(value, "dlp", allowed: ["results", "arguments"]) {
                     let text = try string(v, "dlp.\(k)")
@@ -159,6 +161,45 @@ private struct NodeReader {
         }
         guard sawVersion else { throw error(root, "version", "is missing; add `version: 1`") }
         return policy
+    }
+
+    /// ```yaml
+    /// analysis:
+    ///   thresholds: {suspicious: 25, malicious: 60}
+    ///   suppress:
+    ///     - {rule: resource.sensitive, reason: "our SSH tool is meant to read keys"}
+    ///     - {rule: payload.shell, tool: "ops/run_*", reason: "a shell tool documents shell"}
+    /// ```
+    func analysis(_ node: Node) throws(PolicyError) -> AnalysisSettings {
+        var a = AnalysisSettings()
+        for (k, v) in try mapping(node, "analysis", allowed: ["thresholds", "suppress"]) {
+            if k == "thresholds" {
+                for (tk, tv) in try mapping(v, "analysis.thresholds", allowed: ["suspicious", "malicious"]) {
+                    guard let n = tv.int, (1...100).contains(n) else { throw error(tv, "analysis.thresholds.\(tk)", "must be a score from 1 to 100") }
+                    if tk == "suspicious" { a.suspiciousAt = n } else { a.maliciousAt = n }
+                }
+                guard a.suspiciousAt <= a.maliciousAt else { throw error(v, "analysis.thresholds", "suspicious must not be above malicious") }
+            } else {
+                guard case .sequence(let items) = v else { throw error(v, "analysis.suppress", "must be a list") }
+                for (i, item) in items.enumerated() {
+                    let key = "analysis.suppress[\(i)]"
+                    var rule: String?, tool: String?, reason: String?
+                    for (sk, sv) in try mapping(item, key, allowed: ["rule", "tool", "reason"]) {
+                        let text = try string(sv, "\(key).\(sk)")
+                        switch sk {
+                        case "rule": rule = text
+                        case "tool": tool = text
+                        default: reason = text
+                        }
+                    }
+                    guard let rule else { throw error(item, "\(key).rule", "is missing (a rule id such as resource.sensitive)") }
+                    guard let reason, !reason.isEmpty else { throw error(item, "\(key).reason", "is missing: say why this rule is suppressed") }
+                    if let tool { a.suppressedForTool[tool, default: []].insert(rule) } else { a.suppressedRules.insert(rule) }
+                    a.reasons[tool.map { "\($0)#\(rule)" } ?? rule] = reason
+                }
+            }
+        }
+        return a
     }
 
     func rule(_ node: Node, index: Int) throws(PolicyError) -> PolicyRule {

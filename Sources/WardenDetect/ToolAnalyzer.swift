@@ -9,15 +9,22 @@ public struct ToolAnalyzer: Sendable {
     /// Score at or above which a tool is `malicious`.
     public var maliciousAt = 60
 
-    public init(rules: [DetectionRule] = RuleSet.builtIn) {
+    /// Suppressions from policy.
+    public var settings = AnalysisSettings()
+
+    public init(rules: [DetectionRule] = RuleSet.builtIn, settings: AnalysisSettings = AnalysisSettings()) {
         self.rules = rules
+        self.settings = settings
+        suspiciousAt = settings.suspiciousAt
+        maliciousAt = settings.maliciousAt
     }
 
     /// Reviews one definition as listed by `server`.
     public func review(_ definition: ToolDefinition, server: String) -> ToolReview {
         var findings: [Finding] = []
+        let active = rules.filter { !settings.suppresses(rule: $0.id, server: server, tool: definition.name) }
         for text in Self.texts(of: definition.raw) {
-            for rule in rules { findings.append(contentsOf: rule.findings(in: text)) }
+            for rule in active { findings.append(contentsOf: rule.findings(in: text)) }
         }
         let score = Self.score(findings)
         let verdict: Verdict = score >= maliciousAt ? .malicious : score >= suspiciousAt ? .suspicious : .clean

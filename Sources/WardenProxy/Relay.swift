@@ -56,14 +56,15 @@ public final class Relay: Sendable {
     let sessionID: String
 
     public init(config: RelayConfiguration, session: SessionInfo, toClient: any MessageOutput, toServer: any MessageOutput,
-                authority: any GrantAuthority, events: any EventSink, pins: any PinStore, analyzer: ToolAnalyzer = ToolAnalyzer()) {
+                authority: any GrantAuthority, events: any EventSink, pins: any PinStore, analyzer: ToolAnalyzer? = nil) {
         self.config = config
         self.toClient = toClient
         self.toServer = toServer
         self.authority = authority
         self.events = events
         self.pins = pins
-        self.analyzer = analyzer
+        // Thresholds and suppressions come from policy unless a test supplies its own analyzer.
+        self.analyzer = analyzer ?? ToolAnalyzer(settings: config.policy.analysis)
         self.sessionID = session.id
         self.state = Mutex(State(session: session))
         emit(.sessionStarted, [("wardenPid", .int(Int(session.wardenPID))), ("serverPid", .int(Int(session.serverPID))),
@@ -256,7 +257,14 @@ public final class Relay: Sendable {
         if outline.range(of: "error") != nil { fields.append(("error", true)) }
         switch pending.method {
         case "initialize":
-            if let result { initialized(result) }
+            if let result {
+                initialized(result)
+                if let rewritten = reviewInstructions(result, message: content) {
+                    emit(.response, fields)
+                    toClient.write(rewritten)
+                    return
+                }
+            }
         case "tools/list":
             if let result, let rewritten = toolsListed(result, message: content) {
                 emit(.response, fields)
@@ -308,6 +316,28 @@ public final class Relay: Sendable {
         if let i = session.instructions { fields.append(("instructions", .string(i))) }
         emit(.sessionInitialized, fields)
     }
+
+    /// Server instructions are text the model reads, like a tool description: analysed the same way
+    /// (as `SERVER/(instructions)`), and removed from what the client sees when they would quarantine a tool.
+    func reviewInstructions(_ result: JSONValue, message: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard let text = result["instructions"]?.stringValue, !text.isEmpty else { return nil }
+        let pseudo = JSONObject(pairs: [("name", .string(Self.instructionsName)), ("description", .string(text))])
+        let review = analyzer.review(ToolDefinition(raw: pseudo), server: config.serverName)
+        guard review.verdict != .clean else { return nil }
+        emit(.toolReviewed, [("tool", .string(Self.instructionsName)), ("pin", .string(review.pin)), ("verdict", .string(review.verdict.rawValue)),
+                             ("score", .int(review.score)), ("findings", .array(review.findings.map(Self.json))), ("definition", .object(pseudo))])
+        guard config.policy.quarantine.quarantines(review.verdict), var object = try? JSONParser.parse(message).objectValue,
+              var resultObject = object["result"]?.objectValue else { return nil }
+        resultObject["instructions"] = nil
+        object["result"] = .object(resultObject)
+        emit(.toolQuarantined, [("tool", .string(Self.instructionsName)), ("pin", .string(review.pin)),
+                                ("reason", .string("server instructions: analysis verdict \(review.verdict.rawValue), score \(review.score)"))])
+        Diagnostics.warn(server: config.serverName, "removed the server's instructions from the initialize result (verdict \(review.verdict.rawValue))")
+        return RPCReply.line(.object(object))
+    }
+
+    /// How server instructions are named where tools are listed.
+    public static let instructionsName = "(instructions)"
 
     /// The server is gone: every request still waiting gets an error naming how it ended.
     public func serverExited(_ status: ExitStatus) {

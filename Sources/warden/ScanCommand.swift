@@ -20,6 +20,7 @@ struct Scan: ParsableCommand {
     @Option(help: "text, json or sarif.") var format = "text"
     @Option(help: "Lowest verdict that fails the scan: suspicious or malicious.") var failOn = "suspicious"
     @Option(help: "Seconds to wait for each server's tools/list.") var timeout: Double = 20
+    @Option(help: "Policy file whose analysis thresholds and suppressions apply.") var policy: String?
     @Argument(parsing: .postTerminator, help: "A server command to start and scan.") var command: [String] = []
 
     func run() throws {
@@ -41,17 +42,21 @@ struct Scan: ParsableCommand {
                     problems.append("\(entry.name): remote server (\(entry.url ?? "?")) not scanned; scan it where it runs")
                     continue
                 }
-                do { sources.append((entry.name, try ServerProbe.listTools(command, timeout: timeout).tools)) }
+                do { sources.append((entry.name, Self.withInstructions(try ServerProbe.listTools(command, timeout: timeout)))) }
                 catch { problems.append("\(entry.name): \(error)") }
             }
         }
         if !command.isEmpty {
-            do { sources.append((URL(fileURLWithPath: command[0]).lastPathComponent, try ServerProbe.listTools(command, timeout: timeout).tools)) }
+            do { sources.append((URL(fileURLWithPath: command[0]).lastPathComponent, Self.withInstructions(try ServerProbe.listTools(command, timeout: timeout)))) }
             catch { CLI.fail("\(command.joined(separator: " ")): \(error)", code: 2) }
         }
         guard tools != nil || config != nil || !command.isEmpty else { CLI.fail("give --tools FILE, --config FILE or -- COMMAND", code: 2) }
 
-        let analyzer = ToolAnalyzer()
+        var settings = AnalysisSettings()
+        if let policy {
+            do { settings = try PolicyLoader.load(path: policy).analysis } catch { CLI.fail("policy error: \(error)", code: 2) }
+        }
+        let analyzer = ToolAnalyzer(settings: settings)
         let report = ScanReport(reviews: sources.flatMap { source in
             source.tools.map { analyzer.review(ToolDefinition(raw: $0), server: source.server) }
         })
@@ -63,6 +68,12 @@ struct Scan: ParsableCommand {
         for p in problems { FileHandle.standardError.write(Data("warden scan: \(SafeText.escape(p))\n".utf8)) }
         if report.worst >= threshold { throw ExitCode(1) }
         if !problems.isEmpty && report.reviews.isEmpty { throw ExitCode(2) }
+    }
+
+    /// The server's instructions are analysed too, as a pseudo-tool named `(instructions)`.
+    static func withInstructions(_ listed: (tools: [JSONObject], instructions: String?)) -> [JSONObject] {
+        guard let text = listed.instructions, !text.isEmpty else { return listed.tools }
+        return listed.tools + [JSONObject(pairs: [("name", .string(Relay.instructionsName)), ("description", .string(text))])]
     }
 
     /// Grouped by server; verdicts coloured and evidence highlighted when stdout is a terminal.

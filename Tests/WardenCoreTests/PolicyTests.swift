@@ -70,3 +70,38 @@ struct PolicyTests {
         #expect(DurationText.seconds(text) == seconds)
     }
 }
+
+@Suite("policy: analysis and DLP settings")
+struct PolicyAnalysisTests {
+    @Test("thresholds, suppressions (global and per tool, reason required) and DLP actions parse")
+    func settings() throws {
+        let p = try PolicyLoader.parse("""
+            version: 1
+            analysis:
+              thresholds: {suspicious: 30, malicious: 80}
+              suppress:
+                - {rule: resource.sensitive, reason: "our ssh tool reads keys by design"}
+                - {rule: payload.shell, tool: "ops/run_*", reason: "documents shell usage"}
+            dlp: {results: redact, arguments: deny}
+            """, source: "p.yaml")
+        #expect(p.analysis.suspiciousAt == 30 && p.analysis.maliciousAt == 80)
+        #expect(p.analysis.suppresses(rule: "resource.sensitive", server: "any", tool: "x"))
+        #expect(p.analysis.suppresses(rule: "payload.shell", server: "ops", tool: "run_script"))
+        #expect(!p.analysis.suppresses(rule: "payload.shell", server: "web", tool: "run_script"))
+        #expect(p.dlpResults == .redact && p.dlpArguments == .deny)
+    }
+
+    @Test("a suppression without a reason, or a bad DLP action, names the key", arguments: [
+        ("version: 1\nanalysis:\n  suppress:\n    - {rule: payload.shell}\n", "analysis.suppress[0].reason: is missing"),
+        ("version: 1\ndlp: {results: deny}\n", "dlp.results: must be alert or redact"),
+        ("version: 1\nanalysis:\n  thresholds: {suspicious: 90, malicious: 50}\n", "suspicious must not be above malicious"),
+    ])
+    func errors(_ text: String, _ expected: String) {
+        do {
+            _ = try PolicyLoader.parse(text, source: "p.yaml")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.description.contains(expected), "\(error)")
+        }
+    }
+}
