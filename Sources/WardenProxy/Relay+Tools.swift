@@ -25,7 +25,8 @@ extension Relay {
                 let previous = state.withLock { $0.tools[name]?.review.pin }
                 if previous != review.pin {
                     emit(.toolChanged, [("tool", .string(name)), ("pin", .string(review.pin)), ("trustedPin", .string(pinned.pin)),
-                                        ("definition", .object(raw)), ("trustedDefinition", .object(pinned.definition))])
+                                        ("definition", .object(raw)), ("trustedDefinition", .object(pinned.definition)),
+                                        ("diff", WordDiff.json(WordDiff.definitions(pinned.definition, raw)))])
                 }
             } else if trusted == nil {
                 // First sight pins the definition (trust on first use); the analysis still judges it.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenCore
+import WardenDetect
 import WardenHubClient
 
 /// `warden sessions …`
@@ -78,6 +79,18 @@ struct Tools: ParsableCommand {
                             ("quarantine", CLI.s(t?["quarantineReason"]))])
                 print("\ndescription:\n  " + SafeText.escape(t?["definition"]?["description"]?.stringValue ?? "", multiline: true)
                     .replacingOccurrences(of: "\n", with: "\n  "))
+                if let trusted = t?["trustedDefinition"]?.objectValue, let current = t?["definition"]?.objectValue, t?["pin"] != t?["trustedPin"] {
+                    // What changed since the definition was trusted: [-removed-] {+added+}.
+                    let diff = WordDiff.definitions(trusted, current).map { op, text in
+                        let shown = SafeText.escape(text, multiline: true)
+                        return switch op {
+                        case .equal: shown
+                        case .delete: "[-\(shown)-]"
+                        case .insert: "{+\(shown)+}"
+                        }
+                    }.joined()
+                    print("\nchanged since pinned:\n  " + diff.replacingOccurrences(of: "\n", with: "\n  "))
+                }
                 print("\nfindings:")
                 for f in t?["findings"]?.arrayValue ?? [] {
                     print("  [\(CLI.s(f["severity"]))] \(CLI.s(f["rule"])) at \(CLI.s(f["field"]))[\(CLI.s(f["start"]))..<\(CLI.s(f["end"]))]: \(CLI.s(f["message"]))")
