@@ -18,6 +18,23 @@ public enum DLPAction: String, Sendable, Codable {
     case deny
 }
 
+/// Which servers' tools must be signed, by which registry and key.
+public struct SignatureRequirement: Sendable, Hashable {
+    /// Path of the signed registry (JSON written by `warden registry sign`).
+    public var registry: String
+    /// The base64 Ed25519 public key the signatures must verify with (pins the signer, not just the file).
+    public var publicKey: String
+    public var servers: [Glob]
+
+    public init(registry: String, publicKey: String, servers: [Glob]) {
+        self.registry = registry
+        self.publicKey = publicKey
+        self.servers = servers
+    }
+
+    public func applies(to server: String) -> Bool { servers.contains { $0.matches(server) } }
+}
+
 /// How tool analysis is tuned by policy.
 public struct AnalysisSettings: Sendable, Hashable {
     /// Score at or above which a tool is `suspicious` (default 25).
@@ -116,6 +133,8 @@ public struct Policy: Sendable, Hashable {
     public var quarantineOnChange: Bool
     /// Where the policy came from (a path, or `built-in`), for messages.
     public var source: String
+    /// Servers whose tools must be signed in a registry (`signatures:` in the policy file).
+    public var signatures: SignatureRequirement?
     /// Analysis settings: score thresholds and suppressions.
     public var analysis = AnalysisSettings()
     /// Secrets in tool results: `alert` or `redact`.

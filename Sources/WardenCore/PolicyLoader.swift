@@ -119,7 +119,7 @@ private struct NodeReader {
     func policy(_ root: Node) throws(PolicyError) -> Policy {
         var policy = Policy(defaultAction: .allow, rules: [], source: source)
         var sawVersion = false
-        for (key, value) in try mapping(root, "", allowed: ["version", "defaults", "rules", "tools", "dlp", "analysis"]) {
+        for (key, value) in try mapping(root, "", allowed: ["version", "defaults", "rules", "tools", "dlp", "analysis", "signatures"]) {
             switch key {
             case "version":
                 guard value.int == 1 else { throw error(value, "version", "must be 1 (the only policy version this Warden reads)") }
@@ -147,6 +147,20 @@ private struct NodeReader {
                 }
             case "analysis":
                 policy.analysis = try analysis(value)
+            case "signatures":
+                var registry: String?, key: String?, servers: [Glob] = []
+                for (k, v) in try mapping(value, "signatures", allowed: ["registry", "public_key", "servers"]) {
+                    switch k {
+                    case "registry": registry = try string(v, "signatures.registry")
+                    case "public_key": key = try string(v, "signatures.public_key")
+                    default:
+                        guard case .sequence(let items) = v else { throw error(v, "signatures.servers", "must be a list of server names or globs") }
+                        for item in items { servers.append(Glob(try string(item, "signatures.servers"))) }
+                    }
+                }
+                guard let registry else { throw error(value, "signatures.registry", "is missing (the file warden registry sign writes)") }
+                guard let key else { throw error(value, "signatures.public_key", "is missing (the key warden registry keygen printed)") }
+                policy.signatures = SignatureRequirement(registry: registry, publicKey: key, servers: servers.isEmpty ? [Glob("*")] : servers)
             case "dlp":
                 for (k, v) in try mapping(value, "dlp", allowed: ["results", "arguments"]) {
                     let text = try string(v, "dlp.\(k)")

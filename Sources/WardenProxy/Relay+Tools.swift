@@ -67,6 +67,18 @@ extension Relay {
     /// policy says so), or an analysis verdict at the policy's threshold — unless an operator
     /// approved this exact definition.
     func quarantineReason(_ review: ToolReview, _ trusted: ToolPinRecord?) -> String? {
+        if let requirement = config.policy.signatures, requirement.applies(to: config.serverName), review.tool != Self.instructionsName {
+            // Signatures outrank everything else: an unsigned tool is not shown, whoever pinned it.
+            guard let registry = config.registry, registry.publicKey == requirement.publicKey else {
+                return "policy requires signed definitions, but the registry \(requirement.registry) could not be used"
+            }
+            switch registry.status(server: config.serverName, tool: review.tool, pin: review.pin) {
+            case .signed: break
+            case .unsigned: return "policy requires a signed definition and this tool is not in the registry"
+            case .changed(let signed): return "definition differs from the signed one (signed pin \(signed.prefix(12)), now \(review.pin.prefix(12)))"
+            case .badSignature: return "the registry's signature for this tool does not verify"
+            }
+        }
         if let trusted, trusted.pin == review.pin {
             if trusted.quarantined { return "quarantined by an operator" + (trusted.reason.map { ": \($0)" } ?? "") }
             if trusted.approvedBy != nil { return nil }

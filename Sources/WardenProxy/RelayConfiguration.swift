@@ -1,4 +1,5 @@
 import WardenCore
+import WardenDetect
 
 /// How a relay behaves; everything else it learns from the messages.
 public struct RelayConfiguration: Sendable {
@@ -11,6 +12,8 @@ public struct RelayConfiguration: Sendable {
     public var progressInterval: Double = 5
     /// Extra time past a grant's deadline before the relay stops waiting for the authority itself.
     public var grantGrace: Double = 2
+    /// The signed registry named by the policy's `signatures:` (loaded at start; nil if unusable).
+    public var registry: SignedRegistry?
 
     public init(serverName: String, policy: Policy) {
         self.serverName = serverName

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenCore
+import WardenDetect
 import WardenProxy
 
 /// `warden wrap [--name NAME] [--policy FILE] -- CMD [ARGS…]`
@@ -46,6 +47,12 @@ struct Wrap: ParsableCommand {
         }
         var config = RelayConfiguration(serverName: serverName, policy: policy)
         config.progressInterval = progressInterval
+        if let requirement = policy.signatures {
+            do { config.registry = try SignedRegistry.load(path: requirement.registry) } catch {
+                // Fail closed: the relay then hides every tool of the servers the requirement covers.
+                Diagnostics.warn(server: serverName, "signed registry unusable: \(error); tools that need signatures will be hidden")
+            }
+        }
         let runner = WrapRunner(config: config, command: command, home: home)
         do {
             let code = try runner.run()
