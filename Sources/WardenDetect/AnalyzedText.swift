@@ -1,3 +1,4 @@
+import Synchronization
 import WardenCore
 
 /// One string from a definition, prepared for matching: its scalars and its words with offsets.
@@ -13,6 +14,9 @@ public struct AnalyzedText: Sendable {
     public let isASCII: Bool
     /// Lower-cased ASCII words (letters, digits, `'` and `_`, so `id_rsa` is one word) with scalar ranges.
     public let words: [(text: String, range: Range<Int>)]
+    /// Each word's id in the pattern vocabulary (-1 when no pattern names it), looked up once per
+    /// text, so the ~60 patterns test words by array index instead of hashing strings.
+    let wordIDs: [Int32]
 
     /// Texts longer than this are analysed up to it (the rest is reported by the size rule).
     public static let maxScalars = 256 * 1024
@@ -40,6 +44,8 @@ public struct AnalyzedText: Sendable {
         }
         if !current.isEmpty { words.append((String(current), start..<scalars.count)) }
         self.words = words
+        let vocabulary = Vocabulary.snapshot()
+        self.wordIDs = words.map { vocabulary[$0.0] ?? -1 }
     }
 
     /// The original text between two scalar offsets.
@@ -74,16 +80,27 @@ public struct PhrasePattern: Sendable {
 
     /// One step, compiled: exact words in a set, `prefix*` alternatives in a short list.
     struct Step: Sendable {
-        let exact: Set<String>
-        let prefixes: [String]
+        /// Indexed by vocabulary id: whether that word is an exact alternative of this step.
+        let exact: [Bool]
+        let prefixes: [[UInt8]]
+        /// First bytes of the prefixes: most words are rejected without a comparison.
+        let prefixStarts: [Bool]
 
         init(_ alternatives: [String]) {
-            exact = Set(alternatives.filter { !$0.hasSuffix("*") })
-            prefixes = alternatives.filter { $0.hasSuffix("*") }.map { String($0.dropLast()) }
+            let ids = alternatives.filter { !$0.hasSuffix("*") }.map(Vocabulary.id(for:))
+            var table = [Bool](repeating: false, count: (ids.max() ?? 0) + 1)
+            for id in ids { table[id] = true }
+            exact = table
+            prefixes = alternatives.filter { $0.hasSuffix("*") }.map { Array($0.dropLast().utf8) }
+            var starts = [Bool](repeating: false, count: 256)
+            for p in prefixes { if let b = p.first { starts[Int(b)] = true } }
+            prefixStarts = starts
         }
 
-        @inline(__always) func matches(_ word: String) -> Bool {
-            exact.contains(word) || prefixes.contains { word.hasPrefix($0) }
+        @inline(__always) func matches(_ word: String, id: Int32) -> Bool {
+            if id >= 0, Int(id) < exact.count, exact[Int(id)] { return true }
+            guard !prefixes.isEmpty, let first = word.utf8.first, prefixStarts[Int(first)] else { return false }
+            return prefixes.contains { word.utf8.starts(with: $0) }
         }
     }
 
@@ -109,18 +126,18 @@ public struct PhrasePattern: Sendable {
 
     /// Every non-overlapping match, as scalar ranges.
     public func matches(in text: AnalyzedText) -> [Range<Int>] {
-        guard let first = compiled.first else { return [] }
+        guard let first = compiled.first, !text.words.isEmpty else { return [] }
         var out: [Range<Int>] = []
         var i = 0
         let words = text.words
         outer: while i < words.count {
-            guard first.matches(words[i].text) else { i += 1; continue }
+            guard first.matches(words[i].text, id: text.wordIDs[i]) else { i += 1; continue }
             var at = i
             for step in compiled.dropFirst() {
                 var found = -1
                 var j = at + 1
                 while j < words.count && j <= at + 1 + gap {
-                    if step.matches(words[j].text) { found = j; break }
+                    if step.matches(words[j].text, id: text.wordIDs[j]) { found = j; break }
                     j += 1
                 }
                 if found < 0 { i += 1; continue outer }
@@ -144,4 +161,21 @@ public struct PhrasePattern: Sendable {
         }
         return out
     }
+}
+
+/// The words patterns name, each with a small integer id. Grows while patterns are built (at
+/// start-up); texts take a snapshot (a copy-on-write reference) and look each word up once.
+enum Vocabulary {
+    private static let table = Mutex<[String: Int32]>([:])
+
+    static func id(for word: String) -> Int {
+        Int(table.withLock { t in
+            if let id = t[word] { return id }
+            let id = Int32(t.count)
+            t[word] = id
+            return id
+        })
+    }
+
+    static func snapshot() -> [String: Int32] { table.withLock { $0 } }
 }

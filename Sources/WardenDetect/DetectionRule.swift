@@ -21,7 +21,11 @@ public struct DetectionRule: Sendable {
     /// A rule that fires on any of the phrase patterns.
     static func phrases(_ id: String, _ severity: Severity, _ layer: MaestroLayer, _ message: String, _ patterns: [PhrasePattern]) -> DetectionRule {
         DetectionRule(id: id, severity: severity, layer: layer, message: message) { text in
-            patterns.flatMap { $0.matches(in: text) }.map { ($0, nil) }
+            var hits: [(range: Range<Int>, note: String?)] = []
+            for p in patterns {
+                for r in p.matches(in: text) { hits.append((r, nil)) }
+            }
+            return hits
         }
     }
 

@@ -168,21 +168,21 @@ enum InjectionPayload {
     static let needles = ["' or '1'='1", "\" or \"1\"=\"1", "' or 1=1", "or 1=1--", "'; drop table", "union select",
                           "../../", "..\\..\\", "169.254.169.254", "metadata.google.internal", "100.100.100.200", "file:///etc/"]
 
+    static let needleScalars: [[Unicode.Scalar]] = needles.map { Array($0.unicodeScalars) }
+    static let firsts: Set<Unicode.Scalar> = Set(needleScalars.compactMap(\.first))
+
+    /// One pass: only positions whose scalar starts some needle are compared.
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
         let lower = text.lower
         var hits: [(Range<Int>, String?)] = []
-        for needle in needles {
-            let n = Array(needle.unicodeScalars)
-            guard n.count <= lower.count else { continue }
-            var i = 0
-            while i + n.count <= lower.count {
-                if lower[i] == n[0], lower[i..<(i + n.count)].elementsEqual(n) {
-                    hits.append((i..<(i + n.count), nil))
-                    i += n.count
-                } else {
-                    i += 1
-                }
+        var i = 0
+        while i < lower.count {
+            guard firsts.contains(lower[i]), let n = needleScalars.first(where: { i + $0.count <= lower.count && lower[i..<(i + $0.count)].elementsEqual($0) }) else {
+                i += 1
+                continue
             }
+            hits.append((i..<(i + n.count), nil))
+            i += n.count
         }
         return hits
     }

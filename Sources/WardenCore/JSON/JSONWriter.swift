@@ -35,7 +35,7 @@ public enum JSONWriter {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .number(let text): out.append(contentsOf: (canonical ? canonicalNumber(text) : text).utf8)
-        case .string(let s): writeString(canonical ? s.precomposedStringWithCanonicalMapping : s, into: &out)
+        case .string(let s): writeString(canonical ? nfc(s) : s, into: &out)
         case .array(let elements):
             out.append(0x5B)
             for (i, e) in elements.enumerated() {
@@ -46,7 +46,7 @@ public enum JSONWriter {
         case .object(let object):
             out.append(0x7B)
             if canonical {
-                var members = Array(object.members).map { ($0.0.precomposedStringWithCanonicalMapping, $0.1) }
+                var members = Array(object.members).map { (nfc($0.0), $0.1) }
                 members.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
                 for (i, (k, v)) in members.enumerated() {
                     if i > 0 { out.append(0x2C) }
@@ -64,6 +64,11 @@ public enum JSONWriter {
             }
             out.append(0x7D)
         }
+    }
+
+    /// NFC, skipping the (costly) normalisation for ASCII, which is always already normalised.
+    static func nfc(_ s: String) -> String {
+        s.utf8.allSatisfy { $0 < 0x80 } ? s : s.precomposedStringWithCanonicalMapping
     }
 
     /// Appends `s` as a JSON string literal.
