@@ -57,7 +57,8 @@ struct Tools: ParsableCommand {
         func run() throws {
             options.output(try options.call("tools.list", ["flagged": .bool(flagged)])) { v in
                 let rows = (v["tools"]?.arrayValue ?? []).map { t in
-                    let rules = Set((t["findings"]?.arrayValue ?? []).compactMap { $0["rule"]?.stringValue }).sorted().joined(separator: ",")
+                    // Rule ids arrive in relay events: escape them like any other untrusted text.
+                    let rules = Set((t["findings"]?.arrayValue ?? []).compactMap { $0["rule"]?.stringValue }).sorted().map { SafeText.escape($0) }.joined(separator: ",")
                     return ["\(CLI.s(t["server"]))/\(CLI.s(t["name"]))", CLI.s(t["verdict"]), CLI.s(t["score"]), CLI.s(t["review"]),
                             String(CLI.s(t["pin"]).prefix(12)), rules.isEmpty ? "-" : rules]
                 }

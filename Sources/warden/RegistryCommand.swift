@@ -66,7 +66,7 @@ struct Registry: ParsableCommand {
             do { reg = try SignedRegistry.load(path: registry) } catch { CLI.fail("\(error)", code: 2) }
             var failures = 0
             if let publicKey, publicKey != reg.publicKey {
-                print("registry is signed by \(reg.publicKey), not the expected key")
+                print("registry is signed by \(SafeText.escape(reg.publicKey)), not the expected key")
                 failures += 1
             }
             for e in reg.entries where !reg.verifies(e) {
