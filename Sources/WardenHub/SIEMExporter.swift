@@ -12,8 +12,6 @@ public final class SIEMExporter: Sendable {
 
     public init(exports: [HubConfig.Export]) { self.exports = exports }
 
-    public var isEmpty: Bool { exports.isEmpty }
-
     public func send(_ records: [SIEMRecord]) {
         guard !exports.isEmpty, !records.isEmpty else { return }
         for (i, export) in exports.enumerated() {

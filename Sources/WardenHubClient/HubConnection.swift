@@ -135,13 +135,6 @@ public final class HubConnection: Sendable {
         }
     }
 
-    /// Sends a notification (no answer expected).
-    @discardableResult
-    public func notify(_ method: String, _ params: JSONObject) -> Bool {
-        let message = JSONValue.object(JSONObject(pairs: [("jsonrpc", "2.0"), ("method", .string(method)), ("params", .object(params))]))
-        return writeAll(RPCReply.line(message))
-    }
-
     /// Closes the connection; waiting calls fail with `disconnected`.
     public func close() {
         shutdown(fd, Int32(SHUT_RDWR))

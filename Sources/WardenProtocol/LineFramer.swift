@@ -126,9 +126,6 @@ public struct LineFramer: ~Copyable {
         try body(.line(bytes: rest, content: rest))
     }
 
-    /// Bytes buffered but not yet handed out.
-    public var pendingByteCount: Int { tail - head }
-
     private mutating func ensureSpace(atLeast needed: Int = 16 * 1024) {
         if head == tail {
             head = 0; tail = 0; scanned = 0
