@@ -17,6 +17,8 @@ public struct AnalyzedText: Sendable {
     /// Each word's id in the pattern vocabulary (-1 when no pattern names it), looked up once per
     /// text, so the ~60 patterns test words by array index instead of hashing strings.
     let wordIDs: [Int32]
+    /// Each word's first byte: prefix alternatives reject most words on it without touching the word.
+    let firstBytes: [UInt8]
 
     /// Texts longer than this are analysed up to it (the rest is reported by the size rule).
     public static let maxScalars = 256 * 1024
@@ -26,26 +28,36 @@ public struct AnalyzedText: Sendable {
         var scalars = Array(text.unicodeScalars)
         if scalars.count > Self.maxScalars { scalars.removeLast(scalars.count - Self.maxScalars) }
         self.scalars = scalars
-        self.lower = scalars.map { (0x41...0x5A).contains($0.value) ? Unicode.Scalar($0.value + 32)! : $0 }
-        self.isASCII = scalars.allSatisfy { $0.value < 0x80 }
+        // One pass builds the lower-cased scalars and the words; word characters are ASCII, so a
+        // word is built from bytes (a small string, no allocation for words under 16 bytes).
+        var lower = [Unicode.Scalar]()
+        lower.reserveCapacity(scalars.count)
+        var ascii = true
         var words: [(String, Range<Int>)] = []
-        var current = String.UnicodeScalarView()
+        var current: [UInt8] = []
+        current.reserveCapacity(32)
         var start = 0
-        for (i, s) in scalars.enumerated() {
-            let v = s.value
-            let isWordChar = (v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A) || (v >= 0x30 && v <= 0x39) || v == 0x27 || v == 0x5F
+        for i in 0..<scalars.count {
+            let v = scalars[i].value
+            if v >= 0x80 { ascii = false }
+            let folded = v >= 0x41 && v <= 0x5A ? v + 32 : v
+            lower.append(Unicode.Scalar(folded)!)
+            let isWordChar = (folded >= 0x61 && folded <= 0x7A) || (v >= 0x30 && v <= 0x39) || v == 0x27 || v == 0x5F
             if isWordChar {
                 if current.isEmpty { start = i }
-                current.append(v >= 0x41 && v <= 0x5A ? Unicode.Scalar(v + 32)! : s)
+                current.append(UInt8(folded))
             } else if !current.isEmpty {
-                words.append((String(current), start..<i))
-                current = String.UnicodeScalarView()
+                words.append((String(decoding: current, as: UTF8.self), start..<i))
+                current.removeAll(keepingCapacity: true)
             }
         }
-        if !current.isEmpty { words.append((String(current), start..<scalars.count)) }
+        if !current.isEmpty { words.append((String(decoding: current, as: UTF8.self), start..<scalars.count)) }
+        self.lower = lower
+        self.isASCII = ascii
         self.words = words
         let vocabulary = Vocabulary.snapshot()
         self.wordIDs = words.map { vocabulary[$0.0] ?? -1 }
+        self.firstBytes = words.map { $0.0.utf8.first ?? 0 }
     }
 
     /// The original text between two scalar offsets.
@@ -97,9 +109,13 @@ public struct PhrasePattern: Sendable {
             prefixStarts = starts
         }
 
-        @inline(__always) func matches(_ word: String, id: Int32) -> Bool {
-            if id >= 0, Int(id) < exact.count, exact[Int(id)] { return true }
-            guard !prefixes.isEmpty, let first = word.utf8.first, prefixStarts[Int(first)] else { return false }
+        /// Whether word `i` of `text` is one of this step's alternatives; the word's string is only
+        /// read when its first byte starts a prefix alternative.
+        @inline(__always) func matches(_ text: AnalyzedText, _ i: Int) -> Bool {
+            let id = Int(text.wordIDs[i])
+            if id >= 0, id < exact.count, exact[id] { return true }
+            guard !prefixes.isEmpty, prefixStarts[Int(text.firstBytes[i])] else { return false }
+            let word = text.words[i].text
             return prefixes.contains { word.utf8.starts(with: $0) }
         }
     }
@@ -130,14 +146,15 @@ public struct PhrasePattern: Sendable {
         var out: [Range<Int>] = []
         var i = 0
         let words = text.words
-        outer: while i < words.count {
-            guard first.matches(words[i].text, id: text.wordIDs[i]) else { i += 1; continue }
+        let count = words.count
+        outer: while i < count {
+            guard first.matches(text, i) else { i += 1; continue }
             var at = i
-            for step in compiled.dropFirst() {
+            for k in 1..<compiled.count {
                 var found = -1
                 var j = at + 1
-                while j < words.count && j <= at + 1 + gap {
-                    if step.matches(words[j].text, id: text.wordIDs[j]) { found = j; break }
+                while j < count && j <= at + 1 + gap {
+                    if compiled[k].matches(text, j) { found = j; break }
                     j += 1
                 }
                 if found < 0 { i += 1; continue outer }

@@ -20,7 +20,11 @@ public struct DetectionRule: Sendable {
 
     /// A rule that fires on any of the phrase patterns.
     static func phrases(_ id: String, _ severity: Severity, _ layer: MaestroLayer, _ message: String, _ patterns: [PhrasePattern]) -> DetectionRule {
-        DetectionRule(id: id, severity: severity, layer: layer, message: message) { text in
+        let start = PhrasePattern.Step(patterns.flatMap { $0.steps.first ?? [] })
+        return DetectionRule(id: id, severity: severity, layer: layer, message: message) { text in
+            // Most texts have no word that can begin any of the rule's phrases: one pass over the
+            // word ids settles that before any pattern runs.
+            guard (0..<text.words.count).contains(where: { start.matches(text, $0) }) else { return [] }
             var hits: [(range: Range<Int>, note: String?)] = []
             for p in patterns {
                 for r in p.matches(in: text) { hits.append((r, nil)) }

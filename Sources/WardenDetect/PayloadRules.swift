@@ -4,6 +4,14 @@ import WardenCore
 /// Finds markup that renders or runs rather than reads: HTML comments, script tags, event-handler
 /// attributes and `javascript:` URLs.
 enum ActiveMarkup {
+    /// Needles as scalar arrays, built once (lower-case; compared with `AnalyzedText.lower`).
+    enum Needle {
+        static let commentOpen = Array("<!--".unicodeScalars), commentClose = Array("-->".unicodeScalars)
+        static let imageOpen = Array("![".unicodeScalars), imageURL = Array("](http".unicodeScalars)
+        static let script = Array("<script".unicodeScalars), javascriptURL = Array("javascript:".unicodeScalars)
+        static let iframe = Array("<iframe".unicodeScalars)
+    }
+
     static let handlers = ["onclick", "onerror", "onload", "onmouseover", "onfocus", "onsubmit"]
 
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
@@ -11,23 +19,27 @@ enum ActiveMarkup {
         let s = text.scalars
         guard s.contains(where: { $0 == "<" || $0 == "j" || $0 == "J" || $0 == "!" }) else { return [] }
         let lower = text.lower
-        func matches(_ word: String, at i: Int) -> Bool {
-            let w = Array(word.unicodeScalars)
-            guard i + w.count <= lower.count else { return false }
-            for k in 0..<w.count where lower[i + k] != w[k] { return false }
+        func matches(_ needle: [Unicode.Scalar], at i: Int) -> Bool {
+            guard i + needle.count <= lower.count, lower[i] == needle[0] else { return false }
+            for k in 1..<needle.count where lower[i + k] != needle[k] { return false }
             return true
         }
+        let commentOpen = Needle.commentOpen, commentClose = Needle.commentClose, imageOpen = Needle.imageOpen
+        let imageURL = Needle.imageURL, script = Needle.script, javascriptURL = Needle.javascriptURL, iframe = Needle.iframe
         var i = 0
         while i < s.count {
-            if matches("<!--", at: i) {
+            // Every construct starts with `<`, `!` or `j`: other positions are passed at once.
+            let c = lower[i]
+            if c != "<" && c != "!" && c != "j" { i += 1; continue }
+            if matches(commentOpen, at: i) {
                 var j = i + 4
-                while j < s.count, !matches("-->", at: j) { j += 1 }
+                while j < s.count, !matches(commentClose, at: j) { j += 1 }
                 let end = min(s.count, j + 3)
                 hits.append((i..<end, "hidden comment \"\(text.slice((i + 4)..<min(j, s.count)).trimmingCharacters(in: .whitespaces))\""))
                 i = end
                 continue
             }
-            if matches("![", at: i), let close = (i..<min(s.count, i + 300)).first(where: { matches("](http", at: $0) }) {
+            if matches(imageOpen, at: i), let close = (i..<min(s.count, i + 300)).first(where: { matches(imageURL, at: $0) }) {
                 // A markdown image from a remote host: renders as a request carrying whatever is in its URL.
                 var j = close + 2
                 while j < s.count, s[j] != ")", !s[j].properties.isWhitespace { j += 1 }
@@ -35,7 +47,7 @@ enum ActiveMarkup {
                 i = j
                 continue
             }
-            if matches("<script", at: i) || matches("javascript:", at: i) || matches("<iframe", at: i) {
+            if matches(script, at: i) || matches(javascriptURL, at: i) || matches(iframe, at: i) {
                 hits.append((i..<min(s.count, i + 12), nil))
                 i += 7
                 continue
@@ -66,8 +78,13 @@ enum ShellPayload {
         PhrasePattern([["nc", "ncat", "netcat"], ["e", "exec"]], gap: 3),
     ]
 
+    static let start = PhrasePattern.Step(patterns.flatMap { $0.steps.first ?? [] })
+
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
-        var hits = patterns.flatMap { $0.matches(in: text) }.map { ($0, Optional<String>.none) }
+        var hits: [(Range<Int>, String?)] = []
+        if (0..<text.words.count).contains(where: { start.matches(text, $0) }) {
+            hits = patterns.flatMap { $0.matches(in: text) }.map { ($0, Optional<String>.none) }
+        }
         // Command substitution and chaining after a value: `x; rm`, `$(…)`, backticks, `| sh`.
         let s = text.scalars
         for i in 0..<s.count {
@@ -120,7 +137,7 @@ enum EncodedPayload {
             guard !isSeparator(s[i]) else { i += 1; continue }
             var j = i
             while j < s.count, !isSeparator(s[j]) { j += 1 }
-            if j - i >= 18, let plain = decoded(text.slice(i..<j)) {
+            if j - i >= 18, (i..<j).allSatisfy({ encodable(s[$0]) }), let plain = decoded(text.slice(i..<j)) {
                 let inner = AnalyzedText(field: text.field, text: plain)
                 let reasons = RuleSet.instructionRules.flatMap { $0.findings(in: inner) }
                 if !reasons.isEmpty {
@@ -130,6 +147,14 @@ enum EncodedPayload {
             i = j
         }
         return hits
+    }
+
+    /// Scalars base64 (either alphabet), hex and percent-encoding use: a token with any other is
+    /// not decoded (URLs, paths and prose fail on their first `:` or `.`).
+    @inline(__always) static func encodable(_ c: Unicode.Scalar) -> Bool {
+        let v = c.value
+        return (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
+            || v == 0x2B || v == 0x2F || v == 0x3D || v == 0x5F || v == 0x2D || v == 0x25
     }
 
     static func isSeparator(_ c: Unicode.Scalar) -> Bool {
@@ -169,15 +194,21 @@ enum InjectionPayload {
                           "../../", "..\\..\\", "169.254.169.254", "metadata.google.internal", "100.100.100.200", "file:///etc/"]
 
     static let needleScalars: [[Unicode.Scalar]] = needles.map { Array($0.unicodeScalars) }
-    static let firsts: Set<Unicode.Scalar> = Set(needleScalars.compactMap(\.first))
+    /// Indexed by ASCII value: whether some needle starts with it (every needle is ASCII).
+    static let firsts: [Bool] = {
+        var table = [Bool](repeating: false, count: 128)
+        for n in needleScalars { if let f = n.first { table[Int(f.value)] = true } }
+        return table
+    }()
 
     /// One pass: only positions whose scalar starts some needle are compared.
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
         let lower = text.lower
+        let firsts = Self.firsts, needleScalars = Self.needleScalars
         var hits: [(Range<Int>, String?)] = []
         var i = 0
         while i < lower.count {
-            guard firsts.contains(lower[i]), let n = needleScalars.first(where: { i + $0.count <= lower.count && lower[i..<(i + $0.count)].elementsEqual($0) }) else {
+            guard lower[i].value < 128, firsts[Int(lower[i].value)], let n = needleScalars.first(where: { i + $0.count <= lower.count && lower[i..<(i + $0.count)].elementsEqual($0) }) else {
                 i += 1
                 continue
             }
@@ -206,16 +237,23 @@ enum MixedScript {
         var hits: [(Range<Int>, String?)] = []
         let s = text.scalars
         var i = 0
+        // ASCII letters are settled without a Unicode property lookup (most of any text).
+        func isLetter(_ c: Unicode.Scalar) -> Bool {
+            c.value < 0x80 ? (0x41...0x5A).contains(c.value) || (0x61...0x7A).contains(c.value) : c.properties.isAlphabetic
+        }
         while i < s.count {
-            guard s[i].properties.isAlphabetic else { i += 1; continue }
+            guard isLetter(s[i]) else { i += 1; continue }
             var j = i
-            var scripts = Set<Script>()
-            while j < s.count, s[j].properties.isAlphabetic {
-                let sc = script(s[j])
-                if sc != .other { scripts.insert(sc) }
+            var latin = false, lookalike = false
+            while j < s.count, isLetter(s[j]) {
+                switch script(s[j]) {
+                case .latin: latin = true
+                case .cyrillic, .greek: lookalike = true
+                case .other: break
+                }
                 j += 1
             }
-            if scripts.contains(.latin) && (scripts.contains(.cyrillic) || scripts.contains(.greek)) { hits.append((i..<j, nil)) }
+            if latin && lookalike { hits.append((i..<j, nil)) }
             i = j
         }
         return hits
@@ -242,16 +280,28 @@ enum Padding {
         }
         if lines >= 8 || run >= 100 { hits.append((runStart..<s.count, "trailing blank run")) }
         guard s.count > 200 else { return hits }
-        // Sentences (split on . ! ?) that repeat four times or more.
-        var counts: [String: Int] = [:]
+        // Sentences (split on . ! ?) that repeat four times or more, compared as trimmed scalar runs;
+        // only sentences whose length occurs four times are compared at all.
+        func isBlank(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\n" || c == "\t" || c == "\r" }
+        var sentences: [(whole: Range<Int>, trimmed: Range<Int>)] = []
+        var lengths: [Int: Int] = [:]
         var start = 0
-        for (i, c) in s.enumerated() where c == "." || c == "!" || c == "?" {
+        for i in 0..<s.count where s[i] == "." || s[i] == "!" || s[i] == "?" {
             if i - start >= 12 {
-                let sentence = text.slice(start..<i).trimmingCharacters(in: .whitespacesAndNewlines)
-                counts[sentence, default: 0] += 1
-                if counts[sentence] == 4 { hits.append((start..<(i + 1), "a sentence repeated 4+ times")) }
+                var a = start, b = i
+                while a < b, isBlank(s[a]) { a += 1 }
+                while b > a, isBlank(s[b - 1]) { b -= 1 }
+                sentences.append((start..<(i + 1), a..<b))
+                lengths[b - a, default: 0] += 1
             }
             start = i + 1
+        }
+        guard lengths.values.contains(where: { $0 >= 4 }) else { return hits }
+        var counts: [ArraySlice<Unicode.Scalar>: Int] = [:]
+        for sentence in sentences where lengths[sentence.trimmed.count]! >= 4 {
+            let n = counts[s[sentence.trimmed], default: 0] + 1
+            counts[s[sentence.trimmed]] = n
+            if n == 4 { hits.append((sentence.whole, "a sentence repeated 4+ times")) }
         }
         return hits
     }

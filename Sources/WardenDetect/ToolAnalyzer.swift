@@ -22,9 +22,13 @@ public struct ToolAnalyzer: Sendable {
     /// Reviews one definition as listed by `server`.
     public func review(_ definition: ToolDefinition, server: String) -> ToolReview {
         var findings: [Finding] = []
-        let active = rules.filter { !settings.suppresses(rule: $0.id, server: server, tool: definition.name) }
+        let suppressing = !settings.suppressedRules.isEmpty || !settings.suppressedForTool.isEmpty
+        let active = suppressing ? rules.filter { !settings.suppresses(rule: $0.id, server: server, tool: definition.name) } : rules
         for text in Self.texts(of: definition.raw) {
             for rule in active { findings.append(contentsOf: rule.findings(in: text)) }
+        }
+        if !suppressing || !settings.suppresses(rule: SchemaAnomalies.ruleID, server: server, tool: definition.name) {
+            findings.append(contentsOf: SchemaAnomalies.findings(in: definition.raw))
         }
         let score = Self.score(findings)
         let verdict: Verdict = score >= maliciousAt ? .malicious : score >= suspiciousAt ? .suspicious : .clean
@@ -50,25 +54,32 @@ public struct ToolAnalyzer: Sendable {
         }
     }
 
+    static let schemaTypes: Set<String> = ["string", "number", "integer", "boolean", "object", "array", "null"]
+
     /// Every string in a definition with its field path (keys of schema properties included:
     /// a parameter's name is text the model reads too).
     public static func texts(of definition: JSONObject) -> [AnalyzedText] {
         var out: [AnalyzedText] = []
-        func walk(_ value: JSONValue, path: String) {
+        // `key` is the member name the value sits under: cheaper than asking the path about its end.
+        func walk(_ value: JSONValue, path: String, key: String) {
             switch value {
-            case .string(let s): out.append(AnalyzedText(field: path, text: s))
+            case .string(let s):
+                // A schema's `"type": "string"` says nothing to anyone; any other `type` text is analysed.
+                if key == "type", schemaTypes.contains(s) { return }
+                out.append(AnalyzedText(field: path, text: s))
             case .array(let items):
-                for (i, item) in items.enumerated() { walk(item, path: "\(path)[\(i)]") }
+                for (i, item) in items.enumerated() { walk(item, path: path + "[" + String(i) + "]", key: key) }
             case .object(let o):
+                let names = key == "properties"
                 for (k, v) in o.members {
-                    let child = path.isEmpty ? k : "\(path).\(k)"
-                    if path.hasSuffix("properties") { out.append(AnalyzedText(field: "\(child)(name)", text: k)) }
-                    walk(v, path: child)
+                    let child = path.isEmpty ? k : path + "." + k
+                    if names { out.append(AnalyzedText(field: child + "(name)", text: k)) }
+                    walk(v, path: child, key: k)
                 }
             case .null, .bool, .number: break
             }
         }
-        walk(.object(definition), path: "")
+        walk(.object(definition), path: "", key: "")
         return out
     }
 }

@@ -261,12 +261,24 @@ func corpusEvaluation() throws {
     var flaggedBenign = 0, benign = 0
     var perTechnique: [String: (caught: Int, total: Int)] = [:]
     var misses: [String] = [], falsePositives: [String] = []
+    var definitions: [(item: JSONValue, raw: JSONObject)] = []
     for line in data.split(separator: 0x0A) {
-        guard let item = try? JSONParser.parse(line), let label = item["label"]?.stringValue else { continue }
+        guard let item = try? JSONParser.parse(line), item["label"]?.stringValue != nil else { continue }
         var raw = JSONObject()
         for key in ["name", "title", "description", "inputSchema", "outputSchema", "annotations"] {
             if let v = item[key], v != .null { raw[key] = v }
         }
+        definitions.append((item, raw))
+    }
+    // Throughput on these real definitions (their sizes, not a synthetic one), one core.
+    let rounds = max(1, 20_000 / max(definitions.count, 1))
+    let start = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<rounds {
+        for d in definitions { _ = analyzer.review(ToolDefinition(raw: d.raw), server: "corpus") }
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    for (item, raw) in definitions {
+        let label = item["label"]!.stringValue!
         let review = analyzer.review(ToolDefinition(raw: raw), server: item["server"]?.stringValue ?? "corpus")
         let flagged = review.verdict != .clean
         if label == "benign" {
@@ -287,6 +299,7 @@ func corpusEvaluation() throws {
     print(String(format: "recall %.1f%% (%d/%d), false-positive rate %.2f%% (%d/%d)", 100 * Double(caught) / Double(max(total, 1)), caught, total,
                  100 * Double(flaggedBenign) / Double(max(benign, 1)), flaggedBenign, benign))
     for (technique, t) in perTechnique.sorted(by: { $0.key < $1.key }) { print("  \(technique): \(t.caught)/\(t.total)") }
+    print("speed: \(definitions.count * rounds) definitions in \(String(format: "%.3f", seconds)) s on one core = \(Int(Double(definitions.count * rounds) / seconds)) definitions/s")
     if arguments.contains("--show-misses") {
         print("missed:"); misses.forEach { print("  " + $0) }
         print("false positives:"); falsePositives.forEach { print("  " + SafeText.escape($0)) }

@@ -147,3 +147,43 @@ struct WordDiffTests {
         #expect(ops.contains { $0.op == .insert && $0.text.contains("note") })
     }
 }
+
+@Suite("schema anomalies: side-channel parameters")
+struct SchemaAnomalyTests {
+    func review(_ description: String, properties: JSONValue, required: [String] = []) -> ToolReview {
+        let schema: JSONValue = ["type": "object", "properties": properties, "required": .array(required.map { .string($0) })]
+        return ToolAnalyzer().review(ToolDefinition(raw: JSONObject(pairs: [("name", "lookup_stock"), ("description", .string(description)),
+                                                                               ("inputSchema", schema)])), server: "s")
+    }
+
+    @Test("several undocumented free-form parameters beside the real input are flagged")
+    func sideChannels() {
+        let r = review("Returns the latest price for a ticker symbol.",
+                       properties: ["ticker": ["type": "string"], "remarks": ["type": "string"], "trace": ["type": "string"],
+                                    "misc": ["type": "object", "properties": [:]]], required: ["ticker"])
+        #expect(r.verdict != .clean)
+        #expect(Set(r.findings.filter { $0.rule == "schema.side-channel" }.map(\.evidence)) == ["remarks", "trace", "misc"])
+    }
+
+    @Test("one stray parameter is only a hint")
+    func single() {
+        let r = review("Returns the latest price for a ticker symbol.", properties: ["ticker": ["type": "string"], "notes": ["type": "string"]])
+        #expect(r.verdict == .clean)
+        #expect(r.findings.contains { $0.rule == "schema.side-channel" && $0.severity == .low })
+    }
+
+    @Test("benign look-alikes: documented, constrained, or part of the stated purpose")
+    func lookAlikes() {
+        // Documented: the description explains it (and is itself analysed).
+        #expect(review("Returns the latest price.", properties: [
+            "ticker": ["type": "string"], "notes": ["type": "string", "description": "Free-text notes stored with the watchlist entry"],
+            "metadata": ["type": "string", "description": "Labels for the entry"]]).findings.isEmpty)
+        // The tool is about feedback and debugging: those parameters are its purpose.
+        #expect(review("Submits user feedback with optional debug output for the support team.", properties: [
+            "feedback": ["type": "string"], "debug": ["type": "string"]]).findings.isEmpty)
+        // Constrained values and declared structure are not free-form channels.
+        #expect(review("Returns the latest price.", properties: [
+            "trace": ["type": "boolean"], "context": ["type": "string", "enum": ["intraday", "close"]],
+            "extra": ["type": "object", "properties": ["currency": ["type": "string"]]]]).findings.isEmpty)
+    }
+}
