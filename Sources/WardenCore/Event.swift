@@ -19,6 +19,8 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case protocolError = "protocol.error"
     /// A secret crossed the relay (masked values and fingerprints only; never the secret).
     case dlpFinding = "dlp.finding"
+    /// A tool result carries instructions aimed at the model (tool output injection).
+    case resultInjection = "result.injection"
     case serverExited = "server.exited"
 }
 

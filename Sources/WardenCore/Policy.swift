@@ -14,7 +14,7 @@ public enum DLPAction: String, Sendable, Codable {
     case alert
     /// Replace each secret with `[REDACTED:kind]` (results only).
     case redact
-    /// Refuse the call (arguments only).
+    /// Refuse the call (arguments), or withhold the result (injection).
     case deny
 }
 
@@ -141,6 +141,9 @@ public struct Policy: Sendable, Hashable {
     public var dlpResults: DLPAction = .alert
     /// Secrets in tool-call arguments: `alert` or `deny`.
     public var dlpArguments: DLPAction = .alert
+    /// Instructions aimed at the model in tool results: `alert`, or `deny` (the client gets an error
+    /// result instead of the text).
+    public var dlpInjection: DLPAction = .alert
 
     public init(version: Int = 1, defaultAction: PolicyAction, rules: [PolicyRule], quarantine: QuarantineThreshold = .malicious,
                 quarantineOnChange: Bool = true, source: String) {

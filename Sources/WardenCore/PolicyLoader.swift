@@ -162,13 +162,17 @@ private struct NodeReader {
                 guard let key else { throw error(value, "signatures.public_key", "is missing (the key warden registry keygen printed)") }
                 policy.signatures = SignatureRequirement(registry: registry, publicKey: key, servers: servers.isEmpty ? [Glob("*")] : servers)
             case "dlp":
-                for (k, v) in try mapping(value, "dlp", allowed: ["results", "arguments"]) {
+                for (k, v) in try mapping(value, "dlp", allowed: ["results", "arguments", "injection"]) {
                     let text = try string(v, "dlp.\(k)")
                     let allowed: [DLPAction] = k == "results" ? [.alert, .redact] : [.alert, .deny]
                     guard let action = DLPAction(rawValue: text), allowed.contains(action) else {
                         throw error(v, "dlp.\(k)", "must be \(allowed.map(\.rawValue).joined(separator: " or ")) (found \"\(text)\")")
                     }
-                    if k == "results" { policy.dlpResults = action } else { policy.dlpArguments = action }
+                    switch k {
+                    case "results": policy.dlpResults = action
+                    case "injection": policy.dlpInjection = action
+                    default: policy.dlpArguments = action
+                    }
                 }
             default: break
             }

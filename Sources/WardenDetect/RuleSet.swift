@@ -50,6 +50,12 @@ public enum RuleSet {
                   PhrasePattern("always|afterwards|after|then call|invoke|run|use", gap: 2).requiringIdentifier()]),
     ]
 
+    /// Rules run on tool results: instructions aimed at the model and the markup that hides them.
+    /// Not the rules about definitions' own shape (shadowing other tools, sensitive paths, payloads in
+    /// defaults): results legitimately name files and commands.
+    public static let resultRules: [DetectionRule] = instructionRules.filter { $0.id != "shadowing.preference" }
+        + builtIn.filter { ["markup.pseudo-tag", "unicode.invisible", "markup.ansi", "markup.active"].contains($0.id) }
+
     /// Every built-in rule, in reporting order.
     public static let builtIn: [DetectionRule] = instructionRules + [
         .phrases("instruction.before-use", .medium, .agentFrameworks,

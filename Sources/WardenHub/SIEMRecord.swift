@@ -62,6 +62,12 @@ public struct SIEMRecord: Sendable {
                               message: "\(kinds) in \(f["direction"]?.stringValue ?? "data") of \(tool ?? "?") on \(e.server) (\(f["action"]?.stringValue ?? "alert"))",
                               server: e.server, tool: tool, session: e.session, actor: "warden", outcome: f["action"]?.stringValue,
                               extra: JSONObject(pairs: [("findings", f["findings"] ?? .array([]))]))
+        case .resultInjection:
+            let rules = Set(f["findings"]?.arrayValue?.compactMap { $0["rule"]?.stringValue } ?? []).sorted().joined(separator: ", ")
+            return SIEMRecord(kind: .finding, uid: e.id, time: e.time, severity: .high, name: "result.injection",
+                              message: "result of \(tool ?? "?") on \(e.server) carries instructions for the model (\(rules)) (\(f["action"]?.stringValue ?? "alert"))",
+                              server: e.server, tool: tool, session: e.session, actor: "warden", outcome: f["action"]?.stringValue,
+                              extra: JSONObject(pairs: [("findings", f["findings"] ?? .array([]))]))
         case .toolReviewed where f["verdict"]?.stringValue != "clean":
             return SIEMRecord(kind: .finding, uid: e.id, time: e.time, severity: f["verdict"]?.stringValue == "malicious" ? .critical : .medium,
                               name: "tool.flagged", message: "tool \(tool ?? "?") on \(e.server) is \(f["verdict"]?.stringValue ?? "?")",

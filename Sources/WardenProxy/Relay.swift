@@ -41,6 +41,8 @@ public final class Relay: Sendable {
         var held: [String: Held] = [:]
         var tools: [String: ToolState] = [:]
         var decisions: [String: PolicyDecision] = [:]
+        /// Pins of flagged prompts and resources already reported (each is reported once per change).
+        var catalogue: [String: String] = [:]
         var exited = false
     }
 
@@ -250,7 +252,7 @@ public final class Relay: Sendable {
         let resultRange = outline.range(of: "result")
         // Only lifecycle and tool-list results are built into values; call results can be many MiB
         // and need only their `isError` flag here (found by the same scan).
-        let result = pending.method == "initialize" || pending.method == "tools/list"
+        let result = pending.method == "initialize" || pending.method == "tools/list" || Self.catalogues[pending.method] != nil
             ? resultRange.flatMap { try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])) } : nil
         var fields: [(String, JSONValue)] = [("id", id), ("method", .string(pending.method)),
                                              ("micros", .int(Int((Self.now() - pending.startedAt) / 1000))), ("bytes", .int(content.count))]
@@ -279,6 +281,11 @@ public final class Relay: Sendable {
             let isError = flag.flatMap { (try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])))?.boolValue } ?? false
             fields.append(("isError", .bool(isError)))
             emit(.callCompleted, fields)
+            if let resultRange, content.count <= ResultScanner.maxBytes,
+               let withheld = reviewResult(UnsafeRawBufferPointer(rebasing: content[resultRange]), id: id, tool: pending.tool ?? "") {
+                toClient.write(withheld)
+                return
+            }
             let secrets = SecretScanner.scan(content)
             if !secrets.isEmpty {
                 let redact = config.policy.dlpResults == .redact
@@ -293,7 +300,11 @@ public final class Relay: Sendable {
             forward(bytes, to: toClient)
             return
         default:
-            break
+            if let key = Self.catalogues[pending.method], let result, let rewritten = catalogueListed(result, key: key, message: content) {
+                emit(.response, fields)
+                toClient.write(rewritten)
+                return
+            }
         }
         emit(.response, fields)
         forward(bytes, to: toClient)

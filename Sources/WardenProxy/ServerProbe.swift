@@ -9,8 +9,16 @@ public enum ServerProbe {
         public var description: String
     }
 
-    /// The server's tool definitions, or a failure naming what went wrong. Blocks up to `timeout`.
-    public static func listTools(_ command: [String], timeout: Double = 20) throws(Failure) -> (tools: [JSONObject], instructions: String?) {
+    /// What a server shows the model: its tools, its instructions, and its prompts and resources as
+    /// pseudo-definitions named `prompt:NAME` / `resource:NAME` (when it offers them).
+    public struct Listing: Sendable {
+        public var tools: [JSONObject]
+        public var instructions: String?
+        public var catalogue: [JSONObject]
+    }
+
+    /// The server's listing, or a failure naming what went wrong. Blocks up to `timeout`.
+    public static func listTools(_ command: [String], timeout: Double = 20) throws(Failure) -> Listing {
         let server: ServerProcess
         do { server = try ServerProcess.spawn(command) } catch { throw Failure(description: error.description) }
         defer {
@@ -43,18 +51,38 @@ public enum ServerProbe {
               "params": ["protocolVersion": "2025-06-18", "capabilities": [:], "clientInfo": ["name": "warden-scan", "version": "0.1.0"]]])
         let initialized = try receive(id: 1)
         send(["jsonrpc": "2.0", "method": "notifications/initialized"])
-        var tools: [JSONObject] = []
-        var cursor: JSONValue?
         var id = 2
-        repeat {
-            var params = JSONObject()
-            if let cursor { params["cursor"] = cursor }
-            send(["jsonrpc": "2.0", "id": .int(id), "method": "tools/list", "params": .object(params)])
-            let page = try receive(id: id)
-            tools += page["tools"]?.arrayValue?.compactMap(\.objectValue) ?? []
-            cursor = page["nextCursor"].flatMap { $0 == .null ? nil : $0 }
-            id += 1
-        } while cursor != nil && id < 100
-        return (tools, initialized["instructions"]?.stringValue)
+        func pages(_ method: String, _ key: String) throws(Failure) -> [JSONObject] {
+            var items: [JSONObject] = []
+            var cursor: JSONValue?
+            repeat {
+                var params = JSONObject()
+                if let cursor { params["cursor"] = cursor }
+                send(["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": .object(params)])
+                let page = try receive(id: id)
+                items += page[key]?.arrayValue?.compactMap(\.objectValue) ?? []
+                cursor = page["nextCursor"].flatMap { $0 == .null ? nil : $0 }
+                id += 1
+            } while cursor != nil && id < 300
+            return items
+        }
+        let tools = try pages("tools/list", "tools")
+        // Prompts and resources only from servers that declare them; a server that then fails to
+        // list them still gets its tools reviewed.
+        var catalogue: [JSONObject] = []
+        let capabilities = initialized["capabilities"]
+        var lists: [(String, String, String)] = []
+        if capabilities?["prompts"] != nil { lists.append(("prompts/list", "prompts", "prompt:")) }
+        if capabilities?["resources"] != nil {
+            lists += [("resources/list", "resources", "resource:"), ("resources/templates/list", "resourceTemplates", "resource:")]
+        }
+        for (method, key, prefix) in lists {
+            guard let items = try? pages(method, key) else { continue }
+            for var item in items {
+                item["name"] = .string(prefix + (item["name"]?.stringValue ?? item["uri"]?.stringValue ?? item["uriTemplate"]?.stringValue ?? "?"))
+                catalogue.append(item)
+            }
+        }
+        return Listing(tools: tools, instructions: initialized["instructions"]?.stringValue, catalogue: catalogue)
     }
 }

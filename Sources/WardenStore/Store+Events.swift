@@ -64,7 +64,7 @@ extension Store {
         case .toolChanged:
             try db.execute(sql: "UPDATE tools SET review_state = 'changed', trusted_pin = coalesce(trusted_pin, ?), trusted_definition = coalesce(trusted_definition, ?) WHERE server = ? AND name = ?",
                            arguments: [f["trustedPin"]?.stringValue, f["trustedDefinition"].map(JSONColumn.text), e.server, f["tool"]?.stringValue])
-        case .dlpFinding:
+        case .dlpFinding, .resultInjection:
             try ensureSession(e, db)
             try db.execute(sql: "UPDATE sessions SET risk = min(100, risk + 30), last_activity = max(last_activity, ?) WHERE id = ?", arguments: [e.time, e.session])
         case .notification, .response, .callHeld, .callCancelled, .toolsListed, .protocolError:

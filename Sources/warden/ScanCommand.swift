@@ -71,9 +71,13 @@ struct Scan: ParsableCommand {
     }
 
     /// The server's instructions are analysed too, as a pseudo-tool named `(instructions)`.
-    static func withInstructions(_ listed: (tools: [JSONObject], instructions: String?)) -> [JSONObject] {
-        guard let text = listed.instructions, !text.isEmpty else { return listed.tools }
-        return listed.tools + [JSONObject(pairs: [("name", .string(Relay.instructionsName)), ("description", .string(text))])]
+    /// Prompts and resources follow as `prompt:NAME` / `resource:NAME`.
+    static func withInstructions(_ listed: ServerProbe.Listing) -> [JSONObject] {
+        var all = listed.tools
+        if let text = listed.instructions, !text.isEmpty {
+            all.append(JSONObject(pairs: [("name", .string(Relay.instructionsName)), ("description", .string(text))]))
+        }
+        return all + listed.catalogue
     }
 
     /// Grouped by server; verdicts coloured and evidence highlighted when stdout is a terminal.

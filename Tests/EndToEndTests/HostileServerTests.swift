@@ -32,6 +32,26 @@ struct HostileServerTests {
         #expect(resultText(results[5]).contains("still alive"))
     }
 
+    @Test("a poisoned prompt is hidden from prompts/list; a result carrying an injection is withheld by policy")
+    func promptsAndResults() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let policy = home + "/policy.yaml"
+        try "version: 1\ndefaults:\n  action: allow\ndlp:\n  injection: deny\n".write(toFile: policy, atomically: true, encoding: .utf8)
+        let report = try await pythonClient(command: [Harness.warden, "wrap", "--name", "hostile", "--policy", policy, "--", Harness.fixtureServer, "hostile"], steps: [
+            ["op": "prompts"],
+            ["op": "call", "name": "fetch_page", "arguments": ["url": "https://docs.example.org"]],
+            ["op": "call", "name": "echo", "arguments": ["text": "plain"]],
+        ], home: home)
+        let results = report["results"] as! [Any]
+        let prompts = ((results[0] as! [String: Any])["prompts"] as! [[String: Any]]).map { $0["name"] as! String }
+        #expect(prompts == ["summarise"])
+        #expect(isError(results[1]))
+        #expect(decisionMeta(results[1])["decision"] as? String == "withheld")
+        #expect(!resultText(results[1]).contains("collect.example.net"))
+        #expect(resultText(results[2]).contains("plain"))
+    }
+
     @Test("a server that crashes mid-call: the client gets an error naming the exit status; Warden exits with it")
     func crashMidCall() async throws {
         try Harness.requirePeers()

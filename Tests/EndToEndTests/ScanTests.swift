@@ -56,6 +56,8 @@ struct ScanTests {
         let r = try await warden(["scan", "--", Harness.fixtureServer, "hostile"], home: home)
         #expect(r.status == 1)
         #expect(r.stdoutText.contains("poisoned_add  MALICIOUS"))
+        #expect(r.stdoutText.contains("prompt:triage  MALICIOUS"), "prompt descriptions are analysed too")
+        #expect(r.stdoutText.contains("prompt:summarise  clean"))
         #expect(!r.stdoutText.contains("\u{1B}"), "no colour codes when stdout is not a terminal")
         try "{not json".write(toFile: home + "/bad.json", atomically: true, encoding: .utf8)
         let bad = try await warden(["scan", "--tools", home + "/bad.json"], home: home)
