@@ -53,6 +53,8 @@ struct FuzzTests {
             let bytes = Array(description.utf8)
             let secrets = bytes.withUnsafeBytes { SecretScanner.scan($0) }
             for m in secrets { #expect(m.range.upperBound <= bytes.count) }
+            let result: JSONValue = ["content": [["type": "text", "text": .string(description)]]]
+            for f in ResultScanner.injections(in: result) { #expect(f.start >= 0 && f.start <= f.end && f.field == "content[0].text") }
         }
     }
 
