@@ -51,10 +51,17 @@ let package = Package(
             name: "WardenProxy",
             dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient"],
             swiftSettings: strict),
+        // ncursesw, for the console: only what Swift cannot import itself (macros) is in shim.h.
+        .systemLibrary(name: "CNcursesw", providers: [.apt(["libncurses-dev"])]),
+        // `warden console`: view model, renderer, themes, the ncurses and in-memory screens.
+        .target(
+            name: "WardenConsole",
+            dependencies: ["WardenCore", "WardenHubClient", "CNcursesw", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore",
+                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore", "WardenConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -67,7 +74,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "warden-bench",
-            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenProxy", "WardenHub", "WardenStore", "WardenHubClient"],
+            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenProxy", "WardenHub", "WardenStore", "WardenHubClient", "WardenConsole"],
             swiftSettings: strict),
 
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),
@@ -75,6 +82,7 @@ let package = Package(
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
         .testTarget(name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenHubClient", "WardenDetect"]),
         .testTarget(name: "WardenStoreTests", dependencies: ["WardenStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenCore"], exclude: ["__Snapshots__"]),
         .testTarget(name: "WardenHubTests", dependencies: ["WardenHub", "WardenStore", "WardenHubClient"]),
         .testTarget(name: "EndToEndTests", dependencies: ["WardenCore", "WardenProtocol", "WardenHubClient"], exclude: ["Peers"]),
     ],

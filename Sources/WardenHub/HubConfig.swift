@@ -28,6 +28,10 @@ public struct HubConfig: Sendable {
 
     public var eventRetention: Double = 30 * 86400
     public var exports: [Export] = []
+    /// `console.theme`: the console's theme unless `--theme` names one.
+    public var consoleTheme: String?
+    /// `console.mouse`: whether the console takes mouse clicks and the wheel.
+    public var consoleMouse = false
 
     public init() {}
 
@@ -57,8 +61,21 @@ public struct HubConfig: Sendable {
                 for (i, item) in (v.sequence ?? []).enumerated() {
                     config.exports.append(try export(item, index: i, path: path))
                 }
+            case "console":
+                for (ck, cv) in v.mapping ?? [:] {
+                    switch ck.string ?? "" {
+                    case "theme":
+                        guard let name = cv.string, !name.isEmpty else { throw PolicyError(file: path, line: cv.mark?.line, key: "console.theme", problem: "must be a theme name") }
+                        config.consoleTheme = name
+                    case "mouse":
+                        guard let b = cv.bool else { throw PolicyError(file: path, line: cv.mark?.line, key: "console.mouse", problem: "must be true or false") }
+                        config.consoleMouse = b
+                    default:
+                        throw PolicyError(file: path, line: ck.mark?.line, key: "console.\(ck.string ?? "")", problem: "is not a known key (expected theme or mouse)")
+                    }
+                }
             default:
-                throw PolicyError(file: path, line: k.mark?.line, key: key, problem: "is not a known key (expected retention or export)")
+                throw PolicyError(file: path, line: k.mark?.line, key: key, problem: "is not a known key (expected retention, export or console)")
             }
         }
         return config

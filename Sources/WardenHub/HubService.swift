@@ -160,7 +160,12 @@ public final class HubService: Sendable {
         case "tools.show":
             let (server, name) = try toolName(p)
             guard let t = try store.tool(server: server, name: name) else { throw HubAPIError.refused("no tool \(server)/\(name)") }
-            return ["tool": HubJSON.tool(t, detail: true)]
+            var tool = HubJSON.tool(t, detail: true).objectValue!
+            // What changed since the definition was trusted, for the console and `tools show`.
+            if let trusted = t.trustedDefinition.objectValue, let current = t.definition.objectValue, t.trustedPin != nil, t.trustedPin != t.pin {
+                tool["diff"] = WordDiff.json(WordDiff.definitions(trusted, current))
+            }
+            return ["tool": .object(tool)]
         case "tools.approve", "tools.quarantine":
             return try review(method == "tools.approve" ? .approved : .quarantined, p, from: peer)
         case "audit.verify":

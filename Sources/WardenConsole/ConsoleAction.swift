@@ -1,0 +1,64 @@
+import WardenCore
+
+/// An operator decision the console sends to the hub. Each is the same hub call a CLI command makes
+/// (named in `cli`), so everything the console does can be scripted.
+public enum ConsoleAction: Sendable, Equatable {
+    case approveGrant(id: String, scope: String, ttl: String)
+    case denyGrant(id: String, reason: String)
+    case revokeGrant(id: String, reason: String)
+    case approveTool(name: String)
+    case quarantineTool(name: String, reason: String)
+    case suppressRule(name: String, rule: String, reason: String)
+    case acknowledgeAlert(id: String)
+    case escalateAlert(id: String)
+    case falsePositive(id: String, reason: String)
+    case startPlaybook(incident: String, playbook: String)
+    case stepDone(run: String, note: String?)
+    case stepSkip(run: String, reason: String)
+    case stepRun(run: String)
+    case stepNote(run: String, note: String)
+
+    /// The hub method and its parameters.
+    public var request: (method: String, params: JSONObject) {
+        switch self {
+        case .approveGrant(let id, let scope, let ttl):
+            ("grants.approve", JSONObject(pairs: [("id", .string(id)), ("scope", .string(scope)), ("ttl", .string(ttl))]))
+        case .denyGrant(let id, let reason): ("grants.deny", JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
+        case .revokeGrant(let id, let reason): ("grants.revoke", JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
+        case .approveTool(let name): ("tools.approve", JSONObject(pairs: [("name", .string(name))]))
+        case .quarantineTool(let name, let reason): ("tools.quarantine", JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))]))
+        case .suppressRule(let name, let rule, let reason):
+            ("tools.suppress", JSONObject(pairs: [("name", .string(name)), ("rule", .string(rule)), ("reason", .string(reason))]))
+        case .acknowledgeAlert(let id): ("alerts.ack", JSONObject(pairs: [("id", .string(id))]))
+        case .escalateAlert(let id): ("incidents.open", JSONObject(pairs: [("alert", .string(id))]))
+        case .falsePositive(let id, let reason): ("alerts.false-positive", JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
+        case .startPlaybook(let incident, let playbook):
+            ("playbooks.start", JSONObject(pairs: [("incident", .string(incident)), ("name", .string(playbook))]))
+        case .stepDone(let run, let note):
+            ("playbooks.step", JSONObject(pairs: [("run", .string(run)), ("action", "done")] + (note.map { [("note", JSONValue.string($0))] } ?? [])))
+        case .stepSkip(let run, let reason): ("playbooks.step", JSONObject(pairs: [("run", .string(run)), ("action", "skip"), ("reason", .string(reason))]))
+        case .stepRun(let run): ("playbooks.step", JSONObject(pairs: [("run", .string(run)), ("action", "run")]))
+        case .stepNote(let run, let note): ("playbooks.step", JSONObject(pairs: [("run", .string(run)), ("action", "note"), ("note", .string(note))]))
+        }
+    }
+
+    /// The equivalent command line (shown in help and after an action).
+    public var cli: String {
+        switch self {
+        case .approveGrant(let id, let scope, let ttl): "warden grants approve \(id) --scope \(scope) --ttl \(ttl)"
+        case .denyGrant(let id, _): "warden grants deny \(id) --reason …"
+        case .revokeGrant(let id, _): "warden grants revoke \(id)"
+        case .approveTool(let name): "warden tools approve \(name)"
+        case .quarantineTool(let name, _): "warden tools quarantine \(name) --reason …"
+        case .suppressRule(let name, let rule, _): "warden tools suppress \(name) --rule \(rule) --reason …"
+        case .acknowledgeAlert(let id): "warden alerts ack \(id)"
+        case .escalateAlert(let id): "warden incidents open --alert \(id)"
+        case .falsePositive(let id, _): "warden alerts false-positive \(id) --reason …"
+        case .startPlaybook(let incident, let playbook): "warden playbooks start \(playbook) --incident \(incident)"
+        case .stepDone(let run, _): "warden playbooks step \(run) --done"
+        case .stepSkip(let run, _): "warden playbooks step \(run) --skip --reason …"
+        case .stepRun(let run): "warden playbooks step \(run) --run"
+        case .stepNote(let run, _): "warden playbooks step \(run) --note …"
+        }
+    }
+}

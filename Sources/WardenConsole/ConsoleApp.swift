@@ -1,0 +1,259 @@
+import Foundation
+import Synchronization
+import WardenCore
+import WardenHubClient
+
+/// Parts of the data the console reloads from the hub, each after its own pushes.
+enum DataPart: String, CaseIterable, Sendable {
+    case status, sessions, grants, tools, alerts, incidents, audit
+}
+
+/// Runs `warden console`: owns the terminal, the hub connection and the loop that joins them.
+///
+/// One thread does everything (keys, hub calls, drawing); the hub connection's reader thread only
+/// records which topics were pushed and wakes the loop through a pipe. Redraws are coalesced: pushes
+/// arriving together cost one reload and one frame. When nothing happens the loop sleeps in
+/// `poll` and draws once a second (the header clock and grant countdowns).
+public final class ConsoleApp {
+    let home: WardenHome
+    let screen: NcursesScreen
+    var model = ConsoleModel()
+    var renderer = ConsoleRenderer()
+    var connection: HubConnection?
+    let wakeRead: Int32
+    let wakeWrite: Int32
+    let pushed = PushedTopics()
+    var lastReconnect = 0.0
+
+    public init(home: WardenHome, screen: NcursesScreen, startView: ViewID = .sessions) {
+        self.home = home
+        self.screen = screen
+        var fds: [Int32] = [0, 0]
+        pipe(&fds)
+        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+        _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        model.state.view = startView
+    }
+
+    deinit {
+        Glibc.close(wakeRead)
+        Glibc.close(wakeWrite)
+    }
+
+    /// Runs until the operator quits; returns the exit status.
+    public func run(initialMessage: String? = nil) -> Int32 {
+        connect()
+        if let initialMessage { model.state.message = initialMessage; model.state.messageIsError = true }
+        var lastDraw = 0.0
+        draw()
+        while !model.state.quit {
+            var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+            let now = Date().timeIntervalSince1970
+            // Wake for the next whole second (clock, countdowns), or at once when a push is waiting.
+            let timeout = Int32(max(1, (1 - now.truncatingRemainder(dividingBy: 1)) * 1000))
+            _ = poll(&fds, 2, timeout)
+            var needsDraw = false
+            if fds[1].revents != 0 {
+                var sink = [UInt8](repeating: 0, count: 256)
+                while read(wakeRead, &sink, sink.count) > 0 {}
+            }
+            let topics = pushed.take()
+            if !topics.isEmpty {
+                reload(topics)
+                needsDraw = true
+            }
+            while let key = screen.nextKey() {
+                needsDraw = true
+                if key == .resize { continue }
+                let effects = model.handle(key, pageSize: ConsoleRenderer.pageSize(screen.size))
+                for effect in effects { apply(effect) }
+                if model.state.quit { break }
+            }
+            if connection?.isOpen != true, Date().timeIntervalSince1970 - lastReconnect > 2 {
+                connect()
+                needsDraw = true
+            }
+            let t = Date().timeIntervalSince1970
+            if needsDraw || t - lastDraw >= 1 {
+                draw()
+                lastDraw = t
+            }
+        }
+        connection?.close()
+        screen.close()
+        return 0
+    }
+
+    func draw() {
+        let frame = renderer.render(&model, size: screen.size, now: Date().timeIntervalSince1970)
+        screen.present(frame)
+    }
+
+    // MARK: Hub
+
+    func connect() {
+        lastReconnect = Date().timeIntervalSince1970
+        connection?.close()
+        let wake = wakeWrite
+        let pushed = self.pushed
+        do {
+            let c = try HubLauncher.connect(home: home, timeout: 3) { method, _ in
+                let part: [DataPart] = switch method {
+                case "hub.events": [.sessions, .status]
+                case "hub.grants": [.grants]
+                case "hub.tools": [.tools]
+                case "hub.audit": [.audit]
+                case "hub.alerts": [.alerts, .incidents]
+                default: []
+                }
+                guard !part.isEmpty else { return }
+                pushed.add(part)
+                var byte: UInt8 = 1
+                _ = write(wake, &byte, 1)
+            }
+            _ = try c.callBlocking("hello", ["api": .int(HubConnection.apiVersion), "role": "console", "pid": .int(Int(getpid()))], timeout: 5)
+            _ = try c.callBlocking("subscribe", [:], timeout: 5)
+            connection = c
+            model.update { $0.hub.connected = true; $0.hub.problem = nil }
+            reload(Set(DataPart.allCases))
+        } catch {
+            connection = nil
+            model.update { $0.hub.connected = false; $0.hub.problem = "\(error)" }
+        }
+    }
+
+    func call(_ method: String, _ params: JSONObject = [:]) -> JSONValue? {
+        guard let c = connection else { return nil }
+        do {
+            return try c.callBlocking(method, params, timeout: 10)
+        } catch HubError.remote(_, let message) {
+            model.state.message = message
+            model.state.messageIsError = true
+            return nil
+        } catch {
+            if !c.isOpen { model.update { $0.hub.connected = false; $0.hub.problem = "disconnected" } }
+            return nil
+        }
+    }
+
+    /// A call whose method a hub may not have yet (older hubs): a missing method is an empty answer.
+    func optionalCall(_ method: String, _ params: JSONObject = [:]) -> JSONValue? {
+        guard let c = connection else { return nil }
+        return try? c.callBlocking(method, params, timeout: 10)
+    }
+
+    func reload(_ parts: Set<DataPart>) {
+        for part in DataPart.allCases where parts.contains(part) {
+            switch part {
+            case .status:
+                if let s = call("hub.status") {
+                    model.update { $0.hub.pid = s["pid"]?.intValue ?? 0; $0.hub.events = s["events"]?.intValue ?? 0 }
+                }
+            case .sessions:
+                if let s = call("sessions.list") {
+                    let rows = (s["sessions"]?.arrayValue ?? []).compactMap(SessionRow.init)
+                    model.update { $0.sessions = rows }
+                }
+                if case .session(let id)? = model.state.detail { apply(.loadSession(id)) }
+            case .grants:
+                if let g = call("grants.list") {
+                    let rows = (g["grants"]?.arrayValue ?? []).compactMap(GrantRow.init)
+                    model.update { $0.grants = rows }
+                }
+            case .tools:
+                if let t = call("tools.list") {
+                    let rows = (t["tools"]?.arrayValue ?? []).compactMap(ToolRow.init)
+                    model.update { $0.tools = rows }
+                }
+                if case .tool(let name)? = model.state.detail { apply(.loadTool(name)) }
+            case .alerts:
+                if let a = optionalCall("alerts.list") {
+                    let rows = (a["alerts"]?.arrayValue ?? []).compactMap(AlertRow.init)
+                    model.update { $0.alerts = rows }
+                }
+            case .incidents:
+                if let i = optionalCall("incidents.list") {
+                    let rows = (i["incidents"]?.arrayValue ?? []).flatMap(Self.incidentRows)
+                    model.update { $0.incidents = rows }
+                }
+                if case .run(let run)? = model.state.detail { apply(.loadRun(run)) }
+            case .audit:
+                if let a = call("audit.list", ["limit": 500]) {
+                    let rows = (a["records"]?.arrayValue ?? []).compactMap(AuditRow.init)
+                    model.update { $0.audit = rows }
+                }
+                apply(.verifyAudit)
+            }
+        }
+    }
+
+    /// One row per playbook run of an incident (or one for an incident with none).
+    static func incidentRows(_ j: JSONValue) -> [IncidentRow] {
+        guard let id = j["id"]?.stringValue else { return [] }
+        let base = IncidentRow(id: id, title: j["title"]?.stringValue ?? "", status: j["status"]?.stringValue ?? "open", severity: j["severity"]?.stringValue ?? "info")
+        let runs = j["runs"]?.arrayValue ?? []
+        if runs.isEmpty { return [base] }
+        return runs.map { r in
+            var row = base
+            row.run = r["id"]?.stringValue
+            row.playbook = r["playbook"]?.stringValue
+            row.runStatus = r["status"]?.stringValue
+            row.step = r["currentStep"]?.stringValue
+            row.phase = r["phase"]?.stringValue
+            return row
+        }
+    }
+
+    func apply(_ effect: Effect) {
+        switch effect {
+        case .perform(let action):
+            let (method, params) = action.request
+            if call(method, params) != nil {
+                model.state.message = "done: \(action.cli)"
+                model.state.messageIsError = false
+                switch action {
+                case .approveGrant, .denyGrant, .revokeGrant: reload([.grants, .audit])
+                case .approveTool, .quarantineTool, .suppressRule: reload([.tools, .audit])
+                default: reload([.alerts, .incidents, .audit])
+                }
+            }
+        case .loadSession(let id):
+            if let s = call("sessions.show", ["id": .string(id), "limit": 300]), let session = s["session"].flatMap(SessionRow.init) {
+                let events = (s["events"]?.arrayValue ?? []).compactMap(EventRow.init)
+                model.update { $0.sessionDetail = SessionDetail(session: session, events: events) }
+            }
+        case .loadTool(let name):
+            if let t = call("tools.show", ["name": .string(name)]), let detail = t["tool"].flatMap(ToolDetail.init) {
+                model.update { $0.toolDetail = detail }
+            }
+        case .loadRun(let run):
+            if let r = optionalCall("playbooks.run", ["run": .string(run)]) {
+                let steps = (r["steps"]?.arrayValue ?? []).map { s in
+                    PlaybookRunDetail.Step(id: s["id"]?.stringValue ?? "", name: s["name"]?.stringValue ?? "", phase: s["phase"]?.stringValue ?? "",
+                                           kind: s["kind"]?.stringValue ?? "", description: s["description"]?.stringValue ?? "",
+                                           status: s["status"]?.stringValue ?? "", outcome: s["outcome"]?.stringValue)
+                }
+                model.update {
+                    $0.runDetail = PlaybookRunDetail(run: run, playbook: r["playbook"]?.stringValue ?? "", incident: r["incident"]?.stringValue ?? "",
+                                                     status: r["status"]?.stringValue ?? "", current: r["currentStep"]?.stringValue, steps: steps)
+                }
+            }
+        case .verifyAudit:
+            if let v = call("audit.verify") {
+                let status: ChainStatus = v["intact"]?.boolValue == true
+                    ? .intact(records: v["records"]?.intValue ?? 0, head: v["head"]?.stringValue ?? "")
+                    : .broken(sequence: v["sequence"]?.intValue ?? 0, problem: v["problem"]?.stringValue ?? "")
+                model.update { $0.chain = status }
+            }
+        }
+    }
+}
+
+/// Topics the hub pushed since the loop last looked (written by the connection's reader thread).
+final class PushedTopics: Sendable {
+    private let parts = Mutex<Set<DataPart>>([])
+    func add(_ p: [DataPart]) { parts.withLock { $0.formUnion(p) } }
+    func take() -> Set<DataPart> { parts.withLock { p in defer { p.removeAll() }; return p } }
+}

@@ -1,0 +1,392 @@
+import Foundation
+import WardenCore
+
+/// What the console shows, as the hub API returns it (docs/hub-api.md). Strings are raw; the frame
+/// escapes them when they are drawn.
+public struct ConsoleData: Sendable {
+    public var hub = HubSummary()
+    public var sessions: [SessionRow] = []
+    public var grants: [GrantRow] = []
+    public var tools: [ToolRow] = []
+    public var alerts: [AlertRow] = []
+    public var incidents: [IncidentRow] = []
+    public var audit: [AuditRow] = []
+    /// `audit.verify`'s answer, shown above the audit log.
+    public var chain: ChainStatus = .unknown
+    public var sessionDetail: SessionDetail?
+    public var toolDetail: ToolDetail?
+    public var runDetail: PlaybookRunDetail?
+
+    public init() {}
+}
+
+public struct HubSummary: Sendable {
+    public var connected = false
+    public var pid = 0
+    public var events = 0
+    /// Why the console is not connected, when it is not.
+    public var problem: String?
+    public init() {}
+}
+
+public enum ChainStatus: Sendable, Equatable {
+    case unknown
+    case intact(records: Int, head: String)
+    case broken(sequence: Int, problem: String)
+}
+
+public struct SessionRow: Sendable, Equatable {
+    public var id: String
+    public var server: String
+    public var client: String
+    public var protocolVersion: String
+    public var wardenPID: Int
+    public var serverPID: Int
+    public var startedAt: Double
+    public var lastActivity: Double
+    public var calls: Int
+    public var denials: Int
+    public var risk: Int
+    public var live: Bool
+    public var endStatus: String?
+
+    public init(id: String, server: String, client: String, protocolVersion: String = "", wardenPID: Int = 0, serverPID: Int = 0,
+                startedAt: Double, lastActivity: Double, calls: Int = 0, denials: Int = 0, risk: Int = 0, live: Bool = true, endStatus: String? = nil) {
+        self.id = id
+        self.server = server
+        self.client = client
+        self.protocolVersion = protocolVersion
+        self.wardenPID = wardenPID
+        self.serverPID = serverPID
+        self.startedAt = startedAt
+        self.lastActivity = lastActivity
+        self.calls = calls
+        self.denials = denials
+        self.risk = risk
+        self.live = live
+        self.endStatus = endStatus
+    }
+
+    init?(_ j: JSONValue) {
+        guard let id = j["id"]?.stringValue else { return nil }
+        let client = [j["client"]?.stringValue, j["clientVersion"]?.stringValue].compactMap { $0 }.joined(separator: " ")
+        self.init(id: id, server: j["server"]?.stringValue ?? "?", client: client.isEmpty ? "?" : client,
+                  protocolVersion: j["protocolVersion"]?.stringValue ?? "", wardenPID: j["wardenPid"]?.intValue ?? 0,
+                  serverPID: j["serverPid"]?.intValue ?? 0, startedAt: j["startedAt"]?.doubleValue ?? 0,
+                  lastActivity: j["lastActivity"]?.doubleValue ?? 0, calls: j["calls"]?.intValue ?? 0, denials: j["denials"]?.intValue ?? 0,
+                  risk: j["risk"]?.intValue ?? 0, live: j["live"]?.boolValue ?? false, endStatus: j["endStatus"]?.stringValue)
+    }
+}
+
+public struct GrantRow: Sendable, Equatable {
+    public var id: String
+    public var state: String
+    public var session: String
+    public var client: String
+    public var server: String
+    public var tool: String
+    public var arguments: String
+    public var rule: String
+    public var ruleReason: String?
+    public var requestedAt: Double
+    public var deadline: Double
+    public var maxTTL: Double?
+    public var scope: String?
+    public var expiresAt: Double?
+    public var decidedBy: String?
+    public var decisionReason: String?
+    public var uses: Int
+
+    public init(id: String, state: String, session: String, client: String, server: String, tool: String, arguments: String, rule: String,
+                ruleReason: String? = nil, requestedAt: Double, deadline: Double, maxTTL: Double? = nil, scope: String? = nil,
+                expiresAt: Double? = nil, decidedBy: String? = nil, decisionReason: String? = nil, uses: Int = 0) {
+        self.id = id
+        self.state = state
+        self.session = session
+        self.client = client
+        self.server = server
+        self.tool = tool
+        self.arguments = arguments
+        self.rule = rule
+        self.ruleReason = ruleReason
+        self.requestedAt = requestedAt
+        self.deadline = deadline
+        self.maxTTL = maxTTL
+        self.scope = scope
+        self.expiresAt = expiresAt
+        self.decidedBy = decidedBy
+        self.decisionReason = decisionReason
+        self.uses = uses
+    }
+
+    init?(_ j: JSONValue) {
+        guard let id = j["id"]?.stringValue else { return nil }
+        self.init(id: id, state: j["state"]?.stringValue ?? "?", session: j["session"]?.stringValue ?? "", client: j["client"]?.stringValue ?? "?",
+                  server: j["server"]?.stringValue ?? "?", tool: j["tool"]?.stringValue ?? "?", arguments: j["arguments"]?.stringValue ?? "",
+                  rule: j["rule"]?.stringValue ?? "", ruleReason: j["ruleReason"]?.stringValue, requestedAt: j["requestedAt"]?.doubleValue ?? 0,
+                  deadline: j["deadline"]?.doubleValue ?? 0, maxTTL: j["maxTTL"]?.doubleValue, scope: j["scope"]?.stringValue,
+                  expiresAt: j["expiresAt"]?.doubleValue, decidedBy: j["decidedBy"]?.stringValue, decisionReason: j["decisionReason"]?.stringValue,
+                  uses: j["uses"]?.intValue ?? 0)
+    }
+
+    public var isPending: Bool { state == "pending" }
+}
+
+public struct FindingRow: Sendable, Equatable {
+    public var rule: String
+    public var severity: String
+    public var field: String
+    public var start: Int
+    public var end: Int
+    public var evidence: String
+    public var message: String
+
+    public init(rule: String, severity: String, field: String, start: Int, end: Int, evidence: String, message: String) {
+        self.rule = rule
+        self.severity = severity
+        self.field = field
+        self.start = start
+        self.end = end
+        self.evidence = evidence
+        self.message = message
+    }
+
+    init?(_ j: JSONValue) {
+        guard let rule = j["rule"]?.stringValue else { return nil }
+        self.init(rule: rule, severity: j["severity"]?.stringValue ?? "info", field: j["field"]?.stringValue ?? "",
+                  start: j["start"]?.intValue ?? 0, end: j["end"]?.intValue ?? 0, evidence: j["evidence"]?.stringValue ?? "",
+                  message: j["message"]?.stringValue ?? "")
+    }
+}
+
+public struct ToolRow: Sendable, Equatable {
+    public var server: String
+    public var name: String
+    public var verdict: String
+    public var score: Int
+    public var review: String
+    public var quarantineReason: String?
+    public var pin: String
+    public var trustedPin: String?
+    public var findings: [FindingRow]
+
+    public init(server: String, name: String, verdict: String, score: Int, review: String, quarantineReason: String? = nil,
+                pin: String = "", trustedPin: String? = nil, findings: [FindingRow] = []) {
+        self.server = server
+        self.name = name
+        self.verdict = verdict
+        self.score = score
+        self.review = review
+        self.quarantineReason = quarantineReason
+        self.pin = pin
+        self.trustedPin = trustedPin
+        self.findings = findings
+    }
+
+    init?(_ j: JSONValue) {
+        guard let name = j["name"]?.stringValue, let server = j["server"]?.stringValue else { return nil }
+        self.init(server: server, name: name, verdict: j["verdict"]?.stringValue ?? "?", score: j["score"]?.intValue ?? 0,
+                  review: j["review"]?.stringValue ?? "?", quarantineReason: j["quarantineReason"]?.stringValue,
+                  pin: j["pin"]?.stringValue ?? "", trustedPin: j["trustedPin"]?.stringValue,
+                  findings: (j["findings"]?.arrayValue ?? []).compactMap(FindingRow.init))
+    }
+
+    /// `SERVER/TOOL`, as the CLI and the hub name tools.
+    public var qualifiedName: String { "\(server)/\(name)" }
+    public var isFlagged: Bool { verdict != "clean" || review == "quarantined" || review == "changed" }
+}
+
+public struct ToolDetail: Sendable, Equatable {
+    public var tool: ToolRow
+    public var definition: JSONObject
+    /// Word diff since the trusted definition: (`equal`|`insert`|`delete`, text).
+    public var diff: [(op: String, text: String)]
+
+    public init(tool: ToolRow, definition: JSONObject, diff: [(op: String, text: String)] = []) {
+        self.tool = tool
+        self.definition = definition
+        self.diff = diff
+    }
+
+    init?(_ j: JSONValue) {
+        guard let tool = ToolRow(j) else { return nil }
+        self.init(tool: tool, definition: j["definition"]?.objectValue ?? JSONObject(),
+                  diff: (j["diff"]?.arrayValue ?? []).map { ($0["op"]?.stringValue ?? "equal", $0["text"]?.stringValue ?? "") })
+    }
+
+    public static func == (a: ToolDetail, b: ToolDetail) -> Bool {
+        a.tool == b.tool && a.definition == b.definition && a.diff.map(\.op) == b.diff.map(\.op) && a.diff.map(\.text) == b.diff.map(\.text)
+    }
+}
+
+public struct EventRow: Sendable, Equatable {
+    public var time: Double
+    public var kind: String
+    public var summary: String
+
+    public init(time: Double, kind: String, summary: String) {
+        self.time = time
+        self.kind = kind
+        self.summary = summary
+    }
+
+    init?(_ j: JSONValue) {
+        guard let kind = j["kind"]?.stringValue else { return nil }
+        let f = j["fields"]
+        var parts: [String] = []
+        for key in ["tool", "method", "decision", "verdict", "reason", "status", "action", "problem", "client", "serverName"] {
+            if let v = f?[key]?.stringValue, !v.isEmpty { parts.append(key == "tool" || key == "method" ? v : "\(key)=\(v)") }
+        }
+        if let micros = f?["micros"]?.intValue { parts.append("\(micros) µs") }
+        if let kinds = f?["kinds"]?.arrayValue { parts.append("secrets: " + kinds.compactMap(\.stringValue).joined(separator: ",")) }
+        if let rules = f?["rules"]?.arrayValue { parts.append("rules: " + rules.compactMap(\.stringValue).joined(separator: ",")) }
+        self.init(time: j["time"]?.doubleValue ?? 0, kind: kind, summary: parts.joined(separator: "  "))
+    }
+}
+
+public struct SessionDetail: Sendable, Equatable {
+    public var session: SessionRow
+    public var events: [EventRow]
+    public init(session: SessionRow, events: [EventRow]) {
+        self.session = session
+        self.events = events
+    }
+}
+
+public struct AuditRow: Sendable, Equatable {
+    public var sequence: Int
+    public var time: Double
+    public var actor: String
+    public var action: String
+    public var subject: String
+    public var hash: String
+
+    public init(sequence: Int, time: Double, actor: String, action: String, subject: String, hash: String) {
+        self.sequence = sequence
+        self.time = time
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.hash = hash
+    }
+
+    init?(_ j: JSONValue) {
+        guard let seq = j["sequence"]?.intValue else { return nil }
+        self.init(sequence: seq, time: j["time"]?.doubleValue ?? 0, actor: j["actor"]?.stringValue ?? "?", action: j["action"]?.stringValue ?? "?",
+                  subject: j["subject"]?.stringValue ?? "", hash: j["hash"]?.stringValue ?? "")
+    }
+}
+
+public struct AlertRow: Sendable, Equatable {
+    public var id: String
+    public var severity: String
+    public var rule: String
+    public var layer: String
+    public var status: String
+    public var assignee: String?
+    public var title: String
+    public var count: Int
+    public var firstSeen: Double
+    public var lastSeen: Double
+    public var incident: String?
+
+    public init(id: String, severity: String, rule: String, layer: String, status: String, assignee: String? = nil, title: String,
+                count: Int = 1, firstSeen: Double, lastSeen: Double, incident: String? = nil) {
+        self.id = id
+        self.severity = severity
+        self.rule = rule
+        self.layer = layer
+        self.status = status
+        self.assignee = assignee
+        self.title = title
+        self.count = count
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.incident = incident
+    }
+
+    init?(_ j: JSONValue) {
+        guard let id = j["id"]?.stringValue else { return nil }
+        self.init(id: id, severity: j["severity"]?.stringValue ?? "info", rule: j["rule"]?.stringValue ?? "?", layer: j["layer"]?.stringValue ?? "",
+                  status: j["status"]?.stringValue ?? "new", assignee: j["assignee"]?.stringValue, title: j["title"]?.stringValue ?? "",
+                  count: j["count"]?.intValue ?? 1, firstSeen: j["firstSeen"]?.doubleValue ?? 0, lastSeen: j["lastSeen"]?.doubleValue ?? 0,
+                  incident: j["incident"]?.stringValue)
+    }
+
+    public var isOpen: Bool { status != "resolved" && status != "false-positive" }
+}
+
+/// An incident and the playbook runs it owns (one row per run, or one for an incident without runs).
+public struct IncidentRow: Sendable, Equatable {
+    public var id: String
+    public var title: String
+    public var status: String
+    public var severity: String
+    public var run: String?
+    public var playbook: String?
+    public var runStatus: String?
+    /// The run's current step: its name, phase, and what it needs from the operator.
+    public var step: String?
+    public var phase: String?
+
+    public init(id: String, title: String, status: String, severity: String, run: String? = nil, playbook: String? = nil,
+                runStatus: String? = nil, step: String? = nil, phase: String? = nil) {
+        self.id = id
+        self.title = title
+        self.status = status
+        self.severity = severity
+        self.run = run
+        self.playbook = playbook
+        self.runStatus = runStatus
+        self.step = step
+        self.phase = phase
+    }
+}
+
+/// A playbook run's steps for the detail view.
+public struct PlaybookRunDetail: Sendable, Equatable {
+    public struct Step: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var phase: String
+        public var kind: String
+        public var description: String
+        public var status: String
+        public var outcome: String?
+        public init(id: String, name: String, phase: String, kind: String, description: String, status: String, outcome: String? = nil) {
+            self.id = id
+            self.name = name
+            self.phase = phase
+            self.kind = kind
+            self.description = description
+            self.status = status
+            self.outcome = outcome
+        }
+    }
+    public var run: String
+    public var playbook: String
+    public var incident: String
+    public var status: String
+    public var current: String?
+    public var steps: [Step]
+    public init(run: String, playbook: String, incident: String, status: String, current: String?, steps: [Step]) {
+        self.run = run
+        self.playbook = playbook
+        self.incident = incident
+        self.status = status
+        self.current = current
+        self.steps = steps
+    }
+}
+
+extension JSONValue {
+    var intValue: Int? {
+        if case .number(let n) = self { return Int(n) ?? Double(n).map { Int($0) } }
+        return nil
+    }
+
+    var doubleValue: Double? {
+        if case .number(let n) = self { return Double(n) }
+        return nil
+    }
+}

@@ -1,0 +1,428 @@
+import Foundation
+
+/// What the console asks its driver to do after a key: talk to the hub, load a detail, quit.
+public enum Effect: Sendable, Equatable {
+    case perform(ConsoleAction)
+    case loadSession(String)
+    case loadTool(String)
+    case loadRun(String)
+    case verifyAudit
+}
+
+/// The console's view model: data from the hub, the operator's view state, and the rows each list
+/// shows after its filter. Pure: keys in, effects out, frames drawn by `ConsoleRenderer`. Never
+/// touches ncurses or the hub.
+public struct ConsoleModel: Sendable {
+    public private(set) var data = ConsoleData()
+    public var state = ConsoleState()
+    /// Per view: indices into the data's rows that pass the filter (all rows without one). Rebuilt
+    /// when data or a filter changes, not per frame: a frame formats only the rows it shows.
+    private(set) var visible: [ViewID: [Int]] = [:]
+
+    public init(data: ConsoleData = ConsoleData()) {
+        self.data = data
+        refilterAll()
+    }
+
+    // MARK: Data
+
+    /// Replaces the data (a refresh); selections follow their rows.
+    public mutating func update(_ change: (inout ConsoleData) -> Void) {
+        change(&data)
+        refilterAll()
+    }
+
+    mutating func refilterAll() {
+        for view in ViewID.allCases { refilter(view) }
+    }
+
+    mutating func refilter(_ view: ViewID) {
+        let list = state.list(view)
+        let count = rowCount(view)
+        var indices: [Int]
+        if list.filter.isEmpty {
+            indices = Array(0..<count)
+        } else if let regex = try? Regex(list.filter).ignoresCase() {
+            indices = (0..<count).filter { (try? regex.firstMatch(in: searchText(view, $0))) != nil }
+        } else {
+            indices = Array(0..<count)
+        }
+        visible[view] = indices
+        // Keep the selection on the same row (by key) when it is still there.
+        var l = list
+        if let key = l.selectedKey, let at = indices.firstIndex(where: { rowKey(view, $0) == key }) {
+            l.selected = at
+        }
+        l.selected = min(max(0, l.selected), max(0, indices.count - 1))
+        // The key is only taken when the operator moves: until then the selection stays on the top
+        // row, where new pending grants and flagged tools appear.
+        if l.selectedKey != nil { l.selectedKey = indices.isEmpty ? nil : rowKey(view, indices[l.selected]) }
+        state.lists[view] = l
+    }
+
+    func rowCount(_ view: ViewID) -> Int {
+        switch view {
+        case .sessions: data.sessions.count
+        case .grants: data.grants.count
+        case .tools: data.tools.count
+        case .alerts: data.alerts.count
+        case .playbooks: data.incidents.count
+        case .audit: data.audit.count
+        }
+    }
+
+    func rowKey(_ view: ViewID, _ i: Int) -> String {
+        switch view {
+        case .sessions: data.sessions[i].id
+        case .grants: data.grants[i].id
+        case .tools: data.tools[i].qualifiedName
+        case .alerts: data.alerts[i].id
+        case .playbooks: data.incidents[i].id + "|" + (data.incidents[i].run ?? "")
+        case .audit: String(data.audit[i].sequence)
+        }
+    }
+
+    /// The text a filter is matched against: every column of the row.
+    func searchText(_ view: ViewID, _ i: Int) -> String {
+        switch view {
+        case .sessions:
+            let s = data.sessions[i]
+            return [s.id, s.server, s.client, s.protocolVersion, String(s.wardenPID), String(s.serverPID), s.live ? "live" : "ended"].joined(separator: " ")
+        case .grants:
+            let g = data.grants[i]
+            return [g.id, g.state, g.client, g.server, g.tool, g.arguments, g.rule, g.scope ?? ""].joined(separator: " ")
+        case .tools:
+            let t = data.tools[i]
+            return ([t.server, t.name, t.verdict, t.review] + t.findings.map(\.rule)).joined(separator: " ")
+        case .alerts:
+            let a = data.alerts[i]
+            return [a.id, a.severity, a.rule, a.layer, a.status, a.assignee ?? "", a.title].joined(separator: " ")
+        case .playbooks:
+            let r = data.incidents[i]
+            return [r.id, r.title, r.status, r.playbook ?? "", r.step ?? ""].joined(separator: " ")
+        case .audit:
+            let a = data.audit[i]
+            return [String(a.sequence), a.actor, a.action, a.subject].joined(separator: " ")
+        }
+    }
+
+    /// Rows of a view after its filter (indices into the data).
+    public func rows(_ view: ViewID) -> [Int] { visible[view] ?? [] }
+
+    /// The data index of the selected row of the current view.
+    var selectedIndex: Int? {
+        let rows = rows(state.view)
+        let l = state.current
+        return rows.isEmpty ? nil : rows[min(l.selected, rows.count - 1)]
+    }
+
+    public var selectedGrant: GrantRow? { state.view == .grants ? selectedIndex.map { data.grants[$0] } : nil }
+    public var selectedTool: ToolRow? { state.view == .tools ? selectedIndex.map { data.tools[$0] } : nil }
+    public var selectedAlert: AlertRow? { state.view == .alerts ? selectedIndex.map { data.alerts[$0] } : nil }
+    public var selectedIncident: IncidentRow? { state.view == .playbooks ? selectedIndex.map { data.incidents[$0] } : nil }
+
+    /// Pending grants: the header counts them on every screen.
+    public var pendingCount: Int { data.grants.reduce(0) { $0 + ($1.isPending ? 1 : 0) } }
+
+    // MARK: Keys
+
+    /// Handles one key; returns what the driver must do.
+    public mutating func handle(_ key: Key, pageSize: Int = 10) -> [Effect] {
+        if state.showHelp {
+            state.showHelp = false
+            return []
+        }
+        if state.modal != nil { return handleModal(key) }
+        if state.command != nil { return handleCommand(key) }
+        if state.filterInput != nil { return handleFilter(key) }
+        state.message = nil
+        switch key {
+        case .char(let c) where c.isNumber:
+            if let n = c.wholeNumberValue, let v = ViewID(rawValue: n) { open(v) }
+        case .char(":"): state.command = ""
+        case .char("/"): state.filterInput = state.current.filter
+        case .char("?"): state.showHelp = true
+        case .char("q"):
+            state.quit = true
+        case .char("j"), .down: move(1)
+        case .char("k"), .up: move(-1)
+        case .char("g"), .home: moveTo(0)
+        case .char("G"), .end: moveTo(Int.max)
+        case .pageDown, .char(" "): move(pageSize)
+        case .pageUp: move(-pageSize)
+        case .tab: open(ViewID(rawValue: state.view.rawValue % 6 + 1)!)
+        case .backTab: open(ViewID(rawValue: (state.view.rawValue + 4) % 6 + 1)!)
+        case .escape:
+            if state.detail != nil {
+                state.detail = nil
+                state.detailScroll = 0
+            } else if !state.current.filter.isEmpty {
+                setFilter("")
+            }
+        case .enter: return openDetail()
+        case .mouse(let row, _, let wheel):
+            if wheel != 0 { move(wheel * 3) } else if state.detail == nil, row >= ConsoleRenderer.listTop {
+                moveTo(state.current.top + row - ConsoleRenderer.listTop)
+            }
+        default:
+            return actionKey(key)
+        }
+        return []
+    }
+
+    mutating func open(_ view: ViewID) {
+        state.view = view
+        state.detail = nil
+        state.detailScroll = 0
+        if view == .audit { _ = 0 }
+    }
+
+    mutating func move(_ delta: Int) {
+        if state.detail != nil {
+            state.detailScroll = max(0, state.detailScroll + delta)
+            return
+        }
+        moveTo(state.current.selected + delta)
+    }
+
+    mutating func moveTo(_ index: Int) {
+        if state.detail != nil {
+            state.detailScroll = index == Int.max ? Int.max / 2 : 0
+            return
+        }
+        let rows = rows(state.view)
+        var l = state.current
+        l.selected = rows.isEmpty ? 0 : min(max(0, index), rows.count - 1)
+        l.selectedKey = rows.isEmpty ? nil : rowKey(state.view, rows[l.selected])
+        state.current = l
+    }
+
+    mutating func setFilter(_ filter: String) {
+        var l = state.current
+        l.filter = filter
+        state.current = l
+        refilter(state.view)
+    }
+
+    mutating func openDetail() -> [Effect] {
+        guard let i = selectedIndex else { return [] }
+        state.detailScroll = 0
+        switch state.view {
+        case .sessions:
+            state.detail = .session(data.sessions[i].id)
+            return [.loadSession(data.sessions[i].id)]
+        case .grants:
+            state.detail = .grant(data.grants[i].id)
+        case .tools:
+            state.detail = .tool(data.tools[i].qualifiedName)
+            return [.loadTool(data.tools[i].qualifiedName)]
+        case .alerts:
+            state.detail = .alert(data.alerts[i].id)
+        case .playbooks:
+            guard let run = data.incidents[i].run else {
+                state.message = "incident \(data.incidents[i].id) has no playbook run yet: p starts one"
+                return []
+            }
+            state.detail = .run(run)
+            return [.loadRun(run)]
+        case .audit:
+            return [.verifyAudit]
+        }
+        return []
+    }
+
+    /// Keys that act on the selected row: approve, deny, revoke, quarantine, acknowledge…
+    mutating func actionKey(_ key: Key) -> [Effect] {
+        guard case .char(let c) = key else { return [] }
+        switch (state.view, c) {
+        case (.grants, "a"):
+            guard let g = selectedGrant else { return [] }
+            guard g.isPending else { return note("grant \(g.id) is \(g.state); only pending requests can be approved") }
+            state.modal = .approve(grant: g.id, tool: "\(g.server)/\(g.tool)", scope: 0, ttl: "15m")
+        case (.grants, "d"):
+            guard let g = selectedGrant else { return [] }
+            guard g.isPending else { return note("grant \(g.id) is \(g.state); only pending requests can be denied (r revokes an active grant)") }
+            state.modal = .input(title: "Deny \(g.server)/\(g.tool) — reason (required):", text: "", purpose: .denyGrant(g.id))
+        case (.grants, "r"):
+            guard let g = selectedGrant else { return [] }
+            guard g.state == "active" || g.state == "approved" else { return note("grant \(g.id) is \(g.state); only active grants can be revoked") }
+            state.modal = .input(title: "Revoke \(g.server)/\(g.tool) — reason:", text: "", purpose: .revokeGrant(g.id))
+        case (.tools, "a"):
+            guard let t = selectedTool else { return [] }
+            state.modal = .confirm(title: "Trust the current definition of \(t.qualifiedName) (pin it; clients see it again)?", action: .approveTool(name: t.qualifiedName))
+        case (.tools, "Q"):
+            guard let t = selectedTool else { return [] }
+            state.modal = .input(title: "Quarantine \(t.qualifiedName) — reason:", text: "", purpose: .quarantineTool(t.qualifiedName))
+        case (.tools, "s"):
+            guard let t = selectedTool else { return [] }
+            guard let rule = t.findings.first?.rule else { return note("\(t.qualifiedName) has no findings to suppress") }
+            state.modal = .input(title: "Suppress \(rule) for \(t.qualifiedName) (tab: next rule) — reason:", text: "", purpose: .suppressRule(tool: t.qualifiedName, rule: rule))
+        case (.alerts, "x"):
+            guard let a = selectedAlert else { return [] }
+            return [.perform(.acknowledgeAlert(id: a.id))]
+        case (.alerts, "e"):
+            guard let a = selectedAlert else { return [] }
+            state.modal = .confirm(title: "Escalate alert \(a.id) (\(a.rule)) to an incident?", action: .escalateAlert(id: a.id))
+        case (.alerts, "f"):
+            guard let a = selectedAlert else { return [] }
+            state.modal = .input(title: "Mark \(a.id) a false positive — reason:", text: "", purpose: .falsePositive(a.id))
+        case (.playbooks, "p"), (.alerts, "p"):
+            let incident = state.view == .playbooks ? selectedIncident?.id : selectedAlert?.incident
+            guard let incident else { return note("escalate the alert to an incident first (e)") }
+            state.modal = .input(title: "Start which playbook on \(incident)? (tab: next)", text: ConsoleModel.playbookNames[0], purpose: .startPlaybook(incident: incident))
+        case (.playbooks, "c"):
+            guard let run = selectedIncident?.run ?? currentRun else { return [] }
+            state.modal = .confirm(title: "Mark the current step of \(run) complete?", action: .stepDone(run: run, note: nil))
+        case (.playbooks, "s"):
+            guard let run = selectedIncident?.run ?? currentRun else { return [] }
+            state.modal = .input(title: "Skip the current step of \(run) — reason:", text: "", purpose: .skipStep(run))
+        case (.playbooks, "R"):
+            guard let run = selectedIncident?.run ?? currentRun else { return [] }
+            state.modal = .confirm(title: "Run the current step's automated action for \(run)?", action: .stepRun(run: run))
+        case (.playbooks, "n"):
+            guard let run = selectedIncident?.run ?? currentRun else { return [] }
+            state.modal = .input(title: "Note for \(run):", text: "", purpose: .note(run))
+        default:
+            break
+        }
+        return []
+    }
+
+    var currentRun: String? { if case .run(let r)? = state.detail { r } else { nil } }
+
+    /// The built-in playbooks (`p` offers them; tab cycles).
+    public static let playbookNames = ["tool-poisoning", "unauthorised-access", "data-exfiltration", "server-compromise", "resource-exhaustion"]
+
+    mutating func note(_ text: String) -> [Effect] {
+        state.message = text
+        state.messageIsError = true
+        return []
+    }
+
+    mutating func handleModal(_ key: Key) -> [Effect] {
+        guard let modal = state.modal else { return [] }
+        switch modal {
+        case .approve(let grant, let tool, var scope, var ttl):
+            switch key {
+            case .escape: state.modal = nil
+            case .left, .backTab: scope = (scope + 2) % 3
+            case .right, .tab: scope = (scope + 1) % 3
+            case .backspace: if !ttl.isEmpty { ttl.removeLast() }
+            case .char(let c) where c.isLetter || c.isNumber: if ttl.count < 8 { ttl.append(c) }
+            case .enter:
+                state.modal = nil
+                return [.perform(.approveGrant(id: grant, scope: ConsoleState.scopes[scope], ttl: ttl.isEmpty ? "15m" : ttl))]
+            default: break
+            }
+            if state.modal != nil { state.modal = .approve(grant: grant, tool: tool, scope: scope, ttl: ttl) }
+        case .confirm(_, let action):
+            switch key {
+            case .char("y"), .char("Y"), .enter:
+                state.modal = nil
+                return [.perform(action)]
+            case .char("n"), .char("N"), .escape:
+                state.modal = nil
+                state.message = "cancelled"
+                state.messageIsError = false
+            default: break
+            }
+        case .input(var title, var text, var purpose):
+            switch key {
+            case .escape:
+                state.modal = nil
+                state.message = "cancelled"
+                state.messageIsError = false
+                return []
+            case .backspace: if !text.isEmpty { text.removeLast() }
+            case .tab:
+                if case .suppressRule(let tool, let rule) = purpose, let t = data.tools.first(where: { $0.qualifiedName == tool }) {
+                    let rules = Array(Set(t.findings.map(\.rule))).sorted()
+                    let next = rules[((rules.firstIndex(of: rule) ?? -1) + 1) % max(1, rules.count)]
+                    purpose = .suppressRule(tool: tool, rule: next)
+                    title = "Suppress \(next) for \(tool) (tab: next rule) — reason:"
+                } else if case .startPlaybook = purpose {
+                    let names = ConsoleModel.playbookNames
+                    text = names[((names.firstIndex(of: text) ?? -1) + 1) % names.count]
+                }
+            case .char(let c): if text.count < 500 { text.append(c) }
+            case .enter:
+                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                guard !trimmed.isEmpty || !purpose.requiresText else {
+                    state.message = "a reason is required"
+                    state.messageIsError = true
+                    return []
+                }
+                let action = purpose.action(trimmed)
+                switch purpose {
+                case .denyGrant, .revokeGrant, .quarantineTool, .falsePositive, .suppressRule:
+                    // Destructive: the reason is not the confirmation.
+                    state.modal = .confirm(title: Self.confirmation(action), action: action)
+                default:
+                    state.modal = nil
+                    return [.perform(action)]
+                }
+                return []
+            default: break
+            }
+            state.modal = .input(title: title, text: text, purpose: purpose)
+        }
+        return []
+    }
+
+    static func confirmation(_ action: ConsoleAction) -> String {
+        switch action {
+        case .denyGrant(let id, let reason): "Deny \(id) (\(reason))? The client gets a denial."
+        case .revokeGrant(let id, _): "Revoke \(id)? Calls it covered need a new grant."
+        case .quarantineTool(let name, _): "Quarantine \(name)? Clients stop seeing it."
+        case .falsePositive(let id, _): "Close \(id) as a false positive?"
+        case .suppressRule(let name, let rule, _): "Suppress \(rule) for \(name)?"
+        default: "Go ahead?"
+        }
+    }
+
+    mutating func handleCommand(_ key: Key) -> [Effect] {
+        var text = state.command ?? ""
+        switch key {
+        case .escape: state.command = nil
+        case .backspace:
+            if text.isEmpty { state.command = nil } else { text.removeLast(); state.command = text }
+        case .tab:
+            if let match = Self.commands.first(where: { $0.hasPrefix(text) && $0 != text }) { state.command = match }
+        case .char(let c): state.command = text + String(c)
+        case .enter:
+            state.command = nil
+            let word = text.trimmingCharacters(in: .whitespaces)
+            if word == "q" || word == "quit" {
+                state.quit = true
+            } else if word == "help" {
+                state.showHelp = true
+            } else if let view = ViewID.allCases.first(where: { $0.command == word || ($0.command.hasPrefix(word) && !word.isEmpty) }) {
+                open(view)
+            } else if !word.isEmpty {
+                return note("unknown command :\(word) (try :sessions :grants :tools :alerts :playbooks :audit :help :q)")
+            }
+        default: break
+        }
+        return []
+    }
+
+    /// `:` commands, for completion.
+    public static let commands = ViewID.allCases.map(\.command) + ["help", "quit", "q"]
+
+    mutating func handleFilter(_ key: Key) -> [Effect] {
+        var text = state.filterInput ?? ""
+        switch key {
+        case .escape: state.filterInput = nil
+        case .backspace: if !text.isEmpty { text.removeLast() }; state.filterInput = text
+        case .char(let c): state.filterInput = text + String(c)
+        case .enter:
+            state.filterInput = nil
+            if !text.isEmpty, (try? Regex(text)) == nil {
+                return note("not a regular expression: \(text)")
+            }
+            setFilter(text)
+        default: break
+        }
+        return []
+    }
+}

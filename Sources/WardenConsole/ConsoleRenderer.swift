@@ -1,0 +1,626 @@
+import Foundation
+import WardenCore
+
+/// Draws the console into a frame: header, view tabs, the current list or detail, the message or
+/// input line, the key footer, and any dialog on top. Formats only the rows on screen, so a frame
+/// costs the same with ten sessions or ten thousand.
+public struct ConsoleRenderer: Sendable {
+    /// First screen row of a list's rows (after header, tabs and column titles).
+    public static let listTop = 3
+    /// Seconds east of UTC for clock times (tests use 0).
+    public var utcOffset: Int
+
+    public init(utcOffset: Int = TimeZone.current.secondsFromGMT()) { self.utcOffset = utcOffset }
+
+    /// The rows a list shows at once for a terminal size.
+    public static func pageSize(_ size: TerminalSize) -> Int { max(1, size.rows - listTop - 2) }
+
+    /// Renders the model at `now` (Unix time) into a new frame. Also settles the list's scroll
+    /// position so the selection is on screen (hence `inout`).
+    public func render(_ model: inout ConsoleModel, size: TerminalSize, now: Double) -> Frame {
+        var frame = Frame(rows: size.rows, cols: size.cols)
+        guard size.rows >= 6, size.cols >= 20 else {
+            frame.put("terminal too small (\(size.cols)x\(size.rows)); need 60x20", row: 0, col: 0, role: .warning)
+            return frame
+        }
+        header(&frame, model, now: now)
+        tabs(&frame, model)
+        if model.state.showHelp {
+            help(&frame, model)
+        } else if let detail = model.state.detail {
+            self.detail(&frame, &model, detail, now: now)
+        } else {
+            list(&frame, &model, now: now)
+        }
+        statusLine(&frame, model)
+        footer(&frame, model)
+        if let modal = model.state.modal { dialog(&frame, modal) }
+        return frame
+    }
+
+    var compactWidth: Int { 80 }
+
+    // MARK: Header and tabs
+
+    func header(_ f: inout Frame, _ m: ConsoleModel, now: Double) {
+        f.fill(row: 0, role: .header)
+        var parts: [(String, Role)] = [(" WARDEN ", .headerAccent)]
+        let compact = f.cols < compactWidth
+        if m.data.hub.connected {
+            parts.append((compact ? " hub ● " : " hub ● pid \(m.data.hub.pid) ", .header))
+        } else {
+            parts.append((" hub ✗ \(m.data.hub.problem ?? "not connected") ", .critical))
+        }
+        let live = m.data.sessions.reduce(0) { $0 + ($1.live ? 1 : 0) }
+        parts.append(("│ \(live) live ", .header))
+        let pending = m.pendingCount
+        if pending > 0 {
+            // Impossible to miss: its own colour, on every view, with the key that goes there.
+            parts.append(("│", .header))
+            parts.append((compact ? " ⚠ \(pending) PENDING [2] " : " ⚠ \(pending) PENDING GRANT\(pending == 1 ? "" : "S") — press 2 ", .pending))
+        }
+        var bySeverity: [String: Int] = [:]
+        for a in m.data.alerts where a.isOpen { bySeverity[a.severity, default: 0] += 1 }
+        if !bySeverity.isEmpty {
+            parts.append(("│ alerts ", .header))
+            for s in ["critical", "high", "medium", "low", "info"] {
+                if let n = bySeverity[s] { parts.append((compact ? "\(s.prefix(1).uppercased())\(n) " : "\(n) \(s) ", Format.role(severity: s) == .critical ? .critical : .headerAccent)) }
+            }
+        }
+        let clock = Format.clock(now, offset: utcOffset)
+        let room = f.cols > 40 ? f.cols - clock.count - 2 : f.cols
+        f.put(segments: parts, row: 0, col: 0, width: room)
+        if f.cols > 40 { f.put(clock + " ", row: 0, col: f.cols - clock.count - 1, role: .header) }
+    }
+
+    func tabs(_ f: inout Frame, _ m: ConsoleModel) {
+        f.fill(row: 1, role: .border)
+        var col = 0
+        let compact = f.cols < compactWidth
+        for v in ViewID.allCases {
+            var label = compact ? " \(v.rawValue) \(v.title.prefix(4)) " : " \(v.rawValue) \(v.title) "
+            var role: Role = v == m.state.view ? .selection : .border
+            if v == .grants, m.pendingCount > 0 {
+                label = compact ? " \(v.rawValue) Gra!\(m.pendingCount) " : " \(v.rawValue) Grants (\(m.pendingCount)!) "
+                if v != m.state.view { role = .pending }
+            }
+            col = f.put(label, row: 1, col: col, role: role)
+            col = f.put(" ", row: 1, col: col, role: .border)
+        }
+    }
+
+    // MARK: Lists
+
+    struct Column {
+        var title: String
+        var width: Int  // 0: takes what is left
+    }
+
+    func columns(_ view: ViewID, compact: Bool) -> [Column] {
+        switch (view, compact) {
+        case (.sessions, false):
+            [Column(title: "SERVER", width: 14), Column(title: "CLIENT", width: 16), Column(title: "PROTOCOL", width: 10), Column(title: "PID", width: 7),
+             Column(title: "STARTED", width: 8), Column(title: "LAST", width: 10), Column(title: "CALLS", width: 6), Column(title: "DENIED", width: 6),
+             Column(title: "RISK", width: 4), Column(title: "STATE", width: 0)]
+        case (.sessions, true):
+            [Column(title: "SERVER", width: 12), Column(title: "CLIENT", width: 0), Column(title: "LAST", width: 9), Column(title: "CALLS", width: 5), Column(title: "DEN", width: 4), Column(title: "RISK", width: 4)]
+        case (.grants, false):
+            [Column(title: "STATE", width: 8), Column(title: "TOOL", width: 24), Column(title: "CLIENT", width: 14), Column(title: "TIME LEFT", width: 10),
+             Column(title: "SCOPE", width: 7), Column(title: "ARGUMENTS", width: 0)]
+        case (.grants, true):
+            [Column(title: "STATE", width: 8), Column(title: "TOOL", width: 0), Column(title: "LEFT", width: 7)]
+        case (.tools, false):
+            [Column(title: "VERDICT", width: 10), Column(title: "SCORE", width: 5), Column(title: "REVIEW", width: 11), Column(title: "TOOL", width: 30), Column(title: "RULES", width: 0)]
+        case (.tools, true):
+            [Column(title: "VERDICT", width: 10), Column(title: "REVIEW", width: 9), Column(title: "TOOL", width: 0)]
+        case (.alerts, false):
+            [Column(title: "SEVERITY", width: 9), Column(title: "STATUS", width: 12), Column(title: "RULE", width: 22), Column(title: "LAYER", width: 10),
+             Column(title: "N", width: 4), Column(title: "LAST", width: 9), Column(title: "ASSIGNEE", width: 10), Column(title: "TITLE", width: 0)]
+        case (.alerts, true):
+            [Column(title: "SEV", width: 8), Column(title: "STATUS", width: 9), Column(title: "TITLE", width: 0)]
+        case (.playbooks, false):
+            [Column(title: "INCIDENT", width: 10), Column(title: "SEVERITY", width: 9), Column(title: "STATUS", width: 10), Column(title: "PLAYBOOK", width: 20),
+             Column(title: "RUN", width: 10), Column(title: "PHASE", width: 14), Column(title: "CURRENT STEP", width: 0)]
+        case (.playbooks, true):
+            [Column(title: "INCIDENT", width: 9), Column(title: "PLAYBOOK", width: 14), Column(title: "STEP", width: 0)]
+        case (.audit, false):
+            [Column(title: "SEQ", width: 6), Column(title: "TIME", width: 8), Column(title: "ACTOR", width: 22), Column(title: "ACTION", width: 20), Column(title: "SUBJECT", width: 0)]
+        case (.audit, true):
+            [Column(title: "SEQ", width: 5), Column(title: "ACTION", width: 16), Column(title: "SUBJECT", width: 0)]
+        }
+    }
+
+    func cells(_ view: ViewID, _ m: ConsoleModel, _ i: Int, now: Double, compact: Bool) -> [(String, Role)] {
+        let d = m.data
+        switch view {
+        case .sessions:
+            let s = d.sessions[i]
+            let risk: Role = s.risk >= 60 ? .high : s.risk >= 30 ? .medium : .normal
+            if compact {
+                return [(s.server, .normal), (s.client, .normal), (Format.ago(s.lastActivity, now: now).replacingOccurrences(of: " ago", with: ""), .dim),
+                        (String(s.calls), .normal), (String(s.denials), s.denials > 0 ? .medium : .normal), (String(s.risk), risk)]
+            }
+            return [(s.server, .normal), (s.client, .normal), (s.protocolVersion, .dim), (String(s.serverPID), .dim),
+                    (Format.clock(s.startedAt, offset: utcOffset), .normal), (Format.ago(s.lastActivity, now: now), .dim),
+                    (String(s.calls), .normal), (String(s.denials), s.denials > 0 ? .medium : .normal), (String(s.risk), risk),
+                    (s.live ? "live" : "ended \(s.endStatus ?? "")", s.live ? .success : .dim)]
+        case .grants:
+            let g = d.grants[i]
+            let left: String
+            let leftRole: Role
+            if g.isPending {
+                left = Format.span(g.deadline - now)
+                leftRole = g.deadline - now < 10 ? .critical : .pending
+            } else if let e = g.expiresAt, g.state == "active" || g.state == "approved" {
+                left = Format.span(e - now)
+                leftRole = .success
+            } else {
+                left = "-"
+                leftRole = .dim
+            }
+            let stateRole: Role = g.isPending ? .pending : g.state == "active" || g.state == "approved" ? .success : g.state == "denied" ? .high : .dim
+            if compact { return [(g.state, stateRole), ("\(g.server)/\(g.tool)", .normal), (left, leftRole)] }
+            return [(g.state, stateRole), ("\(g.server)/\(g.tool)", .normal), (g.client, .normal), (left, leftRole), (g.scope ?? "-", .dim), (g.arguments, .dim)]
+        case .tools:
+            let t = d.tools[i]
+            let review: Role = t.review == "approved" ? .success : t.review == "quarantined" ? .high : t.review == "changed" ? .medium : .normal
+            if compact { return [(t.verdict, Format.role(severity: t.verdict)), (t.review, review), (t.qualifiedName, .normal)] }
+            let rules = Array(Set(t.findings.map(\.rule))).sorted().joined(separator: ",")
+            return [(t.verdict, Format.role(severity: t.verdict)), (String(t.score), .normal), (t.review, review), (t.qualifiedName, .normal), (rules.isEmpty ? "-" : rules, .dim)]
+        case .alerts:
+            let a = d.alerts[i]
+            let status: Role = a.status == "new" ? .warning : a.isOpen ? .normal : .dim
+            if compact { return [(a.severity, Format.role(severity: a.severity)), (a.status, status), (a.title, .normal)] }
+            return [(a.severity, Format.role(severity: a.severity)), (a.status, status), (a.rule, .normal), (String(a.layer.prefix(2)), .dim),
+                    (String(a.count), .normal), (Format.ago(a.lastSeen, now: now).replacingOccurrences(of: " ago", with: ""), .dim), (a.assignee ?? "-", .dim), (a.title, .normal)]
+        case .playbooks:
+            let r = d.incidents[i]
+            if compact { return [(r.id, .normal), (r.playbook ?? "-", .normal), (r.step ?? (r.run == nil ? "no run (p starts one)" : r.runStatus ?? ""), .normal)] }
+            return [(r.id, .normal), (r.severity, Format.role(severity: r.severity)), (r.status, .normal), (r.playbook ?? "-", .normal), (r.run ?? "-", .dim),
+                    (r.phase ?? "-", .dim), (r.step ?? (r.run == nil ? "no playbook run yet (p starts one)" : r.runStatus ?? ""), .normal)]
+        case .audit:
+            let a = d.audit[i]
+            if compact { return [(String(a.sequence), .dim), (a.action, .normal), (a.subject, .normal)] }
+            return [(String(a.sequence), .dim), (Format.clock(a.time, offset: utcOffset), .normal), (a.actor, .normal), (a.action, .normal), (a.subject, .normal)]
+        }
+    }
+
+    func list(_ f: inout Frame, _ m: inout ConsoleModel, now: Double) {
+        let view = m.state.view
+        // The full column set when it fits with room for the flexible column; the compact one otherwise.
+        let full = columns(view, compact: false)
+        let compact = f.cols < full.reduce(0) { $0 + $1.width } + full.count + 8
+        let cols = compact ? columns(view, compact: true) : full
+        let fixed = cols.reduce(0) { $0 + $1.width } + cols.count
+        let flex = max(4, f.cols - fixed)
+        // Column titles, and the audit chain's status above the audit log.
+        var x = 1
+        f.fill(row: 2, role: .title)
+        for c in cols {
+            let w = c.width == 0 ? flex : c.width
+            f.put(c.title, row: 2, col: x, width: w, role: .title)
+            x += w + 1
+        }
+        var top = Self.listTop
+        if view == .audit {
+            switch m.data.chain {
+            case .intact(let records, let head): f.put("chain intact: \(records) records, head \(head.prefix(16))…", row: top, col: 1, role: .success)
+            case .broken(let seq, let problem): f.put("CHAIN BROKEN at record \(seq): \(problem)", row: top, col: 1, role: .critical)
+            case .unknown: f.put("chain not verified yet (enter verifies)", row: top, col: 1, role: .dim)
+            }
+            top += 1
+        }
+        let rows = m.rows(view)
+        let height = max(1, f.rows - top - 2)
+        if rows.isEmpty {
+            f.put(emptyText(view, m), row: top, col: 1, role: .dim)
+            return
+        }
+        var l = m.state.current
+        if l.selected < l.top { l.top = l.selected }
+        if l.selected >= l.top + height { l.top = l.selected - height + 1 }
+        l.top = max(0, min(l.top, max(0, rows.count - height)))
+        m.state.current = l
+        for r in 0..<min(height, rows.count - l.top) {
+            let index = rows[l.top + r]
+            let selected = l.top + r == l.selected
+            let row = top + r
+            if selected { f.fill(row: row, role: .selection) }
+            var x = 1
+            for (c, (text, role)) in zip(cols, cells(view, m, index, now: now, compact: compact)) {
+                let w = c.width == 0 ? flex : c.width
+                f.put(text, row: row, col: x, width: w, role: selected && role != .pending && role != .critical ? .selection : role)
+                x += w + 1
+            }
+            if selected { f.put("▶", row: row, col: 0, role: .selection) }
+        }
+        if rows.count > height {
+            let label = " \(l.selected + 1)/\(rows.count) "
+            f.put(label, row: top + height - 1, col: f.cols - label.count, role: .dim)
+        }
+    }
+
+    func emptyText(_ view: ViewID, _ m: ConsoleModel) -> String {
+        if !m.state.current.filter.isEmpty { return "nothing matches /\(m.state.current.filter)/ (esc clears the filter)" }
+        switch view {
+        case .sessions: return "no sessions yet: start an MCP client whose servers run through `warden wrap`"
+        case .grants: return "no grant requests: calls that policy holds for a person appear here"
+        case .tools: return "no tools seen yet"
+        case .alerts: return "no alerts"
+        case .playbooks: return "no incidents: escalate an alert (e) to open one"
+        case .audit: return "the audit log is empty"
+        }
+    }
+
+    // MARK: Details
+
+    typealias Line = [(String, Role)]
+
+    func detail(_ f: inout Frame, _ m: inout ConsoleModel, _ detail: Detail, now: Double) {
+        var lines: [Line] = []
+        let width = f.cols - 2
+        var title = ""
+        switch detail {
+        case .session(let id):
+            title = "Session \(id)"
+            if let d = m.data.sessionDetail, d.session.id == id {
+                let s = d.session
+                lines += fields([("server", s.server), ("client", s.client), ("protocol", s.protocolVersion),
+                                 ("pids", "warden \(s.wardenPID), server \(s.serverPID)"), ("started", Format.clock(s.startedAt, offset: utcOffset)),
+                                 ("last activity", Format.ago(s.lastActivity, now: now)), ("calls", "\(s.calls), \(s.denials) refused"),
+                                 ("risk", String(s.risk)), ("state", s.live ? "live" : "ended \(s.endStatus ?? "")")])
+                lines.append([])
+                lines.append([("Timeline (newest first)", .title)])
+                for e in d.events {
+                    let role: Role = e.kind.hasPrefix("dlp") || e.kind == "result.injection" || e.kind == "tool.quarantined" ? .high
+                        : e.kind == "call.held" ? .pending : e.kind == "call.decided" ? .medium : .normal
+                    lines.append([(Format.clock(e.time, offset: utcOffset) + "  ", .dim), (e.kind.padding(toLength: 20, withPad: " ", startingAt: 0) + " ", role), (e.summary, .normal)])
+                }
+            } else {
+                lines.append([("loading…", .dim)])
+            }
+        case .grant(let id):
+            title = "Grant \(id)"
+            if let g = m.data.grants.first(where: { $0.id == id }) {
+                var rows: [(String, String)] = [("state", g.state), ("tool", "\(g.server)/\(g.tool)"), ("client", g.client), ("session", g.session),
+                                                ("policy rule", g.rule + (g.ruleReason.map { " — \($0)" } ?? "")),
+                                                ("requested", Format.clock(g.requestedAt, offset: utcOffset))]
+                if g.isPending { rows.append(("answer within", Format.span(g.deadline - now))) }
+                if let scope = g.scope { rows.append(("scope", scope)) }
+                if let e = g.expiresAt { rows.append(("expires", Format.clock(e, offset: utcOffset) + " (in \(Format.span(e - now)))")) }
+                if let by = g.decidedBy { rows.append(("decided by", by + (g.decisionReason.map { " — \($0)" } ?? ""))) }
+                rows.append(("uses", String(g.uses)))
+                lines += fields(rows)
+                lines.append([])
+                lines.append([("Arguments (exactly what the call will carry)", .title)])
+                for l in g.arguments.split(separator: "\n", omittingEmptySubsequences: false) { lines.append([(String(l), .normal)]) }
+                if g.isPending { lines += [[], [("a approve (choose scope and TTL) · d deny (reason required)", .warning)]] }
+            }
+        case .tool(let name):
+            title = "Tool \(name)"
+            if let d = m.data.toolDetail, d.tool.qualifiedName == name {
+                lines += toolLines(d)
+            } else if let t = m.data.tools.first(where: { $0.qualifiedName == name }) {
+                lines += toolLines(ToolDetail(tool: t, definition: JSONObject()))
+            }
+        case .alert(let id):
+            title = "Alert \(id)"
+            if let a = m.data.alerts.first(where: { $0.id == id }) {
+                lines += fields([("severity", a.severity), ("rule", a.rule), ("MAESTRO layer", a.layer), ("status", a.status),
+                                 ("assignee", a.assignee ?? "-"), ("count", String(a.count)), ("first seen", Format.clock(a.firstSeen, offset: utcOffset)),
+                                 ("last seen", Format.clock(a.lastSeen, offset: utcOffset)), ("incident", a.incident ?? "-")])
+                lines.append([])
+                lines.append([(a.title, .normal)])
+            }
+        case .run(let run):
+            title = "Playbook run \(run)"
+            if let r = m.data.runDetail, r.run == run {
+                lines += fields([("playbook", r.playbook), ("incident", r.incident), ("status", r.status)])
+                lines.append([])
+                for s in r.steps {
+                    let current = s.id == r.current
+                    let mark = s.status == "done" ? "✓" : s.status == "skipped" ? "↷" : s.status == "failed" ? "✗" : current ? "▶" : "·"
+                    let role: Role = current ? .pending : s.status == "done" ? .success : s.status == "failed" ? .high : .normal
+                    lines.append([(" \(mark) ", role), (s.name, current ? .title : .normal), ("  [\(s.phase)] \(s.kind)", .dim)])
+                    if current || s.outcome != nil {
+                        if !s.description.isEmpty { lines.append([("     ", .normal), (s.description, .normal)]) }
+                        if let o = s.outcome { lines.append([("     → ", .dim), (o, .dim)]) }
+                    }
+                }
+                lines += [[], [("c complete · s skip (reason) · R run the automated action · n note", .warning)]]
+            } else {
+                lines.append([("loading…", .dim)])
+            }
+        }
+        f.fill(row: 2, role: .title)
+        f.put(title + "   (esc back)", row: 2, col: 1, width: f.cols - 2, role: .title)
+        let wrapped = lines.flatMap { wrap($0, width: width) }
+        let height = max(1, f.rows - Self.listTop - 2)
+        let maxScroll = max(0, wrapped.count - height)
+        m.state.detailScroll = min(m.state.detailScroll, maxScroll)
+        for (r, line) in wrapped.dropFirst(m.state.detailScroll).prefix(height).enumerated() {
+            f.put(segments: line, row: Self.listTop + r, col: 1, width: width)
+        }
+        if maxScroll > 0 {
+            let label = " \(m.state.detailScroll + 1)-\(min(wrapped.count, m.state.detailScroll + height))/\(wrapped.count) "
+            f.put(label, row: Self.listTop + height - 1, col: f.cols - label.count, role: .dim)
+        }
+    }
+
+    func fields(_ rows: [(String, String)]) -> [Line] {
+        rows.map { [(($0.0 + ":").padding(toLength: 15, withPad: " ", startingAt: 0), .dim), ($0.1, .normal)] }
+    }
+
+    func toolLines(_ d: ToolDetail) -> [Line] {
+        let t = d.tool
+        var lines: [Line] = [
+            [("verdict:       ", .dim), (t.verdict.uppercased(), Format.role(severity: t.verdict)), ("  score \(t.score)", .normal)],
+            [("review:        ", .dim), (t.review, t.review == "approved" ? .success : t.review == "quarantined" ? .high : .medium)],
+            [("pin:           ", .dim), (String(t.pin.prefix(24)), .normal), (t.trustedPin.map { $0 == t.pin ? "  (trusted)" : "  trusted \($0.prefix(12))… DIFFERS" } ?? "", .medium)],
+        ]
+        if let q = t.quarantineReason { lines.append([("quarantined:   ", .dim), (q, .high)]) }
+        let byField = Dictionary(grouping: t.findings, by: \.field)
+        if let description = d.definition["description"]?.stringValue {
+            lines.append([])
+            lines.append([("Description", .title), ("  (evidence highlighted)", .dim)])
+            lines += highlighted(description, byField["description"] ?? [])
+        }
+        // Other fields with findings: schema strings, parameter names, titles, annotations.
+        let others = byField.keys.filter { $0 != "description" }.sorted()
+        if !others.isEmpty {
+            lines.append([])
+            lines.append([("Other fields with findings", .title)])
+            for field in others {
+                lines.append([(field, .dim)])
+                let text = Self.text(at: field, in: d.definition)
+                if let text {
+                    lines += highlighted(text, byField[field] ?? []).map { [("  ", .normal)] + $0 }
+                } else {
+                    for f in byField[field] ?? [] { lines.append([("  ", .normal), (f.evidence, .evidence)]) }
+                }
+            }
+        }
+        if !t.findings.isEmpty {
+            lines.append([])
+            lines.append([("Findings", .title)])
+            for f in t.findings {
+                lines.append([("[\(f.severity)] ", Format.role(severity: f.severity)), (f.rule, .normal), ("  at \(f.field)[\(f.start)..<\(f.end)]", .dim)])
+                lines.append([("    ", .normal), (f.message, .normal)])
+                lines.append([("    evidence: ", .dim), (f.evidence, .evidence)])
+            }
+        }
+        if !d.diff.isEmpty {
+            lines.append([])
+            lines.append([("Changed since pinned", .title), ("  (", .dim), ("removed", .removed), (" / ", .dim), ("added", .added), (")", .dim)])
+            var line: Line = []
+            for (op, text) in d.diff {
+                let role: Role = op == "insert" ? .added : op == "delete" ? .removed : .normal
+                let parts = text.split(separator: "\n", omittingEmptySubsequences: false)
+                for (k, part) in parts.enumerated() {
+                    if k > 0 {
+                        lines.append(line)
+                        line = []
+                    }
+                    if !part.isEmpty { line.append((String(part), role)) }
+                }
+            }
+            if !line.isEmpty { lines.append(line) }
+        }
+        if let schema = d.definition["inputSchema"]?["properties"]?.objectValue, !schema.keys.isEmpty {
+            lines.append([])
+            lines.append([("Parameters", .title)])
+            for (name, value) in schema.members {
+                let type = value["type"]?.stringValue ?? "any"
+                lines.append([("  \(name)", .normal), (" (\(type))", .dim), (value["description"]?.stringValue.map { "  \($0)" } ?? "", .normal)])
+            }
+        }
+        lines.append([])
+        lines.append([("a trust (pin) · Q quarantine · s suppress a rule · esc back", .warning)])
+        return lines
+    }
+
+    /// The string at a finding's field path (`inputSchema.properties.x.description`,
+    /// `inputSchema.properties.x(name)`, `y[2]`), if the definition has one there.
+    static func text(at field: String, in definition: JSONObject) -> String? {
+        if field.hasSuffix("(name)") {
+            return field.dropLast(6).split(separator: ".").last.map(String.init)
+        }
+        var value: JSONValue? = .object(definition)
+        for part in field.split(separator: ".") {
+            var name = Substring(part)
+            var indices: [Int] = []
+            while let open = name.lastIndex(of: "["), name.hasSuffix("]"), let i = Int(name[name.index(after: open)..<name.index(before: name.endIndex)]) {
+                indices.insert(i, at: 0)
+                name = name[..<open]
+            }
+            value = value?[String(name)]
+            for i in indices {
+                guard let items = value?.arrayValue, i < items.count else { return nil }
+                value = items[i]
+            }
+        }
+        return value?.stringValue
+    }
+
+    /// A text split into lines at its newlines, with the findings' spans (scalar offsets into the
+    /// text) in the evidence role.
+    func highlighted(_ text: String, _ findings: [FindingRow]) -> [Line] {
+        let scalars = Array(text.unicodeScalars)
+        var marked = [Bool](repeating: false, count: scalars.count)
+        for f in findings {
+            let lo = max(0, min(f.start, scalars.count)), hi = max(lo, min(f.end, scalars.count))
+            for i in lo..<hi { marked[i] = true }
+        }
+        var lines: [Line] = []
+        var line: Line = []
+        var run = String.UnicodeScalarView()
+        var runMarked = false
+        func flush() {
+            if !run.isEmpty { line.append((String(run), runMarked ? .evidence : .normal)) }
+            run = String.UnicodeScalarView()
+        }
+        for (i, s) in scalars.enumerated() {
+            if s == "\n" && !marked[i] {
+                flush()
+                lines.append(line)
+                line = []
+                continue
+            }
+            if marked[i] != runMarked {
+                flush()
+                runMarked = marked[i]
+            }
+            run.append(s)
+        }
+        flush()
+        lines.append(line)
+        return lines
+    }
+
+    /// Breaks a line into screen lines of at most `width` cells, at a space when there is one in
+    /// the second half of the line, else anywhere (hostile text with no spaces wraps too). Widths
+    /// are of the escaped form; escapes keep their own role.
+    func wrap(_ line: Line, width: Int) -> [Line] {
+        guard width > 1 else { return [line] }
+        var cells: [(scalar: Unicode.Scalar, role: Role, width: Int)] = []
+        for (text, role) in line {
+            for (scalar, escaped) in Frame.visible(text) {
+                cells.append((scalar, escaped && role != .evidence ? .escaped : role, CellWidth.of(scalar)))
+            }
+        }
+        var out: [Line] = []
+        var start = 0
+        while start < cells.count || out.isEmpty {
+            var used = 0, end = start, lastSpace = -1
+            while end < cells.count, used + cells[end].width <= width {
+                if cells[end].scalar == " " { lastSpace = end }
+                used += cells[end].width
+                end += 1
+            }
+            var next = end
+            if end < cells.count, lastSpace > start + width / 2 {
+                end = lastSpace
+                next = lastSpace + 1
+            }
+            var segments: Line = []
+            var run = String.UnicodeScalarView()
+            var runRole: Role? = nil
+            for c in cells[start..<end] {
+                if c.role != runRole, let r = runRole {
+                    segments.append((String(run), r))
+                    run = String.UnicodeScalarView()
+                }
+                runRole = c.role
+                run.append(c.scalar)
+            }
+            if let r = runRole { segments.append((String(run), r)) }
+            out.append(segments)
+            if next == start { break }
+            start = next
+        }
+        return out
+    }
+
+    // MARK: Status, footer, dialogs, help
+
+    func statusLine(_ f: inout Frame, _ m: ConsoleModel) {
+        let row = f.rows - 2
+        if let command = m.state.command {
+            f.fill(row: row, role: .input)
+            let x = f.put(":" + command, row: row, col: 0, role: .input)
+            let completion = ConsoleModel.commands.first { $0.hasPrefix(command) && $0 != command && !command.isEmpty }
+            if let completion { f.put(String(completion.dropFirst(command.count)) + "  (tab)", row: row, col: x, role: .dim) }
+        } else if let filter = m.state.filterInput {
+            f.fill(row: row, role: .input)
+            f.put("/" + filter + "▏  (regular expression; enter applies, esc cancels)", row: row, col: 0, role: .input)
+        } else if let message = m.state.message {
+            f.put(message, row: row, col: 1, width: f.cols - 2, role: m.state.messageIsError ? .warning : .success)
+        } else if !m.state.current.filter.isEmpty, m.state.detail == nil {
+            f.put("filter /\(m.state.current.filter)/: \(m.rows(m.state.view).count) of \(m.rowCount(m.state.view)) (esc clears)", row: row, col: 1, role: .dim)
+        }
+    }
+
+    func footer(_ f: inout Frame, _ m: ConsoleModel) {
+        let row = f.rows - 1
+        f.fill(row: row, role: .footer)
+        var keys: [(String, String)]
+        switch (m.state.view, m.state.detail != nil) {
+        case (.grants, _): keys = [("a", "approve"), ("d", "deny"), ("r", "revoke"), ("enter", "detail")]
+        case (.tools, _): keys = [("a", "trust"), ("Q", "quarantine"), ("s", "suppress"), ("enter", "detail")]
+        case (.alerts, _): keys = [("x", "ack"), ("e", "escalate"), ("f", "false +"), ("p", "playbook")]
+        case (.playbooks, _): keys = [("enter", "steps"), ("c", "complete"), ("s", "skip"), ("R", "run"), ("n", "note"), ("p", "start")]
+        case (.audit, _): keys = [("enter", "verify chain")]
+        case (.sessions, _): keys = [("enter", "timeline")]
+        }
+        keys += [("1-6", "views"), ("/", "filter"), (":", "cmd"), ("?", "help"), ("q", "quit")]
+        if m.state.detail != nil { keys.insert(("esc", "back"), at: 0) }
+        var x = 0
+        for (key, label) in keys {
+            guard x < f.cols - 1 else { break }
+            x = f.put(" " + key, row: row, col: x, role: .footerKey)
+            x = f.put(" " + label + " ", row: row, col: x, role: .footer)
+        }
+    }
+
+    func dialog(_ f: inout Frame, _ modal: Modal) {
+        var lines: [Line]
+        switch modal {
+        case .approve(let grant, let tool, let scope, let ttl):
+            var scopes: Line = [("scope: ", .normal)]
+            for (i, s) in ConsoleState.scopes.enumerated() {
+                scopes.append((i == scope ? "[\(s)]" : " \(s) ", i == scope ? .selection : .dim))
+                scopes.append((" ", .normal))
+            }
+            lines = [[("Approve \(tool)", .title)], [("grant \(grant)", .dim)], scopes,
+                     [("       call: these exact arguments · session: this tool in this session · server: this tool, any session", .dim)],
+                     [("ttl:   ", .normal), (ttl + "▏", .input), ("  (type: 30s, 15m, 2h)", .dim)],
+                     [("←/→ scope · enter approve · esc cancel", .warning)]]
+        case .confirm(let title, let action):
+            lines = [[(title, .title)], [("same as: \(action.cli)", .dim)], [("y confirm · n/esc cancel", .warning)]]
+        case .input(let title, let text, _):
+            lines = [[(title, .title)], [("> ", .normal), (text + "▏", .input)], [("enter submit · esc cancel", .warning)]]
+        }
+        let width = min(f.cols - 2, 78)
+        let inner = width - 4
+        let wrapped = lines.flatMap { wrap($0, width: inner) }
+        let height = min(f.rows - 2, wrapped.count + 2)
+        let top = max(1, (f.rows - height) / 2)
+        let left = max(1, (f.cols - width) / 2)
+        for r in 0..<height {
+            f.fill(row: top + r, col: left, width: width, role: .input)
+        }
+        f.put("┌" + String(repeating: "─", count: width - 2) + "┐", row: top, col: left, role: .input)
+        f.put("└" + String(repeating: "─", count: width - 2) + "┘", row: top + height - 1, col: left, role: .input)
+        for (i, line) in wrapped.prefix(height - 2).enumerated() {
+            f.put("│", row: top + 1 + i, col: left, role: .input)
+            f.put(segments: line, row: top + 1 + i, col: left + 2, width: inner)
+            f.put("│", row: top + 1 + i, col: left + width - 1, role: .input)
+        }
+    }
+
+    func help(_ f: inout Frame, _ m: ConsoleModel) {
+        let lines: [Line] = [
+            [("Keys", .title)],
+            [("  1-6, tab        ", .footerKey), ("views: sessions, grants, tools, alerts, playbooks, audit", .normal)],
+            [("  :NAME           ", .footerKey), (":sessions :grants :tools :alerts :playbooks :audit :help :q (tab completes)", .normal)],
+            [("  j/k ↑/↓ g/G     ", .footerKey), ("move; PgUp/PgDn page", .normal)],
+            [("  /REGEX  esc     ", .footerKey), ("filter the list; esc clears it or closes a detail", .normal)],
+            [("  enter           ", .footerKey), ("detail: timeline, grant, tool evidence, alert, playbook steps", .normal)],
+            [("  a               ", .footerKey), ("approve a pending grant (scope, TTL) or trust a tool's definition", .normal)],
+            [("  d / r           ", .footerKey), ("deny a pending grant (reason) / revoke an active one", .normal)],
+            [("  Q / s           ", .footerKey), ("quarantine a tool / suppress one of its rules (reason)", .normal)],
+            [("  x e f p         ", .footerKey), ("alerts: acknowledge, escalate, false positive, start a playbook", .normal)],
+            [("  c s R n         ", .footerKey), ("playbooks: complete, skip, run automated step, note", .normal)],
+            [("  q, :q           ", .footerKey), ("quit", .normal)],
+            [],
+            [("Destructive actions ask for confirmation. Every action is also a CLI command (warden grants|tools|alerts|playbooks …).", .dim)],
+            [("Untrusted text is escaped: ␛ for ESC, <U+202E> for invisible and direction characters.", .dim)],
+            [("any key closes this help", .warning)],
+        ]
+        var r = Self.listTop - 1
+        for line in lines.flatMap({ wrap($0, width: f.cols - 2) }) where r < f.rows - 2 {
+            f.put(segments: line, row: r, col: 1, width: f.cols - 2)
+            r += 1
+        }
+    }
+}

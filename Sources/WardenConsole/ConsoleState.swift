@@ -1,0 +1,118 @@
+import Foundation
+
+/// A key press, decoded from the terminal (or scripted by a test).
+public enum Key: Sendable, Equatable {
+    case char(Character)
+    case up, down, left, right, pageUp, pageDown, home, end
+    case enter, escape, backspace, tab, backTab
+    case resize
+    /// A click (`wheel` = ±1 for the scroll wheel) at a cell.
+    case mouse(row: Int, col: Int, wheel: Int)
+}
+
+/// The console's views, in key order (`1`–`6`).
+public enum ViewID: Int, Sendable, CaseIterable {
+    case sessions = 1, grants, tools, alerts, playbooks, audit
+
+    public var title: String {
+        switch self {
+        case .sessions: "Sessions"
+        case .grants: "Grants"
+        case .tools: "Tools"
+        case .alerts: "Alerts"
+        case .playbooks: "Playbooks"
+        case .audit: "Audit"
+        }
+    }
+
+    /// The `:` command that opens the view.
+    public var command: String { title.lowercased() }
+}
+
+/// Scroll position, selection and filter of one list.
+public struct ListState: Sendable, Equatable {
+    /// Index into the filtered rows.
+    public var selected = 0
+    /// First row shown.
+    public var top = 0
+    /// The selected row's key, so the selection follows its row when data refreshes.
+    public var selectedKey: String?
+    /// A regular expression rows must match (`/`), empty for none.
+    public var filter = ""
+}
+
+/// A question the console is asking the operator; keys go to it until it is answered or dismissed.
+public enum Modal: Sendable, Equatable {
+    /// Approve a pending grant: choose the scope (`c`/`s`/`S`, or ←/→) and the TTL, then confirm.
+    case approve(grant: String, tool: String, scope: Int, ttl: String)
+    /// A destructive action waiting for `y`.
+    case confirm(title: String, action: ConsoleAction)
+    /// Text the action needs (a reason, a note); `make` builds the action from it.
+    case input(title: String, text: String, purpose: InputPurpose)
+}
+
+/// What a text input is for.
+public enum InputPurpose: Sendable, Equatable {
+    case denyGrant(String)
+    case revokeGrant(String)
+    case quarantineTool(String)
+    case suppressRule(tool: String, rule: String)
+    case falsePositive(String)
+    case skipStep(String)
+    case note(String)
+    case startPlaybook(incident: String)
+
+    /// Whether an empty answer is refused (reasons are required for denials and skips).
+    var requiresText: Bool { true }
+
+    func action(_ text: String) -> ConsoleAction {
+        switch self {
+        case .denyGrant(let id): .denyGrant(id: id, reason: text)
+        case .revokeGrant(let id): .revokeGrant(id: id, reason: text)
+        case .quarantineTool(let name): .quarantineTool(name: name, reason: text)
+        case .suppressRule(let tool, let rule): .suppressRule(name: tool, rule: rule, reason: text)
+        case .falsePositive(let id): .falsePositive(id: id, reason: text)
+        case .skipStep(let run): .stepSkip(run: run, reason: text)
+        case .note(let run): .stepNote(run: run, note: text)
+        case .startPlaybook(let incident): .startPlaybook(incident: incident, playbook: text)
+        }
+    }
+}
+
+/// A detail screen over a view (`enter`), closed with `esc`.
+public enum Detail: Sendable, Equatable {
+    case session(String)
+    case grant(String)
+    case tool(String)
+    case alert(String)
+    case run(String)
+}
+
+/// Everything about the console that is not data: which view, selections, filters, prompts.
+public struct ConsoleState: Sendable, Equatable {
+    public var view: ViewID = .sessions
+    public var lists: [ViewID: ListState] = [:]
+    public var detail: Detail?
+    public var detailScroll = 0
+    public var modal: Modal?
+    /// The `:` command line while it is open.
+    public var command: String?
+    /// The `/` filter line while it is being typed.
+    public var filterInput: String?
+    public var showHelp = false
+    /// The last message (an action's result, an error), with its role.
+    public var message: String?
+    public var messageIsError = false
+    public var quit = false
+
+    public init() {}
+
+    public func list(_ view: ViewID) -> ListState { lists[view] ?? ListState() }
+    public var current: ListState {
+        get { list(view) }
+        set { lists[view] = newValue }
+    }
+
+    /// Scope names in the approve dialog's order.
+    public static let scopes = ["call", "session", "server"]
+}

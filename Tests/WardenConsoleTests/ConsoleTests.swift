@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+import WardenCore
+@testable import WardenConsole
+
+@Suite("frame: escaping, widths, clipping")
+struct FrameTests {
+    @Test("control characters, ANSI, bidi, zero-width and tag characters are drawn as visible escapes")
+    func escapes() {
+        var f = Frame(rows: 1, cols: 80)
+        f.put("a\u{1B}[31mb\u{202E}c\u{200B}d\u{E0041}\n", row: 0, col: 0)
+        #expect(f.text == "a␛[31mb<U+202E>c<U+200B>d<U+E0041>␊")
+        #expect(f[0, 1].role == .escaped && f[0, 0].role == .normal)
+    }
+
+    @Test("wide characters take two cells; text that does not fit ends in an ellipsis and never spills")
+    func widths() {
+        var f = Frame(rows: 2, cols: 10)
+        let end = f.put("日本語テキスト", row: 0, col: 0, width: 7)
+        #expect(end == 7)
+        #expect(f.text.split(separator: "\n").first == "日本語…")
+        f.put(String(repeating: "x", count: 10_000), row: 1, col: 2, width: 5)
+        #expect(f.text.split(separator: "\n").last == "  xxxx…")
+        #expect(f[1, 7].text == " " && f[1, 0].text == " ")
+    }
+
+    @Test("combining marks join their letter; a pile of them is escaped, not stacked")
+    func combining() {
+        var f = Frame(rows: 1, cols: 40)
+        f.put("e\u{301}z\u{301}\u{302}\u{303}", row: 0, col: 0)
+        #expect(f[0, 0].text == "e\u{301}")
+        #expect(f.text.contains("<U+302>"))
+    }
+}
+
+@Suite("console model: keys to actions")
+struct ModelTests {
+    func model(_ view: ViewID) -> ConsoleModel {
+        var m = ConsoleModel(data: Fixtures.data)
+        m.state.view = view
+        return m
+    }
+
+    @Test("approving a pending grant: a opens the dialog, arrows choose the scope, typing sets the TTL, enter approves")
+    func approve() {
+        var m = model(.grants)
+        #expect(m.handle(.char("a")).isEmpty)
+        _ = m.handle(.right)
+        _ = m.handle(.backspace)
+        _ = m.handle(.backspace)
+        _ = m.handle(.backspace)
+        for c in "30m" { _ = m.handle(.char(c)) }
+        #expect(m.handle(.enter) == [.perform(.approveGrant(id: "g-1", scope: "session", ttl: "30m"))])
+        #expect(m.state.modal == nil)
+    }
+
+    @Test("denying needs a reason and a confirmation; esc cancels without acting")
+    func deny() {
+        var m = model(.grants)
+        _ = m.handle(.char("d"))
+        #expect(m.handle(.enter).isEmpty, "an empty reason is refused")
+        #expect(m.state.message == "a reason is required")
+        for c in "not on prod" { _ = m.handle(.char(c)) }
+        #expect(m.handle(.enter).isEmpty)
+        guard case .confirm? = m.state.modal else { Issue.record("no confirmation"); return }
+        #expect(m.handle(.char("y")) == [.perform(.denyGrant(id: "g-1", reason: "not on prod"))])
+
+        var cancelled = model(.grants)
+        _ = cancelled.handle(.char("d"))
+        _ = cancelled.handle(.escape)
+        #expect(cancelled.state.modal == nil)
+    }
+
+    @Test("only pending grants are approved or denied; only active ones revoked")
+    func wrongState() {
+        var m = model(.grants)
+        _ = m.handle(.char("G"))
+        _ = m.handle(.char("a"))
+        #expect(m.state.modal == nil && m.state.messageIsError)
+        _ = m.handle(.char("r"))
+        guard case .input(_, _, .revokeGrant("g-3"))? = m.state.modal else { Issue.record("revoke should ask for a reason"); return }
+    }
+
+    @Test("quarantine and trust ask for confirmation; suppress cycles the tool's rules with tab")
+    func tools() {
+        var m = model(.tools)
+        _ = m.handle(.char("a"))
+        #expect(m.handle(.char("y")) == [.perform(.approveTool(name: "evil/add"))])
+        _ = m.handle(.char("s"))
+        _ = m.handle(.tab)
+        for c in "known" { _ = m.handle(.char(c)) }
+        _ = m.handle(.enter)
+        #expect(m.handle(.char("y")) == [.perform(.suppressRule(name: "evil/add", rule: "unicode.invisible", reason: "known"))])
+    }
+
+    @Test("/ filters by regular expression, esc clears it; a bad expression is reported, not applied")
+    func filter() {
+        var m = model(.audit)
+        for k: Key in [.char("/"), .char("a"), .char("l"), .char("i"), .char("c"), .char("e"), .enter] { _ = m.handle(k) }
+        #expect(m.rows(.audit).count == 15)
+        _ = m.handle(.escape)
+        #expect(m.rows(.audit).count == 30)
+        for k: Key in [.char("/"), .char("("), .enter] { _ = m.handle(k) }
+        #expect(m.state.messageIsError && m.rows(.audit).count == 30)
+    }
+
+    @Test(": commands switch views, complete with tab, and :q quits")
+    func commands() {
+        var m = model(.sessions)
+        for k: Key in [.char(":"), .char("t"), .char("o"), .tab, .enter] { _ = m.handle(k) }
+        #expect(m.state.view == .tools)
+        for k: Key in [.char(":"), .char("q"), .enter] { _ = m.handle(k) }
+        #expect(m.state.quit)
+    }
+
+    @Test("the selection follows its row when a refresh reorders the list")
+    func selectionFollows() {
+        var m = model(.sessions)
+        _ = m.handle(.down)
+        m.update { $0.sessions.reverse() }
+        #expect(m.selectedIndex.map { m.data.sessions[$0].id } == "s-2")
+    }
+
+    @Test("enter asks for the detail each view needs")
+    func details() {
+        var m = model(.sessions)
+        #expect(m.handle(.enter) == [.loadSession("s-1")])
+        _ = m.handle(.escape)
+        m.state.view = .tools
+        #expect(m.handle(.enter) == [.loadTool("evil/add")])
+    }
+}
+
+@Suite("themes")
+struct ThemeTests {
+    static let repoThemes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("themes")
+
+    @Test("the built-in themes are the repository's themes/*.yaml, and each parses")
+    func builtIns() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.repoThemes.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files.map { String($0.dropLast(5)) } == Theme.builtInSources.keys.sorted())
+        for file in files {
+            let text = try String(contentsOf: Self.repoThemes.appendingPathComponent(file), encoding: .utf8)
+            #expect(Theme.builtInSources[String(file.dropLast(5))] == text, "\(file) differs from Theme+BuiltIn.swift")
+            _ = try Theme.parse(text, file: file)
+        }
+        #expect(Set(Theme.builtIn.keys) == ["default", "high-contrast", "solarized-dark", "mono"])
+    }
+
+    @Test("a bad theme names the file, line and key, and the console falls back to the default")
+    func badTheme() throws {
+        do {
+            _ = try Theme.parse("name: x\nroles:\n  pending: {fg: chartreuse}\n", file: "mine.yaml")
+            Issue.record("accepted a bad colour")
+        } catch {
+            #expect(error.description == "mine.yaml:3: roles.pending.fg: is not a colour (a name like red or bright-blue, 0-255, #rrggbb, or default)")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("warden-themes-\(getpid())/warden/themes")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "roles:\n  nonsense: {bold: true}\n".write(to: dir.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
+        let (theme, problem) = Theme.load(named: "broken", environment: ["XDG_CONFIG_HOME": dir.deletingLastPathComponent().deletingLastPathComponent().path])
+        #expect(theme.name == "default")
+        #expect(problem?.contains("broken.yaml:2: roles.nonsense: is not a role") == true)
+    }
+
+    @Test("colours map to what the terminal has: 8, 256, or hex to the nearest")
+    func colours() {
+        #expect(ThemeColor("bright-red")?.index(available: 8) == 1)
+        #expect(ThemeColor("bright-red")?.index(available: 256) == 9)
+        #expect(ThemeColor("#d33682")?.index(available: 256) == 168)
+        #expect(ThemeColor("#d33682")?.index(available: 8) == 5)
+        #expect(ThemeColor("default")?.index(available: 256) == -1)
+    }
+}
