@@ -533,6 +533,8 @@ public struct ConsoleRenderer: Sendable {
         } else if let filter = m.state.filterInput {
             f.fill(row: row, role: .input)
             f.put("/" + filter + "▏  (regular expression; enter applies, esc cancels)", row: row, col: 0, role: .input)
+        } else if !m.data.hub.connected, let problem = m.data.hub.problem {
+            f.put("hub: \(problem) (retrying every 2 s; start one with `warden hub`)", row: row, col: 1, width: f.cols - 2, role: .warning)
         } else if let message = m.state.message {
             f.put(message, row: row, col: 1, width: f.cols - 2, role: m.state.messageIsError ? .warning : .success)
         } else if !m.state.current.filter.isEmpty, m.state.detail == nil {

@@ -27,6 +27,12 @@ public final class NcursesScreen: Screen {
             throw TerminalError(description: "the console needs a terminal on stdin and stdout; use the CLI (warden grants list, warden grants approve …) from scripts")
         }
         self.mouse = mouse
+        // A parent may have started us with signals blocked (a mask is inherited): the console needs
+        // SIGWINCH to see resizes and the usual signals to end cleanly.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGCONT, SIGTSTP] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         setlocale(LC_ALL, "")
         guard initscr() != nil else { throw TerminalError(description: "ncurses could not initialise the terminal (TERM=\(term))") }
         cbreak()

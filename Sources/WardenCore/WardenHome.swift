@@ -18,6 +18,8 @@ public struct WardenHome: Sendable, Hashable {
     public var spoolPath: String { path + "/spool" }
     public var pinsPath: String { path + "/pins" }
     public var policyPath: String { path + "/policy.yaml" }
+    /// Operator rule suppressions (written by the hub, read by relays).
+    public var suppressionsPath: String { path + "/suppressions.json" }
 
     /// Creates the directory (owner-only: it will hold the hub's socket and the audit store).
     public func prepare() throws {

@@ -166,6 +166,8 @@ public final class HubService: Sendable {
                 tool["diff"] = WordDiff.json(WordDiff.definitions(trusted, current))
             }
             return ["tool": .object(tool)]
+        case "tools.suppress":
+            return try suppress(p, from: peer)
         case "tools.approve", "tools.quarantine":
             return try review(method == "tools.approve" ? .approved : .quarantined, p, from: peer)
         case "audit.verify":
@@ -220,6 +222,43 @@ public final class HubService: Sendable {
             pins.save(server: server, tool: name, record: ToolPinRecord(pin: tool.pin, definition: definition, quarantined: false, approvedBy: actor))
         } else {
             pins.save(server: server, tool: name, record: ToolPinRecord(pin: tool.pin, definition: definition, quarantined: true, reason: reason ?? "by \(actor)"))
+        }
+        afterChange()
+        let note: JSONValue = ["server": .string(server), "tool": .string(name)]
+        for peer in peers.all where peer.role == "wrap" {
+            peer.send(["jsonrpc": "2.0", "method": "tools.changed", "params": note])
+            peer.push("tools", note)
+        }
+        return ["tool": HubJSON.tool(tool)]
+    }
+
+    /// An operator switches one rule off for one tool: kept in `suppressions.json` for relays, the
+    /// stored review re-judged without it, audited; relays re-judge and clients are told to re-list.
+    func suppress(_ p: JSONObject, from peer: HubPeer) throws -> JSONValue {
+        let (server, name) = try toolName(p)
+        let rule = try text(p, "rule")
+        guard let reason = p["reason"]?.stringValue, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw HubAPIError.usage("a reason is required to suppress a rule")
+        }
+        let actor = peer.actor(p["actor"]?.stringValue)
+        guard let before = try store.tool(server: server, name: name) else {
+            throw HubAPIError.refused("no tool \(server)/\(name) (it appears once a relay has listed it)")
+        }
+        let all = before.findings.arrayValue ?? []
+        guard all.contains(where: { $0["rule"]?.stringValue == rule }) else {
+            throw HubAPIError.refused("\(server)/\(name) has no finding of rule \(rule)")
+        }
+        let kept = all.filter { $0["rule"]?.stringValue != rule }
+        let findings = kept.compactMap { f -> Finding? in
+            guard let r = f["rule"]?.stringValue, let sev = f["severity"]?.stringValue.flatMap(Severity.init(rawValue:)) else { return nil }
+            return Finding(rule: r, severity: sev, layer: .foundationModels, field: "", start: 0, end: 0, evidence: "", message: "")
+        }
+        let (score, verdict) = ToolAnalyzer().judge(findings)
+        let wasAnalysisQuarantine = before.reviewState == .quarantined && (before.quarantineReason ?? "").hasPrefix("analysis verdict")
+        try SuppressionFile(path: home.suppressionsPath).add(Suppression(server: server, tool: name, rule: rule, reason: reason, by: actor, at: clock()))
+        guard let tool = try store.suppress(server: server, name: name, rule: rule, reason: reason, actor: actor, at: clock(), findings: .array(kept),
+                                            score: score, verdict: verdict, liftQuarantine: wasAnalysisQuarantine && verdict == .clean) else {
+            throw HubAPIError.refused("no tool \(server)/\(name)")
         }
         afterChange()
         let note: JSONValue = ["server": .string(server), "tool": .string(name)]

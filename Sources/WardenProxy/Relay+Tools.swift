@@ -97,14 +97,29 @@ extension Relay {
     /// every known tool now, so calls are refused or allowed without waiting for the next list.
     public func pinsChanged() {
         pins.reload(server: config.serverName)
-        let reviews = state.withLock { $0.tools.mapValues(\.review) }
-        var updates: [String: String?] = [:]
-        for (name, review) in reviews {
-            updates[name] = quarantineReason(review, pins.record(server: config.serverName, tool: name))
+        // Suppressions may have changed too: judge every known definition again.
+        let analyzer: ToolAnalyzer? = config.suppressions == nil ? nil : Self.analyzer(config)
+        if let analyzer { analyzerState.withLock { $0 = analyzer } }
+        let known = state.withLock { $0.tools.mapValues { ($0.definition, $0.review) } }
+        var updates: [String: (ToolReview, String?)] = [:]
+        for (name, (definition, old)) in known {
+            let review = analyzer?.review(definition, server: config.serverName) ?? old
+            updates[name] = (review, quarantineReason(review, pins.record(server: config.serverName, tool: name)))
         }
-        state.withLock { s in
-            for (name, reason) in updates { s.tools[name]?.quarantineReason = reason }
+        let visibilityChanged = state.withLock { s in
+            var changed = false
+            for (name, (review, reason)) in updates {
+                if (s.tools[name]?.quarantineReason == nil) != (reason == nil) { changed = true }
+                s.tools[name]?.review = review
+                s.tools[name]?.quarantineReason = reason
+            }
             s.decisions.removeAll()
+            return changed
+        }
+        // A tool was hidden or shown again: tell the client its list changed (MCP server/tools,
+        // list_changed), so it lists again instead of working from a stale list.
+        if visibilityChanged {
+            toClient.write(Array(#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#.utf8) + [0x0A])
         }
     }
 

@@ -52,7 +52,9 @@ public final class Relay: Sendable {
     let authority: any GrantAuthority
     let events: any EventSink
     let pins: any PinStore
-    let analyzer: ToolAnalyzer
+    /// Replaced when operator suppressions change (`pinsChanged`).
+    let analyzerState: Mutex<ToolAnalyzer>
+    var analyzer: ToolAnalyzer { analyzerState.withLock { $0 } }
     let state: Mutex<State>
     let sequence = Atomic<Int>(0)
     let sessionID: String
@@ -66,11 +68,16 @@ public final class Relay: Sendable {
         self.events = events
         self.pins = pins
         // Thresholds and suppressions come from policy unless a test supplies its own analyzer.
-        self.analyzer = analyzer ?? ToolAnalyzer(settings: config.policy.analysis)
+        self.analyzerState = Mutex(analyzer ?? Self.analyzer(config))
         self.sessionID = session.id
         self.state = Mutex(State(session: session))
         emit(.sessionStarted, [("wardenPid", .int(Int(session.wardenPID))), ("serverPid", .int(Int(session.serverPID))),
                                ("policy", .string(config.policy.source))])
+    }
+
+    /// The policy's analysis settings plus the operator's suppressions for this server.
+    static func analyzer(_ config: RelayConfiguration) -> ToolAnalyzer {
+        ToolAnalyzer(settings: config.suppressions?.applied(to: config.policy.analysis, server: config.serverName) ?? config.policy.analysis)
     }
 
     /// The session as known so far.

@@ -14,6 +14,8 @@ public struct RelayConfiguration: Sendable {
     public var grantGrace: Double = 2
     /// The signed registry named by the policy's `signatures:` (loaded at start; nil if unusable).
     public var registry: SignedRegistry?
+    /// Operator suppressions to apply on top of the policy's (re-read when the hub says tools changed).
+    public var suppressions: SuppressionFile?
 
     public init(serverName: String, policy: Policy) {
         self.serverName = serverName

@@ -58,6 +58,27 @@ extension Store {
         }
     }
 
+    /// Records an operator's suppression of `rule` for a tool: the stored review is re-judged
+    /// (`findings`, `score`, `verdict` as given), an analysis-made quarantine is lifted when the
+    /// verdict no longer warrants it, and the change is audited.
+    public func suppress(server: String, name: String, rule: String, reason: String, actor: String, at time: Double,
+                         findings: JSONValue, score: Int, verdict: Verdict, liftQuarantine: Bool) throws(StoreError) -> ToolRecord? {
+        try write { db -> ToolRecord? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tools WHERE server = ? AND name = ?", arguments: [server, name]),
+                  let before = Self.tool(row) else { return nil }
+            try db.execute(sql: "UPDATE tools SET findings = ?, score = ?, verdict = ? WHERE server = ? AND name = ?",
+                           arguments: [JSONColumn.text(findings), score, verdict.rawValue, server, name])
+            if liftQuarantine {
+                try db.execute(sql: "UPDATE tools SET review_state = 'unreviewed', quarantine_reason = NULL WHERE server = ? AND name = ? AND review_state = 'quarantined'",
+                               arguments: [server, name])
+            }
+            try Self.appendAudit(db, time: time, actor: actor, action: "tool.rule-suppressed", subject: "\(server)/\(name)",
+                                 details: JSONObject(pairs: [("rule", .string(rule)), ("reason", .string(reason)), ("pin", .string(before.pin)),
+                                                             ("verdictBefore", .string(before.verdict.rawValue)), ("verdictAfter", .string(verdict.rawValue))]))
+            return try Row.fetchOne(db, sql: "SELECT * FROM tools WHERE server = ? AND name = ?", arguments: [server, name]).flatMap(Self.tool)
+        }
+    }
+
     static func tool(_ row: Row) -> ToolRecord? {
         guard let state = ToolRecord.ReviewState(rawValue: row["review_state"]), let verdict = Verdict(rawValue: row["verdict"]) else { return nil }
         return ToolRecord(server: row["server"], name: row["name"], pin: row["pin"], definition: JSONColumn.value(row["definition"]),

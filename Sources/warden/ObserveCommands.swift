@@ -47,7 +47,7 @@ struct Sessions: ParsableCommand {
 /// `warden tools …`
 struct Tools: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Tool definitions, their analysis and review.",
-                                                    subcommands: [List.self, Show.self, Approve.self, Quarantine.self])
+                                                    subcommands: [List.self, Show.self, Approve.self, Quarantine.self, Suppress.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tools, flagged first.")
@@ -113,6 +113,23 @@ struct Tools: ParsableCommand {
             if let reason { p["reason"] = .string(reason) }
             if let actor { p["actor"] = .string(actor) }
             options.output(try options.call(method, p)) { _ in print("\(done) \(SafeText.escape(name))") }
+        }
+    }
+
+    struct Suppress: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Switch one analysis rule off for one tool (recorded with your reason; relays re-judge the tool).")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "SERVER/TOOL") var name: String
+        @Option(help: "The rule id, as `warden tools show` lists it.") var rule: String
+        @Option(help: "Why (required; recorded in the audit log).") var reason: String
+        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+
+        func run() throws {
+            var p = JSONObject(pairs: [("name", .string(name)), ("rule", .string(rule)), ("reason", .string(reason))])
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call("tools.suppress", p)) { v in
+                print("suppressed \(SafeText.escape(rule)) for \(SafeText.escape(name)): now \(CLI.s(v["tool"]?["verdict"])) (score \(CLI.s(v["tool"]?["score"])))")
+            }
         }
     }
 

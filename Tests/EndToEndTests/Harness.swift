@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import WardenCore
+import WardenProtocol
 
 /// Paths to the real programs the end-to-end tests run.
 enum Harness {
@@ -123,8 +124,14 @@ final class Child: Sendable {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        // Test threads (dispatch workers) block signals, and a child inherits the spawning thread's
+        // mask: give children an empty one, as Warden does for its own.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        SpawnDefaults.apply(to: &attributes)
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
         close(i[0]); close(o[1]); close(e[1])
         guard rc == 0 else {
             close(i[1]); close(o[0]); close(e[0])

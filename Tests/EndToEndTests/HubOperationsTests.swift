@@ -94,6 +94,36 @@ struct HubOperationsTests {
         #expect(audit.contains { $0["action"] as? String == "tool.quarantined" && $0["subject"] as? String == "store/echo" })
     }
 
+    @Test("suppressing a tool's rules (with reasons) re-judges it: the next session shows it; each suppression is audited")
+    func suppressRules() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let hub = try await HubProcess(home: home)
+        defer { Task { await hub.stop() } }
+        let wrap = [Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"]
+        let first = try await pythonClient(command: wrap, steps: [["op": "list"]], home: home)
+        let names = (((first["results"] as! [Any])[0] as! [String: Any])["tools"] as! [[String: Any]]).map { $0["name"] as! String }
+        #expect(!names.contains("poisoned_add"))
+        let shown = try await wardenJSON(["tools", "show", "store/poisoned_add"], home: home)
+        let rules = Set(((shown["tool"] as! [String: Any])["findings"] as! [[String: Any]]).map { $0["rule"] as! String }).sorted()
+        #expect(rules.count >= 3)
+        let noReason = try await warden(["tools", "suppress", "store/poisoned_add", "--rule", rules[0], "--reason", " "], home: home)
+        #expect(noReason.status == 2 && noReason.stderr.contains("reason is required"))
+        let unknown = try await warden(["tools", "suppress", "store/poisoned_add", "--rule", "no.such-rule", "--reason", "x"], home: home)
+        #expect(unknown.status == 1)
+        for rule in rules {
+            let r = try await warden(["tools", "suppress", "store/poisoned_add", "--rule", rule, "--reason", "fixture text, reviewed", "--as", "alice"], home: home)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let after = try await wardenJSON(["tools", "show", "store/poisoned_add"], home: home)["tool"] as! [String: Any]
+        #expect(after["verdict"] as? String == "clean")
+        let again = try await pythonClient(command: wrap, steps: [["op": "list"]], home: home)
+        let visible = (((again["results"] as! [Any])[0] as! [String: Any])["tools"] as! [[String: Any]]).map { $0["name"] as! String }
+        #expect(visible.contains("poisoned_add"))
+        let audit = try await wardenJSON(["audit", "list"], home: home)["records"] as! [[String: Any]]
+        #expect(audit.filter { $0["action"] as? String == "tool.rule-suppressed" }.count == rules.count)
+    }
+
     @Test("SIEM export: OCSF, CEF and RFC 5424 syslog, on demand and live to a file")
     func export() async throws {
         try Harness.requirePeers()

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+/// The console in a real terminal: tmux runs `warden console` against a real hub while the Python
+/// SDK client's calls go through a real `warden wrap`; keys are typed with `send-keys` and the
+/// screen read with `capture-pane`.
+@Suite("console end to end in tmux", .serialized)
+struct ConsoleEndToEndTests {
+    static let policy = """
+        version: 1
+        defaults: {action: allow}
+        rules:
+          - match: {tool: "delete_*"}
+            action: grant
+            grant: {timeout: 60s, max_ttl: 30m}
+        """
+
+    /// A tmux server of its own (`-L`), so tests never touch the user's sessions.
+    struct Tmux {
+        let socket = "warden-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+
+        @discardableResult
+        func run(_ args: [String]) async throws -> Finished {
+            try await runProcess([ConsoleEndToEndTests.tmuxPath, "-L", socket] + args, timeout: 20)
+        }
+
+        func capture() async throws -> String { try await run(["capture-pane", "-p", "-t", "console"]).stdoutText }
+
+        func keys(_ keys: String...) async throws { try await run(["send-keys", "-t", "console"] + keys) }
+
+        /// Polls the screen until `predicate` holds; returns the screen and when it first did.
+        func waitFor(_ what: String, timeout: Double = 10, _ predicate: (String) -> Bool) async throws -> (screen: String, at: Date) {
+            let deadline = Date().addingTimeInterval(timeout)
+            var last = ""
+            while Date() < deadline {
+                last = try await capture()
+                if predicate(last) { return (last, Date()) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            Issue.record("the console never showed \(what); last screen:\n\(last)")
+            throw CancellationError()
+        }
+
+        func kill() async { _ = try? await run(["kill-server"]) }
+    }
+
+    static let tmuxPath = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/tmux"
+
+    static func tmuxAvailable() -> Bool { FileManager.default.isExecutableFile(atPath: tmuxPath) }
+
+    @Test("a held call appears within 1 s; approve and deny from the keyboard reach the client; resizing to 60x20 keeps the screen intact")
+    func approveDenyResize() async throws {
+        try Harness.requirePeers()
+        try #require(Self.tmuxAvailable(), "tmux is needed (.ci/run installs it)")
+        let home = Harness.temporaryHome()
+        try Self.policy.write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
+        let hub = try await HubProcess(home: home)
+        defer { Task { await hub.stop() } }
+        let tmux = Tmux()
+        defer { Task { await tmux.kill() } }
+        // The console's stderr goes to a file, so a crash leaves its message behind.
+        try await tmux.run(["new-session", "-d", "-s", "console", "-x", "110", "-y", "30",
+                            "sh", "-c", "WARDEN_HOME='\(home)' TZ=UTC exec '\(Harness.warden)' console --view grants 2>>'\(home)/console.err'"])
+        defer { if let err = try? String(contentsOfFile: home + "/console.err", encoding: .utf8), !err.isEmpty { print("console stderr:\n" + err) } }
+        _ = try await tmux.waitFor("its header") { $0.contains("WARDEN") && $0.contains("no grant requests") }
+
+        let wrap = [Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"]
+        let client = pythonClientTask(command: wrap, steps: [
+            ["op": "call", "name": "delete_everything", "arguments": ["confirm": true], "timeout": 60],
+            ["op": "call", "name": "delete_everything", "arguments": ["confirm": false], "timeout": 60],
+        ], home: home)
+
+        // 1. The first call is held: the console shows it, pending, within a second of the request.
+        let (shown, at) = try await tmux.waitFor("the pending grant", timeout: 30) { $0.contains("PENDING") && $0.contains("store/delete_everything") }
+        let pending = try await wardenJSON(["grants", "list", "--state", "pending"], home: home)
+        let requestedAt = try #require(((pending["grants"] as? [[String: Any]])?.first?["requestedAt"]) as? Double)
+        let latency = at.timeIntervalSince1970 - requestedAt
+        print("console: pending grant on screen \(Int(latency * 1000)) ms after the relay asked")
+        #expect(latency < 1.0, "pending grant shown \(latency) s after the request")
+        #expect(shown.contains(#"{"confirm":true}"#), "the arguments are shown")
+
+        // 2. Approve with the keys: a, enter (scope call, TTL 15m). The client's call completes.
+        try await tmux.keys("a")
+        _ = try await tmux.waitFor("the approve dialog") { $0.contains("Approve store/delete_everything") }
+        try await tmux.keys("Enter")
+
+        // 3. The second call (other arguments: not covered by a call-scoped grant) is held; deny it.
+        _ = try await tmux.waitFor("the second request") { $0.contains(#"{"confirm":false}"#) && $0.contains("pending") }
+        try await tmux.keys("d")
+        _ = try await tmux.waitFor("the reason prompt") { $0.contains("reason (required)") }
+        try await tmux.run(["send-keys", "-t", "console", "-l", "change freeze"])
+        try await tmux.keys("Enter")
+        _ = try await tmux.waitFor("the confirmation") { $0.contains("Deny") && $0.contains("y confirm") }
+        try await tmux.keys("y")
+
+        let results = try await client.value["results"] as! [Any]
+        #expect(!isError(results[0]), "approved call: \(resultText(results[0]))")
+        #expect(resultText(results[0]).contains("delete_everything"))
+        #expect(isError(results[1]))
+        #expect(decisionMeta(results[1])["decision"] as? String == "denied")
+        #expect(resultText(results[1]).contains("change freeze"))
+
+        // 4. Resize to the smallest supported size: header, tabs and footer still there, nothing wraps.
+        try await tmux.run(["resize-window", "-t", "console", "-x", "60", "-y", "20"])
+        let small = try await tmux.waitFor("the compact layout") { screen in
+            let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+            return lines.first?.contains("WARDEN") == true && screen.contains("1 Sess")
+        }
+        let lines = small.screen.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.allSatisfy { $0.count <= 60 }, "a line is wider than the terminal")
+        #expect(lines.contains { $0.contains("denied") } && lines.contains { $0.contains("active") })
+
+        // 5. q quits: the tmux session ends with the console.
+        try await tmux.keys("q")
+        let deadline = Date().addingTimeInterval(5)
+        var gone = false
+        while Date() < deadline {
+            if try await tmux.run(["has-session", "-t", "console"]).status != 0 { gone = true; break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(gone, "the console did not exit on q")
+    }
+
+    @Test("TERM=dumb is refused with a clear message; a hub that is down shows in the header")
+    func refusals() async throws {
+        let home = Harness.temporaryHome()
+        let dumb = try await runProcess([Harness.warden, "console", "--home", home], environment: ["TERM": "dumb", "WARDEN_NO_AUTOSTART": "1"])
+        #expect(dumb.status == 2)
+        #expect(dumb.stderr.contains("TERM is dumb"))
+
+        try #require(Self.tmuxAvailable())
+        let tmux = Tmux()
+        defer { Task { await tmux.kill() } }
+        try await tmux.run(["new-session", "-d", "-s", "console", "-x", "140", "-y", "24",
+                            "env", "WARDEN_HOME=\(home)", "WARDEN_NO_AUTOSTART=1", Harness.warden, "console"])
+        let (screen, _) = try await tmux.waitFor("the hub's state") { $0.contains("hub ✗") }
+        #expect(screen.contains("auto-start is off"))
+        try await tmux.keys("q")
+    }
+}
