@@ -24,6 +24,11 @@ public final class ConsoleApp {
     let wakeWrite: Int32
     let pushed = PushedTopics()
     var lastReconnect = 0.0
+    /// Parts pushed but not reloaded yet, and when each was last loaded: event pushes come in floods,
+    /// so the session list reloads at most once a second; decisions (grants, tools) at once.
+    var deferred: Set<DataPart> = []
+    var lastLoad: [DataPart: Double] = [:]
+    static let minimumInterval: [DataPart: Double] = [.sessions: 1, .status: 1]
 
     public init(home: WardenHome, screen: NcursesScreen, startView: ViewID = .sessions) {
         self.home = home
@@ -59,10 +64,15 @@ public final class ConsoleApp {
                 var sink = [UInt8](repeating: 0, count: 256)
                 while read(wakeRead, &sink, sink.count) > 0 {}
             }
-            let topics = pushed.take()
-            if !topics.isEmpty {
-                reload(topics)
-                needsDraw = true
+            deferred.formUnion(pushed.take())
+            if !deferred.isEmpty {
+                let t = Date().timeIntervalSince1970
+                let due = deferred.filter { t - (lastLoad[$0] ?? 0) >= Self.minimumInterval[$0, default: 0] }
+                if !due.isEmpty {
+                    deferred.subtract(due)
+                    reload(due)
+                    needsDraw = true
+                }
             }
             while let key = screen.nextKey() {
                 needsDraw = true
@@ -145,6 +155,8 @@ public final class ConsoleApp {
     }
 
     func reload(_ parts: Set<DataPart>) {
+        let now = Date().timeIntervalSince1970
+        for part in parts { lastLoad[part] = now }
         for part in DataPart.allCases where parts.contains(part) {
             switch part {
             case .status:
@@ -152,7 +164,7 @@ public final class ConsoleApp {
                     model.update { $0.hub.pid = s["pid"]?.intValue ?? 0; $0.hub.events = s["events"]?.intValue ?? 0 }
                 }
             case .sessions:
-                if let s = call("sessions.list") {
+                if let s = call("sessions.list", ["limit": 20_000]) {
                     let rows = (s["sessions"]?.arrayValue ?? []).compactMap(SessionRow.init)
                     model.update { $0.sessions = rows }
                 }

@@ -67,7 +67,8 @@ public struct SessionRow: Sendable, Equatable {
         self.endStatus = endStatus
     }
 
-    init?(_ j: JSONValue) {
+    /// From the hub API's JSON form (docs/hub-api.md).
+    public init?(_ j: JSONValue) {
         guard let id = j["id"]?.stringValue else { return nil }
         let client = [j["client"]?.stringValue, j["clientVersion"]?.stringValue].compactMap { $0 }.joined(separator: " ")
         self.init(id: id, server: j["server"]?.stringValue ?? "?", client: client.isEmpty ? "?" : client,
@@ -119,7 +120,8 @@ public struct GrantRow: Sendable, Equatable {
         self.uses = uses
     }
 
-    init?(_ j: JSONValue) {
+    /// From the hub API's JSON form (docs/hub-api.md).
+    public init?(_ j: JSONValue) {
         guard let id = j["id"]?.stringValue else { return nil }
         self.init(id: id, state: j["state"]?.stringValue ?? "?", session: j["session"]?.stringValue ?? "", client: j["client"]?.stringValue ?? "?",
                   server: j["server"]?.stringValue ?? "?", tool: j["tool"]?.stringValue ?? "?", arguments: j["arguments"]?.stringValue ?? "",
@@ -151,7 +153,8 @@ public struct FindingRow: Sendable, Equatable {
         self.message = message
     }
 
-    init?(_ j: JSONValue) {
+    /// From the hub API's JSON form (docs/hub-api.md).
+    public init?(_ j: JSONValue) {
         guard let rule = j["rule"]?.stringValue else { return nil }
         self.init(rule: rule, severity: j["severity"]?.stringValue ?? "info", field: j["field"]?.stringValue ?? "",
                   start: j["start"]?.intValue ?? 0, end: j["end"]?.intValue ?? 0, evidence: j["evidence"]?.stringValue ?? "",
@@ -183,7 +186,8 @@ public struct ToolRow: Sendable, Equatable {
         self.findings = findings
     }
 
-    init?(_ j: JSONValue) {
+    /// From the hub API's JSON form (docs/hub-api.md).
+    public init?(_ j: JSONValue) {
         guard let name = j["name"]?.stringValue, let server = j["server"]?.stringValue else { return nil }
         self.init(server: server, name: name, verdict: j["verdict"]?.stringValue ?? "?", score: j["score"]?.intValue ?? 0,
                   review: j["review"]?.stringValue ?? "?", quarantineReason: j["quarantineReason"]?.stringValue,
@@ -208,7 +212,8 @@ public struct ToolDetail: Sendable, Equatable {
         self.diff = diff
     }
 
-    init?(_ j: JSONValue) {
+    /// From the hub API's JSON form (docs/hub-api.md).
+    public init?(_ j: JSONValue) {
         guard let tool = ToolRow(j) else { return nil }
         self.init(tool: tool, definition: j["definition"]?.objectValue ?? JSONObject(),
                   diff: (j["diff"]?.arrayValue ?? []).map { ($0["op"]?.stringValue ?? "equal", $0["text"]?.stringValue ?? "") })
@@ -230,7 +235,8 @@ public struct EventRow: Sendable, Equatable {
         self.summary = summary
     }
 
-    init?(_ j: JSONValue) {
+    /// From the hub API's JSON form (docs/hub-api.md).
+    public init?(_ j: JSONValue) {
         guard let kind = j["kind"]?.stringValue else { return nil }
         let f = j["fields"]
         var parts: [String] = []
@@ -270,7 +276,8 @@ public struct AuditRow: Sendable, Equatable {
         self.hash = hash
     }
 
-    init?(_ j: JSONValue) {
+    /// From the hub API's JSON form (docs/hub-api.md).
+    public init?(_ j: JSONValue) {
         guard let seq = j["sequence"]?.intValue else { return nil }
         self.init(sequence: seq, time: j["time"]?.doubleValue ?? 0, actor: j["actor"]?.stringValue ?? "?", action: j["action"]?.stringValue ?? "?",
                   subject: j["subject"]?.stringValue ?? "", hash: j["hash"]?.stringValue ?? "")
@@ -305,7 +312,8 @@ public struct AlertRow: Sendable, Equatable {
         self.incident = incident
     }
 
-    init?(_ j: JSONValue) {
+    /// From the hub API's JSON form (docs/hub-api.md).
+    public init?(_ j: JSONValue) {
         guard let id = j["id"]?.stringValue else { return nil }
         self.init(id: id, severity: j["severity"]?.stringValue ?? "info", rule: j["rule"]?.stringValue ?? "?", layer: j["layer"]?.stringValue ?? "",
                   status: j["status"]?.stringValue ?? "new", assignee: j["assignee"]?.stringValue, title: j["title"]?.stringValue ?? "",

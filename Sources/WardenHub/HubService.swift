@@ -150,7 +150,7 @@ public final class HubService: Sendable {
         case "grants.stats":
             return try stats()
         case "sessions.list":
-            return ["sessions": .array(try store.sessions(liveOnly: p["live"]?.boolValue ?? false).map(HubJSON.session))]
+            return ["sessions": .array(try store.sessions(limit: int(p["limit"]) ?? 1000, liveOnly: p["live"]?.boolValue ?? false).map(HubJSON.session))]
         case "sessions.show":
             let id = try text(p, "id")
             guard let s = try store.session(id) else { throw HubAPIError.refused("no session \(id)") }

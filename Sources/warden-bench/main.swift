@@ -8,6 +8,9 @@ import WardenHubClient
 import WardenDetect
 import WardenProtocol
 import WardenProxy
+import WardenConsole
+import WardenHub
+import WardenStore
 
 let products = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -311,8 +314,111 @@ case "corpus": try corpusEvaluation()
 case "relay": try relayBenchmark()
 case "scan": try scanBenchmark()
 case "hub": try hubBenchmark()
+case "console": try consoleBenchmark()
 default:
     try relayBenchmark()
     try scanBenchmark()
     try hubBenchmark()
+}
+
+/// The console with 10,000 sessions and 100,000 events in the store: frame time (in-process, the
+/// same renderer and in-memory screen the tests use), then the real `warden console` in tmux against
+/// a real hub on that store: idle CPU and peak memory.
+func consoleBenchmark() throws {
+    let home = NSTemporaryDirectory() + "warden-console-bench-\(getpid())"
+    try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: home) }
+    let store = try Store(path: home + "/warden.db")
+    let sessions = option("--sessions", 10_000), perSession = max(2, option("--events", 100_000) / sessions)
+    let base = Date().timeIntervalSince1970 - 86_400
+    var batch: [Event] = []
+    for s in 0..<sessions {
+        let id = "bench-\(s)"
+        let server = ["git", "fs", "time", "notes", "browser"][s % 5]
+        for n in 0..<perSession {
+            let t = base + Double(s) * 8 + Double(n) * 0.5
+            let kind: EventKind = n == 0 ? .sessionStarted : n == 1 ? .sessionInitialized : .callCompleted
+            let fields: JSONObject = n == 1 ? ["client": "claude-code", "clientVersion": "1.0", "protocolVersion": "2025-06-18", "startedAt": .number(String(t))]
+                : ["tool": .string("tool_\(n % 7)"), "decision": "allowed", "micros": .int(120 + n), "bytes": 512, "isError": false]
+            batch.append(Event(sequence: n + 1, time: t, session: id, server: server, kind: kind, fields: fields))
+        }
+        if batch.count >= 5000 { _ = try store.ingest(batch); batch.removeAll(keepingCapacity: true) }
+    }
+    if !batch.isEmpty { _ = try store.ingest(batch) }
+    print("store: \(sessions) sessions, \(try store.eventCount()) events")
+
+    // Load as the console does (hub JSON → rows), then draw frames.
+    var started = DispatchTime.now().uptimeNanoseconds
+    let rows = try store.sessions(limit: 20_000).map(HubJSON.session).compactMap(SessionRow.init)
+    let loadMs = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+    var data = ConsoleData()
+    data.hub.connected = true
+    data.sessions = rows
+    var model = ConsoleModel(data: data)
+    let renderer = ConsoleRenderer(utcOffset: 0)
+    for size in [TerminalSize(rows: 50, cols: 200), TerminalSize(rows: 24, cols: 80)] {
+        var times: [Double] = []
+        let screen = MemoryScreen(rows: size.rows, cols: size.cols)
+        for i in 0..<2000 {
+            _ = model.handle(i % 500 == 499 ? .char("g") : .char("j"))
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let frame = renderer.render(&model, size: size, now: Date().timeIntervalSince1970)
+            screen.present(frame)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        times.sort()
+        print(String(format: "frame %dx%d with %d sessions: p50 %.3f ms, p99 %.3f ms, max %.3f ms", size.cols, size.rows, rows.count,
+                     percentile(times, 0.5), percentile(times, 0.99), times.last!))
+    }
+    started = DispatchTime.now().uptimeNanoseconds
+    for k: Key in [.char("/"), .char("g"), .char("i"), .char("t"), .enter] { _ = model.handle(k) }
+    print(String(format: "load %d sessions from the store: %.1f ms; regex filter over them: %.1f ms (%d match)", rows.count, loadMs,
+                 Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6, model.rows(.sessions).count))
+
+    // The real console, idle, in tmux.
+    guard let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        print("tmux not found: idle CPU and memory of the real console not measured")
+        return
+    }
+    let warden = products + "/warden"
+    let socket = "warden-bench-\(getpid())"
+    func run(_ args: [String]) {
+        let p = try? ServerProcess.spawn(args)
+        if let p { Glibc.close(p.stdinFD); _ = p.wait() }
+    }
+    setenv("WARDEN_HOME", home, 1)
+    run([tmux, "-L", socket, "new-session", "-d", "-s", "c", "-x", "200", "-y", "50", warden, "console", "--home", home])
+    defer { run([tmux, "-L", socket, "kill-server"]) }
+    Thread.sleep(forTimeInterval: 4)
+    guard let pid = pidOf(command: "console", home: home) else { print("console process not found"); return }
+    let (cpu0, wall0) = (cpuTicks(pid), Date())
+    Thread.sleep(forTimeInterval: 10)
+    let ticks = cpuTicks(pid) - cpu0
+    let seconds = Date().timeIntervalSince(wall0)
+    let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+    print(String(format: "real console (tmux 200x50, %d sessions loaded): idle CPU %.2f%% over %.0f s, peak RSS %d MiB", rows.count,
+                 100 * Double(ticks) / hz / seconds, seconds, peakRSS(pid) / 1024))
+}
+
+func pidOf(command: String, home: String) -> pid_t? {
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = pid_t(entry), let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+        let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        if args.count > 1, args[1] == command, args.contains(home) { return pid }
+    }
+    return nil
+}
+
+func cpuTicks(_ pid: pid_t) -> Int {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+}
+
+func peakRSS(_ pid: pid_t) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return -1 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+    }
+    return -1
 }
