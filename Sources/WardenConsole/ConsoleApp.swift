@@ -249,7 +249,7 @@ public final class ConsoleApp {
                 }
                 model.update {
                     $0.runDetail = PlaybookRunDetail(run: run, playbook: r["playbook"]?.stringValue ?? "", incident: r["incident"]?.stringValue ?? "",
-                                                     status: r["status"]?.stringValue ?? "", current: r["currentStep"]?.stringValue, steps: steps)
+                                                     status: r["status"]?.stringValue ?? "", current: r["currentStepId"]?.stringValue, steps: steps)
                 }
             }
         case .verifyAudit:

@@ -141,6 +141,10 @@ public struct Policy: Sendable, Hashable {
     public var dlpResults: DLPAction = .alert
     /// Secrets in tool-call arguments: `alert` or `deny`.
     public var dlpArguments: DLPAction = .alert
+    /// Where calls may send data.
+    public var egress = EgressPolicy()
+    /// Rate and concurrency limits per session.
+    public var limits = CallLimits()
     /// Instructions aimed at the model in tool results: `alert`, or `deny` (the client gets an error
     /// result instead of the text).
     public var dlpInjection: DLPAction = .alert

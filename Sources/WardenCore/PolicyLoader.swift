@@ -77,14 +77,15 @@ private struct NodeReader {
         PolicyError(file: source, line: node?.mark?.line, key: key, problem: problem)
     }
 
-    func mapping(_ node: Node, _ key: String, allowed: Set<String>) throws(PolicyError) -> [(String, Node)] {
+    /// A mapping's entries; `allowed: nil` takes any key (names chosen by the user: servers, tools).
+    func mapping(_ node: Node, _ key: String, allowed: Set<String>?) throws(PolicyError) -> [(String, Node)] {
         guard case .mapping(let m) = node else { throw error(node, key, "must be a mapping") }
         var out: [(String, Node)] = []
         var seen = Set<String>()
         for (k, v) in m {
             guard let name = k.string else { throw error(k, key, "has a key that is not a string") }
             let path = key.isEmpty ? name : "\(key).\(name)"
-            guard allowed.contains(name) else {
+            if let allowed, !allowed.contains(name) {
                 throw error(k, path, "is not a known key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
             }
             guard seen.insert(name).inserted else { throw error(k, path, "appears twice") }
@@ -119,7 +120,7 @@ private struct NodeReader {
     func policy(_ root: Node) throws(PolicyError) -> Policy {
         var policy = Policy(defaultAction: .allow, rules: [], source: source)
         var sawVersion = false
-        for (key, value) in try mapping(root, "", allowed: ["version", "defaults", "rules", "tools", "dlp", "analysis", "signatures"]) {
+        for (key, value) in try mapping(root, "", allowed: ["version", "defaults", "rules", "tools", "dlp", "analysis", "signatures", "egress", "limits"]) {
             switch key {
             case "version":
                 guard value.int == 1 else { throw error(value, "version", "must be 1 (the only policy version this Warden reads)") }
@@ -147,6 +148,10 @@ private struct NodeReader {
                 }
             case "analysis":
                 policy.analysis = try analysis(value)
+            case "egress":
+                policy.egress = try egress(value)
+            case "limits":
+                policy.limits = try limits(value)
             case "signatures":
                 var registry: String?, key: String?, servers: [Glob] = []
                 for (k, v) in try mapping(value, "signatures", allowed: ["registry", "public_key", "servers"]) {
@@ -218,6 +223,61 @@ private struct NodeReader {
             }
         }
         return a
+    }
+
+    func egressAction(_ node: Node, _ key: String) throws(PolicyError) -> EgressPolicy.Action {
+        let text = try string(node, key)
+        guard let a = EgressPolicy.Action(rawValue: text) else { throw error(node, key, "must be allow, deny or grant (found \"\(text)\")") }
+        return a
+    }
+
+    func globs(_ node: Node, _ key: String) throws(PolicyError) -> [Glob] {
+        guard case .sequence(let items) = node else { throw error(node, key, "must be a list of hosts or globs") }
+        var out: [Glob] = []
+        for item in items { out.append(Glob(try string(item, key).lowercased())) }
+        return out
+    }
+
+    func egress(_ node: Node) throws(PolicyError) -> EgressPolicy {
+        var e = EgressPolicy()
+        for (k, v) in try mapping(node, "egress", allowed: ["default", "servers"]) {
+            if k == "default" {
+                e.defaultAction = try egressAction(v, "egress.default")
+            } else {
+                for (server, rule) in try mapping(v, "egress.servers", allowed: nil) {
+                    var r = EgressPolicy.ServerRule(server: Glob(server))
+                    let key = "egress.servers.\(server)"
+                    for (rk, rv) in try mapping(rule, key, allowed: ["allow", "deny", "default"]) {
+                        switch rk {
+                        case "allow": r.allow = try globs(rv, "\(key).allow")
+                        case "deny": r.deny = try globs(rv, "\(key).deny")
+                        default: r.defaultAction = try egressAction(rv, "\(key).default")
+                        }
+                    }
+                    e.servers.append(r)
+                }
+            }
+        }
+        return e
+    }
+
+    func limits(_ node: Node) throws(PolicyError) -> CallLimits {
+        var l = CallLimits()
+        func positive(_ v: Node, _ key: String) throws(PolicyError) -> Int {
+            guard let n = v.int, n > 0 else { throw error(v, key, "must be a whole number above 0") }
+            return n
+        }
+        for (k, v) in try mapping(node, "limits", allowed: ["per_minute", "concurrent", "tools"]) {
+            switch k {
+            case "per_minute": l.perMinute = try positive(v, "limits.per_minute")
+            case "concurrent": l.concurrent = try positive(v, "limits.concurrent")
+            default:
+                for (tool, n) in try mapping(v, "limits.tools", allowed: nil) {
+                    l.tools.append(CallLimits.ToolLimit(tool: Glob(tool), perMinute: try positive(n, "limits.tools.\(tool)")))
+                }
+            }
+        }
+        return l
     }
 
     func rule(_ node: Node, index: Int) throws(PolicyError) -> PolicyRule {

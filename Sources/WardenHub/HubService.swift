@@ -24,6 +24,7 @@ public final class HubService: Sendable {
     let pins: FilePinStore
     let clock: @Sendable () -> Double
     let peers = PeerRegistry()
+    let correlator = AlertCorrelator()
     let lastAudit = Mutex(0)
     let startedAt: Double
 
@@ -108,13 +109,16 @@ public final class HubService: Sendable {
         case "hub.status":
             return status()
         case "subscribe":
-            let topics = p["topics"]?.arrayValue?.compactMap(\.stringValue) ?? ["events", "grants", "tools", "audit"]
+            let topics = p["topics"]?.arrayValue?.compactMap(\.stringValue) ?? ["events", "grants", "tools", "audit", "alerts"]
             peer.state.withLock { $0.topics.formUnion(topics) }
             return ["topics": .array(topics.map { .string($0) })]
         case "events.append":
             let events = p["events"]?.arrayValue?.compactMap(Event.init(json:)) ?? []
             let result = try store.ingest(events, receivedAt: clock())
-            if result.inserted > 0 { ingested(events) }
+            if result.inserted > 0 {
+                ingested(events)
+                raiseAlerts(events)
+            }
             return ["accepted": .int(result.inserted), "duplicates": .int(result.duplicates)]
         case "events.tail":
             let events = try store.events(session: p["session"]?.stringValue, since: number(p["since"]), limit: int(p["limit"]) ?? 100,
@@ -185,6 +189,7 @@ public final class HubService: Sendable {
             records.sort { $0.time < $1.time }
             return ["lines": .array(records.map { .string(format.encode($0)) })]
         default:
+            if let answer = try responseCall(method, p, from: peer) { return answer }
             throw HubAPIError.usage("unknown method \(method)")
         }
     }
@@ -210,8 +215,11 @@ public final class HubService: Sendable {
     /// An operator's tool review: recorded and audited, written to the pin files relays enforce
     /// from, and pushed to the live relays of that server so it takes effect at once.
     func review(_ state: ToolRecord.ReviewState, _ p: JSONObject, from peer: HubPeer) throws -> JSONValue {
+        try review(state, p, actor: peer.actor(p["actor"]?.stringValue))
+    }
+
+    func review(_ state: ToolRecord.ReviewState, _ p: JSONObject, actor: String) throws -> JSONValue {
         let (server, name) = try toolName(p)
-        let actor = peer.actor(p["actor"]?.stringValue)
         let reason = p["reason"]?.stringValue
         guard let tool = try store.review(server: server, name: name, state: state, actor: actor, reason: reason, at: clock()) else {
             throw HubAPIError.refused("no tool \(server)/\(name) (it appears once a relay has listed it)")
@@ -283,12 +291,17 @@ public final class HubService: Sendable {
             exposure += max(0, min(g.endedAt ?? now, expires, now) - from)
             granted.insert("\(g.request.server)/\(g.request.tool)")
         }
+        // Standing access would have been valid for the whole of every session that needed one of
+        // these grants; JIT access only while a grant was active.
         var standing = 0.0
-        var calls = 0
-        for span in try store.callSpans() where granted.contains("\(span.server)/\(span.tool)") {
-            standing += span.last - span.first
-            calls += span.calls
+        var sessionsSeen = Set<String>()
+        for g in grants where g.scope != nil && sessionsSeen.insert(g.request.sessionID).inserted {
+            if let s = try store.session(g.request.sessionID) {
+                standing += max(0, (s.endedAt ?? max(s.lastActivity, now)) - s.info.startedAt)
+            }
         }
+        var calls = 0
+        for span in try store.callSpans() where granted.contains("\(span.server)/\(span.tool)") { calls += span.calls }
         let reduction: JSONValue = standing > 0 ? .number(String(format: "%.1f", max(0, (1 - exposure / standing) * 100))) : .null
         return .object(JSONObject(pairs: [
             ("grants", .int(grants.count)), ("byState", .object(JSONObject(pairs: byState.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))),

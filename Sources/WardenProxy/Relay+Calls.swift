@@ -17,6 +17,34 @@ extension Relay {
                        text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' is quarantined (\(reason)). The tool did not run. An operator can review it with `warden tools show \(config.serverName)/\(tool)`.")
             return .consumed
         }
+        let arguments = params["arguments"] ?? .object(JSONObject())
+        let found = Destinations.find(in: arguments)
+        let shape = CallShape(bytes: raw.count, keys: (arguments.objectValue?.keys ?? []).sorted(), targets: found.network + found.paths)
+        if let reason = state.withLock({ $0.controls.blocked[config.serverName] }) {
+            refuseCall(id: id, tool: tool, decision: "blocked", rule: "controls.blocked", extra: [("reason", .string(reason))],
+                       text: "Warden blocked this call: server '\(config.serverName)' is blocked by an operator (\(reason)). The tool did not run.")
+            return .consumed
+        }
+        if let refusal = overLimit(tool: tool) {
+            refuseCall(id: id, tool: tool, decision: "denied-rate-limit", rule: "limits", extra: [("reason", .string(refusal.reason)), ("limit", .int(refusal.limit))],
+                       text: "Warden blocked this call: \(refusal.reason) on server '\(config.serverName)'. The tool did not run; slow down and try again.")
+            return .consumed
+        }
+        var egressHold: String?
+        if !found.network.isEmpty {
+            let lockdown = state.withLock { $0.controls.egressLockdown.contains(config.serverName) }
+            for destination in found.network {
+                switch config.policy.egress.decide(server: config.serverName, destination: destination, lockdown: lockdown) {
+                case .allow: continue
+                case .deny:
+                    refuseCall(id: id, tool: tool, decision: "denied-egress", rule: "egress", extra: [("destination", .string(destination))],
+                               text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' would reach \(destination), which is not an allowed destination\(lockdown ? " (egress is locked down by an incident playbook)" : ""). The tool did not run.")
+                    return .consumed
+                case .grant:
+                    egressHold = egressHold ?? destination
+                }
+            }
+        }
         let secrets = SecretScanner.scan(raw)
         if !secrets.isEmpty {
             let deny = config.policy.dlpArguments == .deny
@@ -28,11 +56,17 @@ extension Relay {
                 return .consumed
             }
         }
-        let decision = decide(tool: tool, definition: known?.definition)
+        var decision = decide(tool: tool, definition: known?.definition)
+        if let destination = egressHold, decision.action == .allow {
+            // A destination outside the allow list, under `default: grant`: a person decides.
+            decision.action = .grant
+            decision.rule = "egress"
+            decision.reason = "reaches \(destination), outside the allowed destinations"
+        }
         switch decision.action {
         case .allow:
             // Recorded once, with the outcome, when the server answers (`call.completed`).
-            state.withLock { $0.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), decision: "allowed", rule: decision.rule) }
+            state.withLock { $0.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), decision: "allowed", rule: decision.rule, shape: shape) }
             return .forward
         case .deny:
             let why = decision.reason.map { ": \($0)" } ?? ""
@@ -40,13 +74,13 @@ extension Relay {
                        text: "Warden blocked this call: policy rule \(decision.rule) (\(config.policy.source)) denies tool '\(tool)' on server '\(config.serverName)'\(why). The tool did not run.")
             return .consumed
         case .grant:
-            hold(message, id: id, key: key, tool: tool, arguments: params["arguments"] ?? .object(JSONObject()), decision: decision, raw: raw)
+            hold(message, id: id, key: key, tool: tool, arguments: arguments, decision: decision, raw: raw, shape: shape, destination: egressHold)
             return .consumed
         }
     }
 
     func hold(_ message: RPCMessage, id: JSONValue, key: String, tool: String, arguments: JSONValue, decision: PolicyDecision,
-              raw: UnsafeRawBufferPointer) {
+              raw: UnsafeRawBufferPointer, shape: CallShape? = nil, destination: String? = nil) {
         let now = Date().timeIntervalSince1970
         let session = self.session
         let request = GrantRequest(
@@ -57,11 +91,13 @@ extension Relay {
         forwardBytes.append(0x0A)
         let progressToken = message.params?["_meta"]?["progressToken"]
         state.withLock { s in
-            s.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now())
+            s.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), shape: shape)
             s.held[key] = Held(grantID: request.id, tool: tool, task: nil)
         }
-        emit(.callHeld, [("id", id), ("tool", .string(tool)), ("grantId", .string(request.id)), ("rule", .string(decision.rule)),
-                         ("argumentDigest", .string(request.argumentDigest)), ("deadline", .number(String(request.deadline)))])
+        var fields: [(String, JSONValue)] = [("id", id), ("tool", .string(tool)), ("grantId", .string(request.id)), ("rule", .string(decision.rule)),
+                                             ("argumentDigest", .string(request.argumentDigest)), ("deadline", .number(String(request.deadline)))]
+        if let destination { fields.append(("destination", .string(destination))) }
+        emit(.callHeld, fields)
         let task = Task { [self] in
             await awaitDecision(key: key, id: id, request: request, forwardBytes: forwardBytes, progressToken: progressToken)
         }
@@ -135,6 +171,35 @@ extension Relay {
         let decision = config.policy.decide(server: config.serverName, tool: tool, definition: definition)
         state.withLock { $0.decisions[tool] = decision }
         return decision
+    }
+
+    /// The limit a new call would break (`limits:` in policy), counting it if none.
+    func overLimit(tool: String) -> (reason: String, limit: Int)? {
+        let limits = config.policy.limits
+        guard !limits.isEmpty else { return nil }
+        let now = Date().timeIntervalSince1970
+        return state.withLock { s -> (String, Int)? in
+            if let cap = limits.concurrent {
+                let inFlight = s.pending.values.reduce(0) { $0 + ($1.method == "tools/call" ? 1 : 0) } - s.held.count
+                if inFlight >= cap { return ("\(inFlight) calls are already running (limit \(cap) at once)", cap) }
+            }
+            if let cap = limits.perMinute {
+                s.recentCalls.removeFirst(s.recentCalls.prefix { now - $0 >= 60 }.count)
+                if s.recentCalls.count >= cap { return ("\(s.recentCalls.count) calls in the last minute (limit \(cap) a minute)", cap) }
+            }
+            if let toolLimit = limits.tools.first(where: { $0.tool.matches(tool) }) {
+                var times = s.recentByTool[tool] ?? []
+                times.removeFirst(times.prefix { now - $0 >= 60 }.count)
+                if times.count >= toolLimit.perMinute {
+                    s.recentByTool[tool] = times
+                    return ("\(times.count) calls of \(tool) in the last minute (limit \(toolLimit.perMinute) a minute)", toolLimit.perMinute)
+                }
+                times.append(now)
+                s.recentByTool[tool] = times
+            }
+            if limits.perMinute != nil { s.recentCalls.append(now) }
+            return nil
+        }
     }
 
     /// Answers a call Warden will not forward, and records why.

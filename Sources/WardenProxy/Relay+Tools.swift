@@ -97,6 +97,10 @@ extension Relay {
     /// every known tool now, so calls are refused or allowed without waiting for the next list.
     public func pinsChanged() {
         pins.reload(server: config.serverName)
+        if let path = config.controlsPath {
+            let controls = Controls.load(path: path)
+            state.withLock { $0.controls = controls }
+        }
         // Suppressions may have changed too: judge every known definition again.
         let analyzer: ToolAnalyzer? = config.suppressions == nil ? nil : Self.analyzer(config)
         if let analyzer { analyzerState.withLock { $0 = analyzer } }

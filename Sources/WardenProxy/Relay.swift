@@ -21,6 +21,15 @@ public final class Relay: Sendable {
         /// For calls: the decision that let it through (`allowed` by a rule, or `approved` by a grant).
         var decision: String? = nil
         var rule: String? = nil
+        /// What the call's arguments looked like, for behaviour baselines (`call.completed`).
+        var shape: CallShape? = nil
+    }
+
+    /// Size, keys and destinations of a call's arguments.
+    struct CallShape {
+        var bytes: Int
+        var keys: [String]
+        var targets: [String]
     }
 
     struct Held {
@@ -43,6 +52,11 @@ public final class Relay: Sendable {
         var decisions: [String: PolicyDecision] = [:]
         /// Pins of flagged prompts and resources already reported (each is reported once per change).
         var catalogue: [String: String] = [:]
+        /// Blocked servers and egress lockdowns (`controls.json`), re-read when the hub says so.
+        var controls = Controls()
+        /// Start times of recent calls, for `limits:` (seconds, pruned to the last minute).
+        var recentCalls: [Double] = []
+        var recentByTool: [String: [Double]] = [:]
         var exited = false
     }
 
@@ -70,7 +84,9 @@ public final class Relay: Sendable {
         // Thresholds and suppressions come from policy unless a test supplies its own analyzer.
         self.analyzerState = Mutex(analyzer ?? Self.analyzer(config))
         self.sessionID = session.id
-        self.state = Mutex(State(session: session))
+        var initial = State(session: session)
+        if let path = config.controlsPath { initial.controls = Controls.load(path: path) }
+        self.state = Mutex(initial)
         emit(.sessionStarted, [("wardenPid", .int(Int(session.wardenPID))), ("serverPid", .int(Int(session.serverPID))),
                                ("policy", .string(config.policy.source))])
     }
@@ -287,6 +303,11 @@ public final class Relay: Sendable {
             let flag = outline.resultMembers.first { $0.key == "isError" }?.range
             let isError = flag.flatMap { (try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])))?.boolValue } ?? false
             fields.append(("isError", .bool(isError)))
+            if let shape = pending.shape {
+                fields.append(("argBytes", .int(shape.bytes)))
+                fields.append(("argKeys", .array(shape.keys.map { .string($0) })))
+                if !shape.targets.isEmpty { fields.append(("targets", .array(shape.targets.map { .string($0) }))) }
+            }
             emit(.callCompleted, fields)
             if let resultRange, content.count <= ResultScanner.maxBytes,
                let withheld = reviewResult(UnsafeRawBufferPointer(rebasing: content[resultRange]), id: id, tool: pending.tool ?? "") {

@@ -16,6 +16,8 @@ public struct RelayConfiguration: Sendable {
     public var registry: SignedRegistry?
     /// Operator suppressions to apply on top of the policy's (re-read when the hub says tools changed).
     public var suppressions: SuppressionFile?
+    /// `controls.json`: servers blocked and egress lockdowns from playbooks (re-read on `tools.changed`).
+    public var controlsPath: String?
 
     public init(serverName: String, policy: Policy) {
         self.serverName = serverName

@@ -40,8 +40,16 @@ public struct WrapRunner {
                                   startedAt: Date().timeIntervalSince1970)
         // The relay exists only after the link, but the link's pushes must reach it: a late-bound box.
         let relayBox = RelayBox()
-        let link = EventLink(home: home, sessionID: session.id, autoStart: autoStartHub, onNotification: { method, _ in
+        let serverName = config.serverName
+        let link = EventLink(home: home, sessionID: session.id, autoStart: autoStartHub, onNotification: { method, params in
             if method == "tools.changed" { relayBox.relay?.pinsChanged() }
+            // An incident playbook ends this session: stop the server; its exit ends the relay
+            // (pending requests answered with the exit status, Warden exits with it).
+            if method == "session.terminate", params["session"]?.stringValue == session.id {
+                Diagnostics.warn(server: serverName, "session terminated by the hub: \(params["reason"]?.stringValue ?? "operator")")
+                server.signal(SIGTERM)
+                DispatchQueue.global().asyncAfter(deadline: .now() + 3) { server.signal(SIGKILL) }
+            }
         })
         let toServer = FileDescriptorOutput(fd: server.stdinFD)
         let relay = Relay(config: config, session: session, toClient: FileDescriptorOutput(fd: 1), toServer: toServer,

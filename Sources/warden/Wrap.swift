@@ -48,6 +48,7 @@ struct Wrap: ParsableCommand {
         var config = RelayConfiguration(serverName: serverName, policy: policy)
         config.progressInterval = progressInterval
         config.suppressions = SuppressionFile(path: home.suppressionsPath)
+        config.controlsPath = home.controlsPath
         if let requirement = policy.signatures {
             do { config.registry = try SignedRegistry.load(path: requirement.registry) } catch {
                 // Fail closed: the relay then hides every tool of the servers the requirement covers.

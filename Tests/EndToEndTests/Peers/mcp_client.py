@@ -2,7 +2,7 @@
 
 Usage: mcp_client.py SPEC_JSON
 SPEC: {"command": [...], "steps": [STEP, ...]}
-STEP: {"op": "list"} | {"op": "prompts"}
+STEP: {"op": "list"} | {"op": "prompts"} | {"op": "sleep", "seconds": S}
       {"op": "call", "name": N, "arguments": {...}, "progress": bool, "timeout": seconds}
       {"op": "concurrent", "calls": [CALL, ...]}   # calls at once; results in request order
 Prints one JSON object: {"server": {...}, "results": [...]} with per-call timings in ms.
@@ -58,6 +58,9 @@ async def main():
                     tools = await session.list_tools()
                     report["results"].append(
                         {"tools": [t.model_dump(mode="json", exclude_none=True, by_alias=True) for t in tools.tools]})
+                elif step["op"] == "sleep":
+                    await asyncio.sleep(step["seconds"])
+                    report["results"].append({"slept": step["seconds"]})
                 elif step["op"] == "prompts":
                     prompts = await session.list_prompts()
                     report["results"].append(

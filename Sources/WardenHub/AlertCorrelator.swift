@@ -1,0 +1,214 @@
+import Foundation
+import Synchronization
+import WardenCore
+
+/// Turns the event stream into alerts: detections the relays made (poisoned tools, rug pulls,
+/// secrets, injected results, blocked destinations, rate limits), behaviour that departs from a
+/// tool's baseline, and toxic flows inside a session. Pure logic over events; the hub stores what it
+/// returns (duplicates are grouped there by `key`).
+public final class AlertCorrelator: Sendable {
+    /// Calls of a tool that form its baseline before deviations are judged.
+    public let warmUp: Int
+    let state = Mutex(State())
+
+    struct Baseline {
+        var calls = 0
+        var keys: Set<String> = []
+        var maxArgBytes = 0
+        var maxResultBytes = 0
+        var latencies: [Int] = []
+        var errors = 0
+        var destinations: Set<String> = []
+        var firstCall = 0.0
+        var warmRate = 0.0
+        /// Calls per second over the last minute (a ring of 60 buckets: constant work per call).
+        var buckets = [Int](repeating: 0, count: 60)
+        var bucketSecond = [Int](repeating: -1, count: 60)
+        var recentErrors: [Bool] = []
+        /// When the rate deviation was last reported (a flood reports every 10 s, not every call).
+        var rateReportedAt = 0.0
+    }
+
+    struct SessionFlow {
+        /// Fingerprints of secrets that came back in results.
+        var secrets: Set<String> = []
+        /// A sensitive file was read (its path in call arguments).
+        var sensitivePath: String?
+    }
+
+    struct State {
+        var baselines: [String: Baseline] = [:]
+        var flows: [String: SessionFlow] = [:]
+        var counter = 0
+    }
+
+    public init(warmUp: Int = 20) { self.warmUp = warmUp }
+
+    /// Alerts the events raise (ungrouped; the store groups by key).
+    public func alerts(for events: [Event]) -> [Alert] {
+        events.flatMap(alerts(for:))
+    }
+
+    func alerts(for e: Event) -> [Alert] {
+        let f = e.fields
+        let tool = f["tool"]?.stringValue
+        func alert(_ rule: String, _ severity: Severity, _ layer: MaestroLayer, _ title: String, key: String, details: JSONObject = JSONObject()) -> Alert {
+            let n = state.withLock { s in s.counter += 1; return s.counter }
+            let id = "a-" + String(format: "%08x", UInt32(truncatingIfNeeded: Int(e.time * 1000) &+ n)) + String(format: "%04x", n & 0xFFFF)
+            return Alert(id: id, rule: rule, severity: severity, layer: layer, title: title, key: "\(rule)|\(key)", server: e.server,
+                         session: e.session, tool: tool, events: [e.id], firstSeen: e.time, lastSeen: e.time, details: details)
+        }
+        switch e.kind {
+        case .toolReviewed:
+            guard let verdict = f["verdict"]?.stringValue, verdict != "clean" else { return [] }
+            let rules = Set(f["findings"]?.arrayValue?.compactMap { $0["rule"]?.stringValue } ?? []).sorted()
+            return [alert("tool.poisoned", verdict == "malicious" ? .critical : .medium, .foundationModels,
+                          "\(verdict) definition: \(e.server)/\(tool ?? "?") (\(rules.joined(separator: ", ")))",
+                          key: "\(e.server)|\(tool ?? "")|\(f["pin"]?.stringValue ?? "")",
+                          details: JSONObject(pairs: [("score", f["score"] ?? .null), ("rules", .array(rules.map { .string($0) }))]))]
+        case .toolChanged:
+            return [alert("tool.rug-pull", .high, .agentEcosystem, "definition of \(e.server)/\(tool ?? "?") changed after it was trusted",
+                          key: "\(e.server)|\(tool ?? "")|\(f["pin"]?.stringValue ?? "")",
+                          details: JSONObject(pairs: [("pin", f["pin"] ?? .null), ("trustedPin", f["trustedPin"] ?? .null)]))]
+        case .dlpFinding:
+            let direction = f["direction"]?.stringValue ?? "?"
+            let kinds = f["kinds"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let prints = Set(f["findings"]?.arrayValue?.compactMap { $0["fingerprint"]?.stringValue } ?? [])
+            var out = [alert("dlp.secret", .high, .dataOperations, "\(kinds.joined(separator: ", ")) in the \(direction) of \(e.server)/\(tool ?? "?")",
+                             key: "\(e.server)|\(tool ?? "")|\(direction)|\(e.session)",
+                             details: JSONObject(pairs: [("direction", .string(direction)), ("action", f["action"] ?? .null), ("kinds", .array(kinds.map { .string($0) }))]))]
+            let flow = state.withLock { s -> (leaked: Bool, Void) in
+                if direction == "result" { s.flows[e.session, default: SessionFlow()].secrets.formUnion(prints); return (false, ()) }
+                return (!(s.flows[e.session]?.secrets.isDisjoint(with: prints) ?? true), ())
+            }
+            if flow.leaked {
+                out.append(alert("flow.toxic", .critical, .dataOperations,
+                                 "a secret returned earlier in this session is now leaving in the arguments of \(e.server)/\(tool ?? "?")",
+                                 key: "\(e.session)|\(tool ?? "")", details: JSONObject(pairs: [("fingerprints", .array(prints.sorted().map { .string($0) }))])))
+            }
+            return out
+        case .resultInjection:
+            let rules = f["rules"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            return [alert("result.injection", .high, .foundationModels, "result of \(e.server)/\(tool ?? "?") carries instructions for the model (\(rules.joined(separator: ", ")))",
+                          key: "\(e.server)|\(tool ?? "")", details: JSONObject(pairs: [("action", f["action"] ?? .null)]))]
+        case .callDecided:
+            let decision = f["decision"]?.stringValue ?? ""
+            switch decision {
+            case "denied-egress", "held-egress":
+                let destination = f["destination"]?.stringValue ?? "?"
+                return [alert("egress.blocked", .high, .deploymentInfrastructure, "\(e.server)/\(tool ?? "?") tried to reach \(destination), outside its allowed destinations",
+                              key: "\(e.server)|\(destination)", details: JSONObject(pairs: [("destination", .string(destination)), ("decision", .string(decision))]))]
+            case "denied-rate-limit":
+                return [alert("resource.exhaustion", .medium, .deploymentInfrastructure, "\(e.server): calls over the limit in session \(e.session) (\(f["reason"]?.stringValue ?? ""))",
+                              key: "\(e.server)|\(e.session)", details: JSONObject(pairs: [("limit", f["limit"] ?? .null)]))]
+            case "quarantined", "blocked":
+                return [alert("call.blocked", .medium, .agentFrameworks, "a call to \(decision) tool \(e.server)/\(tool ?? "?") was refused",
+                              key: "\(e.server)|\(tool ?? "")|\(e.session)")]
+            case "denied-by-policy", "denied-secret", "denied-signature":
+                return [alert("access.denied", .low, .securityCompliance, "policy refused \(e.server)/\(tool ?? "?") (\(decision))",
+                              key: "\(e.server)|\(tool ?? "")|\(e.session)|\(decision)")]
+            default:
+                return []
+            }
+        case .callHeld:
+            guard let destination = f["destination"]?.stringValue else { return [] }
+            return [alert("egress.blocked", .high, .deploymentInfrastructure, "\(e.server)/\(tool ?? "?") wants to reach \(destination), outside its allowed destinations (held for a person)",
+                          key: "\(e.server)|\(destination)", details: JSONObject(pairs: [("destination", .string(destination)), ("decision", "held-egress")]))]
+        case .callCompleted:
+            return behaviour(e, tool: tool ?? "?", alert: alert)
+        default:
+            return []
+        }
+    }
+
+    static let sensitivePaths = ["/.ssh/", "id_rsa", "id_ed25519", "/.aws/", ".env", "credentials", "/.gnupg/", "/.kube/config", "claude_desktop_config", "/.config/gcloud"]
+    static let sinkWords = ["send", "post", "upload", "email", "mail", "http", "fetch", "webhook", "message", "publish", "share", "request"]
+
+    /// Baselines per server/tool and deviations from them; sensitive reads followed by outbound calls.
+    func behaviour(_ e: Event, tool: String, alert: (String, Severity, MaestroLayer, String, String, JSONObject) -> Alert) -> [Alert] {
+        let f = e.fields
+        func int(_ key: String) -> Int { if case .number(let n)? = f[key] { return Int(n) ?? 0 }; return 0 }
+        let keys = Set(f["argKeys"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        let targets = f["targets"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let destinations = Set(targets.filter { !$0.hasPrefix("/") && !$0.hasPrefix("~") })
+        let argBytes = int("argBytes"), resultBytes = int("bytes"), micros = int("micros")
+        let isError = f["isError"]?.boolValue ?? false
+        let warmUp = self.warmUp
+        var found: [(String, Severity, String, JSONObject)] = []
+        let id = "\(e.server)/\(tool)"
+        let sensitiveRead = targets.first { t in Self.sensitivePaths.contains { t.contains($0) } }
+        let isSink = !destinations.isEmpty || Self.sinkWords.contains { tool.lowercased().contains($0) }
+        let previousSensitive: String? = state.withLock { s in
+            var b = s.baselines[id] ?? Baseline()
+            defer { s.baselines[id] = b }
+            let second = Int(e.time)
+            if b.bucketSecond[second % 60] != second { b.bucketSecond[second % 60] = second; b.buckets[second % 60] = 0 }
+            b.buckets[second % 60] += 1
+            b.recentErrors = Array((b.recentErrors + [isError]).suffix(warmUp))
+            if b.calls < warmUp {
+                if b.calls == 0 { b.firstCall = e.time }
+                b.calls += 1
+                b.keys.formUnion(keys)
+                b.maxArgBytes = max(b.maxArgBytes, argBytes)
+                b.maxResultBytes = max(b.maxResultBytes, resultBytes)
+                b.latencies.append(micros)
+                if isError { b.errors += 1 }
+                b.destinations.formUnion(destinations)
+                if b.calls == warmUp { b.warmRate = Double(warmUp) / max(1, (e.time - b.firstCall) / 60) }
+            } else {
+                b.calls += 1
+                let novelKeys = keys.subtracting(b.keys)
+                if !novelKeys.isEmpty {
+                    found.append(("argument keys never seen", .medium, "new argument keys \(novelKeys.sorted().joined(separator: ", "))",
+                                  JSONObject(pairs: [("baseline", .array(b.keys.sorted().map { .string($0) })), ("observed", .array(keys.sorted().map { .string($0) }))])))
+                    b.keys.formUnion(novelKeys)
+                }
+                if argBytes > max(4 * b.maxArgBytes, 2048) {
+                    found.append(("argument size", .medium, "arguments of \(argBytes) bytes (baseline max \(b.maxArgBytes))",
+                                  JSONObject(pairs: [("baseline", .int(b.maxArgBytes)), ("observed", .int(argBytes))])))
+                }
+                if resultBytes > max(10 * b.maxResultBytes, 256 * 1024) {
+                    found.append(("result size", .medium, "a result of \(resultBytes) bytes (baseline max \(b.maxResultBytes))",
+                                  JSONObject(pairs: [("baseline", .int(b.maxResultBytes)), ("observed", .int(resultBytes))])))
+                }
+                let p95 = b.latencies.sorted()[min(b.latencies.count - 1, b.latencies.count * 95 / 100)]
+                if micros > max(10 * p95, 2_000_000) {
+                    found.append(("latency", .low, "a call took \(micros / 1000) ms (baseline p95 \(p95 / 1000) ms)",
+                                  JSONObject(pairs: [("baseline", .int(p95)), ("observed", .int(micros))])))
+                }
+                let novel = destinations.subtracting(b.destinations)
+                if !novel.isEmpty {
+                    found.append(("new destination", .high, "a destination never seen for this tool: \(novel.sorted().joined(separator: ", "))",
+                                  JSONObject(pairs: [("baseline", .array(b.destinations.sorted().map { .string($0) })), ("observed", .array(novel.sorted().map { .string($0) }))])))
+                    b.destinations.formUnion(novel)
+                }
+                let rate = Double(zip(b.buckets, b.bucketSecond).reduce(0) { $0 + (second - $1.1 < 60 ? $1.0 : 0) })
+                if rate > max(5 * b.warmRate, 60), e.time - b.rateReportedAt >= 10 {
+                    b.rateReportedAt = e.time
+                    found.append(("call rate", .medium, "\(Int(rate)) calls in the last minute (baseline \(Int(b.warmRate))/min)",
+                                  JSONObject(pairs: [("baseline", .number(String(b.warmRate))), ("observed", .number(String(rate)))])))
+                }
+                let errorRatio = Double(b.recentErrors.filter { $0 }.count) / Double(max(1, b.recentErrors.count))
+                if errorRatio >= 0.5, Double(b.errors) / Double(warmUp) < 0.1, b.recentErrors.count == warmUp {
+                    found.append(("error ratio", .medium, "\(Int(errorRatio * 100))% of the last \(warmUp) calls failed (baseline \(b.errors * 100 / warmUp)%)",
+                                  JSONObject(pairs: [("baseline", .number(String(Double(b.errors) / Double(warmUp)))), ("observed", .number(String(errorRatio)))])))
+                    b.recentErrors.removeAll()
+                }
+            }
+            var flow = s.flows[e.session] ?? SessionFlow()
+            defer { s.flows[e.session] = flow }
+            let before = flow.sensitivePath
+            if let sensitiveRead { flow.sensitivePath = sensitiveRead }
+            return before
+        }
+        var out = found.map { aspect, severity, text, details in
+            alert("behaviour.anomaly", severity, .evaluationObservability, "\(id): \(text)", "\(e.server)|\(tool)|\(aspect)", details)
+        }
+        if let source = previousSensitive, isSink {
+            out.append(alert("flow.toxic", .high, .dataOperations,
+                             "\(id) sends data out after \(source) was read in this session", "\(e.session)|\(tool)|sink",
+                             JSONObject(pairs: [("source", .string(source)), ("sink", .string(tool)), ("destinations", .array(destinations.sorted().map { .string($0) }))])))
+        }
+        return out
+    }
+}

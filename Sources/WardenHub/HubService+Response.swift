@@ -1,0 +1,275 @@
+import Foundation
+import WardenCore
+import WardenStore
+
+/// Alerts, incidents and playbooks: triage, escalation, and the playbook runner with its actions.
+extension HubService {
+    /// Correlates newly stored events into alerts; subscribers hear about new and grown alerts.
+    func raiseAlerts(_ events: [Event]) {
+        let candidates = correlator.alerts(for: events)
+        guard !candidates.isEmpty else { return }
+        var changed: [JSONValue] = []
+        for c in candidates {
+            if let (alert, _) = try? store.raise(c) { changed.append(alert.json) }
+        }
+        afterChange()
+        for p in peers.all { p.push("alerts", ["alerts": .array(changed)]) }
+    }
+
+    func responseCall(_ method: String, _ p: JSONObject, from peer: HubPeer) throws -> JSONValue? {
+        let actor = peer.actor(p["actor"]?.stringValue)
+        let now = clock()
+        switch method {
+        case "alerts.list":
+            return ["alerts": .array(try store.alerts(openOnly: p["open"]?.boolValue ?? false, limit: int(p["limit"]) ?? 1000).map(\.json))]
+        case "alerts.show":
+            let id = try text(p, "id")
+            guard let a = try store.alert(id) else { throw HubAPIError.refused("no alert \(id)") }
+            let events = try a.events.suffix(50).compactMap { eid -> JSONValue? in
+                try store.events(session: a.session, limit: 2000).first { $0.id == eid }?.json
+            }
+            return ["alert": a.json, "events": .array(events)]
+        case "alerts.ack":
+            return try triage(p, actor: actor, action: "alert.acknowledged", now: now) { a in
+                guard a.status == .new else { return "alert is \(a.status.rawValue), not new" }
+                a.status = .acknowledged
+                return nil
+            }
+        case "alerts.assign":
+            let assignee = try text(p, "assignee")
+            return try triage(p, actor: actor, action: "alert.assigned", now: now, details: ["assignee": .string(assignee)]) { a in
+                a.assignee = assignee
+                if a.status == .new { a.status = .acknowledged }
+                return nil
+            }
+        case "alerts.resolve", "alerts.false-positive":
+            let fp = method == "alerts.false-positive"
+            let reason = p["reason"]?.stringValue ?? ""
+            if fp && reason.trimmingCharacters(in: .whitespaces).isEmpty { throw HubAPIError.usage("a false positive needs a reason (--reason TEXT)") }
+            return try triage(p, actor: actor, action: fp ? "alert.false-positive" : "alert.resolved", now: now, details: ["reason": .string(reason)]) { a in
+                guard a.status.isOpen else { return "alert is already \(a.status.rawValue)" }
+                a.status = fp ? .falsePositive : .resolved
+                if !reason.isEmpty { a.notes.append(Alert.Note(time: now, actor: actor, text: reason)) }
+                return nil
+            }
+        case "alerts.note":
+            let note = try text(p, "text")
+            return try triage(p, actor: actor, action: "alert.noted", now: now, details: ["text": .string(note)]) { a in
+                a.notes.append(Alert.Note(time: now, actor: actor, text: note))
+                return nil
+            }
+        case "incidents.list":
+            let runs = Dictionary(grouping: try store.runs(), by: \.incident)
+            return ["incidents": .array(try store.incidents().map { i in
+                var o = i.json.objectValue!
+                o["runs"] = .array((runs[i.id] ?? []).map { r in
+                    .object(JSONObject(pairs: [("id", .string(r.id)), ("playbook", .string(r.playbook.name)), ("status", .string(r.status.rawValue)),
+                                               ("currentStep", r.current.map { .string($0.name) } ?? .null), ("phase", r.current?.phase.map { .string($0) } ?? .null)]))
+                })
+                return .object(o)
+            })]
+        case "incidents.show":
+            let id = try text(p, "id")
+            guard let i = try store.incident(id) else { throw HubAPIError.refused("no incident \(id)") }
+            return ["incident": i.json, "alerts": .array(try i.alerts.compactMap { try store.alert($0)?.json }),
+                    "runs": .array(try store.runs().filter { $0.incident == id }.map(\.json))]
+        case "incidents.open":
+            let ids = p["alert"]?.stringValue.map { [$0] } ?? p["alerts"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            guard !ids.isEmpty else { throw HubAPIError.usage("incidents.open needs alert (an alert id)") }
+            var alerts: [Alert] = []
+            for id in ids {
+                guard let a = try store.alert(id) else { throw HubAPIError.refused("no alert \(id)") }
+                if let existing = a.incident { throw HubAPIError.refused("alert \(id) is already in incident \(existing)") }
+                alerts.append(a)
+            }
+            let incident = Incident(id: "i-" + Self.shortID(), title: p["title"]?.stringValue ?? alerts[0].title,
+                                    severity: alerts.map(\.severity).max()!, alerts: ids, openedAt: now, openedBy: actor)
+            let saved = try store.openIncident(incident, actor: actor)
+            afterChange()
+            pushAlerts()
+            return ["incident": saved.json]
+        case "incidents.close":
+            let id = try text(p, "id")
+            let resolution = p["resolution"]?.stringValue ?? p["reason"]?.stringValue ?? ""
+            guard let i = try store.updateIncident(id, actor: actor, action: "incident.closed", at: now, details: ["resolution": .string(resolution)], { i in
+                i.status = .closed
+                i.closedAt = now
+                i.resolution = resolution
+            }) else { throw HubAPIError.refused("no incident \(id)") }
+            for a in i.alerts { _ = try store.updateAlert(a, actor: actor, action: "alert.resolved", at: now, details: ["incident": .string(id)]) { $0.status = $0.status.isOpen ? .resolved : $0.status } }
+            afterChange()
+            pushAlerts()
+            return ["incident": i.json]
+        case "playbooks.list":
+            let imported = try store.importedPlaybooks()
+            let builtIn = BuiltInPlaybooks.all.filter { b in !imported.contains { $0.name == b.name } }
+            return ["playbooks": .array((builtIn.map { ($0, "built-in") } + imported.map { ($0, "imported") }).map { pb, source in
+                .object(JSONObject(pairs: [("name", .string(pb.name)), ("id", .string(pb.id)), ("description", .string(pb.description)),
+                                           ("steps", .int(pb.steps.values.filter { $0.kind == .action }.count)), ("source", .string(source))]))
+            })]
+        case "playbooks.show", "playbooks.export":
+            return ["playbook": try playbook(named: try text(p, "name")).cacao]
+        case "playbooks.import":
+            guard let document = p["document"] else { throw HubAPIError.usage("playbooks.import needs document (CACAO JSON)") }
+            let pb: Playbook
+            do { pb = try Playbook.cacao(document) } catch { throw HubAPIError.usage("not a playbook Warden can run: \(error)") }
+            try store.savePlaybook(pb, actor: actor, at: now)
+            afterChange()
+            return ["name": .string(pb.name), "steps": .int(pb.steps.count)]
+        case "playbooks.start":
+            let pb = try playbook(named: try text(p, "name"))
+            let incidentID = try text(p, "incident")
+            guard let incident = try store.incident(incidentID) else { throw HubAPIError.refused("no incident \(incidentID)") }
+            guard incident.status == .open else { throw HubAPIError.refused("incident \(incidentID) is closed") }
+            let first = try incident.alerts.first.flatMap { try store.alert($0) }
+            let leaked = try incident.alerts.compactMap { try store.alert($0) }.contains { $0.rule == "flow.toxic" || ($0.rule == "dlp.secret" && $0.details["direction"]?.stringValue == "arguments") }
+            let run = PlaybookRun(id: "r-" + Self.shortID(), playbook: pb, incident: incidentID, variables: [
+                "$$incident$$": incidentID, "$$server$$": first?.server ?? "", "$$tool$$": first?.tool ?? "", "$$session$$": first?.session ?? "",
+                "$$secret_leaked$$": leaked ? "true" : "false",
+            ], actor: actor, at: now)
+            try store.saveRun(run, actor: actor, action: "playbook.started", at: now, details: ["playbook": .string(pb.name), "incident": .string(incidentID)])
+            _ = try store.updateIncident(incidentID, actor: actor, action: "incident.playbook-attached", at: now, details: ["run": .string(run.id)]) { $0.runs.append(run.id) }
+            afterChange()
+            pushAlerts()
+            return run.json
+        case "playbooks.run":
+            let id = try text(p, "run")
+            guard let run = try store.run(id) else { throw HubAPIError.refused("no playbook run \(id)") }
+            return run.json
+        case "playbooks.runs":
+            return ["runs": .array(try store.runs().map(\.json))]
+        case "playbooks.step":
+            return try step(p, actor: actor, now: now)
+        default:
+            return nil
+        }
+    }
+
+    static func shortID() -> String { String(format: "%06x", UInt32.random(in: 0...0xFFFFFF)) }
+
+    func pushAlerts() { for p in peers.all { p.push("alerts", [:]) } }
+
+    func playbook(named name: String) throws -> Playbook {
+        if let imported = try store.importedPlaybooks().first(where: { $0.name == name }) { return imported }
+        if let b = BuiltInPlaybooks.all.first(where: { $0.name == name }) { return b }
+        throw HubAPIError.refused("no playbook \(name) (warden playbooks list)")
+    }
+
+    func triage(_ p: JSONObject, actor: String, action: String, now: Double, details: JSONObject = JSONObject(),
+                _ change: @escaping (inout Alert) -> String?) throws -> JSONValue {
+        let id = try text(p, "id")
+        var problem: String?
+        guard let alert = try store.updateAlert(id, actor: actor, action: action, at: now, details: details, { a in problem = change(&a) }) else {
+            throw HubAPIError.refused("no alert \(id)")
+        }
+        if let problem { throw HubAPIError.refused(problem) }
+        afterChange()
+        pushAlerts()
+        return ["alert": alert.json]
+    }
+
+    /// `done`, `skip` (reason required), `run` (the step's Warden actions), or `note`.
+    func step(_ p: JSONObject, actor: String, now: Double) throws -> JSONValue {
+        let id = try text(p, "run")
+        guard var run = try store.run(id) else { throw HubAPIError.refused("no playbook run \(id)") }
+        let action = p["action"]?.stringValue ?? "done"
+        let note = p["note"]?.stringValue
+        if action == "note" {
+            guard let note, !note.isEmpty else { throw HubAPIError.usage("a note needs text (--note TEXT)") }
+            run.note(note, actor: actor, at: now)
+            try store.saveRun(run, actor: actor, action: "playbook.noted", at: now, details: ["note": .string(note)])
+            afterChange()
+            return run.json
+        }
+        guard run.status == .running, let step = run.current else { throw HubAPIError.refused("run \(id) is \(run.status.rawValue); no step is waiting") }
+        switch action {
+        case "done":
+            run.complete(outcome: "done", actor: actor, at: now, note: note)
+        case "skip":
+            guard let reason = p["reason"]?.stringValue, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw HubAPIError.usage("skipping a step needs a reason (--reason TEXT)")
+            }
+            run.complete(outcome: "skipped", actor: actor, at: now, note: reason)
+        case "run":
+            guard step.isAutomated else { throw HubAPIError.refused("step \"\(step.name)\" is a checklist item for a person: mark it --done when it is") }
+            var outcomes: [String] = []
+            for command in step.commands where command.type == "x-warden" {
+                let expanded = run.expand(command.command)
+                guard let (a, args) = PlaybookAction.parse(expanded) else { throw HubAPIError.usage("cannot run \(expanded)") }
+                let outcome = try perform(a, args, run: &run, actor: actor, now: now)
+                outcomes.append(outcome)
+            }
+            run.complete(outcome: "ran", actor: actor, at: now, note: [note].compactMap { $0 }.first.map { "\($0); " + outcomes.joined(separator: "; ") } ?? outcomes.joined(separator: "; "))
+        default:
+            throw HubAPIError.usage("action must be done, skip, run or note")
+        }
+        try store.saveRun(run, actor: actor, action: "playbook.step", at: now,
+                          details: ["step": .string(step.name), "outcome": .string(action), "note": note.map { .string($0) } ?? .null])
+        afterChange()
+        pushAlerts()
+        return run.json
+    }
+
+    /// Runs one Warden action; returns what it did (recorded in the run and the audit log).
+    func perform(_ action: PlaybookAction, _ args: [String], run: inout PlaybookRun, actor: String, now: Double) throws -> String {
+        let reason = "playbook \(run.playbook.name) (\(run.id))"
+        func arg(_ i: Int, _ what: String) throws -> String {
+            guard i < args.count, !args[i].isEmpty else { throw HubAPIError.refused("\(action.rawValue) needs \(what) (the incident did not name one)") }
+            return args[i]
+        }
+        switch action {
+        case .revokeGrants:
+            let scope = try arg(0, "session or server"), subject = try arg(1, "a \(args.first ?? "subject")")
+            var n = 0
+            for g in try store.grants(states: [.active, .approved], limit: 100_000)
+            where (scope == "session" && g.request.sessionID == subject) || (scope == "server" && g.request.server == subject) {
+                if case .success = try broker.revoke(g.id, actor: actor, reason: reason) { n += 1 }
+            }
+            return "revoked \(n) grant(s) of \(scope) \(subject)"
+        case .terminateSession:
+            let session = try arg(0, "a session")
+            var sent = 0
+            for peer in peers.all where peer.role == "wrap" && peer.state.withLock({ $0.sessions.contains(session) }) {
+                peer.send(["jsonrpc": "2.0", "method": "session.terminate", "params": ["session": .string(session), "reason": .string(reason)]])
+                sent += 1
+            }
+            _ = try store.audit(actor: actor, action: "session.terminated", subject: session, details: ["reason": .string(reason), "relays": .int(sent)], time: now)
+            return sent > 0 ? "terminated session \(session)" : "session \(session) has no live relay (already ended)"
+        case .quarantineTool:
+            let name = try arg(0, "SERVER/TOOL")
+            _ = try review(.quarantined, ["name": .string(name), "reason": .string(reason)], actor: actor)
+            return "quarantined \(name)"
+        case .blockServer, .unblockServer:
+            let server = try arg(0, "a server")
+            var controls = Controls.load(path: home.controlsPath)
+            if action == .blockServer { controls.blocked[server] = reason } else { controls.blocked[server] = nil }
+            try controls.save(path: home.controlsPath)
+            _ = try store.audit(actor: actor, action: action == .blockServer ? "server.blocked" : "server.unblocked", subject: server, details: ["reason": .string(reason)], time: now)
+            notifyRelays(server: server)
+            return "\(action == .blockServer ? "blocked" : "unblocked") \(server)"
+        case .tightenEgress, .restoreEgress:
+            let server = try arg(0, "a server")
+            var controls = Controls.load(path: home.controlsPath)
+            if action == .tightenEgress { controls.egressLockdown.insert(server) } else { controls.egressLockdown.remove(server) }
+            try controls.save(path: home.controlsPath)
+            _ = try store.audit(actor: actor, action: action == .tightenEgress ? "egress.tightened" : "egress.restored", subject: server, details: ["reason": .string(reason)], time: now)
+            notifyRelays(server: server)
+            return action == .tightenEgress ? "egress of \(server) cut to its allow list" : "egress of \(server) restored"
+        case .exportBundle:
+            guard let incident = try store.incident(run.incident) else { throw HubAPIError.refused("no incident \(run.incident)") }
+            let (path, files) = try ForensicBundle.write(incident: incident, store: store, home: home, at: now)
+            run.variables["$$bundle$$"] = path
+            _ = try store.audit(actor: actor, action: "evidence.exported", subject: incident.id, details: ["path": .string(path), "files": .int(files)], time: now)
+            return "evidence bundle \(path) (\(files) files, SHA256SUMS)"
+        }
+    }
+
+    /// Tells relays to re-read pins, suppressions and controls (`tools.changed`).
+    func notifyRelays(server: String) {
+        let note: JSONValue = ["server": .string(server)]
+        for peer in peers.all where peer.role == "wrap" {
+            peer.send(["jsonrpc": "2.0", "method": "tools.changed", "params": note])
+        }
+        for peer in peers.all { peer.push("tools", note) }
+    }
+}

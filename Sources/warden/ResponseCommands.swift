@@ -1,0 +1,279 @@
+import ArgumentParser
+import Foundation
+import WardenCore
+
+/// `warden alerts …`: triage from the command line (the console's Alerts view does the same).
+struct Alerts: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Alerts raised from the event stream: list and triage them.",
+                                                    subcommands: [List.self, Show.self, Ack.self, Assign.self, Resolve.self, FalsePositive.self, Note.self])
+
+    static func clock(_ v: JSONValue?) -> String {
+        guard case .number(let n)? = v, let t = Double(n), t > 0 else { return "-" }
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return f.string(from: Date(timeIntervalSince1970: t))
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Alerts, most recent first.")
+        @OptionGroup var options: HubOptions
+        @Flag(help: "Only alerts still open (new, acknowledged, in progress).") var open = false
+
+        func run() throws {
+            options.output(try options.call("alerts.list", ["open": .bool(open)])) { v in
+                let rows = (v["alerts"]?.arrayValue ?? []).map { a in
+                    [CLI.s(a["id"]), CLI.s(a["severity"]), CLI.s(a["status"]), CLI.s(a["rule"]), String(CLI.s(a["layer"]).prefix(2)), CLI.s(a["count"]),
+                     Alerts.clock(a["lastSeen"]), CLI.s(a["assignee"]), CLI.s(a["incident"]), CLI.s(a["title"])]
+                }
+                CLI.table(["ID", "SEVERITY", "STATUS", "RULE", "LAYER", "N", "LAST SEEN", "ASSIGNEE", "INCIDENT", "TITLE"], rows, maxWidth: 70)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One alert: its facts, notes and the events that raised it.")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "Alert id.") var id: String
+
+        func run() throws {
+            options.output(try options.call("alerts.show", ["id": .string(id)])) { v in
+                let a = v["alert"]
+                CLI.fields([("alert", CLI.s(a?["id"])), ("title", CLI.s(a?["title"])), ("rule", CLI.s(a?["rule"])), ("severity", CLI.s(a?["severity"])),
+                            ("MAESTRO layer", CLI.s(a?["layer"])), ("status", CLI.s(a?["status"])), ("assignee", CLI.s(a?["assignee"])),
+                            ("server", CLI.s(a?["server"])), ("tool", CLI.s(a?["tool"])), ("session", CLI.s(a?["session"])), ("count", CLI.s(a?["count"])),
+                            ("first seen", Alerts.clock(a?["firstSeen"])), ("last seen", Alerts.clock(a?["lastSeen"])), ("incident", CLI.s(a?["incident"])),
+                            ("details", CLI.s(a?["details"]))])
+                for n in a?["notes"]?.arrayValue ?? [] { print("note (\(CLI.s(n["actor"]))): \(CLI.s(n["text"]))") }
+                print("\nevents:")
+                for e in v["events"]?.arrayValue ?? [] { print("  \(Alerts.clock(e["time"]))  \(CLI.s(e["kind"]))  \(CLI.s(e["fields"]))") }
+            }
+        }
+    }
+
+    /// Options of a triage command.
+    struct Triage: ParsableArguments {
+        @OptionGroup var options: HubOptions
+        @Argument(help: "Alert id.") var id: String
+        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+
+        func send(_ method: String, _ extra: JSONObject = [:], done: String) throws {
+            var p = extra
+            p["id"] = .string(id)
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call(method, p)) { v in print("\(done) \(CLI.s(v["alert"]?["id"])): now \(CLI.s(v["alert"]?["status"]))") }
+        }
+    }
+
+    struct Ack: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Acknowledge a new alert.")
+        @OptionGroup var triage: Triage
+        func run() throws { try triage.send("alerts.ack", done: "acknowledged") }
+    }
+
+    struct Assign: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Assign an alert to someone.")
+        @OptionGroup var triage: Triage
+        @Option(help: "Who handles it.") var to: String
+        func run() throws { try triage.send("alerts.assign", ["assignee": .string(to)], done: "assigned") }
+    }
+
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark an alert resolved.")
+        @OptionGroup var triage: Triage
+        @Option(help: "How it was resolved.") var reason: String?
+        func run() throws { try triage.send("alerts.resolve", reason.map { ["reason": .string($0)] } ?? [:], done: "resolved") }
+    }
+
+    struct FalsePositive: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "false-positive", abstract: "Close an alert as a false positive (reason required).")
+        @OptionGroup var triage: Triage
+        @Option(help: "Why it is not a problem.") var reason: String
+        func run() throws { try triage.send("alerts.false-positive", ["reason": .string(reason)], done: "closed") }
+    }
+
+    struct Note: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a note to an alert.")
+        @OptionGroup var triage: Triage
+        @Option(help: "The note.") var text: String
+        func run() throws { try triage.send("alerts.note", ["text": .string(text)], done: "noted") }
+    }
+}
+
+/// `warden incidents …`: alerts escalated and handled together.
+struct Incidents: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Incidents: alerts escalated together, with their playbook runs.",
+                                                    subcommands: [List.self, Show.self, Open.self, Close.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Incidents, newest first, with their playbook runs.")
+        @OptionGroup var options: HubOptions
+        func run() throws {
+            options.output(try options.call("incidents.list")) { v in
+                let rows = (v["incidents"]?.arrayValue ?? []).map { i in
+                    let runs = (i["runs"]?.arrayValue ?? []).map { "\(CLI.s($0["id"])) \(CLI.s($0["playbook"])) (\(CLI.s($0["status"])))" }.joined(separator: ", ")
+                    return [CLI.s(i["id"]), CLI.s(i["severity"]), CLI.s(i["status"]), CLI.s(i["alerts"]?.arrayValue.map { JSONValue.int($0.count) }), runs.isEmpty ? "-" : runs, CLI.s(i["title"])]
+                }
+                CLI.table(["ID", "SEVERITY", "STATUS", "ALERTS", "RUNS", "TITLE"], rows, maxWidth: 60)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "An incident, its alerts and its playbook runs.")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "Incident id.") var id: String
+        func run() throws {
+            options.output(try options.call("incidents.show", ["id": .string(id)])) { v in
+                let i = v["incident"]
+                CLI.fields([("incident", CLI.s(i?["id"])), ("title", CLI.s(i?["title"])), ("severity", CLI.s(i?["severity"])), ("status", CLI.s(i?["status"])),
+                            ("opened by", CLI.s(i?["openedBy"])), ("resolution", CLI.s(i?["resolution"]))])
+                print("\nalerts:")
+                for a in v["alerts"]?.arrayValue ?? [] { print("  \(CLI.s(a["id"]))  \(CLI.s(a["severity"]))  \(CLI.s(a["status"]))  \(CLI.s(a["title"]))") }
+                print("\nplaybook runs:")
+                for r in v["runs"]?.arrayValue ?? [] { print("  \(CLI.s(r["id"]))  \(CLI.s(r["playbook"]))  \(CLI.s(r["status"]))  current: \(CLI.s(r["currentStep"]))") }
+            }
+        }
+    }
+
+    struct Open: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Escalate alerts to a new incident.")
+        @OptionGroup var options: HubOptions
+        @Option(name: .customLong("alert"), help: "An alert to include (repeat for several).") var alerts: [String]
+        @Option(help: "A title (default: the first alert's).") var title: String?
+        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+        func run() throws {
+            var p: JSONObject = ["alerts": .array(alerts.map { .string($0) })]
+            if let title { p["title"] = .string(title) }
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call("incidents.open", p)) { v in print("opened \(CLI.s(v["incident"]?["id"])): \(CLI.s(v["incident"]?["title"]))") }
+        }
+    }
+
+    struct Close: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close an incident (its open alerts are resolved).")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "Incident id.") var id: String
+        @Option(help: "The resolution.") var resolution: String?
+        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+        func run() throws {
+            var p: JSONObject = ["id": .string(id)]
+            if let resolution { p["resolution"] = .string(resolution) }
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call("incidents.close", p)) { v in print("closed \(CLI.s(v["incident"]?["id"]))") }
+        }
+    }
+}
+
+/// `warden playbooks …`: incident-response playbooks (OASIS CACAO 2.0) and their runs.
+struct Playbooks: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Incident-response playbooks (CACAO 2.0): list, import, export, start and walk them.",
+                                                    subcommands: [List.self, Show.self, Import.self, Export.self, Start.self, Step.self, Run.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Built-in and imported playbooks.")
+        @OptionGroup var options: HubOptions
+        func run() throws {
+            options.output(try options.call("playbooks.list")) { v in
+                CLI.table(["NAME", "STEPS", "SOURCE", "DESCRIPTION"], (v["playbooks"]?.arrayValue ?? []).map {
+                    [CLI.s($0["name"]), CLI.s($0["steps"]), CLI.s($0["source"]), CLI.s($0["description"])]
+                }, maxWidth: 80)
+            }
+        }
+    }
+
+    /// A run printed for people: every step with its phase and state, the current one marked.
+    static func printRun(_ r: JSONValue) {
+        print("run \(CLI.s(r["id"])): playbook \(CLI.s(r["playbook"])) for incident \(CLI.s(r["incident"])) — \(CLI.s(r["status"]))")
+        for s in r["steps"]?.arrayValue ?? [] {
+            let status = s["status"]?.stringValue ?? ""
+            let mark = status == "current" ? "▶" : ["done", "ran"].contains(status) ? "✓" : status == "skipped" ? "↷" : "·"
+            print("  \(mark) \(CLI.s(s["name"]))  [\(CLI.s(s["phase"]))] \(CLI.s(s["kind"]))  \(status)\(s["outcome"].map { " — \(CLI.s($0))" } ?? "")")
+            if status == "current" {
+                print("      \(CLI.s(s["description"]))")
+                for c in s["commands"]?.arrayValue ?? [] { print("      \(c["type"]?.stringValue == "manual" ? "checklist" : "runs"): \(CLI.s(c["command"]))") }
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A playbook's steps.")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "Playbook name.") var name: String
+        func run() throws {
+            options.output(try options.call("playbooks.show", ["name": .string(name)])) { v in
+                let pb = v["playbook"]
+                print("\(CLI.s(pb?["name"])): \(CLI.s(pb?["description"]))")
+                for (id, s) in pb?["workflow"]?.objectValue?.members ?? JSONObject().members where s["type"]?.stringValue == "action" {
+                    print("  \(CLI.s(s["name"]))  [\(CLI.s(s["x_warden_phase"]))]  (\(SafeText.escape(id)))")
+                    for c in s["commands"]?.arrayValue ?? [] { print("      \(CLI.s(c["type"])): \(CLI.s(c["command"]))") }
+                }
+            }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import a CACAO 2.0 playbook (JSON).")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "The playbook file.") var file: String
+        func run() throws {
+            guard let data = FileManager.default.contents(atPath: file) else { CLI.fail("cannot read \(file)", code: 2) }
+            let document: JSONValue
+            do { document = try JSONParser.parse(data) } catch { CLI.fail("\(file) is not valid JSON: \(error)", code: 2) }
+            options.output(try options.call("playbooks.import", ["document": document])) { v in print("imported \(CLI.s(v["name"])) (\(CLI.s(v["steps"])) steps)") }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a playbook as CACAO 2.0 JSON.")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "Playbook name.") var name: String
+        func run() throws { print(JSONWriter.compact(try options.call("playbooks.export", ["name": .string(name)])["playbook"] ?? .null)) }
+    }
+
+    struct Start: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a playbook for an incident.")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "Playbook name (warden playbooks list).") var name: String
+        @Option(help: "The incident it is for.") var incident: String
+        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+        func run() throws {
+            var p: JSONObject = ["name": .string(name), "incident": .string(incident)]
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call("playbooks.start", p)) { Playbooks.printRun($0) }
+        }
+    }
+
+    struct Step: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Act on a run's current step: --done, --skip --reason, --run (its Warden actions), or --note alone.")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "Run id.") var runID: String
+        @Flag(help: "The operator did it.") var done = false
+        @Flag(help: "Skip it (needs --reason).") var skip = false
+        @Flag(name: .customLong("run"), help: "Run its automated Warden actions.") var execute = false
+        @Option(help: "Why it is skipped.") var reason: String?
+        @Option(help: "A note (alone: adds a note without moving on).") var note: String?
+        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+
+        func validate() throws {
+            let chosen = [done, skip, execute].filter { $0 }.count
+            guard chosen <= 1 else { throw ValidationError("choose one of --done, --skip, --run") }
+            guard chosen == 1 || note != nil else { throw ValidationError("say what to do: --done, --skip --reason TEXT, --run, or --note TEXT") }
+            if skip && (reason ?? "").isEmpty { throw ValidationError("--skip needs --reason") }
+        }
+
+        func run() throws {
+            var p: JSONObject = ["run": .string(runID), "action": .string(done ? "done" : skip ? "skip" : execute ? "run" : "note")]
+            if let reason { p["reason"] = .string(reason) }
+            if let note { p["note"] = .string(note) }
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call("playbooks.step", p)) { Playbooks.printRun($0) }
+        }
+    }
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A run's steps and where it stands.")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "Run id.") var runID: String
+        func run() throws { options.output(try options.call("playbooks.run", ["run": .string(runID)])) { Playbooks.printRun($0) } }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// The tool-poisoning playbook walked from the CLI against a live session: the quarantine step
+/// hides the tool from the next `tools/list` the client receives, the evidence step writes a bundle
+/// whose hashes verify, and the run survives a hub restart.
+@Suite("playbooks end to end", .serialized)
+struct PlaybookTests {
+    @Test("tool-poisoning playbook: confirm, quarantine (client's next list loses the tool), revoke, evidence bundle (sha256sum -c), resume after restart")
+    func toolPoisoning() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let hub = try await HubProcess(home: home)
+        let client = pythonClientTask(command: [Harness.warden, "wrap", "--name", "notes", "--", Harness.fixtureServer, "hostile"], steps: [
+            ["op": "list"], ["op": "sleep", "seconds": 8], ["op": "list"],
+        ], home: home)
+
+        // The suspicious tool is shown to clients but alerted.
+        var alertID: String?
+        let deadline = Date().addingTimeInterval(15)
+        while alertID == nil, Date() < deadline {
+            let alerts = (try await wardenJSON(["alerts", "list"], home: home)["alerts"] as? [[String: Any]]) ?? []
+            alertID = alerts.first { $0["rule"] as? String == "tool.poisoned" && $0["tool"] as? String == "sync_notes" }?["id"] as? String
+            if alertID == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let alert = try #require(alertID)
+        #expect(try await warden(["alerts", "ack", alert, "--as", "alice"], home: home).status == 0)
+        let incident = try #require(((try await wardenJSON(["incidents", "open", "--alert", alert], home: home))["incident"] as? [String: Any])?["id"] as? String)
+        let run = try #require(try await wardenJSON(["playbooks", "start", "tool-poisoning", "--incident", incident], home: home)["id"] as? String)
+
+        func step(_ args: [String]) async throws -> [String: Any] { try await wardenJSON(["playbooks", "step", run] + args + ["--as", "alice"], home: home) }
+        func current(_ r: [String: Any]) -> String? { r["currentStep"] as? String }
+
+        let notRunnable = try await warden(["playbooks", "step", run, "--run"], home: home)
+        #expect(notRunnable.status == 1 && notRunnable.stderr.contains("checklist item"), "a manual step is not run by Warden")
+        var r = try await step(["--done", "--note", "tells the model to hide its actions"])
+        #expect(current(r) == "Quarantine the tool")
+        r = try await step(["--run"])
+        #expect(current(r) == "Revoke the server's grants")
+        r = try await step(["--run"])
+        r = try await step(["--run"])
+        #expect(current(r) == "Remove or replace the server")
+        let bundle = try #require(((r["variables"] as? [String: Any])?["$$bundle$$"]) as? String)
+        let check = try await runProcess(["/bin/sh", "-c", "cd \"$1\" && sha256sum -c SHA256SUMS", "sh", bundle], environment: ["PATH": "/usr/bin:/bin"], timeout: 20)
+        #expect(check.status == 0, "sha256sum -c: \(check.stdoutText) \(check.stderr)")
+        #expect(check.stdoutText.contains("audit.jsonl: OK") && check.stdoutText.contains("events.jsonl: OK"))
+        let verification = try String(contentsOfFile: bundle + "/audit-verification.json", encoding: .utf8)
+        #expect(verification.contains(#""intact":true"#))
+
+        // The client's next list (after the quarantine step) no longer has the tool.
+        let results = try await client.value["results"] as! [Any]
+        let before = ((results[0] as! [String: Any])["tools"] as! [[String: Any]]).map { $0["name"] as! String }
+        let after = ((results[2] as! [String: Any])["tools"] as! [[String: Any]]).map { $0["name"] as! String }
+        #expect(before.contains("sync_notes"))
+        #expect(!after.contains("sync_notes"))
+
+        // The run persists: a new hub resumes it where it was.
+        await hub.stop()
+        let restarted = try await HubProcess(home: home)
+        defer { Task { await restarted.stop() } }
+        let resumed = try await wardenJSON(["playbooks", "run", run], home: home)
+        #expect(current(resumed) == "Remove or replace the server")
+        let noReason = try await warden(["playbooks", "step", run, "--skip"], home: home)
+        #expect(noReason.status == 2)
+        r = try await step(["--skip", "--reason", "the server is ours; pinned a reviewed version instead"])
+        r = try await step(["--done"])
+        r = try await step(["--done"])
+        #expect(r["status"] as? String == "completed")
+        let audit = (try await wardenJSON(["audit", "list", "--limit", "200"], home: home)["records"] as? [[String: Any]]) ?? []
+        #expect(audit.filter { $0["action"] as? String == "playbook.step" }.count == 7)
+        #expect(audit.contains { $0["action"] as? String == "evidence.exported" })
+
+        // CACAO round trip: export, import under the same name, same steps.
+        let exported = try await warden(["playbooks", "export", "data-exfiltration"], home: home)
+        try exported.stdout.write(to: URL(fileURLWithPath: home + "/pb.json"))
+        let imported = try await warden(["playbooks", "import", home + "/pb.json"], home: home)
+        #expect(imported.status == 0 && imported.stdoutText.contains("imported data-exfiltration"))
+        try #"{"type":"playbook","spec_version":"cacao-2.0","id":"playbook--x","name":"x","workflow_start":"start--1","workflow":{"start--1":{"type":"start","on_completion":"nowhere"}}}"#
+            .write(toFile: home + "/bad.json", atomically: true, encoding: .utf8)
+        let bad = try await warden(["playbooks", "import", home + "/bad.json"], home: home)
+        #expect(bad.status == 2 && bad.stderr.contains("workflow.start--1.on_completion: names no step"))
+    }
+}
