@@ -115,7 +115,7 @@ public struct Playbook: Sendable, Equatable {
                 }
                 commands.append(Command(type: type, command: command, description: c["description"]?.stringValue))
             }
-            steps.append(Step(id: stepID, kind: kind, name: s["name"]?.stringValue ?? stepID, description: s["description"]?.stringValue ?? "",
+            steps.append(Step(id: stepID, kind: kind, name: s["name"]?.stringValue ?? "", description: s["description"]?.stringValue ?? "",
                               phase: s["x_warden_phase"]?.stringValue, commands: commands, onCompletion: s["on_completion"]?.stringValue,
                               condition: s["condition"]?.stringValue, onTrue: s["on_true"]?.stringValue, onFalse: s["on_false"]?.stringValue,
                               nextSteps: s["next_steps"]?.arrayValue?.compactMap(\.stringValue) ?? []))

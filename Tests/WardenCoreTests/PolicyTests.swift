@@ -105,3 +105,34 @@ struct PolicyAnalysisTests {
         }
     }
 }
+
+@Suite("policy: egress and limits")
+struct EgressPolicyTests {
+    @Test("egress lists decide per destination; lockdown denies what no list allows; limits parse; bad values name the key")
+    func egress() throws {
+        let yaml = """
+            version: 1
+            egress:
+              default: allow
+              servers:
+                web: {allow: ["docs.example.org", "*.github.com"], deny: ["*.ngrok.io"], default: deny}
+                mail: {allow: ["example.com"], default: grant}
+            limits: {per_minute: 30, concurrent: 4, tools: {"delete_*": 2}}
+            """
+        let p = try PolicyLoader.parse(yaml, source: "t.yaml")
+        #expect(p.egress.decide(server: "web", destination: "api.github.com", lockdown: false) == .allow)
+        #expect(p.egress.decide(server: "web", destination: "x.ngrok.io", lockdown: false) == .deny)
+        #expect(p.egress.decide(server: "web", destination: "evil.net", lockdown: false) == .deny)
+        #expect(p.egress.decide(server: "mail", destination: "bob@example.com", lockdown: false) == .allow)
+        #expect(p.egress.decide(server: "mail", destination: "eve@evil.net", lockdown: false) == .grant)
+        #expect(p.egress.decide(server: "other", destination: "anything.org", lockdown: false) == .allow)
+        #expect(p.egress.decide(server: "other", destination: "anything.org", lockdown: true) == .deny)
+        #expect(p.limits.perMinute == 30 && p.limits.concurrent == 4 && p.limits.tools.first?.perMinute == 2)
+        do {
+            _ = try PolicyLoader.parse("version: 1\nlimits: {per_minute: -3}\n", source: "t.yaml")
+            Issue.record("accepted a negative limit")
+        } catch {
+            #expect("\(error)".contains("limits.per_minute"))
+        }
+    }
+}

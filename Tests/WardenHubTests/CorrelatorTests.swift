@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import WardenCore
+@testable import WardenHub
+
+@Suite("alert correlation and behaviour baselines")
+struct CorrelatorTests {
+    func call(_ n: Int, session: String = "s1", tool: String = "fetch", keys: [String] = ["url"], argBytes: Int = 80, bytes: Int = 400,
+              micros: Int = 900, targets: [String] = ["docs.example.org"], error: Bool = false, time: Double? = nil) -> Event {
+        Event(sequence: n, time: time ?? 1000 + Double(n) * 5, session: session, server: "web", kind: .callCompleted, fields: [
+            "tool": .string(tool), "argKeys": .array(keys.map { .string($0) }), "argBytes": .int(argBytes), "bytes": .int(bytes),
+            "micros": .int(micros), "targets": .array(targets.map { .string($0) }), "isError": .bool(error),
+        ])
+    }
+
+    @Test("steady use raises nothing; after warm-up, new keys, a big payload and a new destination each raise a behaviour alert with baseline and observed values")
+    func baselines() {
+        let c = AlertCorrelator(warmUp: 20)
+        #expect(c.alerts(for: (1...40).map { call($0) }).isEmpty)
+        let odd = c.alerts(for: [call(41, keys: ["url", "callback"], argBytes: 9000, targets: ["docs.example.org", "c2.evil.net"])])
+        #expect(odd.count == 3)
+        #expect(odd.allSatisfy { $0.rule == "behaviour.anomaly" && $0.details["baseline"] != nil && $0.details["observed"] != nil })
+        #expect(odd.contains { $0.title.contains("c2.evil.net") && $0.severity == .high })
+    }
+
+    @Test("a flood over five times the warm-up rate is reported, once per 10 s")
+    func rate() {
+        let c = AlertCorrelator(warmUp: 20)
+        _ = c.alerts(for: (1...20).map { call($0, time: 1000 + Double($0) * 3) })
+        let flood = c.alerts(for: (21...200).map { call($0, time: 1100 + Double($0) * 0.01) })
+        #expect(flood.filter { $0.title.contains("calls in the last minute") }.count == 1)
+    }
+
+    @Test("a secret that came back in a result and leaves in arguments is a toxic flow; a sensitive read then an outbound call too")
+    func toxicFlows() {
+        let c = AlertCorrelator()
+        let result = Event(sequence: 1, time: 1, session: "s", server: "fs", kind: .dlpFinding,
+                           fields: ["tool": "read_file", "direction": "result", "kinds": ["github-token"], "findings": [["fingerprint": "abc"]]])
+        let out = Event(sequence: 2, time: 2, session: "s", server: "mail", kind: .dlpFinding,
+                        fields: ["tool": "send", "direction": "arguments", "kinds": ["github-token"], "findings": [["fingerprint": "abc"]]])
+        #expect(c.alerts(for: [result]).map(\.rule) == ["dlp.secret"])
+        #expect(c.alerts(for: [out]).map(\.rule).sorted() == ["dlp.secret", "flow.toxic"])
+        let other = AlertCorrelator()
+        _ = other.alerts(for: [call(1, session: "t", tool: "read_file", keys: ["path"], targets: ["/home/me/.ssh/id_rsa"])])
+        let sent = other.alerts(for: [call(2, session: "t", tool: "http_post", keys: ["url"], targets: ["paste.example.net"])])
+        #expect(sent.contains { $0.rule == "flow.toxic" && $0.details["source"]?.stringValue == "/home/me/.ssh/id_rsa" })
+    }
+
+    @Test("relay detections become alerts: egress, rate limits, quarantined calls; an operator's denial does not")
+    func decisions() {
+        let c = AlertCorrelator()
+        func decided(_ d: String, _ extra: JSONObject = [:]) -> Event {
+            var f: JSONObject = ["tool": "fetch", "decision": .string(d)]
+            for (k, v) in extra.members { f[k] = v }
+            return Event(sequence: 1, time: 1, session: "s", server: "web", kind: .callDecided, fields: f)
+        }
+        #expect(c.alerts(for: [decided("denied-egress", ["destination": "c2.example"])]).first?.rule == "egress.blocked")
+        #expect(c.alerts(for: [decided("denied-rate-limit")]).first?.rule == "resource.exhaustion")
+        #expect(c.alerts(for: [decided("quarantined")]).first?.rule == "call.blocked")
+        #expect(c.alerts(for: [decided("denied")]).isEmpty)
+        #expect(c.alerts(for: [decided("approved")]).isEmpty)
+    }
+}
+
+@Suite("playbooks: CACAO model and runs")
+struct PlaybookModelTests {
+    @Test("the built-in playbooks export to CACAO 2.0 and import back unchanged; every action step has a phase")
+    func roundTrip() throws {
+        for pb in BuiltInPlaybooks.all {
+            let back = try Playbook.cacao(try JSONParser.parse(JSONWriter.compact(pb.cacao)))
+            #expect(back.steps == pb.steps && back.start == pb.start && back.name == pb.name)
+            #expect(pb.steps.values.filter { $0.kind == .action }.allSatisfy { Playbook.phases.contains($0.phase ?? "") })
+        }
+        #expect(Set(BuiltInPlaybooks.all.map(\.name)) == ["tool-poisoning", "unauthorised-access", "data-exfiltration", "server-compromise", "resource-exhaustion"])
+    }
+
+    @Test("if-condition branches on playbook variables; parallel steps must all be done before what follows")
+    func flow() throws {
+        let doc = """
+        {"type":"playbook","spec_version":"cacao-2.0","id":"playbook--t","name":"t","workflow_start":"start--1",
+         "playbook_variables":{"$$leaked$$":{"type":"string","value":"false"}},
+         "workflow":{
+          "start--1":{"type":"start","on_completion":"if--1"},
+          "if--1":{"type":"if-condition","condition":"$$leaked$$ == true","on_true":"action--rotate","on_false":"parallel--1"},
+          "action--rotate":{"type":"action","name":"Rotate","commands":[{"type":"manual","command":"rotate"}],"on_completion":"parallel--1"},
+          "parallel--1":{"type":"parallel","next_steps":["action--a","action--b"],"on_completion":"action--c"},
+          "action--a":{"type":"action","name":"A","commands":[{"type":"manual","command":"a"}]},
+          "action--b":{"type":"action","name":"B","commands":[{"type":"x-warden","command":"warden export-bundle"}]},
+          "action--c":{"type":"action","name":"C","commands":[{"type":"manual","command":"c"}],"on_completion":"end--1"},
+          "end--1":{"type":"end"}}}
+        """
+        let pb = try Playbook.cacao(try JSONParser.parse(doc))
+        var run = PlaybookRun(id: "r", playbook: pb, incident: "i", variables: [:], actor: "t", at: 0)
+        #expect(run.current?.name == "A")
+        run.complete(outcome: "done", actor: "t", at: 1)
+        #expect(run.current?.name == "B")
+        run.complete(outcome: "ran", actor: "t", at: 2)
+        #expect(run.current?.name == "C")
+        run.complete(outcome: "done", actor: "t", at: 3)
+        #expect(run.status == .completed)
+        let leaked = PlaybookRun(id: "r2", playbook: pb, incident: "i", variables: ["$$leaked$$": "true"], actor: "t", at: 0)
+        #expect(leaked.current?.name == "Rotate")
+        #expect(PlaybookRun(json: leaked.json) == leaked, "runs persist as JSON and come back the same")
+    }
+
+    @Test("imports name what is wrong: unsupported step types, unknown Warden actions, dangling references")
+    func badImports() {
+        func problem(_ doc: String) -> String {
+            do { _ = try Playbook.cacao(try JSONParser.parse(doc)); return "accepted" } catch { return "\(error)" }
+        }
+        let head = #"{"type":"playbook","spec_version":"cacao-2.0","id":"p","name":"p","workflow_start":"start--1","workflow":{"start--1":{"type":"start","on_completion":"a"},"#
+        #expect(problem(head + #""a":{"type":"while-condition"}}}"#).contains("workflow.a.type"))
+        #expect(problem(head + #""a":{"type":"action","commands":[{"type":"x-warden","command":"warden format-disk"}]}}}"#).contains("unknown Warden action"))
+        #expect(problem(head + #""a":{"type":"action","on_completion":"b"}}}"#).contains("workflow.a.on_completion: names no step (b)"))
+    }
+}
