@@ -58,10 +58,15 @@ let package = Package(
             name: "WardenConsole",
             dependencies: ["WardenCore", "WardenHubClient", "CNcursesw", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
+        // `warden demo`: demo MCP servers, a scripted agent, and the run that ties them to a hub and the console.
+        .target(
+            name: "WardenDemo",
+            dependencies: ["WardenCore", "WardenProtocol", "WardenProxy", "WardenHubClient", "WardenConsole", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore", "WardenConsole",
+                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore", "WardenConsole", "WardenDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

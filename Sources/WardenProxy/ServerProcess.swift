@@ -27,7 +27,9 @@ public final class ServerProcess: Sendable {
     }
 
     /// Starts `arguments[0]` (looked up on `PATH`) with Warden's environment and working directory.
-    public static func spawn(_ arguments: [String]) throws(SpawnError) -> ServerProcess {
+    /// - Parameter stderrPath: a file the child's stderr is appended to instead of sharing Warden's
+    ///   (the demo's processes must not write over the console).
+    public static func spawn(_ arguments: [String], stderrPath: String? = nil) throws(SpawnError) -> ServerProcess {
         guard let command = arguments.first else { throw SpawnError(command: "(nothing)", reason: "no command given") }
         var toChild: [Int32] = [0, 0]
         var fromChild: [Int32] = [0, 0]
@@ -41,6 +43,7 @@ public final class ServerProcess: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+        if let stderrPath { posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o600) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

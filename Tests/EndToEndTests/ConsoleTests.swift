@@ -119,6 +119,7 @@ struct ConsoleEndToEndTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(gone, "the console did not exit on q")
+        await tmux.kill()
     }
 
     @Test("TERM=dumb is refused with a clear message; a hub that is down shows in the header")
@@ -136,5 +137,6 @@ struct ConsoleEndToEndTests {
         let (screen, _) = try await tmux.waitFor("the hub's state") { $0.contains("hub ✗") }
         #expect(screen.contains("auto-start is off"))
         try await tmux.keys("q")
+        await tmux.kill()
     }
 }
