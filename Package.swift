@@ -63,10 +63,12 @@ let package = Package(
             name: "WardenDemo",
             dependencies: ["WardenCore", "WardenProtocol", "WardenProxy", "WardenHubClient", "WardenConsole", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
+        // `warden install|uninstall`: MCP client config files, edited in place with backups.
+        .target(name: "WardenSetup", dependencies: ["WardenCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore", "WardenConsole", "WardenDemo",
+                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore", "WardenConsole", "WardenDemo", "WardenSetup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
