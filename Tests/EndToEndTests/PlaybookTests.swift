@@ -81,3 +81,58 @@ struct PlaybookTests {
         #expect(bad.status == 2 && bad.stderr.contains("workflow.start--1.on_completion: names no step"))
     }
 }
+
+@Suite("playbook containment actions end to end", .serialized)
+struct ContainmentTests {
+    @Test("unauthorised-access playbook: revoke the session's grants, then terminate the session: the live relay and its server exit")
+    func terminateSession() async throws {
+        let home = Harness.temporaryHome()
+        let hub = try await HubProcess(home: home)
+        defer { Task { await hub.stop() } }
+        let wrap = try Child.spawn([Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"],
+                                   environment: ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home]) { $1 })
+        func send(_ line: String) { _ = (line + "\n").withCString { write(wrap.stdin, $0, strlen($0)) } }
+        send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+        send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+        // The call goes after the list is answered: the relay judges tools from the list it saw.
+        var seen = ""
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let listed = Date().addingTimeInterval(10)
+        while !seen.contains(#""id":2"#), Date() < listed {
+            var fds = pollfd(fd: wrap.stdout, events: Int16(POLLIN), revents: 0)
+            if poll(&fds, 1, 100) > 0 {
+                let n = read(wrap.stdout, &buffer, buffer.count)
+                if n > 0 { seen += String(decoding: buffer[0..<n], as: UTF8.self) }
+            }
+        }
+        send(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"poisoned_add","arguments":{"a":1,"b":2}}}"#)
+
+        var alertID: String?
+        let deadline = Date().addingTimeInterval(15)
+        while alertID == nil, Date() < deadline {
+            let alerts = (try await wardenJSON(["alerts", "list"], home: home)["alerts"] as? [[String: Any]]) ?? []
+            alertID = alerts.first { $0["rule"] as? String == "call.blocked" }?["id"] as? String
+            if alertID == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let blocked = try #require(alertID)
+        let incident = try #require(((try await wardenJSON(["incidents", "open", "--alert", blocked], home: home))["incident"] as? [String: Any])?["id"] as? String)
+        let run = try #require(try await wardenJSON(["playbooks", "start", "unauthorised-access", "--incident", incident], home: home)["id"] as? String)
+        _ = try await wardenJSON(["playbooks", "step", run, "--done"], home: home)
+        let revoked = try await wardenJSON(["playbooks", "step", run, "--run"], home: home)
+        #expect(revoked["currentStep"] as? String == "End the session")
+        let ended = try await wardenJSON(["playbooks", "step", run, "--run"], home: home)
+        let note = ((ended["log"] as? [[String: Any]])?.last?["note"] as? String) ?? ""
+        #expect(note.hasPrefix("terminated session"), "\(note)")
+        let status = await withTaskGroup(of: Int32?.self) { group in
+            group.addTask { await wrap.status }
+            group.addTask { try? await Task.sleep(for: .seconds(10)); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        #expect(status != nil, "the relay did not exit after terminate-session")
+        let audit = (try await wardenJSON(["audit", "list", "--limit", "100"], home: home)["records"] as? [[String: Any]]) ?? []
+        #expect(audit.contains { $0["action"] as? String == "session.terminated" })
+        close(wrap.stdin)
+    }
+}
