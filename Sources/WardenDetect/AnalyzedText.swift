@@ -34,9 +34,20 @@ public struct AnalyzedText: Sendable {
         lower.reserveCapacity(scalars.count)
         var ascii = true
         var words: [(String, Range<Int>)] = []
+        var ids: [Int32] = []
+        var firsts: [UInt8] = []
         var current: [UInt8] = []
         current.reserveCapacity(32)
         var start = 0
+        // Word ids are found from the bytes as each word ends (FNV-1a into a small open-addressing
+        // table), not by hashing a String per word.
+        let vocabulary = Vocabulary.lookup()
+        func end(_ at: Int) {
+            words.append((String(decoding: current, as: UTF8.self), start..<at))
+            ids.append(vocabulary.id(current))
+            firsts.append(current[0])
+            current.removeAll(keepingCapacity: true)
+        }
         for i in 0..<scalars.count {
             let v = scalars[i].value
             if v >= 0x80 { ascii = false }
@@ -47,17 +58,15 @@ public struct AnalyzedText: Sendable {
                 if current.isEmpty { start = i }
                 current.append(UInt8(folded))
             } else if !current.isEmpty {
-                words.append((String(decoding: current, as: UTF8.self), start..<i))
-                current.removeAll(keepingCapacity: true)
+                end(i)
             }
         }
-        if !current.isEmpty { words.append((String(decoding: current, as: UTF8.self), start..<scalars.count)) }
+        if !current.isEmpty { end(scalars.count) }
         self.lower = lower
         self.isASCII = ascii
         self.words = words
-        let vocabulary = Vocabulary.snapshot()
-        self.wordIDs = words.map { vocabulary[$0.0] ?? -1 }
-        self.firstBytes = words.map { $0.0.utf8.first ?? 0 }
+        self.wordIDs = ids
+        self.firstBytes = firsts
     }
 
     /// The original text between two scalar offsets.
@@ -183,16 +192,65 @@ public struct PhrasePattern: Sendable {
 /// The words patterns name, each with a small integer id. Grows while patterns are built (at
 /// start-up); texts take a snapshot (a copy-on-write reference) and look each word up once.
 enum Vocabulary {
-    private static let table = Mutex<[String: Int32]>([:])
+    private static let table = Mutex<(words: [String: Int32], lookup: Lookup?)>(([:], nil))
 
     static func id(for word: String) -> Int {
         Int(table.withLock { t in
-            if let id = t[word] { return id }
-            let id = Int32(t.count)
-            t[word] = id
+            if let id = t.words[word] { return id }
+            let id = Int32(t.words.count)
+            t.words[word] = id
+            t.lookup = nil
             return id
         })
     }
 
-    static func snapshot() -> [String: Int32] { table.withLock { $0 } }
+    /// The current vocabulary as a byte-keyed table (rebuilt after words are added).
+    static func lookup() -> Lookup {
+        table.withLock { t in
+            if let l = t.lookup { return l }
+            let l = Lookup(t.words)
+            t.lookup = l
+            return l
+        }
+    }
+
+    /// Open addressing over FNV-1a hashes of the words' bytes.
+    final class Lookup: Sendable {
+        let keys: [[UInt8]]
+        let ids: [Int32]
+        let mask: Int
+
+        init(_ words: [String: Int32]) {
+            var capacity = 64
+            while capacity < words.count * 4 { capacity *= 2 }
+            var keys = [[UInt8]](repeating: [], count: capacity)
+            var ids = [Int32](repeating: -1, count: capacity)
+            for (word, id) in words {
+                let bytes = Array(word.utf8)
+                var slot = Int(truncatingIfNeeded: Self.hash(bytes)) & (capacity - 1)
+                while ids[slot] >= 0 { slot = (slot + 1) & (capacity - 1) }
+                keys[slot] = bytes
+                ids[slot] = id
+            }
+            self.keys = keys
+            self.ids = ids
+            mask = capacity - 1
+        }
+
+        @inline(__always) static func hash(_ bytes: [UInt8]) -> UInt64 {
+            var h: UInt64 = 0xcbf29ce484222325
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+            return h
+        }
+
+        /// The word's id, or -1 when no pattern names it.
+        func id(_ bytes: [UInt8]) -> Int32 {
+            var slot = Int(truncatingIfNeeded: Self.hash(bytes)) & mask
+            while ids[slot] >= 0 {
+                if keys[slot] == bytes { return ids[slot] }
+                slot = (slot + 1) & mask
+            }
+            return -1
+        }
+    }
 }
