@@ -23,18 +23,24 @@ public enum Destinations {
             switch v {
             case .string(let s):
                 budget -= 1
-                for host in urlHosts(s) { add(host, &found.network) }
-                let t = s.trimmingCharacters(in: .whitespaces)
-                if hostKeys.contains(key.lowercased()) {
+                // Cheap tests first: most argument strings are prose or identifiers with no `:`, `@` or `/`.
+                var hasColon = false, hasAt = false, hasDot = false
+                for b in s.utf8 {
+                    if b == 0x3A { hasColon = true } else if b == 0x40 { hasAt = true } else if b == 0x2E { hasDot = true }
+                }
+                if hasColon { for host in urlHosts(s) { add(host, &found.network) } }
+                let first = s.utf8.first, last = s.utf8.last
+                let t = first == 0x20 || last == 0x20 ? s.trimmingCharacters(in: .whitespaces) : s
+                if (hasDot || hasColon) && (hostKeys.contains(key) || hostKeys.contains(key.lowercased())) {
                     for part in t.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " }) {
                         let p = part.lowercased()
                         if p.contains("://") { continue }
                         if isEmail(p) || isHost(p) { add(p, &found.network) }
                     }
-                } else if isEmail(t.lowercased()) {
+                } else if hasAt, isEmail(t.lowercased()) {
                     add(t.lowercased(), &found.network)
                 }
-                if (t.hasPrefix("/") || t.hasPrefix("~/")) && !t.contains(" ") { add(t, &found.paths) }
+                if first == 0x2F || first == 0x7E, (t.hasPrefix("/") || t.hasPrefix("~/")) && !t.contains(" ") { add(t, &found.paths) }
             case .array(let items): for i in items { walk(i, key: key) }
             case .object(let o): for (k, x) in o.members { walk(x, key: k) }
             default: break

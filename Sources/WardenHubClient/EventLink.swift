@@ -34,7 +34,7 @@ public final class EventLink: EventSink, Sendable {
     private let retryInterval: Double
     /// Events held in memory at most; beyond it a batch goes to the spool (memory stays bounded when
     /// a relay outpaces the hub, and the spool is replayed once the link has caught up).
-    public static let highWater = 5_000
+    public static let highWater = 2_000
     /// Called once a connection is made (for example to re-register the session).
     private let onConnect: @Sendable (HubConnection) -> Void
     /// Pushes from the hub (`tools.changed`).
