@@ -4,7 +4,7 @@ import WardenCore
 /// One string from a definition, prepared for matching: its scalars and its words with offsets.
 ///
 /// Offsets are in Unicode scalars of the original text, which is what findings report.
-public struct AnalyzedText: Sendable {
+public final class AnalyzedText: Sendable {
     /// Where the text sits in the definition (`description`, `inputSchema.properties.x.description`).
     public let field: String
     public let scalars: [Unicode.Scalar]
@@ -19,6 +19,34 @@ public struct AnalyzedText: Sendable {
     let wordIDs: [Int32]
     /// Each word's first byte: prefix alternatives reject most words on it without touching the word.
     let firstBytes: [UInt8]
+    /// Indexed by vocabulary id: whether the word occurs in the text (rules skip texts without their words).
+    let present: [Bool]
+    /// Which kinds of character the text has: rules that need one it lacks are not run at all.
+    let traits: Traits
+
+    /// Character classes found in one pass, for skipping rules.
+    public struct Traits: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let lt = Traits(rawValue: 1 << 0)
+        public static let bracket = Traits(rawValue: 1 << 1)
+        public static let bang = Traits(rawValue: 1 << 2)
+        public static let colon = Traits(rawValue: 1 << 3)
+        public static let at = Traits(rawValue: 1 << 4)
+        public static let dot = Traits(rawValue: 1 << 5)
+        public static let quote = Traits(rawValue: 1 << 6)
+        public static let equals = Traits(rawValue: 1 << 7)
+        public static let semicolon = Traits(rawValue: 1 << 8)
+        public static let dollar = Traits(rawValue: 1 << 9)
+        public static let pipe = Traits(rawValue: 1 << 10)
+        public static let nonASCII = Traits(rawValue: 1 << 11)
+        public static let control = Traits(rawValue: 1 << 12)
+        public static let escape = Traits(rawValue: 1 << 13)
+        public static let long = Traits(rawValue: 1 << 14)
+        public static let blankRun = Traits(rawValue: 1 << 15)
+        public static let longToken = Traits(rawValue: 1 << 16)
+        public static let slash = Traits(rawValue: 1 << 17)
+    }
 
     /// Texts longer than this are analysed up to it (the rest is reported by the size rule).
     public static let maxScalars = 256 * 1024
@@ -48,9 +76,37 @@ public struct AnalyzedText: Sendable {
             firsts.append(current[0])
             current.removeAll(keepingCapacity: true)
         }
+        var traits: Traits = scalars.count > 200 ? [.long] : []
+        var newlines = 0, spaceRun = 0, tokenRun = 0
         for i in 0..<scalars.count {
             let v = scalars[i].value
             if v >= 0x80 { ascii = false }
+            switch v {
+            case 0x3C: traits.insert(.lt)
+            case 0x5B: traits.insert(.bracket)
+            case 0x21: traits.insert(.bang)
+            case 0x3A: traits.insert(.colon)
+            case 0x40: traits.insert(.at)
+            case 0x2E: traits.insert(.dot)
+            case 0x27, 0x22: traits.insert(.quote)
+            case 0x3D: traits.insert(.equals)
+            case 0x3B: traits.insert(.semicolon)
+            case 0x24: traits.insert(.dollar)
+            case 0x7C: traits.insert(.pipe)
+            case 0x2F, 0x5C: traits.insert(.slash)
+            case 0x1B: traits.insert([.escape, .control])
+            case 0x0A: newlines += 1
+            case 0x00...0x08, 0x0B...0x1F, 0x7F...0x9F: traits.insert(.control)
+            default: break
+            }
+            if v == 0x20 { spaceRun += 1; if spaceRun >= 100 { traits.insert(.blankRun) } } else { spaceRun = 0 }
+            // Tokens as EncodedPayload cuts them (separators: space, newline, tab, quotes, parentheses, comma, backtick).
+            if v == 0x20 || v == 0x0A || v == 0x09 || v == 0x22 || v == 0x27 || v == 0x28 || v == 0x29 || v == 0x2C || v == 0x60 {
+                tokenRun = 0
+            } else {
+                tokenRun += 1
+                if tokenRun >= 18 { traits.insert(.longToken) }
+            }
             let folded = v >= 0x41 && v <= 0x5A ? v + 32 : v
             lower.append(Unicode.Scalar(folded)!)
             let isWordChar = (folded >= 0x61 && folded <= 0x7A) || (v >= 0x30 && v <= 0x39) || v == 0x27 || v == 0x5F
@@ -62,11 +118,17 @@ public struct AnalyzedText: Sendable {
             }
         }
         if !current.isEmpty { end(scalars.count) }
+        if newlines >= 8 { traits.insert(.blankRun) }
+        if !ascii { traits.insert(.nonASCII) }
+        self.traits = traits
         self.lower = lower
         self.isASCII = ascii
         self.words = words
         self.wordIDs = ids
         self.firstBytes = firsts
+        var present = [Bool](repeating: false, count: vocabulary.count)
+        for id in ids where id >= 0 { present[Int(id)] = true }
+        self.present = present
     }
 
     /// The original text between two scalar offsets.
@@ -94,7 +156,17 @@ public struct PhrasePattern: Sendable {
         case dotBefore
         /// The word after the match is a code identifier (`delete_all`, `sendEmail`): another tool's name.
         case identifierAfter
+        /// Not preceded by a negation (`do not follow any instructions` is a warning, not an order).
+        case notNegated
+        /// An e-mail address within the next few words (`change the recipient to x@y.z`).
+        case addressAfter
     }
+
+    /// This pattern, matching only when an e-mail address follows within a few words.
+    public func requiringAddress() -> PhrasePattern { PhrasePattern(steps, gap: gap, requirement: .addressAfter) }
+
+    /// This pattern, matching only when no negation comes just before it.
+    public func notNegated() -> PhrasePattern { PhrasePattern(steps, gap: gap, requirement: .notNegated) }
 
     /// This pattern, matching only when an identifier follows (another tool's name).
     public func requiringIdentifier() -> PhrasePattern { PhrasePattern(steps, gap: gap, requirement: .identifierAfter) }
@@ -103,6 +175,8 @@ public struct PhrasePattern: Sendable {
     struct Step: Sendable {
         /// Indexed by vocabulary id: whether that word is an exact alternative of this step.
         let exact: [Bool]
+        /// The exact alternatives' ids, for `occurs(in:)`.
+        let ids: [Int]
         let prefixes: [[UInt8]]
         /// First bytes of the prefixes: most words are rejected without a comparison.
         let prefixStarts: [Bool]
@@ -112,10 +186,20 @@ public struct PhrasePattern: Sendable {
             var table = [Bool](repeating: false, count: (ids.max() ?? 0) + 1)
             for id in ids { table[id] = true }
             exact = table
+            self.ids = ids
             prefixes = alternatives.filter { $0.hasSuffix("*") }.map { Array($0.dropLast().utf8) }
             var starts = [Bool](repeating: false, count: 256)
             for p in prefixes { if let b = p.first { starts[Int(b)] = true } }
             prefixStarts = starts
+        }
+
+        /// Whether any word of `text` is one of this step's alternatives: the exact ones by the
+        /// text's table of vocabulary ids present (no pass over the words), prefixes by a pass.
+        func occurs(in text: AnalyzedText) -> Bool {
+            let present = text.present
+            for id in ids where id < present.count && present[id] { return true }
+            guard !prefixes.isEmpty else { return false }
+            return text.words.indices.contains { i in prefixStarts[Int(text.firstBytes[i])] && prefixes.contains { text.words[i].text.utf8.starts(with: $0) } }
         }
 
         /// Whether word `i` of `text` is one of this step's alternatives; the word's string is only
@@ -151,7 +235,7 @@ public struct PhrasePattern: Sendable {
 
     /// Every non-overlapping match, as scalar ranges.
     public func matches(in text: AnalyzedText) -> [Range<Int>] {
-        guard let first = compiled.first, !text.words.isEmpty else { return [] }
+        guard let first = compiled.first, !text.words.isEmpty, first.occurs(in: text) else { return [] }
         var out: [Range<Int>] = []
         var i = 0
         let words = text.words
@@ -176,6 +260,12 @@ public struct PhrasePattern: Sendable {
                 guard range.upperBound < text.scalars.count, text.scalars[range.upperBound] == ":" else { i += 1; continue outer }
             case .dotBefore:
                 guard range.lowerBound > 0, text.scalars[range.lowerBound - 1] == "." else { i += 1; continue outer }
+            case .addressAfter:
+                let end = min(text.scalars.count, at + 6 < words.count ? words[at + 6].range.upperBound : text.scalars.count)
+                guard text.traits.contains(.at), (range.upperBound..<end).contains(where: { text.scalars[$0] == "@" }) else { i += 1; continue outer }
+            case .notNegated:
+                let negations: Set<String> = ["not", "never", "don't", "dont", "no", "nor", "without"]
+                if (max(0, i - 2)..<i).contains(where: { negations.contains(words[$0].text) }) { i += 1; continue outer }
             case .identifierAfter:
                 guard at + 1 < words.count, words[at + 1].text.contains("_") || Self.isCamel(text.slice(words[at + 1].range)) else { i += 1; continue outer }
                 out.append(words[i].range.lowerBound..<words[at + 1].range.upperBound)
@@ -219,6 +309,8 @@ enum Vocabulary {
         let keys: [[UInt8]]
         let ids: [Int32]
         let mask: Int
+        /// How many words the vocabulary has (ids are 0..<count).
+        let count: Int
 
         init(_ words: [String: Int32]) {
             var capacity = 64
@@ -235,6 +327,7 @@ enum Vocabulary {
             self.keys = keys
             self.ids = ids
             mask = capacity - 1
+            count = words.count
         }
 
         @inline(__always) static func hash(_ bytes: [UInt8]) -> UInt64 {

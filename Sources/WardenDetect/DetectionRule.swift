@@ -8,13 +8,16 @@ public struct DetectionRule: Sendable {
     /// One line a person can act on.
     public let message: String
     let finder: @Sendable (AnalyzedText) -> [(range: Range<Int>, note: String?)]
+    /// Character classes a text needs (any of them) for this rule to have anything to find.
+    let requires: AnalyzedText.Traits
 
-    init(id: String, severity: Severity, layer: MaestroLayer, message: String,
+    init(id: String, severity: Severity, layer: MaestroLayer, message: String, requires: AnalyzedText.Traits = [],
          finder: @escaping @Sendable (AnalyzedText) -> [(range: Range<Int>, note: String?)]) {
         self.id = id
         self.severity = severity
         self.layer = layer
         self.message = message
+        self.requires = requires
         self.finder = finder
     }
 
@@ -24,7 +27,7 @@ public struct DetectionRule: Sendable {
         return DetectionRule(id: id, severity: severity, layer: layer, message: message) { text in
             // Most texts have no word that can begin any of the rule's phrases: one pass over the
             // word ids settles that before any pattern runs.
-            guard (0..<text.words.count).contains(where: { start.matches(text, $0) }) else { return [] }
+            guard start.occurs(in: text) else { return [] }
             var hits: [(range: Range<Int>, note: String?)] = []
             for p in patterns {
                 for r in p.matches(in: text) { hits.append((r, nil)) }
@@ -35,7 +38,8 @@ public struct DetectionRule: Sendable {
 
     /// Runs the rule on a text.
     public func findings(in text: AnalyzedText) -> [Finding] {
-        finder(text).map { hit in
+        if !requires.isEmpty && text.traits.isDisjoint(with: requires) { return [] }
+        return finder(text).map { hit in
             Finding(rule: id, severity: severity, layer: layer, field: text.field, start: hit.range.lowerBound,
                     end: hit.range.upperBound, evidence: text.slice(hit.range), message: hit.note.map { "\(message): \($0)" } ?? message)
         }

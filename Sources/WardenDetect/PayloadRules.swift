@@ -82,10 +82,11 @@ enum ShellPayload {
 
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
         var hits: [(Range<Int>, String?)] = []
-        if (0..<text.words.count).contains(where: { start.matches(text, $0) }) {
+        if start.occurs(in: text) {
             hits = patterns.flatMap { $0.matches(in: text) }.map { ($0, Optional<String>.none) }
         }
         // Command substitution and chaining after a value: `x; rm`, `$(…)`, backticks, `| sh`.
+        guard !text.traits.isDisjoint(with: [.dollar, .pipe]) else { return hits }
         let s = text.scalars
         for i in 0..<s.count {
             if s[i] == "$", i + 1 < s.count, s[i + 1] == "(" { hits.append((i..<min(s.count, i + 12), nil)) }
@@ -194,26 +195,39 @@ enum InjectionPayload {
                           "../../", "..\\..\\", "169.254.169.254", "metadata.google.internal", "100.100.100.200", "file:///etc/"]
 
     static let needleScalars: [[Unicode.Scalar]] = needles.map { Array($0.unicodeScalars) }
-    /// Indexed by ASCII value: whether some needle starts with it (every needle is ASCII).
+    /// Needles that start with a letter are only tried where a word starts with one of these.
+    static let wordStarts = PhrasePattern.Step(["or", "union", "metadata", "file"])
+    static let letterNeedles: [[Unicode.Scalar]] = needleScalars.filter { $0[0].properties.isAlphabetic }
+    static let symbolNeedles: [[Unicode.Scalar]] = needleScalars.filter { !$0[0].properties.isAlphabetic }
+    /// Indexed by ASCII value: whether some symbol-first needle starts with it (every needle is ASCII).
     static let firsts: [Bool] = {
         var table = [Bool](repeating: false, count: 128)
-        for n in needleScalars { if let f = n.first { table[Int(f.value)] = true } }
+        for n in symbolNeedles { if let f = n.first { table[Int(f.value)] = true } }
         return table
     }()
 
-    /// One pass: only positions whose scalar starts some needle are compared.
+    /// One pass over the symbols that start needles, plus the words that start the others.
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
         let lower = text.lower
-        let firsts = Self.firsts, needleScalars = Self.needleScalars
+        let firsts = Self.firsts, symbolNeedles = Self.symbolNeedles
         var hits: [(Range<Int>, String?)] = []
+        func at(_ i: Int, _ candidates: [[Unicode.Scalar]]) -> [Unicode.Scalar]? {
+            candidates.first(where: { i + $0.count <= lower.count && lower[i..<(i + $0.count)].elementsEqual($0) })
+        }
         var i = 0
         while i < lower.count {
-            guard lower[i].value < 128, firsts[Int(lower[i].value)], let n = needleScalars.first(where: { i + $0.count <= lower.count && lower[i..<(i + $0.count)].elementsEqual($0) }) else {
+            guard lower[i].value < 128, firsts[Int(lower[i].value)], let n = at(i, symbolNeedles) else {
                 i += 1
                 continue
             }
             hits.append((i..<(i + n.count), nil))
             i += n.count
+        }
+        if wordStarts.occurs(in: text) {
+            for w in text.words.indices where wordStarts.matches(text, w) {
+                let start = text.words[w].range.lowerBound
+                if let n = at(start, letterNeedles) { hits.append((start..<(start + n.count), nil)) }
+            }
         }
         return hits
     }
