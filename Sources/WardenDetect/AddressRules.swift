@@ -40,10 +40,13 @@ enum ForeignOverride {
         "игнорируй предыдущие инструкции", "игнорируйте предыдущие инструкции", "игнорируй все инструкции", "забудь все инструкции", "забудьте все инструкции",
         "忽略之前的", "忽略以上", "忽略所有", "无视之前", "忽略先前", "忽視之前", "以前の指示を無視", "前の指示を無視", "すべての指示を無視", "指示を無視して",
         "이전 지시를 무시", "모든 지시를 무시", "이전 지침을 무시",
+        "überschreibe deine", "ignoriere deine", "systemanweisung", "instrucciones del sistema", "instructions système", "instructions du système",
+        "istruzioni di sistema", "системные инструкции", "系统提示", "系統提示", "システムプロンプト", "gib das passwort", "révèle le mot de passe", "revela la contraseña",
     ].map { Array(($0 as String).unicodeScalars) }
 
     /// First words of the needles written in ASCII: an ASCII text without one of them has no needle.
-    static let stems = PhrasePattern.Step(["ignorez", "oubliez", "ignora", "olvida", "ignoriere", "vergiss", "negeer", "zignoruj", "dimentica"])
+    static let stems = PhrasePattern.Step(["ignorez", "oubliez", "ignora", "olvida", "ignoriere", "vergiss", "negeer", "zignoruj", "dimentica",
+                                           "systemanweisung", "systemanweisungen", "instrucciones", "istruzioni", "gib"])
 
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
         if text.isASCII, !stems.occurs(in: text) { return [] }
@@ -53,7 +56,7 @@ enum ForeignOverride {
         var i = 0
         while i < lower.count {
             let c = lower[i]
-            if c.value < 0x80 && c != "i" && c != "o" && c != "v" && c != "e" && c != "n" && c != "z" { i += 1; continue }
+            if c.value < 0x80 && c != "i" && c != "o" && c != "v" && c != "e" && c != "n" && c != "z" && c != "s" && c != "g" { i += 1; continue }
             if let n = needles.first(where: { i + $0.count <= lower.count && $0[0] == c && lower[i..<(i + $0.count)].elementsEqual($0) }) {
                 hits.append((i..<(i + n.count), "in another language"))
                 i += n.count

@@ -19,10 +19,15 @@ public final class AnalyzedText: Sendable {
     let wordIDs: [Int32]
     /// Each word's first byte: prefix alternatives reject most words on it without touching the word.
     let firstBytes: [UInt8]
-    /// Indexed by vocabulary id: whether the word occurs in the text (rules skip texts without their words).
-    let present: [Bool]
+    /// A bit per vocabulary id: whether the word occurs in the text (rules skip texts without their words).
+    let present: [UInt64]
+
+    @inline(__always) func has(_ id: Int) -> Bool { id >> 6 < present.count && present[id >> 6] & (1 << UInt64(id & 63)) != 0 }
     /// Which kinds of character the text has: rules that need one it lacks are not run at all.
     let traits: Traits
+    /// A bare identifier (`read_file`, `repo-path`, `v1.2`): ASCII letters, digits, `_ - .` only, no
+    /// spaces, at most 64 long. Property names and enum values mostly; few rules can find anything in one.
+    let isIdentifier: Bool
 
     /// Character classes found in one pass, for skipping rules.
     public struct Traits: OptionSet, Sendable {
@@ -77,10 +82,12 @@ public final class AnalyzedText: Sendable {
             current.removeAll(keepingCapacity: true)
         }
         var traits: Traits = scalars.count > 200 ? [.long] : []
+        var identifier = scalars.count <= 64 && !scalars.isEmpty
         var newlines = 0, spaceRun = 0, tokenRun = 0
         for i in 0..<scalars.count {
             let v = scalars[i].value
             if v >= 0x80 { ascii = false }
+            if identifier, !((v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A) || (v >= 0x30 && v <= 0x39) || v == 0x5F || v == 0x2D || v == 0x2E) { identifier = false }
             switch v {
             case 0x3C: traits.insert(.lt)
             case 0x5B: traits.insert(.bracket)
@@ -121,13 +128,14 @@ public final class AnalyzedText: Sendable {
         if newlines >= 8 { traits.insert(.blankRun) }
         if !ascii { traits.insert(.nonASCII) }
         self.traits = traits
+        self.isIdentifier = identifier
         self.lower = lower
         self.isASCII = ascii
         self.words = words
         self.wordIDs = ids
         self.firstBytes = firsts
-        var present = [Bool](repeating: false, count: vocabulary.count)
-        for id in ids where id >= 0 { present[Int(id)] = true }
+        var present = [UInt64](repeating: 0, count: (vocabulary.count + 63) / 64)
+        for id in ids where id >= 0 { present[Int(id) >> 6] |= 1 << UInt64(id & 63) }
         self.present = present
     }
 
@@ -196,8 +204,7 @@ public struct PhrasePattern: Sendable {
         /// Whether any word of `text` is one of this step's alternatives: the exact ones by the
         /// text's table of vocabulary ids present (no pass over the words), prefixes by a pass.
         func occurs(in text: AnalyzedText) -> Bool {
-            let present = text.present
-            for id in ids where id < present.count && present[id] { return true }
+            for id in ids where text.has(id) { return true }
             guard !prefixes.isEmpty else { return false }
             return text.words.indices.contains { i in prefixStarts[Int(text.firstBytes[i])] && prefixes.contains { text.words[i].text.utf8.starts(with: $0) } }
         }

@@ -1,7 +1,7 @@
 import WardenCore
 
 /// One analysis rule: an id, how serious a hit is, and how it finds hits in a text.
-public struct DetectionRule: Sendable {
+public final class DetectionRule: Sendable {
     public let id: String
     public let severity: Severity
     public let layer: MaestroLayer

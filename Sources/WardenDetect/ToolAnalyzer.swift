@@ -12,8 +12,12 @@ public struct ToolAnalyzer: Sendable {
     /// Suppressions from policy.
     public var settings = AnalysisSettings()
 
+    /// The rules that can find something in a bare identifier.
+    let identifierActive: [DetectionRule]
+
     public init(rules: [DetectionRule] = RuleSet.builtIn, settings: AnalysisSettings = AnalysisSettings()) {
         self.rules = rules
+        identifierActive = rules.filter { Self.identifierRules.contains($0.id) }
         self.settings = settings
         suspiciousAt = settings.suspiciousAt
         maliciousAt = settings.maliciousAt
@@ -24,8 +28,11 @@ public struct ToolAnalyzer: Sendable {
         var findings: [Finding] = []
         let suppressing = !settings.suppressedRules.isEmpty || !settings.suppressedForTool.isEmpty
         let active = suppressing ? rules.filter { !settings.suppresses(rule: $0.id, server: server, tool: definition.name) } : rules
+        // Bare identifiers (property names, enum values, most tool names) can only name a sensitive
+        // file (`id_rsa`, `.env`): the other rules need words, spaces or punctuation they lack.
+        let forIdentifiers = suppressing ? active.filter { Self.identifierRules.contains($0.id) } : identifierActive
         for text in Self.texts(of: definition.raw) {
-            for rule in active { findings.append(contentsOf: rule.findings(in: text)) }
+            for rule in text.isIdentifier ? forIdentifiers : active { findings.append(contentsOf: rule.findings(in: text)) }
         }
         if !suppressing || !settings.suppresses(rule: SchemaAnomalies.ruleID, server: server, tool: definition.name) {
             findings.append(contentsOf: SchemaAnomalies.findings(in: definition.raw))
@@ -53,6 +60,8 @@ public struct ToolAnalyzer: Sendable {
         case .critical: 70
         }
     }
+
+    static let identifierRules: Set<String> = ["resource.sensitive", "payload.encoded", "unicode.mixed-script"]
 
     static let schemaTypes: Set<String> = ["string", "number", "integer", "boolean", "object", "array", "null"]
 
