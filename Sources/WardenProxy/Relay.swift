@@ -241,17 +241,62 @@ public final class Relay: Sendable {
             case .scalar:
                 emit(.protocolError, [("direction", "server"), ("problem", "not a JSON-RPC message")])
             case .array:
-                for range in outline.elements {
-                    if let element = try? JSONParser.scan(UnsafeRawBufferPointer(rebasing: content[range])),
-                       element.range(of: "method") == nil, let id = element.id {
-                        _ = state.withLock { $0.pending.removeValue(forKey: RPCMessage.key(for: id)) }
-                    }
-                }
-                forward(bytes, to: toClient)
+                serverBatch(outline, content: content, bytes: bytes)
             case .object:
                 serverObject(outline, content: content, bytes: bytes)
             }
         }
+    }
+
+    /// A batch of responses (JSON-RPC §6; clients before MCP 2025-06-18 may batch): tool, prompt and
+    /// resource lists and server instructions in it are reviewed like single responses, so batching
+    /// is no way around the analysis. Unchanged batches pass byte for byte.
+    func serverBatch(_ outline: JSONScan, content: UnsafeRawBufferPointer, bytes: UnsafeRawBufferPointer) {
+        var parts: [[UInt8]] = []
+        var changed = false
+        for range in outline.elements {
+            let elementBytes = UnsafeRawBufferPointer(rebasing: content[range])
+            if let line = reviewedInBatch(elementBytes) {
+                parts.append(line)
+                changed = true
+            } else {
+                parts.append(Array(elementBytes))
+            }
+        }
+        guard changed else {
+            forward(bytes, to: toClient)
+            return
+        }
+        var out: [UInt8] = [0x5B]
+        for (i, p) in parts.enumerated() {
+            if i > 0 { out.append(0x2C) }
+            out.append(contentsOf: p)
+        }
+        out.append(contentsOf: [0x5D, 0x0A])
+        toClient.write(out)
+    }
+
+    /// One batch element: the rewritten element (no newline) when review changed it, else nil.
+    func reviewedInBatch(_ elementBytes: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard let element = try? JSONParser.scan(elementBytes), element.range(of: "method") == nil, let id = element.id,
+              let pending = state.withLock({ $0.pending.removeValue(forKey: RPCMessage.key(for: id)) }) else { return nil }
+        emit(.response, [("id", id), ("method", .string(pending.method)), ("micros", .int(Int((Self.now() - pending.startedAt) / 1000))),
+                         ("bytes", .int(elementBytes.count)), ("batch", true)])
+        guard let resultRange = element.range(of: "result"),
+              pending.method == "initialize" || pending.method == "tools/list" || Self.catalogues[pending.method] != nil,
+              let result = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: elementBytes[resultRange])) else { return nil }
+        var rewritten: [UInt8]?
+        switch pending.method {
+        case "initialize":
+            initialized(result)
+            rewritten = reviewInstructions(result, message: elementBytes)
+        case "tools/list":
+            rewritten = toolsListed(result, message: elementBytes)
+        default:
+            rewritten = Self.catalogues[pending.method].flatMap { catalogueListed(result, key: $0, message: elementBytes) }
+        }
+        if rewritten?.last == 0x0A { rewritten?.removeLast() }
+        return rewritten
     }
 
     func serverObject(_ outline: JSONScan, content: UnsafeRawBufferPointer, bytes: UnsafeRawBufferPointer) {
