@@ -19,6 +19,8 @@ public final class AlertCorrelator: Sendable {
         var latencies: [Int] = []
         var errors = 0
         var destinations: Set<String> = []
+        /// The first three components of the paths seen (`/home/me/project`): where the tool works.
+        var pathRoots: Set<String> = []
         var firstCall = 0.0
         var warmRate = 0.0
         /// Calls per second over the last minute (a ring of 60 buckets: constant work per call).
@@ -121,6 +123,12 @@ public final class AlertCorrelator: Sendable {
         }
     }
 
+    /// The first three components of a path: `/home/me/project/src/x` → `/home/me/project`.
+    static func root(_ path: String) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).prefix(3)
+        return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
+    }
+
     static let sensitivePaths = ["/.ssh/", "id_rsa", "id_ed25519", "/.aws/", ".env", "credentials", "/.gnupg/", "/.kube/config", "claude_desktop_config", "/.config/gcloud"]
     static let sinkWords = ["send", "post", "upload", "email", "mail", "http", "fetch", "webhook", "message", "publish", "share", "request"]
 
@@ -131,6 +139,7 @@ public final class AlertCorrelator: Sendable {
         let keys = Set(f["argKeys"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         let targets = f["targets"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let destinations = Set(targets.filter { !$0.hasPrefix("/") && !$0.hasPrefix("~") })
+        let roots = Set(targets.filter { $0.hasPrefix("/") || $0.hasPrefix("~") }.map(Self.root))
         let argBytes = int("argBytes"), resultBytes = int("bytes"), micros = int("micros")
         let isError = f["isError"]?.boolValue ?? false
         let warmUp = self.warmUp
@@ -154,6 +163,7 @@ public final class AlertCorrelator: Sendable {
                 b.latencies.append(micros)
                 if isError { b.errors += 1 }
                 b.destinations.formUnion(destinations)
+                b.pathRoots.formUnion(roots)
                 if b.calls == warmUp { b.warmRate = Double(warmUp) / max(1, (e.time - b.firstCall) / 60) }
             } else {
                 b.calls += 1
@@ -181,6 +191,12 @@ public final class AlertCorrelator: Sendable {
                     found.append(("new destination", .high, "a destination never seen for this tool: \(novel.sorted().joined(separator: ", "))",
                                   JSONObject(pairs: [("baseline", .array(b.destinations.sorted().map { .string($0) })), ("observed", .array(novel.sorted().map { .string($0) }))])))
                     b.destinations.formUnion(novel)
+                }
+                let novelRoots = roots.subtracting(b.pathRoots)
+                if !novelRoots.isEmpty, !b.pathRoots.isEmpty {
+                    found.append(("new path", .medium, "paths outside where this tool has worked: \(novelRoots.sorted().joined(separator: ", "))",
+                                  JSONObject(pairs: [("baseline", .array(b.pathRoots.sorted().map { .string($0) })), ("observed", .array(novelRoots.sorted().map { .string($0) }))])))
+                    b.pathRoots.formUnion(novelRoots)
                 }
                 let rate = Double(zip(b.buckets, b.bucketSecond).reduce(0) { $0 + (second - $1.1 < 60 ? $1.0 : 0) })
                 if rate > max(5 * b.warmRate, 60), e.time - b.rateReportedAt >= 10 {

@@ -23,6 +23,14 @@ struct CorrelatorTests {
         #expect(odd.contains { $0.title.contains("c2.evil.net") && $0.severity == .high })
     }
 
+    @Test("a path outside where the tool has worked is a behaviour alert; paths under the same root are not")
+    func paths() {
+        let c = AlertCorrelator(warmUp: 20)
+        #expect(c.alerts(for: (1...25).map { call($0, tool: "read_file", keys: ["path"], targets: ["/home/me/project/src/f\($0).swift"]) }).isEmpty)
+        let odd = c.alerts(for: [call(26, tool: "read_file", keys: ["path"], targets: ["/etc/ssl/private/server.key"])])
+        #expect(odd.contains { $0.rule == "behaviour.anomaly" && $0.title.contains("/etc/ssl/private") })
+    }
+
     @Test("a flood over five times the warm-up rate is reported, once per 10 s")
     func rate() {
         let c = AlertCorrelator(warmUp: 20)
