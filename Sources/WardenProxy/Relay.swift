@@ -276,10 +276,44 @@ public final class Relay: Sendable {
         toClient.write(out)
     }
 
+    /// A forwarded call was answered: records it, scans the result for injected instructions and
+    /// secrets, and returns what the client gets instead (no newline) when policy withholds or
+    /// redacts, nil when the answer passes unchanged.
+    func callAnswered(_ pending: Pending, id: JSONValue, outline: JSONScan, content: UnsafeRawBufferPointer, fields base: [(String, JSONValue)]) -> [UInt8]? {
+        var fields = base
+        fields.append(("tool", .string(pending.tool ?? "")))
+        fields.append(("decision", .string(pending.decision ?? "allowed")))
+        fields.append(("rule", .string(pending.rule ?? "")))
+        let flag = outline.resultMembers.first { $0.key == "isError" }?.range
+        let isError = flag.flatMap { (try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])))?.boolValue } ?? false
+        fields.append(("isError", .bool(isError)))
+        if let shape = pending.shape {
+            fields.append(("argBytes", .int(shape.bytes)))
+            fields.append(("argKeys", .array(shape.keys.map { .string($0) })))
+            if !shape.targets.isEmpty { fields.append(("targets", .array(shape.targets.map { .string($0) }))) }
+        }
+        emit(.callCompleted, fields)
+        if let resultRange = outline.range(of: "result"), content.count <= ResultScanner.maxBytes,
+           var withheld = reviewResult(UnsafeRawBufferPointer(rebasing: content[resultRange]), id: id, tool: pending.tool ?? "") {
+            if withheld.last == 0x0A { withheld.removeLast() }
+            return withheld
+        }
+        let secrets = SecretScanner.scan(content)
+        guard !secrets.isEmpty else { return nil }
+        let redact = config.policy.dlpResults == .redact
+        reportSecrets(secrets, direction: "result", tool: pending.tool ?? "", id: id, action: redact ? "redacted" : "alerted")
+        return redact ? SecretScanner.redact(content, secrets) : nil
+    }
+
     /// One batch element: the rewritten element (no newline) when review changed it, else nil.
     func reviewedInBatch(_ elementBytes: UnsafeRawBufferPointer) -> [UInt8]? {
         guard let element = try? JSONParser.scan(elementBytes), element.range(of: "method") == nil, let id = element.id,
               let pending = state.withLock({ $0.pending.removeValue(forKey: RPCMessage.key(for: id)) }) else { return nil }
+        if pending.method == "tools/call" {
+            return callAnswered(pending, id: id, outline: element, content: elementBytes,
+                                fields: [("id", id), ("method", "tools/call"), ("micros", .int(Int((Self.now() - pending.startedAt) / 1000))),
+                                         ("bytes", .int(elementBytes.count)), ("batch", true)])
+        }
         emit(.response, [("id", id), ("method", .string(pending.method)), ("micros", .int(Int((Self.now() - pending.startedAt) / 1000))),
                          ("bytes", .int(elementBytes.count)), ("batch", true)])
         guard let resultRange = element.range(of: "result"),
@@ -342,35 +376,12 @@ public final class Relay: Sendable {
                 return
             }
         case "tools/call":
-            fields.append(("tool", .string(pending.tool ?? "")))
-            fields.append(("decision", .string(pending.decision ?? "allowed")))
-            fields.append(("rule", .string(pending.rule ?? "")))
-            let flag = outline.resultMembers.first { $0.key == "isError" }?.range
-            let isError = flag.flatMap { (try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])))?.boolValue } ?? false
-            fields.append(("isError", .bool(isError)))
-            if let shape = pending.shape {
-                fields.append(("argBytes", .int(shape.bytes)))
-                fields.append(("argKeys", .array(shape.keys.map { .string($0) })))
-                if !shape.targets.isEmpty { fields.append(("targets", .array(shape.targets.map { .string($0) }))) }
+            if var replacement = callAnswered(pending, id: id, outline: outline, content: content, fields: fields) {
+                replacement.append(0x0A)
+                toClient.write(replacement)
+            } else {
+                forward(bytes, to: toClient)
             }
-            emit(.callCompleted, fields)
-            if let resultRange, content.count <= ResultScanner.maxBytes,
-               let withheld = reviewResult(UnsafeRawBufferPointer(rebasing: content[resultRange]), id: id, tool: pending.tool ?? "") {
-                toClient.write(withheld)
-                return
-            }
-            let secrets = SecretScanner.scan(content)
-            if !secrets.isEmpty {
-                let redact = config.policy.dlpResults == .redact
-                reportSecrets(secrets, direction: "result", tool: pending.tool ?? "", id: id, action: redact ? "redacted" : "alerted")
-                if redact {
-                    var line = SecretScanner.redact(content, secrets)
-                    line.append(0x0A)
-                    toClient.write(line)
-                    return
-                }
-            }
-            forward(bytes, to: toClient)
             return
         default:
             if let key = Self.catalogues[pending.method], let result, let rewritten = catalogueListed(result, key: key, message: content) {

@@ -446,3 +446,21 @@ struct RelayBatchTests {
         #expect(clean.client.all == [answer])
     }
 }
+
+@Suite("relay: call results in batches")
+struct RelayBatchResultTests {
+    @Test("a call answered inside a batch is scanned like any other: secrets redacted by policy, the other element untouched")
+    func batchedResult() throws {
+        var policy = Policy(defaultAction: .allow, rules: [], source: "test")
+        policy.dlpResults = .redact
+        let rig = RelayRig(policy: policy)
+        let secret = "gh" + "p_" + String(repeating: "Zq9", count: 12)
+        rig.fromClient(#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read","arguments":{}}},{"jsonrpc":"2.0","id":2,"method":"ping"}]"# + "\n")
+        rig.fromServer(#"[{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"token \#(secret)"}]}},{"jsonrpc":"2.0","id":2,"result":{}}]"# + "\n")
+        let line = try #require(rig.client.all.first)
+        #expect(!line.contains(secret) && line.contains("[REDACTED:github-token]"))
+        let batch = try #require(try JSONParser.parse(line).arrayValue)
+        #expect(batch.count == 2 && batch[1]["id"] == 2)
+        #expect(rig.sink.kinds().contains(.dlpFinding) && rig.sink.kinds().contains(.callCompleted))
+    }
+}
