@@ -327,7 +327,13 @@ default:
 func consoleBenchmark() throws {
     let home = NSTemporaryDirectory() + "warden-console-bench-\(getpid())"
     try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: home) }
+    defer {
+        // The console started a hub for this home (as in real use): stop it with the run.
+        if let pid = try? String(contentsOfFile: home + "/hub.lock", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), let p = Int32(pid) {
+            kill(p, SIGTERM)
+        }
+        try? FileManager.default.removeItem(atPath: home)
+    }
     let store = try Store(path: home + "/warden.db")
     let sessions = option("--sessions", 10_000), perSession = max(2, option("--events", 100_000) / sessions)
     let base = Date().timeIntervalSince1970 - 86_400

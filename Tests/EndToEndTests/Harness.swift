@@ -233,14 +233,25 @@ func wardenJSON(_ arguments: [String], home: String) async throws -> [String: An
 }
 
 /// A real `warden hub` process on a home, stopped (or killed) by the test.
+/// Hubs the tests started; any still running when the test process exits are stopped then (a
+/// test's `defer { Task { await hub.stop() } }` may not get to run before the process ends).
+let runningHubs = Mutex<Set<pid_t>>([])
+private let stopHubsAtExit: Void = {
+    atexit {
+        for pid in runningHubs.withLock({ $0 }) { kill(pid, SIGTERM) }
+    }
+}()
+
 final class HubProcess: Sendable {
     let home: String
     let child: Child
 
     init(home: String) async throws {
         self.home = home
+        _ = stopHubsAtExit
         child = try Child.spawn([Harness.warden, "hub", "--home", home],
                                 environment: ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home]) { $1 }, quiet: true)
+        runningHubs.withLock { _ = $0.insert(child.pid) }
         close(child.stdin)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -255,11 +266,13 @@ final class HubProcess: Sendable {
     func stop() async {
         kill(child.pid, SIGTERM)
         _ = await child.status
+        runningHubs.withLock { _ = $0.remove(child.pid) }
     }
 
     func kill9() async {
         kill(child.pid, SIGKILL)
         _ = await child.status
+        runningHubs.withLock { _ = $0.remove(child.pid) }
     }
 }
 
