@@ -35,6 +35,9 @@ public struct ClientConfigFile: Sendable {
         self.text = text
     }
 
+    /// JSON with comments and trailing commas (VS Code's files) as plain JSON: those blanked out.
+    public static func plainJSON(_ text: String) -> String { String(decoding: blank(Array(text.utf8)), as: UTF8.self) }
+
     /// The text with comments and trailing commas blanked out (same length, newlines kept), so
     /// offsets found in it are offsets in the original.
     static func blank(_ bytes: [UInt8]) -> [UInt8] {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenCore
+import WardenSetup
 import WardenDetect
 import WardenProxy
 
@@ -120,7 +121,7 @@ enum ClientConfig {
             CLI.fail("cannot read \(path)", code: 2)
         }
         let value: JSONValue
-        do { value = try JSONParser.parse(JSONC.strip(text)) } catch { CLI.fail("\(path): not valid JSON (\(error))", code: 2) }
+        do { value = try JSONParser.parse(ClientConfigFile.plainJSON(text)) } catch { CLI.fail("\(path): not valid JSON (\(error))", code: 2) }
         // Claude Desktop, Cursor and Claude Code use "mcpServers"; VS Code uses "servers" (or "mcp.servers" in settings).
         let table = value["mcpServers"]?.objectValue ?? value["servers"]?.objectValue ?? value["mcp"]?["servers"]?.objectValue ?? JSONObject()
         return table.members.map { name, entry in
@@ -130,46 +131,5 @@ enum ClientConfig {
             // The command is looked up on PATH (posix_spawnp); `env` carries the entry's variables.
             return Entry(name: name, command: env.isEmpty ? [command] + args : ["/usr/bin/env"] + env + [command] + args, url: nil)
         }
-    }
-}
-
-/// JSON with comments and trailing commas (VS Code's files) → JSON, leaving strings untouched.
-enum JSONC {
-    static func strip(_ text: String) -> String {
-        // Comments first, then trailing commas: a comma may be followed by a comment before its `}`.
-        pass(Array(pass(Array(text.utf8), comments: true).utf8), comments: false)
-    }
-
-    private static func pass(_ b: [UInt8], comments: Bool) -> String {
-        var out: [UInt8] = []
-        var i = 0
-        var inString = false
-        while i < b.count {
-            let c = b[i]
-            if inString {
-                out.append(c)
-                if c == 0x5C, i + 1 < b.count { out.append(b[i + 1]); i += 2; continue }
-                if c == 0x22 { inString = false }
-                i += 1
-            } else if c == 0x22 {
-                inString = true
-                out.append(c)
-                i += 1
-            } else if comments, c == 0x2F, i + 1 < b.count, b[i + 1] == 0x2F {
-                while i < b.count, b[i] != 0x0A { i += 1 }
-            } else if comments, c == 0x2F, i + 1 < b.count, b[i + 1] == 0x2A {
-                i += 2
-                while i + 1 < b.count, !(b[i] == 0x2A && b[i + 1] == 0x2F) { i += 1 }
-                i += 2
-            } else if !comments, c == 0x2C {
-                var j = i + 1
-                while j < b.count, [0x20, 0x0A, 0x0D, 0x09].contains(b[j]) { j += 1 }
-                if j < b.count, b[j] == 0x7D || b[j] == 0x5D { i += 1 } else { out.append(c); i += 1 }
-            } else {
-                out.append(c)
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
