@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import WardenCore
 import WardenHubClient
 
@@ -65,6 +66,18 @@ enum CLI {
         let d = DurationText.format(seconds: abs(delta))
         return delta >= 0 ? "in \(d)" : "\(d) ago"
     }
+
+    /// An absolute local time (`2026-11-25 19:31:21`), or `-`.
+    static func clock(_ v: JSONValue?) -> String {
+        guard case .number(let n)? = v, let t = Double(n), t > 0 else { return "-" }
+        return clockFormat.withLock { $0.string(from: Date(timeIntervalSince1970: t)) }
+    }
+
+    private static let clockFormat: Mutex<DateFormatter> = {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return Mutex(f)
+    }()
 
     /// Prints rows as aligned columns; cells are cut with an ellipsis at `maxWidth`.
     static func table(_ header: [String], _ rows: [[String]], maxWidth: Int = 48) {

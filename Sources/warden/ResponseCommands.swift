@@ -7,13 +7,6 @@ struct Alerts: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Alerts raised from the event stream: list and triage them.",
                                                     subcommands: [List.self, Show.self, Ack.self, Assign.self, Resolve.self, FalsePositive.self, Note.self])
 
-    static func clock(_ v: JSONValue?) -> String {
-        guard case .number(let n)? = v, let t = Double(n), t > 0 else { return "-" }
-        let f = DateFormatter()
-        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return f.string(from: Date(timeIntervalSince1970: t))
-    }
-
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Alerts, most recent first.")
         @OptionGroup var options: HubOptions
@@ -23,7 +16,7 @@ struct Alerts: ParsableCommand {
             options.output(try options.call("alerts.list", ["open": .bool(open)])) { v in
                 let rows = (v["alerts"]?.arrayValue ?? []).map { a in
                     [CLI.s(a["id"]), CLI.s(a["severity"]), CLI.s(a["status"]), CLI.s(a["rule"]), String(CLI.s(a["layer"]).prefix(2)), CLI.s(a["count"]),
-                     Alerts.clock(a["lastSeen"]), CLI.s(a["assignee"]), CLI.s(a["incident"]), CLI.s(a["title"])]
+                     CLI.clock(a["lastSeen"]), CLI.s(a["assignee"]), CLI.s(a["incident"]), CLI.s(a["title"])]
                 }
                 CLI.table(["ID", "SEVERITY", "STATUS", "RULE", "LAYER", "N", "LAST SEEN", "ASSIGNEE", "INCIDENT", "TITLE"], rows, maxWidth: 70)
             }
@@ -41,11 +34,11 @@ struct Alerts: ParsableCommand {
                 CLI.fields([("alert", CLI.s(a?["id"])), ("title", CLI.s(a?["title"])), ("rule", CLI.s(a?["rule"])), ("severity", CLI.s(a?["severity"])),
                             ("MAESTRO layer", CLI.s(a?["layer"])), ("status", CLI.s(a?["status"])), ("assignee", CLI.s(a?["assignee"])),
                             ("server", CLI.s(a?["server"])), ("tool", CLI.s(a?["tool"])), ("session", CLI.s(a?["session"])), ("count", CLI.s(a?["count"])),
-                            ("first seen", Alerts.clock(a?["firstSeen"])), ("last seen", Alerts.clock(a?["lastSeen"])), ("incident", CLI.s(a?["incident"])),
+                            ("first seen", CLI.clock(a?["firstSeen"])), ("last seen", CLI.clock(a?["lastSeen"])), ("incident", CLI.s(a?["incident"])),
                             ("details", CLI.s(a?["details"]))])
                 for n in a?["notes"]?.arrayValue ?? [] { print("note (\(CLI.s(n["actor"]))): \(CLI.s(n["text"]))") }
                 print("\nevents:")
-                for e in v["events"]?.arrayValue ?? [] { print("  \(Alerts.clock(e["time"]))  \(CLI.s(e["kind"]))  \(CLI.s(e["fields"]))") }
+                for e in v["events"]?.arrayValue ?? [] { print("  \(CLI.clock(e["time"]))  \(CLI.s(e["kind"]))  \(CLI.s(e["fields"]))") }
             }
         }
     }

@@ -44,7 +44,8 @@ struct AttackScenarioTests {
         #expect(approved.status == 0, "\(approved.stderr)")
 
         // Benign sessions alongside: the reference servers, used the ordinary way.
-        let repo = try await makeRepo(home)
+        let repo = home + "/repo"
+        try await makeGitRepo(repo)
         let benignTime = pythonClientTask(command: wrap("time", [Harness.peers + "/bin/mcp-server-time", "--local-timezone", "UTC"]),
                                           steps: [["op": "list"]] + (0..<25).map { _ in call("get_current_time", ["timezone": "Europe/Oslo"]) }
                                               + [call("convert_time", ["source_timezone": "UTC", "time": "12:00", "target_timezone": "Asia/Tokyo"])], home: home)
@@ -112,16 +113,5 @@ struct AttackScenarioTests {
         #expect(reduction >= 95, "exposure reduction \(reduction)%")
         #expect(benignAlerts.isEmpty, "benign sessions raised: \(benignAlerts.map { $0["title"] ?? "" })")
         #expect(!r(drift).isEmpty)
-    }
-
-    func makeRepo(_ home: String) async throws -> String {
-        let repo = home + "/repo"
-        try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
-        try "hello\n".write(toFile: repo + "/README.md", atomically: true, encoding: .utf8)
-        let env = ["GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.invalid"]
-        for args in [["init", "-q", "-b", "main"], ["add", "README.md"], ["commit", "-q", "-m", "first commit"]] {
-            _ = try await runProcess(["/usr/bin/git", "-C", repo] + args, environment: env)
-        }
-        return repo
     }
 }

@@ -233,6 +233,18 @@ func wardenJSON(_ arguments: [String], home: String) async throws -> [String: An
 }
 
 /// A real `warden hub` process on a home, stopped (or killed) by the test.
+/// A git repository with one commit of README.md ("hello"), for the git server's sessions.
+func makeGitRepo(_ repo: String) async throws {
+    try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
+    try "hello\n".write(toFile: repo + "/README.md", atomically: true, encoding: .utf8)
+    let env = ["GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "T",
+               "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"]
+    for args in [["init", "-q", "-b", "main"], ["add", "README.md"], ["commit", "-q", "-m", "first commit"]] {
+        let r = try await runProcess(["/usr/bin/git", "-C", repo] + args, environment: env)
+        #expect(r.status == 0, "git \(args): \(r.stderr)")
+    }
+}
+
 /// Hubs the tests started; any still running when the test process exits are stopped then (a
 /// test's `defer { Task { await hub.stop() } }` may not get to run before the process ends).
 let runningHubs = Mutex<Set<pid_t>>([])

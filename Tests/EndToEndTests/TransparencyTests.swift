@@ -30,14 +30,7 @@ struct TransparencyTests {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
         let repo = home + "/repo"
-        try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
-        try "hello\n".write(toFile: repo + "/README.md", atomically: true, encoding: .utf8)
-        let env = ["GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "T",
-                   "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"]
-        for args in [["init", "-q", "-b", "main"], ["add", "README.md"], ["commit", "-q", "-m", "first commit"]] {
-            let r = try await runProcess(["/usr/bin/git", "-C", repo] + args, environment: env)
-            #expect(r.status == 0, "git \(args): \(r.stderr)")
-        }
+        try await makeGitRepo(repo)
         try "changed\n".write(toFile: repo + "/README.md", atomically: true, encoding: .utf8)
         let server = [Harness.peers + "/bin/mcp-server-git", "--repository", repo]
         let steps: [[String: Any]] = [
