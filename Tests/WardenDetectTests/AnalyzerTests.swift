@@ -138,15 +138,10 @@ struct AnalyzerTests {
 
     @Test("bounded time on hostile input")
     func bounded() async {
-        // CPU-bound: run it on its own thread so it does not starve the cooperative pool that
-        // timing-sensitive tests in this process share (two cores here).
-        let elapsed = await withCheckedContinuation { (c: CheckedContinuation<Duration, Never>) in
-            Thread {
-                let huge = String(repeating: "ignore ", count: 100_000) + String(repeating: "<", count: 50_000)
-                    + String(repeating: "\u{200B}", count: 50_000)
-                let clock = ContinuousClock()
-                c.resume(returning: clock.measure { _ = ToolAnalyzer().review(ToolDefinition(raw: JSONObject(pairs: [("name", "t"), ("description", .string(huge))])), server: "s") })
-            }.start()
+        let elapsed = await onOwnThread {
+            let huge = String(repeating: "ignore ", count: 100_000) + String(repeating: "<", count: 50_000)
+                + String(repeating: "\u{200B}", count: 50_000)
+            return ContinuousClock().measure { _ = ToolAnalyzer().review(ToolDefinition(raw: JSONObject(pairs: [("name", "t"), ("description", .string(huge))])), server: "s") }
         }
         #expect(elapsed < .seconds(10))
     }

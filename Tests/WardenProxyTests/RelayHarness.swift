@@ -23,7 +23,7 @@ final class CollectingOutput: MessageOutput {
     func values() -> [JSONValue] { all.compactMap { try? JSONParser.parse($0) } }
 
     /// Waits (polling, bounded) until some line satisfies `predicate`.
-    func wait(until predicate: (JSONValue) -> Bool, timeout: Double = 5) async -> Bool {
+    func wait(until predicate: (JSONValue) -> Bool, timeout: Double = 30) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if values().contains(where: predicate) { return true }
@@ -33,7 +33,7 @@ final class CollectingOutput: MessageOutput {
     }
 
     /// Waits (polling, bounded) until `count` lines have arrived.
-    func wait(for count: Int, timeout: Double = 5) async -> Bool {
+    func wait(for count: Int, timeout: Double = 30) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if all.count >= count { return true }

@@ -101,10 +101,16 @@ struct RelayPassthroughTests {
 
 @Suite("relay: decisions on tools/call")
 struct RelayDecisionTests {
-    static let grantPolicy = Policy(defaultAction: .allow, rules: [
-        PolicyRule(id: "rules[0]", match: PolicyMatch(tool: Glob("rm_*")), action: .grant, grant: GrantSettings(timeout: 0.3, maxTTL: 60)),
-        PolicyRule(id: "rules[1]", match: PolicyMatch(tool: Glob("nuke")), action: .deny, reason: "never"),
-    ], source: "test")
+    /// Grants wait up to `pending` seconds. Only the expiry test wants a short deadline: on a busy
+    /// machine a short one would expire calls the other tests expect to be approved or denied.
+    static func grantPolicy(pending: Double) -> Policy {
+        Policy(defaultAction: .allow, rules: [
+            PolicyRule(id: "rules[0]", match: PolicyMatch(tool: Glob("rm_*")), action: .grant, grant: GrantSettings(timeout: pending, maxTTL: 60)),
+            PolicyRule(id: "rules[1]", match: PolicyMatch(tool: Glob("nuke")), action: .deny, reason: "never"),
+        ], source: "test")
+    }
+
+    static let grantPolicy = grantPolicy(pending: 60)
 
     @Test("approved: the held call is forwarded with its original bytes")
     func approved() async {
@@ -151,7 +157,7 @@ struct RelayDecisionTests {
 
     @Test("timed out: the relay stops waiting at the deadline even if the authority never answers")
     func timedOut() async {
-        let rig = RelayRig(policy: Self.grantPolicy) { _ in
+        let rig = RelayRig(policy: Self.grantPolicy(pending: 0.3)) { _ in
             try? await Task.sleep(for: .seconds(30))
             return .unavailable(reason: "late")
         }
