@@ -45,14 +45,16 @@ public enum SecretScanner {
     public static func scan(_ bytes: UnsafeRawBufferPointer) -> [SecretMatch] {
         var out: [SecretMatch] = []
         let n = bytes.count
+        var footers = MarkerCache(endMarker)
         var i = 0
         while i < n {
             let b = bytes[i]
-            // Private key blocks.
-            if b == 0x2D, matches(bytes, i, begin), let header = find(bytes, from: i + 11, keyMarker), header - i < 64 {
+            // Private key blocks. Every search is bounded or cached so that hostile input full of
+            // headers without footers stays linear.
+            if b == 0x2D, matches(bytes, i, begin), let header = find(bytes, from: i + 11, keyMarker, before: i + 64) {
                 // The whole block, up to the matching END line (or just the header if it is cut off).
                 var close = header + 16
-                if let footer = find(bytes, from: close, endMarker), let tail = find(bytes, from: footer + 9, keyMarker) { close = tail + 16 }
+                if let footer = footers.next(in: bytes, from: close), let tail = find(bytes, from: footer + 9, keyMarker, before: footer + 64) { close = tail + 16 }
                 out.append(match("private-key", bytes, i..<min(n, close)))
                 i = min(n, close)
                 continue
@@ -71,7 +73,7 @@ public enum SecretScanner {
                 // JWT: three base64url segments, the first starting eyJ ({").
                 if b == 0x65, matches(bytes, i, jwtStart) {
                     var j = i, dots = 0
-                    while j < n, isTokenChar(bytes[j]) || bytes[j] == 0x2E { if bytes[j] == 0x2E { dots += 1 }; j += 1 }
+                    while j < n, isTokenChar(bytes[j]) || (bytes[j] == 0x2E && dots < 2) { if bytes[j] == 0x2E { dots += 1 }; j += 1 }
                     if dots == 2, j - i >= 36 {
                         out.append(match("jwt", bytes, i..<j))
                         i = j
@@ -81,7 +83,7 @@ public enum SecretScanner {
             }
             i += 1
         }
-        out += credentials(bytes, excluding: out.map(\.range))
+        out += credentials(bytes, excluding: out.map(\.range))  // in order: `scan` appends as it goes
         return out.sorted { $0.range.lowerBound < $1.range.lowerBound }
     }
 
@@ -89,6 +91,7 @@ public enum SecretScanner {
     static func credentials(_ bytes: UnsafeRawBufferPointer, excluding taken: [Range<Int>]) -> [SecretMatch] {
         var out: [SecretMatch] = []
         let n = bytes.count
+        var nextTaken = 0  // `taken` is sorted and `i` only grows: one pointer instead of a search per candidate
         var i = 0
         while i < n {
             // Credential words start with p, s, t or a: check the first byte before the words.
@@ -99,11 +102,15 @@ public enum SecretScanner {
             var j = i + word.count
             while j < n, j - i < 32, isTokenChar(bytes[j]) { j += 1 }
             var separators = 0
-            while j < n, separators < 8, [0x22, 0x3D, 0x3A, 0x20, 0x27, 0x5C].contains(bytes[j]) { j += 1; separators += 1 }
+            while j < n, separators < 8, isSeparator(bytes[j]) { j += 1; separators += 1 }
+            // A value longer than any credential is not one; stopping there keeps runs of credential
+            // words inside one long token linear.
             var k = j
-            while k < n, isTokenChar(bytes[k]) || bytes[k] == 0x2B || bytes[k] == 0x2F || bytes[k] == 0x3D { k += 1 }
+            while k < n, k - j <= maxCredentialLength, isTokenChar(bytes[k]) || bytes[k] == 0x2B || bytes[k] == 0x2F || bytes[k] == 0x3D { k += 1 }
             let range = j..<k
-            if separators > 0, k - j >= 16, k - j <= 512, !taken.contains(where: { $0.overlaps(range) }), entropy(bytes, range) >= 3.5 {
+            while nextTaken < taken.count, taken[nextTaken].upperBound <= range.lowerBound { nextTaken += 1 }
+            let overlaps = nextTaken < taken.count && taken[nextTaken].overlaps(range)
+            if separators > 0, k - j >= 16, k - j <= maxCredentialLength, !overlaps, entropy(bytes, range) >= 3.5 {
                 out.append(match("credential", bytes, range))
                 i = k
                 continue
@@ -111,6 +118,12 @@ public enum SecretScanner {
             i += word.count
         }
         return out
+    }
+
+    static let maxCredentialLength = 512
+
+    @inline(__always) static func isSeparator(_ b: UInt8) -> Bool {
+        b == 0x22 || b == 0x3D || b == 0x3A || b == 0x20 || b == 0x27 || b == 0x5C
     }
 
     /// Shannon entropy in bits per character.
@@ -162,12 +175,31 @@ public enum SecretScanner {
         return true
     }
 
-    static func find(_ bytes: UnsafeRawBufferPointer, from: Int, _ u: [UInt8]) -> Int? {
+    /// The first occurrence of `u` starting at or after `from` and before `limit`.
+    static func find(_ bytes: UnsafeRawBufferPointer, from: Int, _ u: [UInt8], before limit: Int = .max) -> Int? {
         var i = from
-        while i < bytes.count {
+        let end = min(bytes.count, limit)
+        while i < end {
             if bytes[i] == u[0], matches(bytes, i, u) { return i }
             i += 1
         }
         return nil
+    }
+
+    /// Finds the next occurrence of a marker for positions that only grow, remembering the last
+    /// answer: the whole buffer is searched at most once however many times it is asked.
+    struct MarkerCache {
+        let marker: [UInt8]
+        var searchedFrom = Int.max
+        var found: Int?
+
+        init(_ marker: [UInt8]) { self.marker = marker }
+
+        mutating func next(in bytes: UnsafeRawBufferPointer, from position: Int) -> Int? {
+            if position >= searchedFrom, found.map({ $0 >= position }) ?? true { return found }
+            searchedFrom = position
+            found = find(bytes, from: position, marker)
+            return found
+        }
     }
 }

@@ -1,6 +1,7 @@
 // warden-bench: measures what Warden adds to the data path. Run in release:
 //   swift run -c release warden-bench relay [--calls N] [--pipelined N]
 //   swift run -c release warden-bench scan  (tool definitions analysed per second)
+//   swift run -c release warden-bench dlp   (call results scanned per second: secrets and injections)
 import Foundation
 import Synchronization
 import WardenCore
@@ -170,6 +171,59 @@ func scanBenchmark() throws {
     print("scan benchmark: \(definitions.count * rounds) definitions in \(String(format: "%.3f", seconds)) s on one core = \(Int(Double(definitions.count * rounds) / seconds)) definitions/s (\(flagged) flagged)")
 }
 
+/// What the relay does to every call result it forwards: the injection read of the result's text and
+/// the secret scan of its bytes, on realistic results (a source file, a git log, prose with a
+/// secret in it) and on the worst case the relay accepts (1 MiB of hostile random text).
+func dlpBenchmark() {
+    let source = String(repeating: """
+    func loadConfiguration(path: String) throws -> Configuration {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path)) // read the user's settings
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw ConfigError.malformed(path) }
+        return Configuration(timeout: object["timeout"] as? Double ?? 30, retries: object["retries"] as? Int ?? 3)
+    }
+
+    """, count: 160)
+    let log = String(repeating: """
+    commit 4d5ce9f1a2b3c4d5e6f708192a3b4c5d6e7f8091
+    Author: Ada Lovelace <ada@example.org>
+    Date:   Wed Nov 25 20:42:18 2026 +0000
+
+        One absolute-time formatter in the CLI; one git-repo helper for the end-to-end tests
+
+    """, count: 300)
+    let prose = String(repeating: "The deployment finished at 14:02. Health checks passed on all twelve hosts and the canary error rate stayed below 0.1%. ", count: 500)
+        + " The token used was gh" + "p_" + String(repeating: "Zq9", count: 12) + "."
+    var rng = SystemRandomNumberGenerator()
+    let pieces = ["ignore", " previous", "<IMPORTANT>", "<!--", "\u{202E}", "\u{200B}", "http://", "AKIA", "ghp_", "-----BEGIN ", "password=", "日本", "\n", "aWdub3Jl", "%20"]
+    var hostile = ""
+    while hostile.utf8.count < 1 << 20 {
+        hostile += Bool.random(using: &rng) ? pieces.randomElement(using: &rng)! : String(UnicodeScalar(UInt32.random(in: 0x20...0x7E, using: &rng))!)
+    }
+    print("dlp benchmark: one core; per result, the injection read (parse + text rules) and the secret scan")
+    for (name, text) in [("source file", source), ("git log", log), ("prose + secret", prose), ("hostile 1 MiB", hostile)] {
+        let result: JSONValue = ["content": [["type": "text", "text": .string(text)]]]
+        let bytes = JSONWriter.compactBytes(result)
+        let rounds = max(3, (64 << 20) / bytes.count)
+        var findings = 0, secrets = 0
+        var injectionTime = 0.0, secretTime = 0.0
+        for _ in 0..<rounds {
+            bytes.withUnsafeBytes { raw in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                if let parsed = try? JSONParser.parse(raw) { findings += ResultScanner.injections(in: parsed).count }
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                secrets += SecretScanner.scan(raw).count
+                injectionTime += Double(t1 - t0) / 1e9
+                secretTime += Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+            }
+        }
+        let perResult = (injectionTime + secretTime) / Double(rounds)
+        let label = name.padding(toLength: 15, withPad: " ", startingAt: 0)
+        print(String(format: "  %@ %8d bytes: %8.3f ms per result (injections %.3f, secrets %.3f), %6.1f MB/s; %d findings, %d secrets", label, bytes.count,
+                     perResult * 1000, injectionTime / Double(rounds) * 1000, secretTime / Double(rounds) * 1000,
+                     Double(bytes.count) / perResult / 1e6, findings / rounds, secrets / rounds))
+    }
+}
+
 /// 50 relays' event links stream into a real `warden hub` process; then operator approvals are
 /// timed from the `grants.approve` call to the held call's answer reaching the client.
 func hubBenchmark() throws {
@@ -313,6 +367,7 @@ switch arguments.first {
 case "corpus": try corpusEvaluation()
 case "relay": try relayBenchmark()
 case "scan": try scanBenchmark()
+case "dlp": dlpBenchmark()
 case "hub": try hubBenchmark()
 case "console": try consoleBenchmark()
 default:

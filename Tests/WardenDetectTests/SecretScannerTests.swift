@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WardenCore
 @testable import WardenDetect
@@ -47,5 +48,24 @@ struct SecretScannerTests {
         _ = try JSONParser.parse(text)
         let masked = bytes.withUnsafeBytes { SecretScanner.scan($0) }.map(\.masked)
         #expect(masked.allSatisfy { !$0.contains("QWERTYUIOP") })
+    }
+
+    /// Inputs that made earlier versions search the rest of the buffer once per occurrence: headers
+    /// without footers, and credential words repeated inside one long token. Linear now; a
+    /// quadratic regression takes minutes on these. (An END line whose key marker is the next
+    /// block's header joins the two blocks: 5,000 matches for 10,000 headers.)
+    @Test("adversarial repetitions scan in linear time", arguments: [
+        ("-----BEGIN ", 30_000, 0), ("-----BEGIN " + "RSA PRIVATE KEY-----\n", 10_000, 10_000), ("token", 100_000, 0),
+        ("password=", 50_000, 0), ("ey" + "Ja.", 100_000, 0), ("-----BEGIN " + "EC PRIVATE KEY-----\nAAAA\n-----END ", 10_000, 5_000),
+    ])
+    func linear(_ piece: String, _ count: Int, _ expected: Int) async {
+        let (elapsed, found) = await onOwnThread {
+            let bytes = Array(String(repeating: piece, count: count).utf8)
+            var found = 0
+            let elapsed = ContinuousClock().measure { found = bytes.withUnsafeBytes { SecretScanner.scan($0).count } }
+            return (elapsed, found)
+        }
+        #expect(found == expected)
+        #expect(elapsed < .seconds(5), "took \(elapsed)")
     }
 }
