@@ -12,7 +12,7 @@ enum ActiveMarkup {
         static let iframe = Array("<iframe".unicodeScalars)
     }
 
-    static let handlers = ["onclick", "onerror", "onload", "onmouseover", "onfocus", "onsubmit"]
+    static let handlers = ["onclick", "onerror", "onload", "onmouseover", "onfocus", "onsubmit"].map { Array(($0 + "=").unicodeScalars) }
 
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
         var hits: [(Range<Int>, String?)] = []
@@ -26,6 +26,7 @@ enum ActiveMarkup {
         }
         let commentOpen = Needle.commentOpen, commentClose = Needle.commentClose, imageOpen = Needle.imageOpen
         let imageURL = Needle.imageURL, script = Needle.script, javascriptURL = Needle.javascriptURL, iframe = Needle.iframe
+        let handlers = Self.handlers
         var i = 0
         while i < s.count {
             // Every construct starts with `<`, `!` or `j`: other positions are passed at once.
@@ -56,8 +57,8 @@ enum ActiveMarkup {
                 // An HTML element with an event-handler attribute.
                 var j = i + 1
                 while j < s.count, s[j] != ">", j - i < 200 { j += 1 }
-                let tag = String(String.UnicodeScalarView(lower[i..<j]))
-                if handlers.contains(where: { tag.contains($0 + "=") }) { hits.append((i..<min(j + 1, s.count), nil)) }
+                let handler = (i + 1..<j).contains { k in lower[k] == "o" && handlers.contains { matches($0, at: k) && k + $0.count <= j } }
+                if handler { hits.append((i..<min(j + 1, s.count), nil)) }
                 i = j
                 continue
             }

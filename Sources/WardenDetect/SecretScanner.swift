@@ -46,6 +46,8 @@ public enum SecretScanner {
         var out: [SecretMatch] = []
         let n = bytes.count
         var footers = MarkerCache(endMarker)
+        // Statics read into locals once: inside the loop each read would be a lazy-initialisation check.
+        let firstBytes = Self.firstBytes, prefixBytes = Self.prefixBytes, begin = Self.begin, keyMarker = Self.keyMarker, jwtStart = Self.jwtStart
         var i = 0
         while i < n {
             let b = bytes[i]
@@ -92,6 +94,7 @@ public enum SecretScanner {
         var out: [SecretMatch] = []
         let n = bytes.count
         var nextTaken = 0  // `taken` is sorted and `i` only grows: one pointer instead of a search per candidate
+        let wordBytes = Self.wordBytes
         var i = 0
         while i < n {
             // Credential words start with p, s, t or a: check the first byte before the words.
