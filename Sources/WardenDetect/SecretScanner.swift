@@ -93,8 +93,9 @@ public enum SecretScanner {
     static func credentials(_ bytes: UnsafeRawBufferPointer, excluding taken: [Range<Int>]) -> [SecretMatch] {
         var out: [SecretMatch] = []
         let n = bytes.count
-        var nextTaken = 0  // `taken` is sorted and `i` only grows: one pointer instead of a search per candidate
+        var nextTaken = 0  // `taken` is sorted and `i` only grows: earlier matches are passed once, not searched per candidate
         let wordBytes = Self.wordBytes
+        var runStart = 0, runEnd = 0  // the last maximal run of value bytes measured
         var i = 0
         while i < n {
             // Credential words start with p, s, t or a: check the first byte before the words.
@@ -106,14 +107,27 @@ public enum SecretScanner {
             while j < n, j - i < 32, isTokenChar(bytes[j]) { j += 1 }
             var separators = 0
             while j < n, separators < 8, isSeparator(bytes[j]) { j += 1; separators += 1 }
-            // A value longer than any credential is not one; stopping there keeps runs of credential
-            // words inside one long token linear.
-            var k = j
-            while k < n, k - j <= maxCredentialLength, isTokenChar(bytes[k]) || bytes[k] == 0x2B || bytes[k] == 0x2F || bytes[k] == 0x3D { k += 1 }
+            guard separators > 0 else { i += word.count; continue }
+            // Where the value ends. Values are maximal runs of value bytes, and a run measured once is
+            // reused by every later candidate inside it (`token=token=token=…`), so the scan stays
+            // linear however many credential words one long run holds.
+            var k: Int
+            if j >= runStart, j < runEnd {
+                k = runEnd
+            } else {
+                k = j
+                while k < n, isValueByte(bytes[k]) {
+                    if k == runStart, runEnd > k { k = runEnd; break }
+                    k += 1
+                }
+                (runStart, runEnd) = (j, k)
+            }
             let range = j..<k
-            while nextTaken < taken.count, taken[nextTaken].upperBound <= range.lowerBound { nextTaken += 1 }
-            let overlaps = nextTaken < taken.count && taken[nextTaken].overlaps(range)
-            if separators > 0, k - j >= 16, k - j <= maxCredentialLength, !overlaps, entropy(bytes, range) >= 3.5 {
+            while nextTaken < taken.count, taken[nextTaken].upperBound <= i { nextTaken += 1 }
+            var overlaps = false
+            var t = nextTaken
+            while t < taken.count, taken[t].lowerBound < k, !overlaps { overlaps = taken[t].overlaps(range); t += 1 }
+            if k - j >= 16, k - j <= maxCredentialLength, !overlaps, entropy(bytes, range) >= 3.5 {
                 out.append(match("credential", bytes, range))
                 i = k
                 continue
@@ -124,6 +138,10 @@ public enum SecretScanner {
     }
 
     static let maxCredentialLength = 512
+
+    @inline(__always) static func isValueByte(_ b: UInt8) -> Bool {
+        isTokenChar(b) || b == 0x2B || b == 0x2F || b == 0x3D
+    }
 
     @inline(__always) static func isSeparator(_ b: UInt8) -> Bool {
         b == 0x22 || b == 0x3D || b == 0x3A || b == 0x20 || b == 0x27 || b == 0x5C
