@@ -90,7 +90,7 @@ public struct Alert: Sendable, Equatable {
               let severity = j["severity"]?.stringValue.flatMap(Severity.init(rawValue:)),
               let layer = j["layer"]?.stringValue.flatMap(MaestroLayer.init(rawValue:)),
               let status = j["status"]?.stringValue.flatMap(AlertStatus.init(rawValue:)) else { return nil }
-        func num(_ v: JSONValue?) -> Double { if case .number(let n)? = v { return Double(n) ?? 0 }; return 0 }
+        func num(_ v: JSONValue?) -> Double { v?.doubleValue ?? 0 }
         self.init(id: id, rule: rule, severity: severity, layer: layer, title: j["title"]?.stringValue ?? "", key: j["key"]?.stringValue ?? id,
                   server: j["server"]?.stringValue ?? "", session: j["session"]?.stringValue, tool: j["tool"]?.stringValue,
                   events: j["events"]?.arrayValue?.compactMap(\.stringValue) ?? [], firstSeen: num(j["firstSeen"]), lastSeen: num(j["lastSeen"]),
@@ -143,7 +143,7 @@ public struct Incident: Sendable, Equatable {
     public init?(json j: JSONValue) {
         guard let id = j["id"]?.stringValue, let severity = j["severity"]?.stringValue.flatMap(Severity.init(rawValue:)),
               let status = j["status"]?.stringValue.flatMap(Status.init(rawValue:)) else { return nil }
-        func num(_ v: JSONValue?) -> Double? { if case .number(let n)? = v { return Double(n) }; return nil }
+        func num(_ v: JSONValue?) -> Double? { v?.doubleValue }
         self.init(id: id, title: j["title"]?.stringValue ?? "", severity: severity, status: status,
                   alerts: j["alerts"]?.arrayValue?.compactMap(\.stringValue) ?? [], runs: j["runs"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                   openedAt: num(j["openedAt"]) ?? 0, openedBy: j["openedBy"]?.stringValue ?? "", closedAt: num(j["closedAt"]),

@@ -162,7 +162,7 @@ public struct PlaybookRun: Sendable, Equatable {
     public init?(json j: JSONValue) {
         guard let id = j["id"]?.stringValue, let definition = j["definition"], let playbook = try? Playbook.cacao(definition),
               let status = j["status"]?.stringValue.flatMap(Status.init(rawValue:)) else { return nil }
-        func num(_ v: JSONValue?) -> Double { if case .number(let n)? = v { return Double(n) ?? 0 }; return 0 }
+        func num(_ v: JSONValue?) -> Double { v?.doubleValue ?? 0 }
         self.id = id
         self.playbook = playbook
         self.incident = j["incident"]?.stringValue ?? ""

@@ -29,6 +29,39 @@ public final class AlertCorrelator: Sendable {
         var recentErrors: [Bool] = []
         /// When the rate deviation was last reported (a flood reports every 10 s, not every call).
         var rateReportedAt = 0.0
+
+        init() {}
+
+        /// What a restarted hub needs to go on judging without a new warm-up. The last minute's
+        /// call-rate ring and recent errors are short-lived and start again.
+        var json: JSONObject {
+            func strings(_ set: Set<String>) -> JSONValue { .array(set.sorted().map { .string($0) }) }
+            return JSONObject(pairs: [
+                ("calls", .int(calls)), ("keys", strings(keys)), ("maxArgBytes", .int(maxArgBytes)), ("maxResultBytes", .int(maxResultBytes)),
+                ("latencies", .array(latencies.map { .int($0) })), ("errors", .int(errors)), ("destinations", strings(destinations)),
+                ("pathRoots", strings(pathRoots)), ("firstCall", .number(String(firstCall))), ("warmRate", .number(String(warmRate))),
+                ("rateReportedAt", .number(String(rateReportedAt))),
+            ])
+        }
+
+        init?(json: JSONObject) {
+            guard let calls = json["calls"]?.doubleValue else { return nil }
+            func strings(_ key: String) -> Set<String> { Set(json[key]?.arrayValue?.compactMap(\.stringValue) ?? []) }
+            func int(_ key: String) -> Int { Int(json[key]?.doubleValue ?? 0) }
+            self.calls = Int(calls)
+            keys = strings("keys")
+            maxArgBytes = int("maxArgBytes")
+            maxResultBytes = int("maxResultBytes")
+            latencies = json["latencies"]?.arrayValue?.compactMap { $0.doubleValue.map(Int.init) } ?? []
+            errors = int("errors")
+            destinations = strings("destinations")
+            pathRoots = strings("pathRoots")
+            firstCall = json["firstCall"]?.doubleValue ?? 0
+            warmRate = json["warmRate"]?.doubleValue ?? 0
+            rateReportedAt = json["rateReportedAt"]?.doubleValue ?? 0
+            // A baseline past its warm-up always has latencies to take a percentile of.
+            if self.calls > 0, latencies.isEmpty { latencies = [0] }
+        }
     }
 
     struct SessionFlow {
@@ -40,11 +73,29 @@ public final class AlertCorrelator: Sendable {
 
     struct State {
         var baselines: [String: Baseline] = [:]
+        /// Baselines changed since `changedBaselines` last took them.
+        var dirty: Set<String> = []
         var flows: [String: SessionFlow] = [:]
         var counter = 0
     }
 
     public init(warmUp: Int = 20) { self.warmUp = warmUp }
+
+    /// Takes the baselines learned or changed since the last call (`server/tool` and its JSON form),
+    /// for the hub to store.
+    public func changedBaselines() -> [(id: String, data: JSONObject)] {
+        state.withLock { s in
+            defer { s.dirty.removeAll() }
+            return s.dirty.sorted().compactMap { id in s.baselines[id].map { (id: id, data: $0.json) } }
+        }
+    }
+
+    /// Baselines a previous run of the hub stored; records that do not read are skipped (learned again).
+    public func restore(_ stored: [(id: String, data: JSONObject)]) {
+        state.withLock { s in
+            for record in stored { if let b = Baseline(json: record.data) { s.baselines[record.id] = b } }
+        }
+    }
 
     /// Alerts the events raise (ungrouped; the store groups by key).
     public func alerts(for events: [Event]) -> [Alert] {
@@ -118,6 +169,10 @@ public final class AlertCorrelator: Sendable {
                           key: "\(e.server)|\(destination)", details: JSONObject(pairs: [("destination", .string(destination)), ("decision", "held-egress")]))]
         case .callCompleted:
             return behaviour(e, tool: tool ?? "?", alert: alert)
+        case .sessionEnded:
+            // Flows are per session: an ended session's sensitive reads cannot flow anywhere now.
+            state.withLock { _ = $0.flows.removeValue(forKey: e.session) }
+            return []
         default:
             return []
         }
@@ -149,7 +204,10 @@ public final class AlertCorrelator: Sendable {
         let isSink = !destinations.isEmpty || Self.sinkWords.contains { tool.lowercased().contains($0) }
         let previousSensitive: String? = state.withLock { s in
             var b = s.baselines[id] ?? Baseline()
-            defer { s.baselines[id] = b }
+            defer {
+                s.baselines[id] = b
+                s.dirty.insert(id)
+            }
             let second = Int(e.time)
             if b.bucketSecond[second % 60] != second { b.bucketSecond[second % 60] = second; b.buckets[second % 60] = 0 }
             b.buckets[second % 60] += 1

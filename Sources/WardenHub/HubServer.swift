@@ -103,10 +103,15 @@ public final class HubServer: Sendable {
         acceptor.start()
         let ticker = Thread { [self] in
             var lastPrune = Date().timeIntervalSince1970
+            var lastSave = lastPrune
             while running.load(ordering: .relaxed) {
                 usleep(100_000)
                 service.broker.tick()
                 service.afterChange()
+                if Date().timeIntervalSince1970 - lastSave >= 2 {
+                    lastSave = Date().timeIntervalSince1970
+                    service.saveBaselines()
+                }
                 if Date().timeIntervalSince1970 - lastPrune > 3600 {
                     lastPrune = Date().timeIntervalSince1970
                     _ = try? service.store.pruneEvents(before: Date().timeIntervalSince1970 - retention)
@@ -124,6 +129,7 @@ public final class HubServer: Sendable {
         close(listener)
         unlink(home.socketPath)
         for peer in service.peers.all { shutdown(peer.fd, Int32(SHUT_RDWR)) }
+        service.saveBaselines()
         flock(lockFD, LOCK_UN)
         close(lockFD)
     }

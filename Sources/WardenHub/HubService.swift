@@ -40,7 +40,19 @@ public final class HubService: Sendable {
             for p in peers.all { p.push("grants", HubJSON.grant(grant)) }
         }
         lastAudit.withLock { $0 = (try? store.auditHead())?.sequence ?? 0 }
+        correlator.restore(try store.baselines())
         afterChange()
+    }
+
+    /// Stores the behaviour baselines that changed since the last save (the ticker calls this every
+    /// few seconds, and the server once more when it stops).
+    func saveBaselines() {
+        let changed = correlator.changedBaselines()
+        do {
+            try store.saveBaselines(changed, at: clock())
+        } catch {
+            FileHandle.standardError.write(Data("warden hub: could not store behaviour baselines: \(error)\n".utf8))
+        }
     }
 
     func attach(_ peer: HubPeer) { peers.map.withLock { $0[peer.id] = peer } }

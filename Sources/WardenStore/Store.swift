@@ -89,6 +89,10 @@ public final class Store: Sendable {
                 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         }
+        m.registerMigration("v2-baselines") { db in
+            // Behaviour baselines the hub learned, so a restart does not start a new warm-up.
+            try db.execute(sql: "CREATE TABLE baselines (id TEXT PRIMARY KEY, updated_at REAL NOT NULL, data TEXT NOT NULL)")
+        }
         return m
     }
 

@@ -23,6 +23,21 @@ struct CorrelatorTests {
         #expect(odd.contains { $0.title.contains("c2.evil.net") && $0.severity == .high })
     }
 
+    @Test("what one correlator learned, another restored from the stored form judges at once: no second warm-up")
+    func restored() {
+        let first = AlertCorrelator(warmUp: 20)
+        _ = first.alerts(for: (1...25).map { call($0) })
+        let stored = first.changedBaselines()
+        #expect(stored.map(\.id) == ["web/fetch"])
+        #expect(first.changedBaselines().isEmpty)  // taken once
+        let second = AlertCorrelator(warmUp: 20)
+        second.restore(stored + [(id: "web/broken", data: ["calls": "many"])])
+        #expect(second.alerts(for: [call(26)]).isEmpty)
+        let odd = second.alerts(for: [call(27, targets: ["docs.example.org", "c2.evil.net"])])
+        #expect(odd.contains { $0.rule == "behaviour.anomaly" && $0.title.contains("c2.evil.net") })
+        #expect(second.changedBaselines().map(\.id) == ["web/fetch"])
+    }
+
     @Test("a path outside where the tool has worked is a behaviour alert; paths under the same root are not")
     func paths() {
         let c = AlertCorrelator(warmUp: 20)

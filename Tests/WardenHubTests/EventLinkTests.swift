@@ -51,4 +51,38 @@ struct EventLinkTests {
         #expect(try hub.service.store.eventCount() == 501)
         #expect(try FileManager.default.contentsOfDirectory(atPath: home.spoolPath).filter { !$0.hasPrefix(".") }.isEmpty)
     }
+
+    @Test("behaviour baselines survive a hub restart: a real hub learns over its socket, stops, and the next one alerts without a new warm-up")
+    func baselinesAcrossRestart() throws {
+        let home = temporaryHome()
+        try home.prepare()
+        func call(_ n: Int, destination: String) -> Event {
+            Event(sequence: n, time: 1000 + Double(n), session: "s-\(n > 30 ? 2 : 1)", server: "web", kind: .callCompleted,
+                  fields: ["tool": "fetch", "argKeys": ["url"], "argBytes": 80, "bytes": 400, "micros": 900, "targets": [.string(destination)]])
+        }
+        func deliver(_ events: [Event], to hub: HubServer, expecting total: Int) throws {
+            let link = EventLink(home: home, sessionID: events[0].session, retryInterval: 0.05)
+            events.forEach(link.record)
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline, (try hub.service.store.eventCount()) < total { usleep(20_000) }
+            link.close()
+        }
+        let first = try HubServer(home: home)
+        first.start()
+        try deliver((1...25).map { call($0, destination: "docs.example.org") }, to: first, expecting: 25)
+        first.stop()
+        #expect(try first.service.store.baselines().map(\.id) == ["web/fetch"])
+
+        let second = try HubServer(home: home)
+        second.start()
+        defer { second.stop() }
+        try deliver([call(31, destination: "c2.evil.net")], to: second, expecting: 26)
+        let deadline = Date().addingTimeInterval(5)
+        var alerts: [Alert] = []
+        while Date() < deadline, alerts.isEmpty {
+            alerts = try second.service.store.alerts().filter { $0.rule == "behaviour.anomaly" }
+            usleep(20_000)
+        }
+        #expect(alerts.contains { $0.title.contains("c2.evil.net") })
+    }
 }

@@ -35,6 +35,12 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// The number as a `Double`, or `nil` for other kinds.
+    public var doubleValue: Double? {
+        if case .number(let n) = self { return Double(n) }
+        return nil
+    }
+
     /// Member lookup on objects; `nil` for other kinds or a missing key.
     public subscript(key: String) -> JSONValue? {
         objectValue?[key]
