@@ -48,14 +48,6 @@ final class Peer {
         }
     }
 
-    func peakRSSKiB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8) else { return -1 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
-        }
-        return -1
-    }
-
     func close() {
         Glibc.close(process.stdinFD)
         _ = process.wait()
@@ -137,7 +129,7 @@ func relayBenchmark() throws {
     let dt = measureThroughput(direct, count: pipelined)
     direct.close()
     let wt = measureThroughput(relay, count: pipelined)
-    let rss = relay.peakRSSKiB()
+    let rss = procStatusKiB(relay.process.pid), anon = procStatusKiB(relay.process.pid, "RssAnon"), file = procStatusKiB(relay.process.pid, "RssFile")
     relay.close()
 
     func f(_ v: Double) -> String { String(format: "%8.1f", v) }
@@ -146,7 +138,7 @@ func relayBenchmark() throws {
     print("through warden wrap \(f(w.p50)) \(f(w.p99)) \(f(w.mean))   \(Int(wt))")
     print("added by warden     \(f(w.p50 - d.p50)) \(f(w.p99 - d.p99)) \(f(w.mean - d.mean))")
     print("relayed messages/s (requests + responses): \(Int(wt * 2))")
-    print("warden peak RSS: \(rss / 1024) MiB (\(rss) KiB)")
+    print("warden peak RSS: \(rss / 1024) MiB (\(rss) KiB); after the flood \(anon / 1024) MiB private + \(file / 1024) MiB shared file pages (binary, Swift runtime, libc)")
 }
 
 func scanBenchmark() throws {
@@ -458,7 +450,7 @@ func consoleBenchmark() throws {
     let seconds = Date().timeIntervalSince(wall0)
     let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
     print(String(format: "real console (tmux 200x50, %d sessions loaded): idle CPU %.2f%% over %.0f s, peak RSS %d MiB", rows.count,
-                 100 * Double(ticks) / hz / seconds, seconds, peakRSS(pid) / 1024))
+                 100 * Double(ticks) / hz / seconds, seconds, procStatusKiB(pid) / 1024))
 }
 
 func pidOf(command: String, home: String) -> pid_t? {
@@ -476,10 +468,13 @@ func cpuTicks(_ pid: pid_t) -> Int {
     return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
 }
 
-func peakRSS(_ pid: pid_t) -> Int {
+/// A `/proc/PID/status` figure in KiB (`VmHWM` is the peak resident set; `RssAnon` and `RssFile`
+/// split the current one into private memory and file pages shared with other processes).
+func procStatusKiB(_ pid: pid_t, _ field: String = "VmHWM") -> Int {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return -1 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
     }
     return -1
 }
+
