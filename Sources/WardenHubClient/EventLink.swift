@@ -128,10 +128,16 @@ public final class EventLink: EventSink, Sendable {
     }
 
     private func run() {
+        var lastSpool = 0.0
         while true {
             wake.lock()
-            let idle = state.withLock { $0.buffer.isEmpty && !$0.closing }
-            if idle { _ = wake.wait(until: Date(timeIntervalSinceNow: retryInterval)) }
+            if state.withLock({ $0.buffer.isEmpty && !$0.closing }) { _ = wake.wait(until: Date(timeIntervalSinceNow: retryInterval)) }
+            if state.withLock({ !$0.closing && $0.connection?.isOpen != true }) {
+                // No hub: events gather in memory (full buffers still spill at the high-water mark)
+                // and go to disk once per retry interval, not as one fsync'd file per wake-up.
+                let until = Date(timeIntervalSince1970: lastSpool + retryInterval)
+                while Date() < until, state.withLock({ !$0.closing && $0.connection?.isOpen != true }) { _ = wake.wait(until: until) }
+            }
             wake.unlock()
             let (batch, closing) = state.withLock { s -> ([Event], Bool) in
                 defer { s.buffer.removeAll(keepingCapacity: true) }
@@ -141,6 +147,7 @@ public final class EventLink: EventSink, Sendable {
             if batch.count > Self.highWater {
                 spool(batch)
             } else if !batch.isEmpty {
+                if connection == nil { lastSpool = Date().timeIntervalSince1970 }
                 deliver(batch, over: connection)
                 // Caught up: anything spilled earlier goes now.
                 if let connection, state.withLock({ $0.buffer.isEmpty && $0.spooled > 0 }) { replaySpool(over: connection) }

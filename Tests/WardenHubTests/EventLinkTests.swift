@@ -32,6 +32,23 @@ struct EventLinkTests {
         #expect(lines == total && ids.count == total)
     }
 
+    @Test("with no hub, a steady trickle of events is written at most once per retry interval, not one spool file per event")
+    func trickle() throws {
+        let home = temporaryHome()
+        let link = EventLink(home: home, sessionID: "s-trickle", retryInterval: 0.25)
+        let start = Date()
+        for n in 1...300 {
+            link.record(benchEvent(n, session: "s-trickle"))
+            usleep(2_000)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        link.close(timeout: 10)
+        let files = try FileManager.default.contentsOfDirectory(atPath: home.spoolPath).filter { $0.hasSuffix(".jsonl") }
+        let lines = try files.reduce(0) { $0 + (try String(contentsOfFile: home.spoolPath + "/" + $1, encoding: .utf8).split(separator: "\n").count) }
+        #expect(lines == 300)
+        #expect(Double(files.count) <= seconds / 0.25 + 3, "\(files.count) files in \(seconds) s")
+    }
+
     @Test("a spool claimed by a relay that died mid-replay is taken over and delivered")
     func staleClaim() throws {
         let home = temporaryHome()
@@ -56,8 +73,9 @@ struct EventLinkTests {
     func baselinesAcrossRestart() throws {
         let home = temporaryHome()
         try home.prepare()
+        let now = Date().timeIntervalSince1970  // recent: the hub prunes events past their retention
         func call(_ n: Int, destination: String) -> Event {
-            Event(sequence: n, time: 1000 + Double(n), session: "s-\(n > 30 ? 2 : 1)", server: "web", kind: .callCompleted,
+            Event(sequence: n, time: now + Double(n), session: "s-\(n > 30 ? 2 : 1)", server: "web", kind: .callCompleted,
                   fields: ["tool": "fetch", "argKeys": ["url"], "argBytes": 80, "bytes": 400, "micros": 900, "targets": [.string(destination)]])
         }
         func deliver(_ events: [Event], to hub: HubServer, expecting total: Int) throws {
