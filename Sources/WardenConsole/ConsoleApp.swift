@@ -77,7 +77,7 @@ public final class ConsoleApp {
             while let key = screen.nextKey() {
                 needsDraw = true
                 if key == .resize { continue }
-                let effects = model.handle(key, pageSize: ConsoleRenderer.pageSize(screen.size))
+                let effects = model.handle(key, pageSize: ConsoleRenderer.pageSize(screen.size), width: screen.size.cols)
                 for effect in effects { apply(effect) }
                 if model.state.quit { break }
             }

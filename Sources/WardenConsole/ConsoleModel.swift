@@ -126,8 +126,9 @@ public struct ConsoleModel: Sendable {
 
     // MARK: Keys
 
-    /// Handles one key; returns what the driver must do.
-    public mutating func handle(_ key: Key, pageSize: Int = 10) -> [Effect] {
+    /// Handles one key; returns what the driver must do. `pageSize` and `width` are the terminal's
+    /// (page moves, and which tab a mouse click on row 1 hits).
+    public mutating func handle(_ key: Key, pageSize: Int = 10, width: Int = 200) -> [Effect] {
         if state.showHelp {
             state.showHelp = false
             return []
@@ -160,8 +161,12 @@ public struct ConsoleModel: Sendable {
                 setFilter("")
             }
         case .enter: return openDetail()
-        case .mouse(let row, _, let wheel):
-            if wheel != 0 { move(wheel * 3) } else if state.detail == nil, row >= ConsoleRenderer.listTop {
+        case .mouse(let row, let col, let wheel):
+            if wheel != 0 {
+                move(wheel * 3)
+            } else if row == 1, let tab = ConsoleRenderer.tabs(self, cols: width).first(where: { $0.columns.contains(col) }) {
+                open(tab.view)
+            } else if state.detail == nil, row >= ConsoleRenderer.listTop {
                 moveTo(state.current.top + row - ConsoleRenderer.listTop)
             }
         default:
@@ -174,7 +179,6 @@ public struct ConsoleModel: Sendable {
         state.view = view
         state.detail = nil
         state.detailScroll = 0
-        if view == .audit { _ = 0 }
     }
 
     mutating func move(_ delta: Int) {

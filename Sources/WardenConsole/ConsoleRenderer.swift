@@ -38,7 +38,8 @@ public struct ConsoleRenderer: Sendable {
         return frame
     }
 
-    var compactWidth: Int { 80 }
+    var compactWidth: Int { Self.compactWidth }
+    static let compactWidth = 80
 
     // MARK: Header and tabs
 
@@ -75,17 +76,26 @@ public struct ConsoleRenderer: Sendable {
 
     func tabs(_ f: inout Frame, _ m: ConsoleModel) {
         f.fill(row: 1, role: .border)
+        for tab in Self.tabs(m, cols: f.cols) {
+            let end = f.put(tab.label, row: 1, col: tab.columns.lowerBound, role: tab.role)
+            f.put(" ", row: 1, col: end, role: .border)
+        }
+    }
+
+    /// The view tabs of row 1: label, role and the columns each covers. Drawing and mouse clicks use
+    /// the same spans, so a click lands on the tab it is drawn over.
+    static func tabs(_ m: ConsoleModel, cols: Int) -> [(view: ViewID, label: String, role: Role, columns: Range<Int>)] {
+        let compact = cols < compactWidth
         var col = 0
-        let compact = f.cols < compactWidth
-        for v in ViewID.allCases {
+        return ViewID.allCases.map { v in
             var label = compact ? " \(v.rawValue) \(v.title.prefix(4)) " : " \(v.rawValue) \(v.title) "
             var role: Role = v == m.state.view ? .selection : .border
             if v == .grants, m.pendingCount > 0 {
                 label = compact ? " \(v.rawValue) Gra!\(m.pendingCount) " : " \(v.rawValue) Grants (\(m.pendingCount)!) "
                 if v != m.state.view { role = .pending }
             }
-            col = f.put(label, row: 1, col: col, role: role)
-            col = f.put(" ", row: 1, col: col, role: .border)
+            defer { col += label.count + 1 }
+            return (v, label, role, col..<(col + label.count))
         }
     }
 

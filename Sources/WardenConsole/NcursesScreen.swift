@@ -42,7 +42,12 @@ public final class NcursesScreen: Screen {
         curs_set(0)
         set_escdelay(25)
         nodelay(warden_stdscr(), true)
-        if mouse { mousemask(mmask_t(warden_mouse_all()), nil) }
+        if mouse {
+            mousemask(mmask_t(warden_mouse_all()), nil)
+            // Presses are reported as they come: no 1/6 s wait to fold a press and release into a
+            // click, which would also let a key typed meanwhile overtake the click.
+            mouseinterval(0)
+        }
         if color && has_colors() {
             start_color()
             use_default_colors()

@@ -139,4 +139,51 @@ struct ConsoleEndToEndTests {
         try await tmux.keys("q")
         await tmux.kill()
     }
+
+    @Test("--mouse: a click selects the row under it and opens a tab; the wheel scrolls; enter shows the clicked session")
+    func mouse() async throws {
+        try Harness.requirePeers()
+        try #require(Self.tmuxAvailable(), "tmux is needed (.ci/run installs it)")
+        let home = Harness.temporaryHome()
+        let hub = try await HubProcess(home: home)
+        defer { Task { await hub.stop() } }
+        for name in ["alpha", "beta", "gamma"] {
+            _ = try await pythonClient(command: [Harness.warden, "wrap", "--name", name, "--", Harness.fixtureServer, "echo"], steps: [["op": "list"]], home: home)
+        }
+        let tmux = Tmux()
+        defer { Task { await tmux.kill() } }
+        try await tmux.run(["new-session", "-d", "-s", "console", "-x", "120", "-y", "30",
+                            "sh", "-c", "WARDEN_HOME='\(home)' TZ=UTC exec '\(Harness.warden)' console --mouse 2>>'\(home)/console.err'"])
+        let (screen, _) = try await tmux.waitFor("three sessions") { s in ["alpha", "beta", "gamma"].allSatisfy { s.contains($0) } }
+
+        /// An xterm mouse report (X10 encoding, what ncurses asks tmux's terminal type for): button
+        /// code, then column and row, each offset by 33.
+        func mouse(_ button: Int, row: Int, col: Int) async throws {
+            let report = "\u{1B}[M" + String(UnicodeScalar(UInt8(32 + button))) + String(UnicodeScalar(UInt8(33 + col))) + String(UnicodeScalar(UInt8(33 + row)))
+            try await tmux.run(["send-keys", "-t", "console", "-l", report])
+        }
+        func click(row: Int, col: Int) async throws {
+            try await mouse(0, row: row, col: col)
+            try await mouse(3, row: row, col: col)  // release
+        }
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+        let alphaRow = try #require(lines.firstIndex { $0.contains("alpha") })
+        try await click(row: alphaRow, col: 5)
+        _ = try await tmux.waitFor("alpha selected") { $0.split(separator: "\n").contains { $0.hasPrefix("▶alpha") } }
+        try await mouse(64, row: alphaRow, col: 5)  // wheel up: three rows up, to the top
+        _ = try await tmux.waitFor("the top row selected") { !$0.split(separator: "\n").contains { $0.hasPrefix("▶alpha") } && $0.contains("▶") }
+        try await click(row: alphaRow, col: 5)
+        _ = try await tmux.waitFor("alpha selected again") { $0.split(separator: "\n").contains { $0.hasPrefix("▶alpha") } }
+        try await tmux.keys("Enter")
+        _ = try await tmux.waitFor("alpha's detail") { $0.contains("server:") && $0.contains("alpha") && !$0.contains("gamma") }
+        try await tmux.keys("Escape")
+
+        // Row 1 holds the tabs: a click on " 4 Alerts " opens the Alerts view.
+        let tabs = try #require(lines.dropFirst().first)
+        let alertsCol = try #require(tabs.range(of: "4 Alerts")).lowerBound.utf16Offset(in: tabs)
+        try await click(row: 1, col: alertsCol + 1)
+        _ = try await tmux.waitFor("the Alerts view") { $0.contains("SEVERITY") || $0.contains("no alerts") }
+        try await tmux.keys("q")
+        await tmux.kill()
+    }
 }

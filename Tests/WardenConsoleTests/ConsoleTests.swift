@@ -121,6 +121,23 @@ struct ModelTests {
         #expect(m.selectedIndex.map { m.data.sessions[$0].id } == "s-2")
     }
 
+    @Test("mouse: a click on a tab opens its view (wide and compact tabs), a click on a row selects it, the wheel scrolls")
+    func mouse() {
+        var m = model(.sessions)
+        // Compact tabs at 60 columns: " 1 Sess " (0-7), " 2 Gra!1 " (9-17), " 3 Tool " (19-26), " 4 Aler " (28-35).
+        let alerts = ConsoleRenderer.tabs(m, cols: 200).first { $0.view == .alerts }!.columns
+        _ = m.handle(.mouse(row: 1, col: alerts.lowerBound + 1, wheel: 0), width: 200)
+        #expect(m.state.view == .alerts)
+        _ = m.handle(.mouse(row: 1, col: 20, wheel: 0), width: 60)
+        #expect(m.state.view == .tools)
+        _ = m.handle(.mouse(row: 1, col: 2, wheel: 0), width: 60)
+        #expect(m.state.view == .sessions)
+        _ = m.handle(.mouse(row: ConsoleRenderer.listTop + 1, col: 10, wheel: 0))
+        #expect(m.selectedIndex.map { m.data.sessions[$0].id } == "s-2")
+        _ = m.handle(.mouse(row: 10, col: 10, wheel: -1))
+        #expect(m.selectedIndex == 0)
+    }
+
     @Test("enter asks for the detail each view needs")
     func details() {
         var m = model(.sessions)
