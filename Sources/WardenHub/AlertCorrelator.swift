@@ -90,6 +90,31 @@ public final class AlertCorrelator: Sendable {
         }
     }
 
+    /// Every baseline, by `server/tool`, for operators: what was learnt, and whether the warm-up is over.
+    public func baselines() -> [(id: String, summary: JSONObject)] {
+        state.withLock { s in
+            s.baselines.sorted { $0.key < $1.key }.map { id, b in
+                var summary = b.json
+                summary["warm"] = .bool(b.calls >= warmUp)
+                summary["p95Micros"] = .int(b.latencies.sorted().dropFirst(b.latencies.count * 95 / 100).first ?? 0)
+                return (id, summary)
+            }
+        }
+    }
+
+    /// Forgets the baselines `name` selects (`SERVER/TOOL`, or `SERVER` for all its tools) so they are
+    /// learnt again from the next calls. Returns the ids forgotten.
+    public func reset(_ name: String) -> [String] {
+        state.withLock { s in
+            let ids = s.baselines.keys.filter { $0 == name || $0.hasPrefix(name + "/") }.sorted()
+            for id in ids {
+                s.baselines.removeValue(forKey: id)
+                s.dirty.remove(id)
+            }
+            return ids
+        }
+    }
+
     /// Baselines a previous run of the hub stored; records that do not read are skipped (learned again).
     public func restore(_ stored: [(id: String, data: JSONObject)]) {
         state.withLock { s in

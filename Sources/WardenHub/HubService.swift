@@ -25,6 +25,9 @@ public final class HubService: Sendable {
     let clock: @Sendable () -> Double
     let peers = PeerRegistry()
     let correlator = AlertCorrelator()
+    /// Saving changed baselines and an operator's reset take turns: a save in flight must not write
+    /// back a baseline the reset just forgot.
+    let baselineWrites = Mutex(())
     let lastAudit = Mutex(0)
     let startedAt: Double
 
@@ -47,9 +50,8 @@ public final class HubService: Sendable {
     /// Stores the behaviour baselines that changed since the last save (the ticker calls this every
     /// few seconds, and the server once more when it stops).
     func saveBaselines() {
-        let changed = correlator.changedBaselines()
-        do {
-            try store.saveBaselines(changed, at: clock())
+        do throws(StoreError) {
+            try baselineWrites.withLock { _ throws(StoreError) in try store.saveBaselines(correlator.changedBaselines(), at: clock()) }
         } catch {
             FileHandle.standardError.write(Data("warden hub: could not store behaviour baselines: \(error)\n".utf8))
         }
@@ -184,6 +186,23 @@ public final class HubService: Sendable {
             return ["tool": .object(tool)]
         case "tools.suppress":
             return try suppress(p, from: peer)
+        case "baselines.list":
+            return ["baselines": .array(correlator.baselines().map { id, summary in
+                var row = JSONObject(pairs: [("id", .string(id))])
+                for (k, v) in summary.members { row[k] = v }
+                return .object(row)
+            }), "warmUp": .int(correlator.warmUp)]
+        case "baselines.reset":
+            let name = try text(p, "name")
+            let reason = try text(p, "reason")
+            let ids = try baselineWrites.withLock { _ throws(StoreError) -> [String] in
+                let ids = correlator.reset(name)
+                if !ids.isEmpty { try store.deleteBaselines(ids, actor: peer.actor(p["actor"]?.stringValue), reason: reason, at: clock()) }
+                return ids
+            }
+            guard !ids.isEmpty else { throw HubAPIError.refused("no baseline for \(name) (warden baselines list shows them)") }
+            afterChange()
+            return ["reset": .array(ids.map { .string($0) })]
         case "tools.approve", "tools.quarantine":
             return try review(method == "tools.approve" ? .approved : .quarantined, p, from: peer)
         case "audit.verify":

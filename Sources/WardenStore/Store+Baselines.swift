@@ -21,4 +21,14 @@ extension Store {
             try Row.fetchAll(db, sql: "SELECT id, data FROM baselines ORDER BY id").map { (id: $0["id"], data: JSONColumn.object($0["data"])) }
         }
     }
+
+    /// Forgets baselines (an operator's reset: the tools learn again from their next calls); audited
+    /// as one record naming them and the reason.
+    public func deleteBaselines(_ ids: [String], actor: String, reason: String, at time: Double) throws(StoreError) {
+        try write { db in
+            for id in ids { try db.execute(sql: "DELETE FROM baselines WHERE id = ?", arguments: [id]) }
+            _ = try Self.appendAudit(db, time: time, actor: actor, action: "baseline.reset", subject: ids.joined(separator: ","),
+                                     details: JSONObject(pairs: [("baselines", .array(ids.map { .string($0) })), ("reason", .string(reason))]))
+        }
+    }
 }

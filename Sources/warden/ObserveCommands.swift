@@ -44,6 +44,47 @@ struct Sessions: ParsableCommand {
     }
 }
 
+/// `warden baselines …`
+struct Baselines: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Behaviour baselines the hub learnt per tool; reset one when its normal use really changed.",
+                                                    subcommands: [List.self, Reset.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List baselines: calls seen, argument keys, destinations, working directories.")
+        @OptionGroup var options: HubOptions
+
+        func run() throws {
+            options.output(try options.call("baselines.list")) { v in
+                func list(_ value: JSONValue?) -> String {
+                    let items = value?.arrayValue?.map { CLI.s($0) } ?? []
+                    return items.isEmpty ? "-" : items.joined(separator: ",")
+                }
+                let rows = (v["baselines"]?.arrayValue ?? []).map { b in
+                    [CLI.s(b["id"]), b["warm"] == true ? "learnt" : "warming up", CLI.s(b["calls"]), list(b["keys"]), CLI.s(b["maxArgBytes"]),
+                     CLI.s(b["maxResultBytes"]), "\(Int(b["p95Micros"]?.doubleValue ?? 0) / 1000) ms", list(b["destinations"]), list(b["pathRoots"])]
+                }
+                CLI.table(["TOOL", "STATE", "CALLS", "KEYS", "MAX ARGS", "MAX RESULT", "P95", "DESTINATIONS", "DIRECTORIES"], rows, maxWidth: 40)
+            }
+        }
+    }
+
+    struct Reset: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Forget a tool's baseline (or every tool's of a server): it is learnt again from the next calls.")
+        @OptionGroup var options: HubOptions
+        @Argument(help: "SERVER/TOOL, or SERVER for all its tools.") var name: String
+        @Option(help: "Why (required; recorded in the audit log).") var reason: String
+        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+
+        func run() throws {
+            var p = JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))])
+            if let actor { p["actor"] = .string(actor) }
+            options.output(try options.call("baselines.reset", p)) { v in
+                for id in v["reset"]?.arrayValue ?? [] { print("reset \(CLI.s(id)): learnt again from its next calls") }
+            }
+        }
+    }
+}
+
 /// `warden tools …`
 struct Tools: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Tool definitions, their analysis and review.",

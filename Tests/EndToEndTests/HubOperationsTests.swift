@@ -124,6 +124,38 @@ struct HubOperationsTests {
         #expect(audit.filter { $0["action"] as? String == "tool.rule-suppressed" }.count == rules.count)
     }
 
+    @Test("baselines: learnt from real calls, kept across a hub restart, listed; a reset (reason required) forgets them for good and is audited")
+    func baselines() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let first = try await HubProcess(home: home)
+        let wrap = [Harness.warden, "wrap", "--name", "notes", "--", Harness.fixtureServer, "echo"]
+        _ = try await pythonClient(command: wrap, steps: (0..<22).map { ["op": "call", "name": "echo", "arguments": ["text": "n\($0)"], "timeout": 60] }, home: home)
+        func listed() async throws -> [[String: Any]] { try await wardenJSON(["baselines", "list"], home: home)["baselines"] as? [[String: Any]] ?? [] }
+        // The hub stores what it learnt: a restart keeps it.
+        await first.stop()
+        let second = try await HubProcess(home: home)
+        let learnt = try await listed()
+        let echo = try #require(learnt.first { $0["id"] as? String == "notes/echo" })
+        #expect(echo["calls"] as? Int == 22 && echo["warm"] as? Bool == true && echo["keys"] as? [String] == ["text"])
+        let text = try await warden(["baselines", "list"], home: home)
+        #expect(text.stdoutText.contains("notes/echo") && text.stdoutText.contains("learnt"))
+
+        let noReason = try await warden(["baselines", "reset", "notes"], home: home)
+        #expect(noReason.status == 2)
+        let unknown = try await warden(["baselines", "reset", "nothing/here", "--reason", "x"], home: home)
+        #expect(unknown.status == 1 && unknown.stderr.contains("no baseline for nothing/here"))
+        let reset = try await warden(["baselines", "reset", "notes", "--reason", "notes v2 changed its arguments", "--as", "alice"], home: home)
+        #expect(reset.status == 0 && reset.stdoutText.contains("reset notes/echo"), "\(reset.stderr)")
+        #expect(try await listed().allSatisfy { ($0["id"] as? String)?.hasPrefix("notes/") != true })
+        let audit = try await wardenJSON(["audit", "list"], home: home)["records"] as! [[String: Any]]
+        #expect(audit.contains { $0["action"] as? String == "baseline.reset" && ($0["actor"] as? String)?.hasPrefix("alice (uid ") == true })
+        await second.stop()
+        let third = try await HubProcess(home: home)
+        defer { Task { await third.stop() } }
+        #expect(try await listed().allSatisfy { ($0["id"] as? String)?.hasPrefix("notes/") != true })
+    }
+
     @Test("SIEM export: OCSF, CEF and RFC 5424 syslog, on demand and live to a file")
     func export() async throws {
         try Harness.requirePeers()

@@ -173,13 +173,13 @@ _warden() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    demo|install|uninstall|wrap|hub|console|alerts|incidents|playbooks|scan|registry|sessions|grants|tools|events|audit|help)
+    demo|install|uninstall|wrap|hub|console|alerts|incidents|playbooks|scan|registry|sessions|grants|tools|baselines|events|audit|help)
         # Offer subcommand argument completions
         "_warden_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'demo install uninstall wrap hub console alerts incidents playbooks scan registry sessions grants tools events audit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'demo install uninstall wrap hub console alerts incidents playbooks scan registry sessions grants tools baselines events audit help' -- "${cur}"))
         ;;
     esac
 }
@@ -1126,6 +1126,65 @@ _warden_tools_suppress() {
         return
         ;;
     '--rule')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    '--as')
+        return
+        ;;
+    esac
+}
+
+_warden_baselines() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __warden_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list|reset)
+        # Offer subcommand argument completions
+        "_warden_baselines_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list reset' -- "${cur}"))
+        ;;
+    esac
+}
+
+_warden_baselines_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __warden_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    esac
+}
+
+_warden_baselines_reset() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --reason --as)
+    __warden_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
         return
         ;;
     '--reason')

@@ -64,6 +64,7 @@ _warden() {
             'sessions:MCP sessions seen through warden wrap.'
             'grants:List, approve, deny and revoke just-in-time grants.'
             'tools:Tool definitions, their analysis and review.'
+            'baselines:Behaviour baselines the hub learnt per tool; reset one when its normal use really changed.'
             'events:The event stream.'
             'audit:The tamper-evident audit log.'
             'help:Show subcommand help information.'
@@ -72,7 +73,7 @@ _warden() {
         ;;
     arg)
         case "${words[1]}" in
-        demo|install|uninstall|wrap|hub|console|alerts|incidents|playbooks|scan|registry|sessions|grants|tools|events|audit|help)
+        demo|install|uninstall|wrap|hub|console|alerts|incidents|playbooks|scan|registry|sessions|grants|tools|baselines|events|audit|help)
             "_warden_${words[1]}" && ret=0
             ;;
         esac
@@ -914,6 +915,64 @@ _warden_tools_suppress() {
         '--json[Print JSON instead of text.]'
         ':name:'
         '--rule[The rule id, as `warden tools show` lists it.]:rule:'
+        '--reason[Why (required; recorded in the audit log).]:reason:'
+        '--as[Your name in the audit log.]:as:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_warden_baselines() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'list:List baselines: calls seen, argument keys, destinations, working directories.'
+            'reset:Forget a tool'\''s baseline (or every tool'\''s of a server): it is learnt again from the next calls.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        list|reset)
+            "_warden_baselines_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_warden_baselines_list() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
+        '--json[Print JSON instead of text.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_warden_baselines_reset() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
+        '--json[Print JSON instead of text.]'
+        ':name:'
         '--reason[Why (required; recorded in the audit log).]:reason:'
         '--as[Your name in the audit log.]:as:'
         '--version[Show the version.]'
