@@ -8,17 +8,21 @@ import WardenHubClient
 /// SDK client → `warden wrap` → fixture server, decisions from `warden grants …` through a real hub.
 @Suite("just-in-time grants end to end", .serialized)
 struct GrantFlowTests {
-    static let policy = """
+    /// Held calls wait `pending` for a decision. Only the expiry test wants a short wait: on a busy
+    /// machine a short one could expire a call the other tests decide from the CLI.
+    static func policy(pending: String) -> String {
+        """
         version: 1
         defaults: {action: allow}
         rules:
           - match: {tool: "delete_*"}
             action: grant
-            grant: {timeout: 3s, max_ttl: 30m}
+            grant: {timeout: \(pending), max_ttl: 30m}
         """
+    }
 
-    func command(home: String) throws -> [String] {
-        try Self.policy.write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
+    func command(home: String, pending: String = "30s") throws -> [String] {
+        try Self.policy(pending: pending).write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
         return [Harness.warden, "wrap", "--name", "store", "--progress-interval", "0.3", "--", Harness.fixtureServer, "hostile"]
     }
 
@@ -97,7 +101,7 @@ struct GrantFlowTests {
         let home = Harness.temporaryHome()
         let hub = try await HubProcess(home: home)
         defer { Task { await hub.stop() } }
-        let report = try await pythonClient(command: try command(home: home), steps: [
+        let report = try await pythonClient(command: try command(home: home, pending: "3s"), steps: [
             ["op": "concurrent", "calls": [
                 ["name": "delete_everything", "arguments": ["confirm": true], "progress": true],
                 ["name": "echo", "arguments": ["text": "not blocked"]],

@@ -5,7 +5,7 @@ import Testing
 /// SQLite file.
 @Suite("hub audit, export and faults", .serialized)
 struct HubOperationsTests {
-    static let policy = "version: 1\nrules:\n  - match: {tool: \"delete_*\"}\n    action: grant\n    grant: {timeout: 3s}\n"
+    static let policy = "version: 1\nrules:\n  - match: {tool: \"delete_*\"}\n    action: grant\n    grant: {timeout: 30s}\n"
 
     /// Produces some audited history: a grant approved, one denied, a tool quarantined by an operator.
     func history(_ home: String) async throws {
