@@ -104,13 +104,21 @@ enum BareDestination {
 
 /// CC/BCC (or "copy to") followed by an e-mail address: a recipient the user did not pick.
 enum HiddenRecipient {
+    static let senders: Set<String> = ["cc", "bcc", "cc'd", "email", "emails", "mail", "mails", "send", "sends", "forward", "forwards", "report", "reports"]
+    /// The senders' first letters: most words are passed on one byte, without hashing them.
+    static let senderStarts: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for word in senders { table[Int(word.utf8.first!)] = true }
+        return table
+    }()
+
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
-        guard text.scalars.contains("@") else { return [] }
+        guard text.traits.contains(.at) else { return [] }
         var hits: [(Range<Int>, String?)] = []
         let words = text.words
         let s = text.scalars
-        let senders: Set<String> = ["cc", "bcc", "cc'd", "email", "emails", "mail", "mails", "send", "sends", "forward", "forwards", "report", "reports"]
-        for (i, w) in words.enumerated() where senders.contains(w.text) {
+        let senders = Self.senders, starts = Self.senderStarts, firstBytes = text.firstBytes
+        for (i, w) in words.enumerated() where starts[Int(firstBytes[i])] && senders.contains(w.text) {
             // An address within the next few words (for a sending verb: after "to").
             let isCopy = w.text.hasPrefix("cc") || w.text == "bcc"
             let window = isCopy ? 6 : 10

@@ -66,7 +66,8 @@ public final class AnalyzedText: Sendable {
         var lower = [Unicode.Scalar]()
         lower.reserveCapacity(scalars.count)
         var ascii = true
-        var words: [(String, Range<Int>)] = []
+        // Labelled like the property: an unlabelled array would be converted element by element.
+        var words: [(text: String, range: Range<Int>)] = []
         var ids: [Int32] = []
         var firsts: [UInt8] = []
         var current: [UInt8] = []
@@ -76,7 +77,7 @@ public final class AnalyzedText: Sendable {
         // table), not by hashing a String per word.
         let vocabulary = Vocabulary.lookup()
         func end(_ at: Int) {
-            words.append((String(decoding: current, as: UTF8.self), start..<at))
+            words.append((text: String(decoding: current, as: UTF8.self), range: start..<at))
             ids.append(vocabulary.id(current))
             firsts.append(current[0])
             current.removeAll(keepingCapacity: true)

@@ -6,36 +6,45 @@ enum PseudoTags {
                                          "assistant", "user", "context", "sys", "prompt", "override", "critical", "note_to_ai"]
 
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
+        guard !text.traits.isDisjoint(with: [.lt, .bracket]) else { return [] }
         var hits: [(Range<Int>, String?)] = []
-        let s = text.scalars
+        let s = text.scalars, lower = text.lower
+        let tagNames = Self.tagNames
         var i = 0
         while i < s.count {
             let c = s[i]
-            if c == "<" || c == "[" {
-                let close: Unicode.Scalar = c == "<" ? ">" : "]"
-                var j = i + 1
-                var name = String.UnicodeScalarView()
-                while j < s.count, j - i <= 40, s[j] != close, s[j] != "\n" {
-                    name.append(s[j])
-                    j += 1
-                }
-                if j < s.count, s[j] == close {
-                    let raw = String(name).lowercased()
-                    var bare = raw.trimmingCharacters(in: .whitespaces)
-                    if bare.hasPrefix("/") { bare.removeFirst() }
-                    let isToken = raw.hasPrefix("|") && raw.hasSuffix("|")
-                    let isInst = c == "[" && (bare == "inst" || bare == "/inst" || bare == "system" || bare.hasPrefix("system ")
-                        || bare.hasSuffix(" directive") || bare.hasSuffix(" override"))
-                    if (c == "<" && tagNames.contains(bare)) || isToken || isInst {
-                        hits.append((i..<(j + 1), nil))
-                        i = j + 1
-                        continue
-                    }
-                }
+            guard c == "<" || c == "[" else { i += 1; continue }
+            let close: Unicode.Scalar = c == "<" ? ">" : "]"
+            var j = i + 1
+            while j < s.count, j - i <= 40, s[j] != close, s[j] != "\n" { j += 1 }
+            if j < s.count, s[j] == close, Self.isPseudoTag(opening: c, lower[(i + 1)..<j], tagNames: tagNames) {
+                hits.append((i..<(j + 1), nil))
+                i = j + 1
+                continue
             }
             i += 1
         }
         return hits
+    }
+
+    /// Whether the name between `<` `>` or `[` `]` (lower-cased) makes a pseudo-tag or a chat-template
+    /// token: `<important>`, `</system>`, `<|im_start|>`, `[INST]`, `[system override]`. Strings are
+    /// built only for names that could match: source code and JSON are full of brackets.
+    static func isPseudoTag(opening: Unicode.Scalar, _ name: ArraySlice<Unicode.Scalar>, tagNames: Set<String>) -> Bool {
+        if name.count >= 2, name.first == "|", name.last == "|" { return true }
+        var a = name.startIndex, b = name.endIndex
+        while a < b, name[a].properties.isWhitespace { a += 1 }
+        while b > a, name[b - 1].properties.isWhitespace { b -= 1 }
+        if a < b, name[a] == "/" { a += 1 }
+        guard a < b else { return false }
+        if opening == "<" {
+            guard b - a <= 12 else { return false }
+            return tagNames.contains(String(String.UnicodeScalarView(name[a..<b])))
+        }
+        // `[inst]`, `[system…]`, `[… directive]`, `[… override]`.
+        guard name[a] == "i" || name[a] == "s" || name[b - 1] == "e" else { return false }
+        let bare = String(String.UnicodeScalarView(name[a..<b]))
+        return bare == "inst" || bare == "system" || bare.hasPrefix("system ") || bare.hasSuffix(" directive") || bare.hasSuffix(" override")
     }
 }
 

@@ -1,7 +1,7 @@
 // warden-bench: measures what Warden adds to the data path. Run in release:
 //   swift run -c release warden-bench relay [--calls N] [--pipelined N]
 //   swift run -c release warden-bench scan  (tool definitions analysed per second)
-//   swift run -c release warden-bench dlp   (call results scanned per second: secrets and injections)
+//   swift run -c release warden-bench dlp [--case NAME]  (call results scanned per second: secrets and injections)
 import Foundation
 import Synchronization
 import WardenCore
@@ -192,7 +192,8 @@ func dlpBenchmark() {
         hostile += Bool.random(using: &rng) ? pieces.randomElement(using: &rng)! : String(UnicodeScalar(UInt32.random(in: 0x20...0x7E, using: &rng))!)
     }
     print("dlp benchmark: one core; per result, the injection read (parse + text rules) and the secret scan")
-    for (name, text) in [("source file", source), ("git log", log), ("prose + secret", prose), ("hostile 1 MiB", hostile)] {
+    let only = arguments.firstIndex(of: "--case").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+    for (name, text) in [("source file", source), ("git log", log), ("prose + secret", prose), ("hostile 1 MiB", hostile)] where only.map(name.hasPrefix) ?? true {
         let result: JSONValue = ["content": [["type": "text", "text": .string(text)]]]
         let bytes = JSONWriter.compactBytes(result)
         let rounds = max(3, (64 << 20) / bytes.count)
