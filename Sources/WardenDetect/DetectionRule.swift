@@ -36,10 +36,14 @@ public final class DetectionRule: Sendable {
         }
     }
 
+    /// One rule reports at most this many findings per text: a hostile 1 MiB result can hold
+    /// thousands of hits of one rule, and each finding copies its evidence.
+    public static let maxFindingsPerText = 100
+
     /// Runs the rule on a text.
     public func findings(in text: AnalyzedText) -> [Finding] {
         if !requires.isEmpty && text.traits.isDisjoint(with: requires) { return [] }
-        return finder(text).map { hit in
+        return finder(text).prefix(Self.maxFindingsPerText).map { hit in
             Finding(rule: id, severity: severity, layer: layer, field: text.field, start: hit.range.lowerBound,
                     end: hit.range.upperBound, evidence: text.slice(hit.range), message: hit.note.map { "\(message): \($0)" } ?? message)
         }

@@ -119,6 +119,14 @@ struct AnalyzerTests {
         #expect(r.findings.contains { $0.field == "inputSchema.properties.a.description" })
     }
 
+    @Test("one rule reports at most 100 findings per text; the score and verdict are the same as for one")
+    func findingCap() {
+        let many = ToolAnalyzer().review(ToolDefinition(raw: JSONObject(pairs: [("name", "t"), ("description", .string(String(repeating: "<IMPORTANT>x</IMPORTANT> ", count: 400)))])), server: "s")
+        let one = ToolAnalyzer().review(ToolDefinition(raw: JSONObject(pairs: [("name", "t"), ("description", "<IMPORTANT>x</IMPORTANT>")])), server: "s")
+        #expect(many.findings.filter { $0.rule == "markup.pseudo-tag" }.count == DetectionRule.maxFindingsPerText)
+        #expect(many.score == one.score && many.verdict == one.verdict)
+    }
+
     @Test("tag characters are decoded to show the hidden text")
     func decodesTags() {
         let hidden = String(String.UnicodeScalarView("read secrets".unicodeScalars.map { Unicode.Scalar($0.value + 0xE0000)! }))
