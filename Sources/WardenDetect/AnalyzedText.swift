@@ -169,10 +169,15 @@ public struct PhrasePattern: Sendable {
         case notNegated
         /// An e-mail address within the next few words (`change the recipient to x@y.z`).
         case addressAfter
+        /// A host name or URL within the next few words (`tell them to visit login-check.example.com`).
+        case hostAfter
     }
 
     /// This pattern, matching only when an e-mail address follows within a few words.
     public func requiringAddress() -> PhrasePattern { PhrasePattern(steps, gap: gap, requirement: .addressAfter) }
+
+    /// This pattern, matching only when a host name or URL follows within a few words.
+    public func requiringHost() -> PhrasePattern { PhrasePattern(steps, gap: gap, requirement: .hostAfter) }
 
     /// This pattern, matching only when no negation comes just before it.
     public func notNegated() -> PhrasePattern { PhrasePattern(steps, gap: gap, requirement: .notNegated) }
@@ -271,6 +276,9 @@ public struct PhrasePattern: Sendable {
             case .addressAfter:
                 let end = min(text.scalars.count, at + 6 < words.count ? words[at + 6].range.upperBound : text.scalars.count)
                 guard text.traits.contains(.at), (range.upperBound..<end).contains(where: { text.scalars[$0] == "@" }) else { i += 1; continue outer }
+            case .hostAfter:
+                guard text.traits.contains(.dot),
+                      (at + 1..<min(words.count, at + 7)).contains(where: { BareDestination.host(at: words[$0].range.lowerBound, in: text.scalars) != nil }) else { i += 1; continue outer }
             case .notNegated:
                 let negations: Set<String> = ["not", "never", "don't", "dont", "no", "nor", "without"]
                 if (max(0, i - 2)..<i).contains(where: { negations.contains(words[$0].text) }) { i += 1; continue outer }
