@@ -387,14 +387,3 @@ public struct PlaybookRunDetail: Sendable, Equatable {
     }
 }
 
-extension JSONValue {
-    var intValue: Int? {
-        if case .number(let n) = self { return Int(n) ?? Double(n).map { Int($0) } }
-        return nil
-    }
-
-    var doubleValue: Double? {
-        if case .number(let n) = self { return Double(n) }
-        return nil
-    }
-}

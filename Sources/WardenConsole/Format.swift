@@ -4,7 +4,7 @@ import Foundation
 enum Format {
     /// `HH:MM:SS` at a UTC offset (seconds).
     static func clock(_ t: Double, offset: Int) -> String {
-        guard t > 0 else { return "--:--:--" }
+        guard t > 0, t < 1e11 else { return "--:--:--" }
         let s = (Int(t) + offset) % 86_400
         let v = s < 0 ? s + 86_400 : s
         return String(format: "%02d:%02d:%02d", v / 3600, (v / 60) % 60, v % 60)
@@ -12,7 +12,7 @@ enum Format {
 
     /// `12s`, `4m05s`, `2h10m`, `3d`: a duration a person reads at a glance.
     static func span(_ seconds: Double) -> String {
-        let s = max(0, Int(seconds.rounded(.down)))
+        let s = Int(min(max(0, seconds), 1e12).rounded(.down))  // NaN and absurd values cannot trap
         if s < 60 { return "\(s)s" }
         if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
         if s < 86_400 { return String(format: "%dh%02dm", s / 3600, (s / 60) % 60) }

@@ -14,7 +14,7 @@ public enum DurationText {
 
     /// A compact rendering: `45s`, `15m`, `2h5m`.
     public static func format(seconds: Double) -> String {
-        let s = Int(seconds.rounded())
+        let s = Int(min(max(0, seconds), 1e12).rounded())  // NaN and absurd values cannot trap
         if s < 60 { return "\(s)s" }
         if s < 3600 { return s % 60 == 0 ? "\(s / 60)m" : "\(s / 60)m\(s % 60)s" }
         let m = (s % 3600) / 60

@@ -81,12 +81,16 @@ public struct Event: Sendable, Hashable {
         out.append(0x7D)
     }
 
+    /// Times an event may carry (1970 to the year 5138): what arrives from a peer is checked once here,
+    /// so the hub's arithmetic on times (alert ids, per-second buckets, SIEM milliseconds) cannot trap.
+    public static let plausibleTimes: ClosedRange<Double> = 0...1e11
+
     /// Reads an event back from its JSON form; `nil` when it is not one.
     public init?(json: JSONValue) {
         guard let id = json["id"]?.stringValue, let colon = id.lastIndex(of: ":"), let sequence = Int(id[id.index(after: colon)...]),
               let session = json["session"]?.stringValue,
               let server = json["server"]?.stringValue, let kindText = json["kind"]?.stringValue,
-              let kind = EventKind(rawValue: kindText), case .number(let t)? = json["time"], let time = Double(t)
+              let kind = EventKind(rawValue: kindText), let time = json["time"]?.doubleValue, Self.plausibleTimes.contains(time)
         else { return nil }
         self.init(sequence: sequence, time: time, session: session, server: server, kind: kind, fields: json["fields"]?.objectValue ?? JSONObject())
     }

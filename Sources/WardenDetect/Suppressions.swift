@@ -33,9 +33,7 @@ public struct SuppressionFile: Sendable {
         guard let data = FileManager.default.contents(atPath: path), let value = try? JSONParser.parse(data) else { return [] }
         return (value["suppressions"]?.arrayValue ?? []).compactMap { s in
             guard let server = s["server"]?.stringValue, let tool = s["tool"]?.stringValue, let rule = s["rule"]?.stringValue else { return nil }
-            var at = 0.0
-            if case .number(let n)? = s["at"] { at = Double(n) ?? 0 }
-            return Suppression(server: server, tool: tool, rule: rule, reason: s["reason"]?.stringValue ?? "", by: s["by"]?.stringValue ?? "", at: at)
+            return Suppression(server: server, tool: tool, rule: rule, reason: s["reason"]?.stringValue ?? "", by: s["by"]?.stringValue ?? "", at: s["at"]?.doubleValue ?? 0)
         }
     }
 

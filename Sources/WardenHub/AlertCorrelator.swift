@@ -45,14 +45,14 @@ public final class AlertCorrelator: Sendable {
         }
 
         init?(json: JSONObject) {
-            guard let calls = json["calls"]?.doubleValue else { return nil }
+            guard let calls = json["calls"]?.intValue else { return nil }
             func strings(_ key: String) -> Set<String> { Set(json[key]?.arrayValue?.compactMap(\.stringValue) ?? []) }
-            func int(_ key: String) -> Int { Int(json[key]?.doubleValue ?? 0) }
-            self.calls = Int(calls)
+            func int(_ key: String) -> Int { json[key]?.intValue ?? 0 }
+            self.calls = calls
             keys = strings("keys")
             maxArgBytes = int("maxArgBytes")
             maxResultBytes = int("maxResultBytes")
-            latencies = json["latencies"]?.arrayValue?.compactMap { $0.doubleValue.map(Int.init) } ?? []
+            latencies = json["latencies"]?.arrayValue?.compactMap(\.intValue) ?? []
             errors = int("errors")
             destinations = strings("destinations")
             pathRoots = strings("pathRoots")
@@ -215,7 +215,7 @@ public final class AlertCorrelator: Sendable {
     /// Baselines per server/tool and deviations from them; sensitive reads followed by outbound calls.
     func behaviour(_ e: Event, tool: String, alert: (String, Severity, MaestroLayer, String, String, JSONObject) -> Alert) -> [Alert] {
         let f = e.fields
-        func int(_ key: String) -> Int { if case .number(let n)? = f[key] { return Int(n) ?? 0 }; return 0 }
+        func int(_ key: String) -> Int { f[key]?.intValue ?? 0 }
         let keys = Set(f["argKeys"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         let targets = f["targets"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let destinations = Set(targets.filter { !$0.hasPrefix("/") && !$0.hasPrefix("~") })

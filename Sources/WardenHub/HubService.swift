@@ -366,15 +366,15 @@ public final class HubService: Sendable {
         return (String(whole[..<slash]), String(whole[whole.index(after: slash)...]))
     }
 
-    func number(_ v: JSONValue?) -> Double? {
-        if case .number(let n)? = v { return Double(n) }
-        return nil
-    }
+    func number(_ v: JSONValue?) -> Double? { v?.doubleValue }
 
-    func int(_ v: JSONValue?) -> Int? { number(v).map { Int($0) } }
+    /// An integer parameter; a number too large for `Int` is refused rather than trapping the hub.
+    func int(_ v: JSONValue?) -> Int? { v?.intValue }
 
     static func grantRequest(_ p: JSONObject) -> GrantRequest? {
-        func d(_ k: String) -> Double? { if case .number(let n)? = p[k] { Double(n) } else { nil } }
+        // Times and durations as a relay sent them, kept to what clocks can hold (a grant with a
+        // deadline in the year 10^290 would trap every formatter that shows it).
+        func d(_ k: String) -> Double? { p[k]?.doubleValue.flatMap { Event.plausibleTimes.contains($0) ? $0 : nil } }
         guard let id = p["id"]?.stringValue, let session = p["session"]?.stringValue, let server = p["server"]?.stringValue,
               let tool = p["tool"]?.stringValue, let deadline = d("deadline") else { return nil }
         return GrantRequest(id: id, sessionID: session, client: p["client"]?.stringValue ?? "unknown client", server: server, tool: tool,

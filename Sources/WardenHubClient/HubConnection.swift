@@ -196,7 +196,7 @@ public final class HubConnection: Sendable {
         guard case .number(let text)? = value["id"], let id = Int(text) else { return }
         let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
         if let error = value["error"]?.objectValue {
-            let code = error["code"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
+            let code = error["code"]?.intValue ?? 0
             resume(waiter, with: .failure(.remote(code: code, message: error["message"]?.stringValue ?? "")))
         } else {
             resume(waiter, with: .success(value["result"] ?? .null))

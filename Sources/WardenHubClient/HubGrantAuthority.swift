@@ -51,7 +51,7 @@ public struct HubGrantAuthority: GrantAuthority {
             decidedBy: result["decidedBy"]?.stringValue ?? "unknown",
             reason: result["reason"]?.stringValue,
             scope: result["scope"]?.stringValue.flatMap(GrantScope.init(rawValue:)),
-            expiresAt: result["expiresAt"].flatMap { if case .number(let n) = $0 { Double(n) } else { nil } })
+            expiresAt: result["expiresAt"]?.doubleValue)
         switch result["outcome"]?.stringValue {
         case "approved": return .approved(info)
         case "denied": return .denied(info)

@@ -34,7 +34,7 @@ extension Store {
             try db.execute(sql: """
                 INSERT INTO sessions (id, server, warden_pid, server_pid, started_at, last_activity) VALUES (?,?,?,?,?,?)
                 ON CONFLICT(id) DO NOTHING
-                """, arguments: [e.session, e.server, f["wardenPid"].flatMap(int), f["serverPid"].flatMap(int), e.time, e.time])
+                """, arguments: [e.session, e.server, f["wardenPid"]?.intValue, f["serverPid"]?.intValue, e.time, e.time])
         case .sessionInitialized:
             try ensureSession(e, db)
             try db.execute(sql: """
@@ -72,11 +72,6 @@ extension Store {
         }
     }
 
-    static func int(_ v: JSONValue) -> Int? {
-        if case .number(let n) = v { return Int(n) }
-        return nil
-    }
-
     /// Events can arrive before their session's first event (a spool replayed late): make a row.
     static func ensureSession(_ e: Event, _ db: Database) throws {
         try db.execute(sql: "INSERT INTO sessions (id, server, started_at, last_activity) VALUES (?,?,?,?) ON CONFLICT(id) DO NOTHING",
@@ -89,7 +84,7 @@ extension Store {
         let verdict = f["verdict"]?.stringValue ?? "clean"
         let definition = JSONColumn.text(f["definition"] ?? .null)
         let findings = JSONColumn.text(f["findings"] ?? .array([]))
-        let score = f["score"].flatMap(int) ?? 0
+        let score = f["score"]?.intValue ?? 0
         let state = verdict == "clean" ? "unreviewed" : "flagged"
         try db.execute(sql: """
             INSERT INTO tools (server, name, pin, definition, verdict, score, findings, review_state, trusted_pin, trusted_definition, first_seen, last_seen)

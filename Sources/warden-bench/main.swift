@@ -255,7 +255,7 @@ func hubBenchmark() throws {
     var stored = 0
     while stored < total {
         usleep(20_000)
-        stored = (try? control.callBlocking("hub.status", [:], timeout: 10))?["events"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
+        stored = (try? control.callBlocking("hub.status", [:], timeout: 10))?["events"]?.intValue ?? 0
         if Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 > 120 { break }
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -61,7 +61,7 @@ enum CLI {
     }
 
     static func time(_ v: JSONValue?) -> String {
-        guard case .number(let n)? = v, let t = Double(n) else { return "-" }
+        guard let t = v?.doubleValue else { return "-" }
         let delta = t - Date().timeIntervalSince1970
         let d = DurationText.format(seconds: abs(delta))
         return delta >= 0 ? "in \(d)" : "\(d) ago"
@@ -69,7 +69,7 @@ enum CLI {
 
     /// An absolute local time (`2026-11-25 19:31:21`), or `-`.
     static func clock(_ v: JSONValue?) -> String {
-        guard case .number(let n)? = v, let t = Double(n), t > 0 else { return "-" }
+        guard let t = v?.doubleValue, t > 0 else { return "-" }
         return clockFormat.withLock { $0.string(from: Date(timeIntervalSince1970: t)) }
     }
 

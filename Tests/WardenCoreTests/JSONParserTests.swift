@@ -12,6 +12,13 @@ struct JSONParserTests {
         #expect(v["s"] == .string("é\n🚀"))
     }
 
+    @Test("numbers read as Int or Double only when they fit: no trap on 1e300, no inf or nan")
+    func numberAccessors() throws {
+        let v = try JSONParser.parse(#"[42, 7.9, -3.5, 1e300, 12345678901234567890123, 1e400, "9"]"#).arrayValue!
+        #expect(v.map(\.intValue) == [42, 7, -3, nil, nil, nil, nil])
+        #expect(v[1].doubleValue == 7.9 && v[3].doubleValue == 1e300 && v[5].doubleValue == nil && v[6].doubleValue == nil)
+    }
+
     @Test("decodes escapes, including surrogate pairs")
     func escapes() throws {
         #expect(try JSONParser.parse(#""\u00e9\ud83d\ude80\t\"\\\/""#) == .string("é🚀\t\"\\/"))

@@ -103,4 +103,21 @@ struct EventLinkTests {
         }
         #expect(alerts.contains { $0.title.contains("c2.evil.net") })
     }
+
+    @Test("numbers a peer sends that do not fit (a limit of 1e300, an event time of 1e300) are refused, and the hub stays up")
+    func hostileNumbers() throws {
+        let home = temporaryHome()
+        try home.prepare()
+        let hub = try HubServer(home: home)
+        hub.start()
+        defer { hub.stop() }
+        let connection = try HubConnection.connect(path: home.socketPath)
+        defer { connection.close() }
+        _ = try connection.callBlocking("hello", ["api": 1, "role": "test"], timeout: 5)
+        _ = try connection.callBlocking("alerts.list", ["limit": .number("1e300")], timeout: 5)
+        let far = #"{"events":[{"id":"s-x:1","session":"s-x","server":"web","kind":"call.completed","time":1e300,"fields":{"tool":"t"}}]}"#
+        let appended = try connection.callBlocking("events.append", rawParams: Array(far.utf8), timeout: 5)
+        #expect(appended["accepted"] == 0)
+        #expect((try? connection.callBlocking("hub.status", [:], timeout: 5)) != nil, "the hub still answers")
+    }
 }

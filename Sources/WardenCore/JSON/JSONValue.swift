@@ -35,10 +35,19 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
-    /// The number as a `Double`, or `nil` for other kinds.
+    /// The number as a `Double`, or `nil` for other kinds (and for `nan`/`inf`, which JSON cannot hold).
     public var doubleValue: Double? {
-        if case .number(let n) = self { return Double(n) }
+        if case .number(let n) = self, let d = Double(n), d.isFinite { return d }
         return nil
+    }
+
+    /// The number as an `Int` (a fraction is cut off), or `nil` for other kinds and for numbers
+    /// outside `Int`'s range: converting those would trap, and peers send what they like.
+    public var intValue: Int? {
+        guard case .number(let n) = self else { return nil }
+        if let i = Int(n) { return i }
+        guard let d = Double(n), d.isFinite else { return nil }
+        return Int(exactly: d.rounded(.towardZero))
     }
 
     /// Member lookup on objects; `nil` for other kinds or a missing key.
