@@ -12,7 +12,7 @@ func benchEvent(_ n: Int, session: String) -> Event {
     Event(sequence: n, time: Double(n), session: session, server: "s", kind: .callCompleted, fields: ["tool": "t", "decision": "allowed"])
 }
 
-@Suite("event link")
+@Suite("event link and the hub socket")
 struct EventLinkTests {
     @Test("past the high-water mark events spill to disk; with no hub every one is spooled exactly once")
     func spill() throws {
@@ -119,5 +119,52 @@ struct EventLinkTests {
         let appended = try connection.callBlocking("events.append", rawParams: Array(far.utf8), timeout: 5)
         #expect(appended["accepted"] == 0)
         #expect((try? connection.callBlocking("hub.status", [:], timeout: 5)) != nil, "the hub still answers")
+    }
+
+    @Test("every API method, called with hostile parameters (wrong types, huge numbers, long strings, bad events), gets an answer and the hub stays up")
+    func hostileParameters() async throws {
+        let home = temporaryHome()
+        try home.prepare()
+        let hub = try HubServer(home: home)
+        hub.start()
+        defer { hub.stop() }
+        let methods = ["alerts.ack", "alerts.assign", "alerts.list", "alerts.note", "alerts.resolve", "alerts.show", "alerts.false-positive", "audit.export",
+                       "audit.list", "audit.verify", "baselines.list", "baselines.reset", "events.append", "events.tail", "grants.approve", "grants.deny",
+                       "grants.list", "grants.request", "grants.revoke", "grants.show", "grants.stats", "grants.withdraw", "hub.status", "incidents.close",
+                       "incidents.list", "incidents.open", "incidents.show", "playbooks.import", "playbooks.list", "playbooks.runs", "playbooks.show",
+                       "playbooks.start", "playbooks.step", "sessions.list", "sessions.show", "subscribe", "tools.approve", "tools.list", "tools.show",
+                       "tools.suppress", "tools.quarantine"]
+        let keys = ["id", "limit", "since", "name", "reason", "scope", "ttl", "state", "session", "server", "tool", "events", "format", "playbook",
+                    "incident", "alert", "run", "step", "action", "note", "assignee", "actor", "open", "topics", "deadline", "requestedAt", "maxTTL", "cacao", "rule"]
+        let event: JSONValue = ["id": "s:1", "session": "s", "server": "x", "kind": "call.completed", "time": .number("1e300"),
+                                "fields": ["micros": .number("1e300"), "argBytes": .number("-1e300"), "targets": [1, 2], "argKeys": "x"]]
+        let values: [JSONValue] = [.number("1e300"), .number("-1"), .number("0"), .number("1.5"), .number("18446744073709551616"), "", .string(String(repeating: "x", count: 5000)),
+                                   .null, true, [], [:], [.number("1e300")], ["a": .number("1e300")], "../../etc/passwd", "\u{202E}", "1e300", [event]]
+        let answered = await withCheckedContinuation { (done: CheckedContinuation<Int, Never>) in
+            // Blocking socket calls: on a thread of their own, not the tests' cooperative pool.
+            Thread {
+                var rng = SystemRandomNumberGenerator()
+                var answered = 0
+                var connection = try? HubConnection.connect(path: home.socketPath)
+                for _ in 0..<800 {
+                    var params = JSONObject()
+                    for key in keys.shuffled(using: &rng).prefix(Int.random(in: 0...6, using: &rng)) { params[key] = values.randomElement(using: &rng)! }
+                    let method = methods.randomElement(using: &rng)!
+                    do {
+                        _ = try connection?.callBlocking(method, params, timeout: 5)
+                        answered += 1
+                    } catch HubError.remote {
+                        answered += 1  // refused with a reason: an answer
+                    } catch {
+                        connection = try? HubConnection.connect(path: home.socketPath)
+                    }
+                }
+                done.resume(returning: answered)
+            }.start()
+        }
+        #expect(answered == 800)
+        let check = try HubConnection.connect(path: home.socketPath)
+        defer { check.close() }
+        #expect((try? check.callBlocking("hub.status", [:], timeout: 5)) != nil, "the hub still answers")
     }
 }
