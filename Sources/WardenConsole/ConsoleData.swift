@@ -205,22 +205,60 @@ public struct ToolDetail: Sendable, Equatable {
     public var definition: JSONObject
     /// Word diff since the trusted definition: (`equal`|`insert`|`delete`, text).
     public var diff: [(op: String, text: String)]
+    /// What the hub learnt of the tool's behaviour, once it has been called.
+    public var baseline: BaselineSummary?
 
-    public init(tool: ToolRow, definition: JSONObject, diff: [(op: String, text: String)] = []) {
+    public init(tool: ToolRow, definition: JSONObject, diff: [(op: String, text: String)] = [], baseline: BaselineSummary? = nil) {
         self.tool = tool
         self.definition = definition
         self.diff = diff
+        self.baseline = baseline
     }
 
     /// From the hub API's JSON form (docs/hub-api.md).
     public init?(_ j: JSONValue) {
         guard let tool = ToolRow(j) else { return nil }
         self.init(tool: tool, definition: j["definition"]?.objectValue ?? JSONObject(),
-                  diff: (j["diff"]?.arrayValue ?? []).map { ($0["op"]?.stringValue ?? "equal", $0["text"]?.stringValue ?? "") })
+                  diff: (j["diff"]?.arrayValue ?? []).map { ($0["op"]?.stringValue ?? "equal", $0["text"]?.stringValue ?? "") },
+                  baseline: j["baseline"].flatMap(BaselineSummary.init))
     }
 
     public static func == (a: ToolDetail, b: ToolDetail) -> Bool {
         a.tool == b.tool && a.definition == b.definition && a.diff.map(\.op) == b.diff.map(\.op) && a.diff.map(\.text) == b.diff.map(\.text)
+            && a.baseline == b.baseline
+    }
+}
+
+/// A tool's behaviour baseline as the hub reports it (`baselines.list`, `tools.show`).
+public struct BaselineSummary: Sendable, Equatable {
+    public var calls: Int
+    public var warmUp: Int
+    public var keys: [String]
+    public var destinations: [String]
+    public var pathRoots: [String]
+    public var maxArgBytes: Int
+    public var maxResultBytes: Int
+    public var p95Micros: Int
+
+    public var isWarm: Bool { calls >= warmUp }
+
+    public init(calls: Int, warmUp: Int = 20, keys: [String] = [], destinations: [String] = [], pathRoots: [String] = [],
+                maxArgBytes: Int = 0, maxResultBytes: Int = 0, p95Micros: Int = 0) {
+        self.calls = calls
+        self.warmUp = warmUp
+        self.keys = keys
+        self.destinations = destinations
+        self.pathRoots = pathRoots
+        self.maxArgBytes = maxArgBytes
+        self.maxResultBytes = maxResultBytes
+        self.p95Micros = p95Micros
+    }
+
+    public init?(_ j: JSONValue) {
+        guard let calls = j["calls"]?.intValue else { return nil }
+        func strings(_ key: String) -> [String] { j[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+        self.init(calls: calls, warmUp: j["warmUp"]?.intValue ?? 20, keys: strings("keys"), destinations: strings("destinations"), pathRoots: strings("pathRoots"),
+                  maxArgBytes: j["maxArgBytes"]?.intValue ?? 0, maxResultBytes: j["maxResultBytes"]?.intValue ?? 0, p95Micros: j["p95Micros"]?.intValue ?? 0)
     }
 }
 

@@ -425,6 +425,15 @@ public struct ConsoleRenderer: Sendable {
                 lines.append([("  \(name)", .normal), (" (\(type))", .dim), (value["description"]?.stringValue.map { "  \($0)" } ?? "", .normal)])
             }
         }
+        if let b = d.baseline {
+            lines.append([])
+            lines.append([("Behaviour baseline", .title), (b.isWarm ? "  (learnt from the first \(b.warmUp) calls; deviations raise alerts)" : "  (warming up)", .dim)])
+            func list(_ items: [String]) -> String { items.isEmpty ? "-" : items.joined(separator: ", ") }
+            lines += fields([("calls", b.isWarm ? String(b.calls) : "\(b.calls) of \(b.warmUp) before judging"), ("argument keys", list(b.keys)),
+                             ("largest", "arguments \(b.maxArgBytes) B, result \(b.maxResultBytes) B"), ("p95 latency", "\(b.p95Micros / 1000) ms"),
+                             ("destinations", list(b.destinations)), ("directories", list(b.pathRoots))])
+            lines.append([("warden baselines reset \(t.qualifiedName) --reason … learns it again", .dim)])
+        }
         lines.append([])
         lines.append([("a trust (pin) · Q quarantine · s suppress a rule · esc back", .warning)])
         return lines

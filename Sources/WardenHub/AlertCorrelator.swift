@@ -92,14 +92,21 @@ public final class AlertCorrelator: Sendable {
 
     /// Every baseline, by `server/tool`, for operators: what was learnt, and whether the warm-up is over.
     public func baselines() -> [(id: String, summary: JSONObject)] {
-        state.withLock { s in
-            s.baselines.sorted { $0.key < $1.key }.map { id, b in
-                var summary = b.json
-                summary["warm"] = .bool(b.calls >= warmUp)
-                summary["p95Micros"] = .int(b.latencies.sorted().dropFirst(b.latencies.count * 95 / 100).first ?? 0)
-                return (id, summary)
-            }
-        }
+        state.withLock { s in s.baselines.sorted { $0.key < $1.key }.map { ($0.key, summary($0.value)) } }
+    }
+
+    /// One tool's baseline (`server/tool`), if it has one.
+    public func baseline(_ id: String) -> JSONObject? {
+        state.withLock { s in s.baselines[id].map(summary) }
+    }
+
+    /// The stored form plus what an operator reads first: whether the warm-up is over, the p95 latency.
+    private func summary(_ b: Baseline) -> JSONObject {
+        var summary = b.json
+        summary["warm"] = .bool(b.calls >= warmUp)
+        summary["warmUp"] = .int(warmUp)
+        summary["p95Micros"] = .int(b.latencies.sorted().dropFirst(b.latencies.count * 95 / 100).first ?? 0)
+        return summary
     }
 
     /// Forgets the baselines `name` selects (`SERVER/TOOL`, or `SERVER` for all its tools) so they are

@@ -183,6 +183,7 @@ public final class HubService: Sendable {
             if let trusted = t.trustedDefinition.objectValue, let current = t.definition.objectValue, t.trustedPin != nil, t.trustedPin != t.pin {
                 tool["diff"] = WordDiff.json(WordDiff.definitions(trusted, current))
             }
+            if let baseline = correlator.baseline("\(server)/\(name)") { tool["baseline"] = .object(baseline) }
             return ["tool": .object(tool)]
         case "tools.suppress":
             return try suppress(p, from: peer)

@@ -121,17 +121,22 @@ struct Tools: ParsableCommand {
                             ("quarantine", CLI.s(t?["quarantineReason"]))])
                 print("\ndescription:\n  " + SafeText.escape(t?["definition"]?["description"]?.stringValue ?? "", multiline: true)
                     .replacingOccurrences(of: "\n", with: "\n  "))
-                if let trusted = t?["trustedDefinition"]?.objectValue, let current = t?["definition"]?.objectValue, t?["pin"] != t?["trustedPin"] {
-                    // What changed since the definition was trusted: [-removed-] {+added+}.
-                    let diff = WordDiff.definitions(trusted, current).map { op, text in
-                        let shown = SafeText.escape(text, multiline: true)
-                        return switch op {
-                        case .equal: shown
-                        case .delete: "[-\(shown)-]"
-                        case .insert: "{+\(shown)+}"
+                if let changes = t?["diff"]?.arrayValue, !changes.isEmpty {
+                    // What changed since the definition was trusted (the hub's word diff): [-removed-] {+added+}.
+                    let diff = changes.map { change in
+                        let shown = SafeText.escape(change["text"]?.stringValue ?? "", multiline: true)
+                        return switch change["op"]?.stringValue {
+                        case "delete": "[-\(shown)-]"
+                        case "insert": "{+\(shown)+}"
+                        default: shown
                         }
                     }.joined()
                     print("\nchanged since pinned:\n  " + diff.replacingOccurrences(of: "\n", with: "\n  "))
+                }
+                if let b = t?["baseline"] {
+                    func list(_ v: JSONValue?) -> String { (v?.arrayValue ?? []).map { CLI.s($0) }.joined(separator: ", ") }
+                    print("\nbehaviour baseline (\(b["warm"] == true ? "learnt" : "warming up")): \(CLI.s(b["calls"])) calls; keys \(list(b["keys"])); "
+                        + "destinations \(list(b["destinations"])); directories \(list(b["pathRoots"]))")
                 }
                 print("\nfindings:")
                 for f in t?["findings"]?.arrayValue ?? [] {

@@ -140,6 +140,8 @@ struct HubOperationsTests {
         #expect(echo["calls"] as? Int == 22 && echo["warm"] as? Bool == true && echo["keys"] as? [String] == ["text"])
         let text = try await warden(["baselines", "list"], home: home)
         #expect(text.stdoutText.contains("notes/echo") && text.stdoutText.contains("learnt"))
+        let shown = try await warden(["tools", "show", "notes/echo"], home: home)
+        #expect(shown.stdoutText.contains("behaviour baseline (learnt): 22 calls; keys text"), "\(shown.stdoutText)")
 
         let noReason = try await warden(["baselines", "reset", "notes"], home: home)
         #expect(noReason.status == 2)

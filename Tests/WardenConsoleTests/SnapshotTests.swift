@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WardenCore
 @testable import WardenConsole
 
 /// Screens rendered into the in-memory screen and compared with checked-in snapshots (text and a
@@ -17,6 +18,17 @@ struct SnapshotTests {
         ("grants-detail", { m in m.state.view = .grants; _ = m.handle(.down); m.state.detail = .grant("g-2") }),
         ("tools", { $0.state.view = .tools }),
         ("tools-detail", { m in m.state.view = .tools; m.state.detail = .tool("evil/add") }),
+        ("tools-detail-baseline", { m in
+            m.state.view = .tools
+            m.update { d in
+                var definition = JSONObject()
+                definition["description"] = "Fetches a URL and returns the page as Markdown."
+                d.toolDetail = ToolDetail(tool: d.tools[3], definition: definition,
+                                          baseline: BaselineSummary(calls: 57, keys: ["url", "max_length"], destinations: ["docs.example.org", "evil\u{1B}[31m.example\u{202E}"],
+                                                                    pathRoots: ["/home/me/project"], maxArgBytes: 180, maxResultBytes: 48_211, p95Micros: 412_000))
+            }
+            m.state.detail = .tool("git/git_status")
+        }),
         ("alerts", { $0.state.view = .alerts }),
         ("playbooks", { $0.state.view = .playbooks }),
         ("playbooks-run", { m in m.state.view = .playbooks; m.state.detail = .run("r-1") }),
