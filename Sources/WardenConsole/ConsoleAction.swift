@@ -9,6 +9,7 @@ public enum ConsoleAction: Sendable, Equatable {
     case approveTool(name: String)
     case quarantineTool(name: String, reason: String)
     case suppressRule(name: String, rule: String, reason: String)
+    case resetBaseline(name: String, reason: String)
     case acknowledgeAlert(id: String)
     case escalateAlert(id: String)
     case falsePositive(id: String, reason: String)
@@ -29,6 +30,7 @@ public enum ConsoleAction: Sendable, Equatable {
         case .quarantineTool(let name, let reason): ("tools.quarantine", JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))]))
         case .suppressRule(let name, let rule, let reason):
             ("tools.suppress", JSONObject(pairs: [("name", .string(name)), ("rule", .string(rule)), ("reason", .string(reason))]))
+        case .resetBaseline(let name, let reason): ("baselines.reset", JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))]))
         case .acknowledgeAlert(let id): ("alerts.ack", JSONObject(pairs: [("id", .string(id))]))
         case .escalateAlert(let id): ("incidents.open", JSONObject(pairs: [("alert", .string(id))]))
         case .falsePositive(let id, let reason): ("alerts.false-positive", JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
@@ -51,6 +53,7 @@ public enum ConsoleAction: Sendable, Equatable {
         case .approveTool(let name): "warden tools approve \(name)"
         case .quarantineTool(let name, _): "warden tools quarantine \(name) --reason …"
         case .suppressRule(let name, let rule, _): "warden tools suppress \(name) --rule \(rule) --reason …"
+        case .resetBaseline(let name, _): "warden baselines reset \(name) --reason …"
         case .acknowledgeAlert(let id): "warden alerts ack \(id)"
         case .escalateAlert(let id): "warden incidents open --alert \(id)"
         case .falsePositive(let id, _): "warden alerts false-positive \(id) --reason …"

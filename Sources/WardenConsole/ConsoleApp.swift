@@ -228,6 +228,9 @@ public final class ConsoleApp {
                 switch action {
                 case .approveGrant, .denyGrant, .revokeGrant: reload([.grants, .audit])
                 case .approveTool, .quarantineTool, .suppressRule: reload([.tools, .audit])
+                case .resetBaseline(let name, _):
+                    reload([.audit])
+                    if case .tool(name)? = model.state.detail { apply(.loadTool(name)) }
                 default: reload([.alerts, .incidents, .audit])
                 }
             }

@@ -261,6 +261,9 @@ public struct ConsoleModel: Sendable {
             guard let t = selectedTool else { return [] }
             guard let rule = t.findings.first?.rule else { return note("\(t.qualifiedName) has no findings to suppress") }
             state.modal = .input(title: "Suppress \(rule) for \(t.qualifiedName) (tab: next rule) — reason:", text: "", purpose: .suppressRule(tool: t.qualifiedName, rule: rule))
+        case (.tools, "B"):
+            guard let t = selectedTool else { return [] }
+            state.modal = .input(title: "Reset the behaviour baseline of \(t.qualifiedName) — reason:", text: "", purpose: .resetBaseline(t.qualifiedName))
         case (.alerts, "x"):
             guard let a = selectedAlert else { return [] }
             return [.perform(.acknowledgeAlert(id: a.id))]
@@ -358,7 +361,7 @@ public struct ConsoleModel: Sendable {
                 }
                 let action = purpose.action(trimmed)
                 switch purpose {
-                case .denyGrant, .revokeGrant, .quarantineTool, .falsePositive, .suppressRule:
+                case .denyGrant, .revokeGrant, .quarantineTool, .falsePositive, .suppressRule, .resetBaseline:
                     // Destructive: the reason is not the confirmation.
                     state.modal = .confirm(title: Self.confirmation(action), action: action)
                 default:
@@ -380,6 +383,7 @@ public struct ConsoleModel: Sendable {
         case .quarantineTool(let name, _): "Quarantine \(name)? Clients stop seeing it."
         case .falsePositive(let id, _): "Close \(id) as a false positive?"
         case .suppressRule(let name, let rule, _): "Suppress \(rule) for \(name)?"
+        case .resetBaseline(let name, _): "Forget what \(name)'s normal behaviour is? It is learnt again from its next calls."
         default: "Go ahead?"
         }
     }

@@ -432,7 +432,7 @@ public struct ConsoleRenderer: Sendable {
             lines += fields([("calls", b.isWarm ? String(b.calls) : "\(b.calls) of \(b.warmUp) before judging"), ("argument keys", list(b.keys)),
                              ("largest", "arguments \(b.maxArgBytes) B, result \(b.maxResultBytes) B"), ("p95 latency", "\(b.p95Micros / 1000) ms"),
                              ("destinations", list(b.destinations)), ("directories", list(b.pathRoots))])
-            lines.append([("warden baselines reset \(t.qualifiedName) --reason … learns it again", .dim)])
+            lines.append([("B resets it (reason required): learnt again from the next calls", .dim)])
         }
         lines.append([])
         lines.append([("a trust (pin) · Q quarantine · s suppress a rule · esc back", .warning)])
@@ -568,7 +568,7 @@ public struct ConsoleRenderer: Sendable {
         var keys: [(String, String)]
         switch (m.state.view, m.state.detail != nil) {
         case (.grants, _): keys = [("a", "approve"), ("d", "deny"), ("r", "revoke"), ("enter", "detail")]
-        case (.tools, _): keys = [("a", "trust"), ("Q", "quarantine"), ("s", "suppress"), ("enter", "detail")]
+        case (.tools, _): keys = [("a", "trust"), ("Q", "quarantine"), ("s", "suppress"), ("B", "baseline"), ("enter", "detail")]
         case (.alerts, _): keys = [("x", "ack"), ("e", "escalate"), ("f", "false +"), ("p", "playbook")]
         case (.playbooks, _): keys = [("enter", "steps"), ("c", "complete"), ("s", "skip"), ("R", "run"), ("n", "note"), ("p", "start")]
         case (.audit, _): keys = [("enter", "verify chain")]
@@ -630,7 +630,7 @@ public struct ConsoleRenderer: Sendable {
             [("  enter           ", .footerKey), ("detail: timeline, grant, tool evidence, alert, playbook steps", .normal)],
             [("  a               ", .footerKey), ("approve a pending grant (scope, TTL) or trust a tool's definition", .normal)],
             [("  d / r           ", .footerKey), ("deny a pending grant (reason) / revoke an active one", .normal)],
-            [("  Q / s           ", .footerKey), ("quarantine a tool / suppress one of its rules (reason)", .normal)],
+            [("  Q / s / B       ", .footerKey), ("quarantine a tool / suppress one of its rules / reset its baseline (reason)", .normal)],
             [("  x e f p         ", .footerKey), ("alerts: acknowledge, escalate, false positive, start a playbook", .normal)],
             [("  c s R n         ", .footerKey), ("playbooks: complete, skip, run automated step, note", .normal)],
             [("  q, :q           ", .footerKey), ("quit", .normal)],

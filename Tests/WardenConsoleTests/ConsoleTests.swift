@@ -93,6 +93,19 @@ struct ModelTests {
         #expect(m.handle(.char("y")) == [.perform(.suppressRule(name: "evil/add", rule: "unicode.invisible", reason: "known"))])
     }
 
+    @Test("B resets a tool's behaviour baseline: a reason, then a confirmation, then the hub call the CLI makes")
+    func resetBaseline() {
+        var m = model(.tools)
+        _ = m.handle(.char("B"))
+        #expect(m.handle(.enter).isEmpty && m.state.message == "a reason is required")
+        for c in "v2 changed its arguments" { _ = m.handle(.char(c)) }
+        #expect(m.handle(.enter).isEmpty)
+        let action = ConsoleAction.resetBaseline(name: "evil/add", reason: "v2 changed its arguments")
+        #expect(m.state.modal == .confirm(title: ConsoleModel.confirmation(action), action: action))
+        #expect(m.handle(.char("y")) == [.perform(action)])
+        #expect(action.request.method == "baselines.reset" && action.cli == "warden baselines reset evil/add --reason …")
+    }
+
     @Test("/ filters by regular expression, esc clears it; a bad expression is reported, not applied")
     func filter() {
         var m = model(.audit)
