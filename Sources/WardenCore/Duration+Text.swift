@@ -12,6 +12,11 @@ public enum DurationText {
         return n
     }
 
+    /// A latency: `412 µs` under a millisecond, else whole milliseconds (`38 ms`).
+    public static func format(micros: Int) -> String {
+        micros < 1000 ? "\(micros) µs" : "\(micros / 1000) ms"
+    }
+
     /// A compact rendering: `45s`, `15m`, `2h5m`.
     public static func format(seconds: Double) -> String {
         let s = Int(min(max(0, seconds), 1e12).rounded())  // NaN and absurd values cannot trap

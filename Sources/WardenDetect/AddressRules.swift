@@ -151,7 +151,7 @@ enum HiddenRecipient {
 /// as an argument (an SSH tool's `identity`) is ordinary, so a word for its content is required.
 enum ResourceIntoArgument {
     static let target = PhrasePattern([["in", "into", "inside", "as", "within", "via", "to"],
-                                       ["argument", "arguments", "parameter", "parameters", "field", "param", "arg", "property", "header", "metadata", "comment"]], gap: 3)
+                                       RuleSet.argumentNouns + ["arguments", "parameters", "header", "metadata", "comment"]], gap: 3)
     static let contentWords: Set<String> = ["contents", "content", "text", "output", "value", "values", "data", "body", "lines", "dump", "cat"]
     /// Words between the secret and the argument at most; nearer is one instruction, farther is not.
     static let reach = 25

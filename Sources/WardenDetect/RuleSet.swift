@@ -125,11 +125,11 @@ public enum RuleSet {
                  [PhrasePattern([["include", "pass", "put", "paste", "insert", "add", "append", "embed", "attach", "provide", "copy", "place", "fill",
                                   "summarise", "summarize", "write", "list", "report", "dump", "encode", "pipe", "feed", "stuff", "smuggle"],
                                  ["in", "into", "as", "inside", "within", "via"],
-                                 ["argument", "parameter", "field", "param", "property", "arg", "comment", "comments", "metadata", "header", "headers", "'*"]], gap: 8),
+                                 argumentNouns + ["comment", "comments", "metadata", "header", "headers", "'*"]], gap: 8),
                   // Passive only as an obligation: "must be passed as the 'auth' argument" orders it; "the key's
                   // path is passed as the 'identity' argument" documents an interface.
                   PhrasePattern([["must", "should", "shall", "always", "needs", "has"], ["be"], ["passed", "included", "sent", "added", "appended", "embedded"],
-                                 ["in", "into", "as", "inside", "within", "via"], ["argument", "parameter", "field", "param", "property", "arg", "'*"]], gap: 2)]),
+                                 ["in", "into", "as", "inside", "within", "via"], argumentNouns + ["'*"]], gap: 2)]),
         .phrases("instruction.obey-output", .high, .foundationModels,
                  "tells the model to obey commands that arrive in tool output",
                  [PhrasePattern([["execute", "executes", "run", "runs", "follow", "follows", "obey", "obeys", "perform", "performs", "carry"], ["any", "all", "every", "whatever"], ["command", "commands", "instruction", "instructions", "request", "requests"]], gap: 2).notNegated()]),
@@ -198,6 +198,9 @@ public enum RuleSet {
         DetectionRule(id: "exfiltration.collector", severity: .high, layer: .dataOperations,
                       message: "points at a host that exists to collect data (tunnel, request bin)", requires: [.colon], finder: CollectorURL.find),
     ]
+
+    /// What descriptions call a tool's inputs, for the rules about data put into them.
+    static let argumentNouns = ["argument", "parameter", "field", "param", "property", "arg"]
 
     /// Files and stores that hold secrets or personal data (`resource.sensitive`; also what
     /// `exfiltration.resource-argument` looks for being moved into an argument).

@@ -61,7 +61,7 @@ struct Baselines: ParsableCommand {
                 }
                 let rows = (v["baselines"]?.arrayValue ?? []).map { b in
                     [CLI.s(b["id"]), b["warm"] == true ? "learnt" : "warming up", CLI.s(b["calls"]), list(b["keys"]), CLI.s(b["maxArgBytes"]),
-                     CLI.s(b["maxResultBytes"]), { let us = b["p95Micros"]?.intValue ?? 0; return us < 1000 ? "\(us) µs" : "\(us / 1000) ms" }(), list(b["destinations"]), list(b["pathRoots"])]
+                     CLI.s(b["maxResultBytes"]), DurationText.format(micros: b["p95Micros"]?.intValue ?? 0), list(b["destinations"]), list(b["pathRoots"])]
                 }
                 CLI.table(["TOOL", "STATE", "CALLS", "KEYS", "MAX ARGS", "MAX RESULT", "P95", "DESTINATIONS", "DIRECTORIES"], rows, maxWidth: 40)
             }
