@@ -42,14 +42,20 @@ let package = Package(
         // The control plane: socket API, grant broker, SIEM export.
         .target(
             name: "WardenHub",
-            dependencies: ["WardenCore", "WardenProtocol", "WardenStore", "WardenDetect"],
+            dependencies: ["WardenCore", "WardenProtocol", "WardenStore", "WardenDetect", "WardenSystem"],
             swiftSettings: strict),
         // The client side of the hub's socket API, the event spool, the hub-backed grant authority.
         .target(name: "WardenHubClient", dependencies: ["WardenCore", "WardenProtocol"], swiftSettings: strict),
+        // prctl(2) for Swift (variadic in C): nothing else.
+        .target(name: "CWardenSystem"),
+        // The kernel's process table and process hardening, shared by the relay and the hub.
+        .target(name: "WardenSystem", dependencies: ["CWardenSystem"], swiftSettings: strict),
+        // Launching a server isolated: the bubblewrap profile from policy, and what isolation holds.
+        .target(name: "WardenSandbox", dependencies: ["WardenCore", "WardenSystem"], swiftSettings: strict),
         // `warden wrap`: process spawning, stdio relay, in-path enforcement.
         .target(
             name: "WardenProxy",
-            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient"],
+            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenSandbox", "WardenSystem"],
             swiftSettings: strict),
         // ncursesw, for the console: only what Swift cannot import itself (macros) is in shim.h.
         .systemLibrary(name: "CNcursesw", providers: [.apt(["libncurses-dev"])]),
@@ -68,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore", "WardenConsole", "WardenDemo", "WardenSetup",
+                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore", "WardenConsole", "WardenDemo", "WardenSetup", "WardenSandbox", "WardenSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -87,6 +93,7 @@ let package = Package(
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),
         .testTarget(name: "WardenProtocolTests", dependencies: ["WardenProtocol"]),
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
+        .testTarget(name: "WardenSandboxTests", dependencies: ["WardenSandbox", "WardenCore"]),
         .testTarget(name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenHubClient", "WardenDetect"]),
         .testTarget(name: "WardenStoreTests", dependencies: ["WardenStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenCore"], exclude: ["__Snapshots__"]),

@@ -49,9 +49,13 @@ public struct SessionRow: Sendable, Equatable {
     public var risk: Int
     public var live: Bool
     public var endStatus: String?
+    /// What isolation the server runs under (nil: not reported, from a relay older than the sandbox).
+    public var isolation: Isolation?
 
     public init(id: String, server: String, client: String, protocolVersion: String = "", wardenPID: Int = 0, serverPID: Int = 0,
-                startedAt: Double, lastActivity: Double, calls: Int = 0, denials: Int = 0, risk: Int = 0, live: Bool = true, endStatus: String? = nil) {
+                startedAt: Double, lastActivity: Double, calls: Int = 0, denials: Int = 0, risk: Int = 0, live: Bool = true, endStatus: String? = nil,
+                isolation: Isolation? = nil) {
+        self.isolation = isolation
         self.id = id
         self.server = server
         self.client = client
@@ -75,7 +79,8 @@ public struct SessionRow: Sendable, Equatable {
                   protocolVersion: j["protocolVersion"]?.stringValue ?? "", wardenPID: j["wardenPid"]?.intValue ?? 0,
                   serverPID: j["serverPid"]?.intValue ?? 0, startedAt: j["startedAt"]?.doubleValue ?? 0,
                   lastActivity: j["lastActivity"]?.doubleValue ?? 0, calls: j["calls"]?.intValue ?? 0, denials: j["denials"]?.intValue ?? 0,
-                  risk: j["risk"]?.intValue ?? 0, live: j["live"]?.boolValue ?? false, endStatus: j["endStatus"]?.stringValue)
+                  risk: j["risk"]?.intValue ?? 0, live: j["live"]?.boolValue ?? false, endStatus: j["endStatus"]?.stringValue,
+                  isolation: Isolation(json: j["isolation"]))
     }
 }
 

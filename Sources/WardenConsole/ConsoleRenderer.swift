@@ -110,7 +110,7 @@ public struct ConsoleRenderer: Sendable {
         switch (view, compact) {
         case (.sessions, false):
             [Column(title: "SERVER", width: 14), Column(title: "CLIENT", width: 16), Column(title: "PROTOCOL", width: 10), Column(title: "PID", width: 7),
-             Column(title: "STARTED", width: 8), Column(title: "LAST", width: 10), Column(title: "CALLS", width: 6), Column(title: "DENIED", width: 6),
+             Column(title: "ISOLATION", width: 17), Column(title: "STARTED", width: 8), Column(title: "LAST", width: 10), Column(title: "CALLS", width: 6), Column(title: "DENIED", width: 6),
              Column(title: "RISK", width: 4), Column(title: "STATE", width: 0)]
         case (.sessions, true):
             [Column(title: "SERVER", width: 12), Column(title: "CLIENT", width: 0), Column(title: "LAST", width: 9), Column(title: "CALLS", width: 5), Column(title: "DEN", width: 4), Column(title: "RISK", width: 4)]
@@ -151,6 +151,7 @@ public struct ConsoleRenderer: Sendable {
                         (String(s.calls), .normal), (String(s.denials), s.denials > 0 ? .medium : .normal), (String(s.risk), risk)]
             }
             return [(s.server, .normal), (s.client, .normal), (s.protocolVersion, .dim), (String(s.serverPID), .dim),
+                    (s.isolation?.label ?? "not reported", s.isolation.map { $0.isSandboxed ? .success : .high } ?? .dim),
                     (Format.clock(s.startedAt, offset: utcOffset), .normal), (Format.ago(s.lastActivity, now: now), .dim),
                     (String(s.calls), .normal), (String(s.denials), s.denials > 0 ? .medium : .normal), (String(s.risk), risk),
                     (s.live ? "live" : "ended \(s.endStatus ?? "")", s.live ? .success : .dim)]
@@ -276,7 +277,8 @@ public struct ConsoleRenderer: Sendable {
             if let d = m.data.sessionDetail, d.session.id == id {
                 let s = d.session
                 lines += fields([("server", s.server), ("client", s.client), ("protocol", s.protocolVersion),
-                                 ("pids", "warden \(s.wardenPID), server \(s.serverPID)"), ("started", Format.clock(s.startedAt, offset: utcOffset)),
+                                 ("pids", "warden \(s.wardenPID), server \(s.serverPID)"),
+                                 ("isolation", s.isolation?.summary ?? "not reported (a relay older than the sandbox)"), ("started", Format.clock(s.startedAt, offset: utcOffset)),
                                  ("last activity", Format.ago(s.lastActivity, now: now)), ("calls", "\(s.calls), \(s.denials) refused"),
                                  ("risk", String(s.risk)), ("state", s.live ? "live" : "ended \(s.endStatus ?? "")")])
                 lines.append([])

@@ -8,6 +8,9 @@ public struct Controls: Sendable, Equatable {
     public var blocked: [String: String] = [:]
     /// Servers whose calls may reach only destinations on their egress allow list (none if it has none).
     public var egressLockdown: Set<String> = []
+    /// Servers whose future sessions start with no network and only under a sandbox (playbook
+    /// action `isolate-server`).
+    public var isolated: Set<String> = []
 
     public init() {}
 
@@ -16,13 +19,15 @@ public struct Controls: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path), let v = try? JSONParser.parse(data) else { return c }
         for (k, reason) in v["blocked"]?.objectValue?.members ?? JSONObject().members { c.blocked[k] = reason.stringValue ?? "" }
         c.egressLockdown = Set(v["egressLockdown"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        c.isolated = Set(v["isolated"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         return c
     }
 
     /// Writes atomically (temp file and rename), owner-only.
     public func save(path: String) throws {
         let value: JSONValue = ["blocked": .object(JSONObject(pairs: blocked.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
-                                "egressLockdown": .array(egressLockdown.sorted().map { .string($0) })]
+                                "egressLockdown": .array(egressLockdown.sorted().map { .string($0) }),
+                                "isolated": .array(isolated.sorted().map { .string($0) })]
         let temp = path + ".tmp-\(getpid())"
         guard FileManager.default.createFile(atPath: temp, contents: Data(JSONWriter.compactBytes(value)), attributes: [.posixPermissions: 0o600]),
               rename(temp, path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }

@@ -22,6 +22,9 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     /// A tool result carries instructions aimed at the model (tool output injection).
     case resultInjection = "result.injection"
     case serverExited = "server.exited"
+    /// A server sandboxed with no network tried to reach the network (counted by its namespace's
+    /// kernel counters; the namespace refused every attempt).
+    case sandboxNetwork = "sandbox.network"
 }
 
 /// One thing that happened in a session. Its id (`<session>:<sequence>`) is unique and stable, so

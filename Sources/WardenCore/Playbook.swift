@@ -181,6 +181,9 @@ public enum PlaybookAction: String, Sendable, CaseIterable {
     case unblockServer = "unblock-server"
     case tightenEgress = "tighten-egress"
     case restoreEgress = "restore-egress"
+    /// The server's next sessions start sandboxed with no network (and not at all without a sandbox).
+    case isolateServer = "isolate-server"
+    case releaseServer = "release-server"
     case exportBundle = "export-bundle"
 
     public static var names: [String] { allCases.map(\.rawValue) }

@@ -148,6 +148,8 @@ public struct Policy: Sendable, Hashable {
     /// Instructions aimed at the model in tool results: `alert`, or `deny` (the client gets an error
     /// result instead of the text).
     public var dlpInjection: DLPAction = .alert
+    /// How servers are isolated (`sandbox:`): on by default where the system can.
+    public var sandbox = SandboxPolicy()
 
     public init(version: Int = 1, defaultAction: PolicyAction, rules: [PolicyRule], quarantine: QuarantineThreshold = .malicious,
                 quarantineOnChange: Bool = true, source: String) {

@@ -120,7 +120,7 @@ private struct NodeReader {
     func policy(_ root: Node) throws(PolicyError) -> Policy {
         var policy = Policy(defaultAction: .allow, rules: [], source: source)
         var sawVersion = false
-        for (key, value) in try mapping(root, "", allowed: ["version", "defaults", "rules", "tools", "dlp", "analysis", "signatures", "egress", "limits"]) {
+        for (key, value) in try mapping(root, "", allowed: ["version", "defaults", "rules", "tools", "dlp", "analysis", "signatures", "egress", "limits", "sandbox"]) {
             switch key {
             case "version":
                 guard value.int == 1 else { throw error(value, "version", "must be 1 (the only policy version this Warden reads)") }
@@ -152,6 +152,8 @@ private struct NodeReader {
                 policy.egress = try egress(value)
             case "limits":
                 policy.limits = try limits(value)
+            case "sandbox":
+                policy.sandbox = try sandbox(value)
             case "signatures":
                 var registry: String?, key: String?, servers: [Glob] = []
                 for (k, v) in try mapping(value, "signatures", allowed: ["registry", "public_key", "servers"]) {
@@ -278,6 +280,64 @@ private struct NodeReader {
             }
         }
         return l
+    }
+
+    /// ```yaml
+    /// sandbox:
+    ///   required: true            # refuse to start a server that cannot be isolated
+    ///   network: allow            # none | loopback | allow
+    ///   filesystem: {read_only: [~/src], read_write: [/tmp/work], hide: [~/.aws]}
+    ///   servers:
+    ///     fetch: {network: allow}
+    ///     git: {network: none}
+    /// ```
+    func sandbox(_ node: Node) throws(PolicyError) -> SandboxPolicy {
+        var policy = SandboxPolicy()
+        var o = SandboxProfile.Override(server: Glob("*"))
+        for (k, v) in try mapping(node, "sandbox", allowed: ["enabled", "required", "network", "filesystem", "servers"]) {
+            if k == "servers" {
+                for (server, entry) in try mapping(v, "sandbox.servers", allowed: nil) {
+                    var s = SandboxProfile.Override(server: Glob(server))
+                    for (sk, sv) in try mapping(entry, "sandbox.servers.\(server)", allowed: ["enabled", "required", "network", "filesystem"]) {
+                        try sandboxSetting(sk, sv, "sandbox.servers.\(server).\(sk)", into: &s)
+                    }
+                    policy.servers.append(s)
+                }
+            } else {
+                try sandboxSetting(k, v, "sandbox.\(k)", into: &o)
+            }
+        }
+        policy.defaults = policy.defaults.overlaid(with: o)
+        return policy
+    }
+
+    func sandboxSetting(_ k: String, _ v: Node, _ key: String, into o: inout SandboxProfile.Override) throws(PolicyError) {
+        switch k {
+        case "enabled": o.enabled = try bool(v, key)
+        case "required": o.required = try bool(v, key)
+        case "network":
+            let text = try string(v, key)
+            guard let n = SandboxProfile.Network(rawValue: text) else { throw error(v, key, "must be none or allow (found \"\(text)\")") }
+            // Loopback-only needs a connect(2) supervisor Warden does not have yet; refusing the
+            // setting is better than a sandbox that claims it and does not hold it.
+            guard n != .loopback else { throw error(v, key, "loopback is not available yet: use none (no network) or allow") }
+            o.network = n
+        default:
+            for (fk, fv) in try mapping(v, key, allowed: ["read_only", "read_write", "hide"]) {
+                guard case .sequence(let items) = fv else { throw error(fv, "\(key).\(fk)", "must be a list of paths") }
+                var paths: [String] = []
+                for item in items {
+                    let path = try string(item, "\(key).\(fk)")
+                    guard path.hasPrefix("/") || path.hasPrefix("~") else { throw error(item, "\(key).\(fk)", "must be an absolute path or start with ~ (found \"\(path)\")") }
+                    paths.append(path)
+                }
+                switch fk {
+                case "read_only": o.readOnly += paths
+                case "read_write": o.readWrite += paths
+                default: o.hide += paths
+                }
+            }
+        }
     }
 
     func rule(_ node: Node, index: Int) throws(PolicyError) -> PolicyRule {

@@ -13,6 +13,8 @@ public struct SessionInfo: Sendable, Hashable {
     public var serverPID: Int32
     /// Seconds since 1970.
     public var startedAt: Double
+    /// What isolation the server runs under (nil from relays older than the sandbox).
+    public var isolation: Isolation?
 
     public init(id: String, server: String, wardenPID: Int32, serverPID: Int32, startedAt: Double) {
         self.id = id

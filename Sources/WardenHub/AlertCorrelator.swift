@@ -172,6 +172,11 @@ public final class AlertCorrelator: Sendable {
                                  key: "\(e.session)|\(tool ?? "")", details: JSONObject(pairs: [("fingerprints", .array(prints.sorted().map { .string($0) }))])))
             }
             return out
+        case .sandboxNetwork:
+            let attempts = f["attempts"]?.intValue ?? 0
+            return [alert("sandbox.network", .high, .deploymentInfrastructure,
+                          "\(e.server) tried to reach the network \(attempts) time(s) although its sandbox has none (every attempt failed)",
+                          key: "\(e.server)|\(e.session)", details: JSONObject(pairs: [("attempts", .int(attempts)), ("total", f["total"] ?? .null)]))]
         case .resultInjection:
             let rules = f["rules"]?.arrayValue?.compactMap(\.stringValue) ?? []
             return [alert("result.injection", .high, .foundationModels, "result of \(e.server)/\(tool ?? "?") carries instructions for the model (\(rules.joined(separator: ", ")))",

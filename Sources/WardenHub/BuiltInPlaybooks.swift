@@ -59,7 +59,9 @@ public enum BuiltInPlaybooks {
     public static let dataExfiltration = make("data-exfiltration", "Data exfiltration",
         "A secret or sensitive data left, or tried to leave, through a tool call.", [
             ("Confirm the flow", "detection-analysis", "Check the DLP findings and where the data was headed.", [manual("Read the alert's events and destinations")]),
-            ("Cut the egress", "containment", "Allow $$server$$ to reach only its allow-listed destinations.", [warden("tighten-egress $$server$$")]),
+            ("Cut the egress", "containment",
+             "Allow $$server$$ to reach only its allow-listed destinations; its next sessions start sandboxed with no network.",
+             [warden("tighten-egress $$server$$"), warden("isolate-server $$server$$")]),
             ("Revoke the session's grants", "containment", "Every active grant of $$session$$ ends now.", [warden("revoke-grants session $$session$$")]),
             ("Preserve evidence", "evidence-preservation", "Write a forensic bundle.", [warden("export-bundle")]),
             ("Review", "post-incident-review", "Record what left and what to change.", [manual("Write the post-incident notes")]),

@@ -27,6 +27,7 @@ public enum HubJSON {
             ("instructions", str(i.instructions)), ("wardenPid", .int(Int(i.wardenPID))), ("serverPid", .int(Int(i.serverPID))),
             ("startedAt", num(i.startedAt)), ("lastActivity", num(s.lastActivity)), ("endedAt", num(s.endedAt)), ("endStatus", str(s.endStatus)),
             ("live", .bool(s.endedAt == nil)), ("calls", .int(s.calls)), ("denials", .int(s.denials)), ("risk", .int(s.risk)),
+            ("isolation", i.isolation?.json ?? .null),
         ]))
     }
 

@@ -8,23 +8,34 @@ public final class HubPeer: Sendable {
     public let id: Int
     public let uid: UInt32
     public let pid: Int32
+    /// What the kernel said about the connecting process.
+    public let identity: PeerIdentity
     let fd: Int32
     private let writeLock = Mutex(())
     struct State {
         var role = "unknown"
         var sessions: Set<String> = []
         var topics: Set<String> = []
+        /// Why this connection may not act as the operator (once set, for good).
+        var refusedAuthority: String?
+        var refusals = 0
     }
     let state = Mutex(State())
 
-    init(id: Int, fd: Int32, uid: UInt32, pid: Int32) {
+    init(id: Int, fd: Int32, identity: PeerIdentity) {
         self.id = id
         self.fd = fd
-        self.uid = uid
-        self.pid = pid
+        self.uid = identity.uid
+        self.pid = identity.pid
+        self.identity = identity
     }
 
     var role: String { state.withLock { $0.role } }
+
+    var refusedAuthority: String? {
+        get { state.withLock { $0.refusedAuthority } }
+        set { state.withLock { if $0.refusedAuthority == nil { $0.refusedAuthority = newValue } } }
+    }
 
     /// Writes one message; false when the peer is gone.
     @discardableResult
@@ -39,14 +50,7 @@ public final class HubPeer: Sendable {
         send(["jsonrpc": "2.0", "method": .string("hub.\(topic)"), "params": params])
     }
 
-    /// The operator's name as the hub records it: the name they gave, and the uid the kernel vouches for.
-    func actor(_ claimed: String?) -> String {
-        let name = claimed.flatMap { $0.isEmpty ? nil : $0 } ?? Self.userName(uid) ?? "uid\(uid)"
-        return "\(name) (uid \(uid))"
-    }
-
-    static func userName(_ uid: UInt32) -> String? {
-        guard let pw = getpwuid(uid) else { return nil }
-        return String(cString: pw.pointee.pw_name)
-    }
+    /// The actor as the hub records it: what the kernel says about the process, then the name it
+    /// gave as a label only.
+    func actor(_ claimed: String?) -> String { identity.actor(label: claimed) }
 }

@@ -98,6 +98,9 @@ public final class HubServer: Sendable {
 
     /// Starts accepting connections and the timers; returns at once.
     public func start() {
+        // A peer that hangs up before its answer is written (a held grant request, a killed CLI)
+        // must cost an EPIPE on that write, not the hub: SIGPIPE's default action ends the process.
+        signal(SIGPIPE, SIG_IGN)
         let acceptor = Thread { [self] in acceptLoop() }
         acceptor.name = "warden-hub-accept"
         acceptor.start()
@@ -154,7 +157,10 @@ public final class HubServer: Sendable {
                 close(fd)
                 continue
             }
-            let peer = HubPeer(id: nextPeer.add(1, ordering: .relaxed).newValue, fd: fd, uid: uid, pid: pid)
+            let peer = HubPeer(id: nextPeer.add(1, ordering: .relaxed).newValue, fd: fd, identity: PeerIdentity.of(uid: uid, pid: pid))
+            // Judged at connect too: a process found in a relay's tree stays refused even if it
+            // is re-parented before its first operator call.
+            _ = service.authority.refusal(peer)
             service.attach(peer)
             let t = Thread { [self] in serve(peer) }
             t.name = "warden-hub-peer"

@@ -255,6 +255,15 @@ extension HubService {
             _ = try store.audit(actor: actor, action: action == .tightenEgress ? "egress.tightened" : "egress.restored", subject: server, details: ["reason": .string(reason)], time: now)
             notifyRelays(server: server)
             return action == .tightenEgress ? "egress of \(server) cut to its allow list" : "egress of \(server) restored"
+        case .isolateServer, .releaseServer:
+            let server = try arg(0, "a server")
+            var controls = Controls.load(path: home.controlsPath)
+            if action == .isolateServer { controls.isolated.insert(server) } else { controls.isolated.remove(server) }
+            try controls.save(path: home.controlsPath)
+            _ = try store.audit(actor: actor, action: action == .isolateServer ? "server.isolated" : "server.released", subject: server,
+                                details: ["reason": .string(reason)], time: now)
+            notifyRelays(server: server)
+            return action == .isolateServer ? "\(server)'s next sessions start with no network (sandbox required)" : "\(server) starts with its policy's network again"
         case .exportBundle:
             guard let incident = try store.incident(run.incident) else { throw HubAPIError.refused("no incident \(run.incident)") }
             let (path, files) = try ForensicBundle.write(incident: incident, store: store, home: home, at: now)

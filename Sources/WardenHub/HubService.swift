@@ -24,6 +24,8 @@ public final class HubService: Sendable {
     let pins: FilePinStore
     let clock: @Sendable () -> Double
     let peers = PeerRegistry()
+    /// Tells operators from relays and the processes relays started.
+    public let authority = OperatorAuthority()
     let correlator = AlertCorrelator()
     /// Saving changed baselines and an operator's reset take turns: a save in flight must not write
     /// back a baseline the reset just forgot.
@@ -94,6 +96,9 @@ public final class HubService: Sendable {
     // MARK: Dispatch
 
     public func handle(_ method: String, _ p: JSONObject, from peer: HubPeer, reply: @escaping Reply) {
+        if OperatorAuthority.access(method) == .operator, let why = authority.refusal(peer) {
+            return reply(.failure(refuseAuthority(method, why, peer: peer)))
+        }
         do {
             switch method {
             case "grants.request":
@@ -116,9 +121,11 @@ public final class HubService: Sendable {
         switch method {
         case "hello":
             peer.state.withLock { s in
-                s.role = p["role"]?.stringValue ?? "unknown"
+                // A role, once said, is for the life of the connection: a relay cannot become a console.
+                if s.role == "unknown" { s.role = p["role"]?.stringValue ?? "unknown" }
                 if let session = p["session"]?.stringValue { s.sessions.insert(session) }
             }
+            if peer.role == "wrap" { authority.register(relay: peer.identity) }
             return ["api": .int(Self.apiVersion), "pid": .int(Int(getpid()))]
         case "hub.status":
             return status()
@@ -224,6 +231,22 @@ public final class HubService: Sendable {
             if let answer = try responseCall(method, p, from: peer) { return answer }
             throw HubAPIError.usage("unknown method \(method)")
         }
+    }
+
+    /// Refuses an operator method to a relay or a process in a relay's tree, and audits it (the
+    /// first 20 refusals of a connection, then every 1000th: a refused peer cannot flood the chain).
+    func refuseAuthority(_ method: String, _ why: String, peer: HubPeer) -> HubAPIError {
+        let n = peer.state.withLock { s in
+            s.refusals += 1
+            return s.refusals
+        }
+        if n <= 20 || n % 1000 == 0 {
+            _ = try? store.audit(actor: peer.actor(nil), action: "authority.refused", subject: method,
+                                 details: JSONObject(pairs: [("reason", .string(why)), ("role", .string(peer.role)), ("pid", .int(Int(peer.pid))),
+                                                             ("uid", .int(Int(peer.uid))), ("refusals", .int(n))]))
+            afterChange()
+        }
+        return .refused("refused: \(method) is an operator's decision, and \(why). Decide from the console or the CLI in your own terminal.")
     }
 
     func ingested(_ events: [Event]) {

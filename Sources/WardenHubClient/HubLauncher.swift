@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WardenCore
 import WardenProtocol
 #if canImport(Glibc)
@@ -32,6 +33,9 @@ public enum HubLauncher {
         throw last
     }
 
+    /// Hubs this process started: a relay that reaps its server's orphans must leave these alone.
+    public static let spawned = Mutex<Set<pid_t>>([])
+
     /// Spawns `warden hub --home HOME` detached. A second hub for the same home exits at once
     /// (the lock file), so racing launchers are harmless.
     @discardableResult
@@ -53,6 +57,8 @@ public enum HubLauncher {
         let argv = args.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        return posix_spawn(&pid, executable, &actions, &attributes, argv, environ) == 0
+        guard posix_spawn(&pid, executable, &actions, &attributes, argv, environ) == 0 else { return false }
+        spawned.withLock { _ = $0.insert(pid) }
+        return true
     }
 }

@@ -88,12 +88,18 @@ public final class Relay: Sendable {
         if let path = config.controlsPath { initial.controls = Controls.load(path: path) }
         self.state = Mutex(initial)
         emit(.sessionStarted, [("wardenPid", .int(Int(session.wardenPID))), ("serverPid", .int(Int(session.serverPID))),
-                               ("policy", .string(config.policy.source))])
+                               ("policy", .string(config.policy.source)), ("isolation", session.isolation?.json ?? .null)])
     }
 
     /// The policy's analysis settings plus the operator's suppressions for this server.
     static func analyzer(_ config: RelayConfiguration) -> ToolAnalyzer {
         ToolAnalyzer(settings: config.suppressions?.applied(to: config.policy.analysis, server: config.serverName) ?? config.policy.analysis)
+    }
+
+    /// The sandbox saw the server try to reach a network it does not have.
+    public func sandboxNetworkAttempts(_ attempts: Int, total: Int) {
+        Diagnostics.warn(server: config.serverName, "the server tried to reach the network \(attempts) time(s); its sandbox has none (policy sandbox network: none)")
+        emit(.sandboxNetwork, [("attempts", .int(attempts)), ("total", .int(total))])
     }
 
     /// The session as known so far.

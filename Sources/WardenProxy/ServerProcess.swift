@@ -20,30 +20,40 @@ public final class ServerProcess: Sendable {
     /// Warden reads the server's messages here.
     public let stdoutFD: Int32
 
-    private init(pid: pid_t, stdinFD: Int32, stdoutFD: Int32) {
+    /// The read end of a pipe the child has as `Sandbox.infoFD` (bubblewrap's `--info-fd`), when asked for.
+    public let infoFD: Int32?
+
+    private init(pid: pid_t, stdinFD: Int32, stdoutFD: Int32, infoFD: Int32?) {
         self.pid = pid
         self.stdinFD = stdinFD
         self.stdoutFD = stdoutFD
+        self.infoFD = infoFD
     }
 
-    /// Starts `arguments[0]` (looked up on `PATH`) with Warden's environment and working directory.
-    /// - Parameter stderrPath: a file the child's stderr is appended to instead of sharing Warden's
-    ///   (the demo's processes must not write over the console).
-    public static func spawn(_ arguments: [String], stderrPath: String? = nil) throws(SpawnError) -> ServerProcess {
+    /// Starts `arguments[0]` (looked up on `PATH`) in Warden's working directory.
+    /// - Parameters:
+    ///   - environment: `NAME=value` entries; nil passes Warden's own environment.
+    ///   - stderrPath: a file the child's stderr is appended to instead of sharing Warden's
+    ///     (the demo's processes must not write over the console).
+    ///   - infoPipe: give the child a pipe on descriptor `infoFD` (bubblewrap reports the sandbox on it).
+    public static func spawn(_ arguments: [String], environment: [String]? = nil, stderrPath: String? = nil,
+                             infoPipe: Int32? = nil) throws(SpawnError) -> ServerProcess {
         guard let command = arguments.first else { throw SpawnError(command: "(nothing)", reason: "no command given") }
         var toChild: [Int32] = [0, 0]
         var fromChild: [Int32] = [0, 0]
-        guard pipe(&toChild) == 0, pipe(&fromChild) == 0 else {
+        var info: [Int32] = [-1, -1]
+        guard pipe(&toChild) == 0, pipe(&fromChild) == 0, infoPipe == nil || pipe(&info) == 0 else {
             throw SpawnError(command: command, reason: String(cString: strerror(errno)))
         }
-        // Close-on-exec everywhere: the child gets only the two ends dup2'd onto 0 and 1.
-        for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // Close-on-exec everywhere: the child gets only the ends dup2'd onto 0, 1 (and the info descriptor).
+        for fd in toChild + fromChild + info where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
         if let stderrPath { posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o600) }
+        if let infoPipe { posix_spawn_file_actions_adddup2(&actions, info[1], infoPipe) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -53,17 +63,23 @@ public final class ServerProcess: Sendable {
         SpawnDefaults.apply(to: &attributes)
 
         let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        let envp = environment.map { $0.map { strdup($0) } + [nil] }
+        defer {
+            argv.forEach { free($0) }
+            envp?.forEach { free($0) }
+        }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, command, &actions, &attributes, argv, environ)
+        let rc = envp.map { posix_spawnp(&pid, command, &actions, &attributes, argv, $0) } ?? posix_spawnp(&pid, command, &actions, &attributes, argv, environ)
         Glibc.close(toChild[0])
         Glibc.close(fromChild[1])
+        if info[1] >= 0 { Glibc.close(info[1]) }
         guard rc == 0 else {
             Glibc.close(toChild[1])
             Glibc.close(fromChild[0])
+            if info[0] >= 0 { Glibc.close(info[0]) }
             throw SpawnError(command: command, reason: String(cString: strerror(rc)))
         }
-        return ServerProcess(pid: pid, stdinFD: toChild[1], stdoutFD: fromChild[0])
+        return ServerProcess(pid: pid, stdinFD: toChild[1], stdoutFD: fromChild[0], infoFD: info[0] >= 0 ? info[0] : nil)
     }
 
     /// Blocks until the process ends (call from a thread that may block).

@@ -5,6 +5,8 @@ import WardenCore
 import WardenDetect
 import WardenHubClient
 import WardenProtocol
+import WardenSandbox
+import WardenSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,6 +23,10 @@ public struct WrapRunner {
     public var termGrace: Double = 3
     /// Start a hub in the background when none answers (off with `WARDEN_NO_AUTOSTART=1`).
     public var autoStartHub: Bool = HubLauncher.autoStartEnabled
+    /// What the sandbox keeps from the server whatever the policy says.
+    public var protected = ProtectedPaths(hidden: [], readOnly: [])
+    /// A file for the server's stderr instead of Warden's own.
+    public var stderrPath: String?
 
     public init(config: RelayConfiguration, command: [String], home: WardenHome) {
         self.config = config
@@ -31,31 +37,45 @@ public struct WrapRunner {
     public func run() throws(SpawnError) -> Int32 {
         // A client that goes away must not kill Warden mid-write: EPIPE is handled where it happens.
         Glibc.signal(SIGPIPE, SIG_IGN)
-        let server = try ServerProcess.spawn(command)
-        let exited = DispatchSemaphore(value: 0)
-        let forwardedSignals = forwardSignals(to: server)
-        defer { forwardedSignals.forEach { $0.cancel() } }
+        // The server is the adversary and runs as the same user: it must not be able to trace or
+        // read this relay, and whatever it double-forks comes back to this relay (so it stays in
+        // a tree the hub refuses operator authority to, and is ended with the session).
+        ProcessHardening.forbidTracing()
+        ProcessHardening.becomeChildSubreaper()
 
-        let session = SessionInfo(id: Self.newSessionID(), server: config.serverName, wardenPID: getpid(), serverPID: server.pid,
-                                  startedAt: Date().timeIntervalSince1970)
-        // The relay exists only after the link, but the link's pushes must reach it: a late-bound box.
+        let sessionID = Self.newSessionID()
         let relayBox = RelayBox()
+        let serverBox = ServerBox()
         let serverName = config.serverName
-        let link = EventLink(home: home, sessionID: session.id, autoStart: autoStartHub, onNotification: { method, params in
+        let link = EventLink(home: home, sessionID: sessionID, autoStart: autoStartHub, onNotification: { method, params in
             if method == "tools.changed" { relayBox.relay?.pinsChanged() }
             // An incident playbook ends this session: stop the server; its exit ends the relay
             // (pending requests answered with the exit status, Warden exits with it).
-            if method == "session.terminate", params["session"]?.stringValue == session.id {
+            if method == "session.terminate", params["session"]?.stringValue == sessionID, let server = serverBox.server {
                 Diagnostics.warn(server: serverName, "session terminated by the hub: \(params["reason"]?.stringValue ?? "operator")")
                 server.signal(SIGTERM)
                 DispatchQueue.global().asyncAfter(deadline: .now() + 3) { server.signal(SIGKILL) }
             }
         })
+        // Registered with the hub as a relay before the server exists, so the hub knows this
+        // process's tree from the server's first instant (it also recognises relays by their
+        // command line, for a hub that starts later).
+        _ = link.connectNow()
+
+        let (server, isolation, sandboxPID) = try launch()
+        serverBox.server = server
+        let exited = DispatchSemaphore(value: 0)
+        let forwardedSignals = forwardSignals(to: server)
+        defer { forwardedSignals.forEach { $0.cancel() } }
+
+        var session = SessionInfo(id: sessionID, server: config.serverName, wardenPID: getpid(), serverPID: server.pid,
+                                  startedAt: Date().timeIntervalSince1970)
+        session.isolation = isolation
         let toServer = FileDescriptorOutput(fd: server.stdinFD)
         let relay = Relay(config: config, session: session, toClient: FileDescriptorOutput(fd: 1), toServer: toServer,
                           authority: HubGrantAuthority(link: link), events: link, pins: FilePinStore(directory: home.pinsPath))
         relayBox.relay = relay
-
+        if isolation.isSandboxed, isolation.network == .offline, let sandboxPID { Self.watchNetwork(pid: sandboxPID, relay: relay) }
         let serverDone = DispatchSemaphore(value: 0)
         let maxFrame = config.maxFrame
         Self.thread("warden-server-reader") {
@@ -82,6 +102,9 @@ public struct WrapRunner {
         // Let the reader pass on what the server wrote before it exited (bounded: a grandchild may
         // hold the pipe open).
         _ = serverDone.wait(timeout: .now() + 2)
+        // Nothing the server started outlives its session (a sandboxed server's pid namespace
+        // ends with it anyway; an unsandboxed one's orphans were re-parented to us).
+        Self.endOrphans()
         relay.serverExited(status)
         link.close(timeout: 2)
         return status.shellCode
@@ -95,6 +118,97 @@ public struct WrapRunner {
             framer.drain(deliver)
         }
         framer.finish(deliver)
+    }
+
+    /// Starts the server under the sandbox its policy asks for, or unsandboxed where the system
+    /// cannot isolate it and policy allows that (said on stderr and in the session's isolation).
+    func launch() throws(SpawnError) -> (ServerProcess, Isolation, Int32?) {
+        var profile = config.policy.sandbox.profile(for: config.serverName)
+        if let path = config.controlsPath, Controls.load(path: path).isolated.contains(config.serverName) {
+            // An incident playbook isolated this server: no network, and no start without a sandbox.
+            profile.enabled = true
+            profile.network = .offline
+            profile.required = true
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let cwd = FileManager.default.currentDirectoryPath
+        // Found here, not by bubblewrap: a missing command is reported as one (exit 127), and the
+        // sandbox runs the file this relay found.
+        guard let executable = Self.resolve(command[0], path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", cwd: cwd) else {
+            throw SpawnError(command: command[0], reason: "No such file or directory (not found on PATH, or not executable)")
+        }
+        let command = [executable] + command.dropFirst()
+        var why: String
+        switch Sandbox.prepare(command: command, profile: profile, protected: protected, environment: environment, workingDirectory: cwd) {
+        case .sandboxed(let plan):
+            let server = try ServerProcess.spawn(plan.arguments, environment: plan.environment, stderrPath: stderrPath, infoPipe: Sandbox.infoFD)
+            let child = server.infoFD.flatMap { fd in
+                defer { close(fd) }
+                return Sandbox.readChildPID(fd: fd)
+            }
+            if let child { return (server, plan.isolation, child) }
+            let status = server.wait()
+            why = "bubblewrap could not create the sandbox (\(status.description); its message is above)"
+            if profile.required { throw SpawnError(command: command[0], reason: "\(why), and the policy requires one (sandbox: required: true)") }
+        case .unsandboxed(let isolation, let fatal):
+            why = isolation.unsandboxedReason ?? "no sandbox"
+            if fatal { throw SpawnError(command: command[0], reason: "\(why), and the policy requires a sandbox (sandbox: required: true)") }
+        }
+        Diagnostics.warn(server: config.serverName, "the server runs UNSANDBOXED: \(why)")
+        // Even unsandboxed: no privileges gained through exec, and none of Warden's variables.
+        ProcessHardening.noNewPrivileges()
+        let server = try ServerProcess.spawn(command, environment: SandboxPlan.scrubbed(environment), stderrPath: stderrPath)
+        return (server, .unsandboxed(why), nil)
+    }
+
+    /// A server with no network that tries to reach it fails (its namespace has no route); this
+    /// records that it tried, from the namespace's kernel counters, twice a second while it runs.
+    static func watchNetwork(pid: Int32, relay: Relay) {
+        thread("warden-sandbox-network") {
+            var seen = 0
+            while let now = NetworkAttempts.count(pid: pid) {
+                if now > seen {
+                    relay.sandboxNetworkAttempts(now - seen, total: now)
+                    seen = now
+                }
+                usleep(500_000)
+            }
+        }
+    }
+
+    /// `name` as `execvp` would find it: a path as given (relative to `cwd`), else the first
+    /// executable file of that name on `path`.
+    static func resolve(_ name: String, path: String, cwd: String) -> String? {
+        if name.contains("/") {
+            let full = name.hasPrefix("/") ? name : cwd + "/" + name
+            return access(full, X_OK) == 0 ? full : nil
+        }
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let base = dir.isEmpty ? cwd : String(dir)
+            let candidate = base + "/" + name
+            var s = stat()
+            if access(candidate, X_OK) == 0, stat(candidate, &s) == 0, (s.st_mode & S_IFMT) == S_IFREG { return candidate }
+        }
+        return nil
+    }
+
+    /// Kills what is left of the server's process tree: everything re-parented to this relay,
+    /// except hubs it started. Repeats until nothing is left (a process may fork while we look).
+    static func endOrphans() {
+        let me = getpid()
+        for _ in 0..<50 {
+            let hubs = HubLauncher.spawned.withLock { $0 }
+            let spared = Set(hubs.flatMap { [$0] + ProcessTable.descendants(of: $0) })
+            let left = ProcessTable.descendants(of: me).filter { !spared.contains($0) }
+            if left.isEmpty { return }
+            for pid in left {
+                kill(pid, SIGKILL)
+                // Our own children are reaped here; grandchildren come back to us when their parent dies.
+                var status: Int32 = 0
+                _ = waitpid(pid, &status, WNOHANG)
+            }
+            usleep(5_000)
+        }
     }
 
     /// SIGINT, SIGTERM and SIGHUP sent to Warden go to the server; Warden then exits with it.
@@ -117,6 +231,15 @@ public struct WrapRunner {
 
     static func newSessionID() -> String {
         "s-" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+}
+
+/// Holds the server for the hub's `session.terminate`, which may arrive before it is started.
+final class ServerBox: Sendable {
+    private let value = Mutex<ServerProcess?>(nil)
+    var server: ServerProcess? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }
 

@@ -49,13 +49,15 @@ public struct ClientInstaller: Sendable {
 
     var manifestPath: String { home.path + "/installs.json" }
 
-    struct Record {
-        var path: String
-        var backup: String
-        var installed: String
+    /// One file `install` changed: where, its backup, and the digest of what install wrote.
+    public struct Record: Sendable {
+        public var path: String
+        public var backup: String
+        public var installed: String
     }
 
-    func records() -> [Record] {
+    /// The files install changed (`installs.json`).
+    public func records() -> [Record] {
         guard let data = FileManager.default.contents(atPath: manifestPath), let v = try? JSONParser.parse(data) else { return [] }
         return (v["installs"]?.arrayValue ?? []).compactMap { r in
             guard let p = r["path"]?.stringValue, let b = r["backup"]?.stringValue, let s = r["installedSHA256"]?.stringValue else { return nil }

@@ -32,9 +32,10 @@ extension Store {
         switch e.kind {
         case .sessionStarted:
             try db.execute(sql: """
-                INSERT INTO sessions (id, server, warden_pid, server_pid, started_at, last_activity) VALUES (?,?,?,?,?,?)
+                INSERT INTO sessions (id, server, warden_pid, server_pid, started_at, last_activity, isolation) VALUES (?,?,?,?,?,?,?)
                 ON CONFLICT(id) DO NOTHING
-                """, arguments: [e.session, e.server, f["wardenPid"]?.intValue, f["serverPid"]?.intValue, e.time, e.time])
+                """, arguments: [e.session, e.server, f["wardenPid"]?.intValue, f["serverPid"]?.intValue, e.time, e.time,
+                                 Isolation(json: f["isolation"]).map { JSONColumn.text($0.json) }])
         case .sessionInitialized:
             try ensureSession(e, db)
             try db.execute(sql: """
@@ -64,7 +65,7 @@ extension Store {
         case .toolChanged:
             try db.execute(sql: "UPDATE tools SET review_state = 'changed', trusted_pin = coalesce(trusted_pin, ?), trusted_definition = coalesce(trusted_definition, ?) WHERE server = ? AND name = ?",
                            arguments: [f["trustedPin"]?.stringValue, f["trustedDefinition"].map(JSONColumn.text), e.server, f["tool"]?.stringValue])
-        case .dlpFinding, .resultInjection:
+        case .dlpFinding, .resultInjection, .sandboxNetwork:
             try ensureSession(e, db)
             try db.execute(sql: "UPDATE sessions SET risk = min(100, risk + 30), last_activity = max(last_activity, ?) WHERE id = ?", arguments: [e.time, e.session])
         case .notification, .response, .callHeld, .callCancelled, .toolsListed, .protocolError:

@@ -43,6 +43,7 @@ extension Store {
         info.serverVersion = row["server_version"]
         info.protocolVersion = row["protocol_version"]
         info.instructions = row["instructions"]
+        info.isolation = Isolation(json: JSONColumn.value(row["isolation"]))
         return SessionRecord(info: info, lastActivity: row["last_activity"], endedAt: row["ended_at"], endStatus: row["end_status"],
                              calls: row["calls"], denials: row["denials"], risk: row["risk"])
     }

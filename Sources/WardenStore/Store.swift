@@ -93,6 +93,10 @@ public final class Store: Sendable {
             // Behaviour baselines the hub learned, so a restart does not start a new warm-up.
             try db.execute(sql: "CREATE TABLE baselines (id TEXT PRIMARY KEY, updated_at REAL NOT NULL, data TEXT NOT NULL)")
         }
+        m.registerMigration("v3-isolation") { db in
+            // What isolation each session's server ran under (JSON of `Isolation`), shown on its row.
+            try db.execute(sql: "ALTER TABLE sessions ADD COLUMN isolation TEXT")
+        }
         return m
     }
 

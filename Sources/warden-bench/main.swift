@@ -141,6 +141,44 @@ func relayBenchmark() throws {
     print("warden peak RSS: \(rss / 1024) MiB (\(rss) KiB); after the flood \(anon / 1024) MiB private + \(file / 1024) MiB shared file pages (binary, Swift runtime, libc)")
 }
 
+/// Time from starting a server to its `initialize` answer: direct, through `warden wrap` with the
+/// sandbox off, and through `warden wrap` under bubblewrap; interleaved, so machine noise hits all three.
+func startupBenchmark() throws {
+    let runs = option("--runs", 40)
+    let home = NSTemporaryDirectory() + "warden-bench-startup-\(getpid())"
+    try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: home) }
+    setenv("WARDEN_HOME", home, 1)
+    setenv("WARDEN_NO_AUTOSTART", "1", 1)
+    let off = home + "/unsandboxed.yaml"
+    try "version: 1\nsandbox: {enabled: false}\n".write(toFile: off, atomically: true, encoding: .utf8)
+    let echo = [products + "/warden-fixture-server", "echo"]
+    let variants: [(String, [String])] = [
+        ("direct", echo),
+        ("wrap, sandbox off", [products + "/warden", "wrap", "--name", "bench", "--policy", off, "--"] + echo),
+        ("wrap, bubblewrap", [products + "/warden", "wrap", "--name", "bench", "--"] + echo),
+    ]
+    let initialize = Array(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#.utf8) + [0x0A]
+    var times = Array(repeating: [Double](), count: variants.count)
+    print("startup benchmark: \(runs) runs of each, interleaved: spawn → initialize answered (no hub)")
+    for _ in 0..<runs {
+        for (i, v) in variants.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let peer = try Peer(v.1)
+            peer.send(initialize)
+            peer.receive(1)
+            times[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            peer.close()
+        }
+    }
+    for (i, v) in variants.enumerated() {
+        let t = times[i].sorted()
+        print("  \(v.0.padding(toLength: 18, withPad: " ", startingAt: 0)) p50 \(String(format: "%6.2f", percentile(t, 0.5))) ms   p90 \(String(format: "%6.2f", percentile(t, 0.9))) ms")
+    }
+    let added = percentile(times[2].sorted(), 0.5) - percentile(times[1].sorted(), 0.5)
+    print("  the sandbox adds \(String(format: "%.2f", added)) ms at p50 (bubblewrap against the same wrap without it)")
+}
+
 func scanBenchmark() throws {
     let analyzer = ToolAnalyzer()
     let definitions: [ToolDefinition] = (0..<2000).map { i in
@@ -363,6 +401,7 @@ case "scan": try scanBenchmark()
 case "dlp": dlpBenchmark()
 case "hub": try hubBenchmark()
 case "console": try consoleBenchmark()
+case "startup": try startupBenchmark()
 default:
     try relayBenchmark()
     try scanBenchmark()

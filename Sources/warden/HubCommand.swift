@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenSystem
 import WardenCore
 import WardenHub
 
@@ -13,6 +14,8 @@ struct Hub: ParsableCommand {
 
     func run() throws {
         let home = home.map(WardenHome.init(path:)) ?? WardenHome.current()
+        // Same-uid processes (an unsandboxed server) must not be able to trace the hub or read its memory.
+        ProcessHardening.forbidTracing()
         let server = Self.start(home)
         server.start()
         FileHandle.standardError.write(Data("warden hub: listening on \(home.socketPath) (pid \(getpid()))\n".utf8))

@@ -17,9 +17,10 @@ struct Sessions: ParsableCommand {
             options.output(try options.call("sessions.list", ["live": .bool(live)])) { v in
                 let rows = (v["sessions"]?.arrayValue ?? []).map { s in
                     [CLI.s(s["id"]), s["live"] == true ? "live" : "ended", CLI.s(s["client"]), CLI.s(s["server"]), CLI.s(s["protocolVersion"]),
-                     CLI.s(s["serverPid"]), CLI.time(s["startedAt"]), CLI.time(s["lastActivity"]), CLI.s(s["calls"]), CLI.s(s["denials"]), CLI.s(s["risk"])]
+                     CLI.s(s["serverPid"]), Isolation(json: s["isolation"])?.label ?? "-", CLI.time(s["startedAt"]), CLI.time(s["lastActivity"]),
+                     CLI.s(s["calls"]), CLI.s(s["denials"]), CLI.s(s["risk"])]
                 }
-                CLI.table(["ID", "STATE", "CLIENT", "SERVER", "PROTOCOL", "PID", "STARTED", "ACTIVE", "CALLS", "DENIED", "RISK"], rows)
+                CLI.table(["ID", "STATE", "CLIENT", "SERVER", "PROTOCOL", "PID", "ISOLATION", "STARTED", "ACTIVE", "CALLS", "DENIED", "RISK"], rows)
             }
         }
     }
@@ -35,6 +36,7 @@ struct Sessions: ParsableCommand {
                 CLI.fields([("session", CLI.s(s?["id"])), ("client", "\(CLI.s(s?["client"])) \(CLI.s(s?["clientVersion"]))"),
                             ("server", "\(CLI.s(s?["server"])) (\(CLI.s(s?["serverName"])) \(CLI.s(s?["serverVersion"])))"),
                             ("protocol", CLI.s(s?["protocolVersion"])), ("pids", "warden \(CLI.s(s?["wardenPid"])), server \(CLI.s(s?["serverPid"]))"),
+                            ("isolation", Isolation(json: s?["isolation"])?.summary ?? "not reported (relay older than the sandbox)"),
                             ("started", CLI.time(s?["startedAt"])), ("ended", s?["endedAt"] == .null ? "live" : "\(CLI.time(s?["endedAt"])) (\(CLI.s(s?["endStatus"])))"),
                             ("calls", CLI.s(s?["calls"])), ("denials", CLI.s(s?["denials"]))])
                 print("\ntimeline (newest first):")
@@ -73,7 +75,7 @@ struct Baselines: ParsableCommand {
         @OptionGroup var options: HubOptions
         @Argument(help: "SERVER/TOOL, or SERVER for all its tools.") var name: String
         @Option(help: "Why (required; recorded in the audit log).") var reason: String
-        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+        @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
         func run() throws {
             var p = JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))])
@@ -152,7 +154,7 @@ struct Tools: ParsableCommand {
         @OptionGroup var options: HubOptions
         @Argument(help: "SERVER/TOOL") var name: String
         @Option(help: "Why (recorded in the audit log; shown to clients for a quarantine).") var reason: String?
-        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+        @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
         func send(_ method: String, done: String) throws {
             var p = JSONObject(pairs: [("name", .string(name))])
@@ -168,7 +170,7 @@ struct Tools: ParsableCommand {
         @Argument(help: "SERVER/TOOL") var name: String
         @Option(help: "The rule id, as `warden tools show` lists it.") var rule: String
         @Option(help: "Why (required; recorded in the audit log).") var reason: String
-        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+        @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
         func run() throws {
             var p = JSONObject(pairs: [("name", .string(name)), ("rule", .string(rule)), ("reason", .string(reason))])

@@ -47,7 +47,7 @@ struct Alerts: ParsableCommand {
     struct Triage: ParsableArguments {
         @OptionGroup var options: HubOptions
         @Argument(help: "Alert id.") var id: String
-        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+        @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
         func send(_ method: String, _ extra: JSONObject = [:], done: String) throws {
             var p = extra
@@ -133,7 +133,7 @@ struct Incidents: ParsableCommand {
         @OptionGroup var options: HubOptions
         @Option(name: .customLong("alert"), help: "An alert to include (repeat for several).") var alerts: [String]
         @Option(help: "A title (default: the first alert's).") var title: String?
-        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+        @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
         func run() throws {
             var p: JSONObject = ["alerts": .array(alerts.map { .string($0) })]
             if let title { p["title"] = .string(title) }
@@ -147,7 +147,7 @@ struct Incidents: ParsableCommand {
         @OptionGroup var options: HubOptions
         @Argument(help: "Incident id.") var id: String
         @Option(help: "The resolution.") var resolution: String?
-        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+        @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
         func run() throws {
             var p: JSONObject = ["id": .string(id)]
             if let resolution { p["resolution"] = .string(resolution) }
@@ -228,7 +228,7 @@ struct Playbooks: ParsableCommand {
         @OptionGroup var options: HubOptions
         @Argument(help: "Playbook name (warden playbooks list).") var name: String
         @Option(help: "The incident it is for.") var incident: String
-        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+        @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
         func run() throws {
             var p: JSONObject = ["name": .string(name), "incident": .string(incident)]
             if let actor { p["actor"] = .string(actor) }
@@ -245,7 +245,7 @@ struct Playbooks: ParsableCommand {
         @Flag(name: .customLong("run"), help: "Run its automated Warden actions.") var execute = false
         @Option(help: "Why it is skipped.") var reason: String?
         @Option(help: "A note (alone: adds a note without moving on).") var note: String?
-        @Option(name: .customLong("as"), help: "Your name in the audit log.") var actor: String?
+        @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
         func validate() throws {
             let chosen = [done, skip, execute].filter { $0 }.count

@@ -2,7 +2,10 @@ import ArgumentParser
 import Foundation
 import WardenCore
 import WardenDetect
+import WardenHubClient
 import WardenProxy
+import WardenSandbox
+import WardenSetup
 
 /// `warden wrap [--name NAME] [--policy FILE] -- CMD [ARGS…]`
 struct Wrap: ParsableCommand {
@@ -55,7 +58,8 @@ struct Wrap: ParsableCommand {
                 Diagnostics.warn(server: serverName, "signed registry unusable: \(error); tools that need signatures will be hidden")
             }
         }
-        let runner = WrapRunner(config: config, command: command, home: home)
+        var runner = WrapRunner(config: config, command: command, home: home)
+        runner.protected = Self.protectedPaths(home: home, policy: self.policy)
         do {
             let code = try runner.run()
             throw ExitCode(code)
@@ -63,6 +67,33 @@ struct Wrap: ParsableCommand {
             Diagnostics.warn(server: serverName, error.description)
             throw ExitCode(127)
         }
+    }
+
+    /// What no wrapped server may change or see, whatever its policy: Warden's state, config and
+    /// binary, the operator's terminal multiplexer and user services, and the client config files
+    /// `warden install` manages (so a server cannot unwrap itself).
+    static func protectedPaths(home: WardenHome, policy: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> ProtectedPaths {
+        let userHome = environment["HOME"] ?? NSHomeDirectory()
+        var defaultEnvironment = environment
+        defaultEnvironment["WARDEN_HOME"] = nil
+        let config = (environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? userHome + "/.config") + "/warden"
+        let homes = [home.path, WardenHome.current(environment: defaultEnvironment).path]
+        // A home that does not exist yet is created now, so it can be hidden: otherwise a server
+        // could create it first and plant a policy the next relay would load.
+        for path in homes { try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) }
+        var hidden = homes + [config]
+        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { hidden.append(runtime) }
+        hidden.append("/run/user/\(getuid())")
+        if let dir = environment["TMUX_TMPDIR"], !dir.isEmpty { hidden.append(dir) }
+        if let socket = environment["TMUX"]?.split(separator: ",").first, socket.hasPrefix("/") {
+            hidden.append(URL(fileURLWithPath: String(socket)).deletingLastPathComponent().path)
+        }
+        let installer = ClientInstaller(home: home, userHome: userHome, project: FileManager.default.currentDirectoryPath)
+        var readOnly = ClientInstaller.Client.allCases.flatMap(installer.candidates)
+        readOnly += installer.records().flatMap { [$0.path, $0.backup] }
+        readOnly.append(HubLauncher.executable)
+        if let policy { readOnly.append(URL(fileURLWithPath: policy).path) }
+        return ProtectedPaths(hidden: hidden, readOnly: readOnly)
     }
 
     static func loadPolicy(explicit: String?, home: WardenHome) throws(PolicyError) -> Policy {

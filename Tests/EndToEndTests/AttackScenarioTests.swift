@@ -44,7 +44,7 @@ struct AttackScenarioTests {
         #expect(approved.status == 0, "\(approved.stderr)")
 
         // Benign sessions alongside: the reference servers, used the ordinary way.
-        let repo = home + "/repo"
+        let repo = home + "-repo"  // outside the home: a sandboxed server never sees Warden's state
         try await makeGitRepo(repo)
         let benignTime = pythonClientTask(command: wrap("time", [Harness.peers + "/bin/mcp-server-time", "--local-timezone", "UTC"]),
                                           steps: [["op": "list"]] + (0..<25).map { _ in call("get_current_time", ["timezone": "Europe/Oslo"]) }

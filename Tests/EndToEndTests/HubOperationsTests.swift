@@ -151,7 +151,7 @@ struct HubOperationsTests {
         #expect(reset.status == 0 && reset.stdoutText.contains("reset notes/echo"), "\(reset.stderr)")
         #expect(try await listed().allSatisfy { ($0["id"] as? String)?.hasPrefix("notes/") != true })
         let audit = try await wardenJSON(["audit", "list"], home: home)["records"] as! [[String: Any]]
-        #expect(audit.contains { $0["action"] as? String == "baseline.reset" && ($0["actor"] as? String)?.hasPrefix("alice (uid ") == true })
+        #expect(audit.contains { $0["action"] as? String == "baseline.reset" && ($0["actor"] as? String)?.hasSuffix("label \"alice\"") == true })
         await second.stop()
         let third = try await HubProcess(home: home)
         defer { Task { await third.stop() } }

@@ -29,7 +29,7 @@ struct TransparencyTests {
     func gitServer() async throws {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
-        let repo = home + "/repo"
+        let repo = home + "-repo"  // outside the home: a sandboxed server never sees Warden's state
         try await makeGitRepo(repo)
         try "changed\n".write(toFile: repo + "/README.md", atomically: true, encoding: .utf8)
         let server = [Harness.peers + "/bin/mcp-server-git", "--repository", repo]

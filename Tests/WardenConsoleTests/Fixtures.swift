@@ -16,9 +16,11 @@ enum Fixtures {
         d.hub.pid = 4242
         d.sessions = [
             SessionRow(id: "s-1", server: "git", client: "claude-code 1.2", protocolVersion: "2025-06-18", wardenPID: 100, serverPID: 101,
-                       startedAt: now - 600, lastActivity: now - 5, calls: 42, denials: 1, risk: 20),
+                       startedAt: now - 600, lastActivity: now - 5, calls: 42, denials: 1, risk: 20,
+                       isolation: Isolation(mechanism: "bubblewrap", network: .offline, measures: ["own pid namespace"], unsandboxedReason: nil)),
             SessionRow(id: "s-2", server: hostileName, client: "cursor \u{1B}]0;pwned\u{07}", protocolVersion: "2025-03-26", wardenPID: 200, serverPID: 201,
-                       startedAt: now - 3600, lastActivity: now - 90, calls: 7, denials: 3, risk: 80),
+                       startedAt: now - 3600, lastActivity: now - 90, calls: 7, denials: 3, risk: 80,
+                       isolation: .unsandboxed("bubblewrap (bwrap) is not installed")),
             SessionRow(id: "s-3", server: cjk, client: "vscode", startedAt: now - 7200, lastActivity: now - 7000, live: false, endStatus: "exit status 0"),
         ]
         d.grants = [
