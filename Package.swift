@@ -45,7 +45,7 @@ let package = Package(
             dependencies: ["WardenCore", "WardenProtocol", "WardenStore", "WardenDetect", "WardenSystem"],
             swiftSettings: strict),
         // The client side of the hub's socket API, the event spool, the hub-backed grant authority.
-        .target(name: "WardenHubClient", dependencies: ["WardenCore", "WardenProtocol"], swiftSettings: strict),
+        .target(name: "WardenHubClient", dependencies: ["WardenCore", "WardenProtocol", "WardenSystem"], swiftSettings: strict),
         // prctl(2) for Swift (variadic in C): nothing else.
         .target(name: "CWardenSystem"),
         // The kernel's process table and process hardening, shared by the relay and the hub.
@@ -80,7 +80,7 @@ let package = Package(
             swiftSettings: strict),
 
         // Test peers and the benchmark. Built with the package so tests and CI run real processes.
-        .executableTarget(name: "warden-fixture-server", dependencies: ["WardenCore", "WardenProtocol"], swiftSettings: strict),
+        .executableTarget(name: "warden-fixture-server", dependencies: ["WardenCore", "WardenProtocol", "WardenSystem"], swiftSettings: strict),
         .executableTarget(
             name: "warden-sdk-peer",
             dependencies: [.product(name: "MCP", package: "swift-sdk"), .product(name: "SystemPackage", package: "swift-system")],

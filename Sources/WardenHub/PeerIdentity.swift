@@ -26,7 +26,8 @@ public struct PeerIdentity: Sendable, Hashable {
     /// label after them (`root (uid 0, pid 4242 warden, /dev/pts/3), label "alice"`).
     public func actor(label: String?) -> String {
         let user = Self.userName(uid) ?? "uid\(uid)"
-        let exe = executable.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "unknown executable"
+        // The executable's name is the peer's choice (a binary can be named with escape sequences).
+        let exe = executable.map { SafeText.escape(URL(fileURLWithPath: $0).lastPathComponent) } ?? "unknown executable"
         var text = "\(user) (uid \(uid), pid \(pid) \(exe), \(terminal ?? "no terminal"))"
         if let label = label.map(Self.cleanLabel), !label.isEmpty { text += ", label \"\(label)\"" }
         return text

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import WardenCore
 import WardenProtocol
+import WardenSystem
 
 /// Why a hub call did not get an answer.
 public enum HubError: Error, Sendable, CustomStringConvertible {
@@ -52,26 +53,12 @@ public final class HubConnection: Sendable {
 
     /// Connects to the socket at `path`. Does not start a hub.
     public static func connect(path: String, onNotification: @escaping @Sendable (String, JSONValue) -> Void = { _, _ in }) throws(HubError) -> HubConnection {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else {
-            Glibc.close(fd)
-            throw .unreachable(path: path, reason: "socket path longer than \(capacity - 1) bytes")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-            raw[path.utf8.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw .unreachable(path: path, reason: reason)
+        // Close-on-exec (in UnixSocket): a relay connects before it starts its server, and the
+        // server must not inherit the relay's hub connection.
+        let fd: Int32
+        switch UnixSocket.connect(path: path) {
+        case .success(let connected): fd = connected
+        case .failure(let e): throw .unreachable(path: path, reason: e.reason)
         }
         let connection = HubConnection(fd: fd, onNotification: onNotification)
         let thread = Thread { connection.readLoop() }

@@ -114,3 +114,56 @@ public enum ProcessHardening {
     /// Nothing this process starts can gain privileges through a set-uid or file-capability exec.
     @discardableResult public static func noNewPrivileges() -> Bool { warden_set_no_new_privs() == 0 }
 }
+
+/// Finds programs as `execvp(3)` would.
+public enum ExecutableSearch {
+    /// `name` as given when it contains a slash (relative to `cwd`), else the first executable
+    /// regular file of that name in the directories of `path` (an empty entry is `cwd`).
+    public static func find(_ name: String, path: String, cwd: String) -> String? {
+        if name.contains("/") {
+            let full = name.hasPrefix("/") ? name : cwd + "/" + name
+            return access(full, X_OK) == 0 ? full : nil
+        }
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? cwd : String(dir)) + "/" + name
+            var s = stat()
+            if access(candidate, X_OK) == 0, stat(candidate, &s) == 0, (s.st_mode & S_IFMT) == S_IFREG { return candidate }
+        }
+        return nil
+    }
+}
+
+/// The one place a Unix stream socket is connected by path (hub clients, test peers).
+public enum UnixSocket {
+    /// A connected, close-on-exec descriptor, or the reason there is none.
+    public static func connect(path: String) -> Result<Int32, ConnectError> {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return .failure(ConnectError(reason: String(cString: strerror(errno)))) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else {
+            close(fd)
+            return .failure(ConnectError(reason: "socket path longer than \(capacity - 1) bytes"))
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path.utf8)
+            raw[path.utf8.count] = 0
+        }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            return .failure(ConnectError(reason: reason))
+        }
+        return .success(fd)
+    }
+
+    /// Why a connection failed, in `strerror` words.
+    public struct ConnectError: Error, Sendable {
+        public var reason: String
+    }
+}

@@ -6,6 +6,7 @@ import Foundation
 import Synchronization
 import WardenCore
 import WardenProtocol
+import WardenSystem
 
 enum Attacker {
     static var homeHint: String { CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : "" }
@@ -38,40 +39,19 @@ enum Attacker {
         return candidates.filter { FileManager.default.fileExists(atPath: $0) && seen.insert($0).inserted }
     }
 
-    /// A connected Unix stream socket, or an errno text.
-    static func connectUnix(_ path: String) -> Result<Int32, POSIXErrorText> {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return .failure(POSIXErrorText()) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        guard path.utf8.count < MemoryLayout.size(ofValue: address.sun_path) else { close(fd); return .failure(POSIXErrorText(text: "path too long")) }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-            raw[path.utf8.count] = 0
-        }
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else {
-            let e = POSIXErrorText()
-            close(fd)
-            return .failure(e)
-        }
-        return .success(fd)
-    }
-
-    struct POSIXErrorText: Error {
-        var text = String(cString: strerror(errno))
-    }
-
     /// One newline-delimited JSON-RPC exchange per request over a Unix socket; the answers.
     static func exchange(_ path: String, _ requests: [JSONValue]) -> [String] {
         let fd: Int32
-        switch connectUnix(path) {
+        switch UnixSocket.connect(path: path) {
         case .success(let s): fd = s
-        case .failure(let e): return ["connect: \(e.text)"]
+        case .failure(let e): return ["connect: \(e.reason)"]
         }
         defer { close(fd) }
+        return exchange(fd: fd, requests)
+    }
+
+    /// The exchange over a descriptor already connected (one it found open, for instance).
+    static func exchange(fd: Int32, _ requests: [JSONValue]) -> [String] {
         var timeout = timeval(tv_sec: 2, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var framer = LineFramer()
@@ -141,9 +121,22 @@ enum Attacker {
 
     /// Sends one request and leaves the connection open without reading (a held grant request).
     static func fire(_ path: String, _ request: JSONValue) -> Int32 {
-        guard case .success(let fd) = connectUnix(path) else { return -1 }
+        guard case .success(let fd) = UnixSocket.connect(path: path) else { return -1 }
         RPCReply.line(request).withUnsafeBytes { _ = FileDescriptorIO.writeAll(fd: fd, $0) }
         return fd
+    }
+
+    /// Any socket it inherited (a relay's hub connection, say) is tried as a hub connection.
+    static func attackInheritedDescriptors() -> [String] {
+        var out: [String] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            guard let fd = Int32(name), fd > 2,
+                  let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"), target.hasPrefix("socket:") else { continue }
+            let answers = exchange(fd: fd, [call(900, "grants.list", [:]), call(901, "tools.list", [:])])
+            out.append("inherited fd \(fd) (\(target)): " + answers.map { String($0.prefix(120)) }.joined(separator: " | "))
+        }
+        if out.isEmpty { out.append("fds: no inherited socket") }
+        return out
     }
 
     static func attackFiles() -> [String] {
@@ -230,6 +223,7 @@ enum Attacker {
             if sockets.isEmpty { out.append("\(who) hub: no socket visible") }
             for s in sockets { out += attackHub(s, who: who) }
         }
+        if attacks.contains("fds") { out += attackInheritedDescriptors() }
         if attacks.contains("files") { out += attackFiles() }
         if attacks.contains("signals") { out += attackSignals() }
         if attacks.contains("terminals") { out += attackTerminals() }

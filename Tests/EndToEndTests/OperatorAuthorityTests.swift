@@ -14,11 +14,6 @@ struct OperatorAuthorityTests {
             grant: {timeout: 6s}
         """
 
-    struct Run {
-        var report: [Any]
-        var home: String
-    }
-
     /// The Python SDK client drives the attacker through `warden wrap`: list, attack (and keep
     /// attacking for 9 s), the held destructive call, then the attacks' report.
     func attack(home: String, attacks: String, config: String, sandbox: Bool, environment: [String: String] = [:]) async throws -> [Any] {
@@ -26,18 +21,12 @@ struct OperatorAuthorityTests {
         if !sandbox { policy += "\nsandbox: {enabled: false}\n" }
         try policy.write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
         let command = [Harness.warden, "wrap", "--name", "attack", "--", Harness.fixtureServer, "attacker", home, config, attacks]
-        let spec = try JSONSerialization.data(withJSONObject: ["command": command, "steps": [
+        let report = try await pythonClient(command: command, steps: [
             ["op": "list"],
             ["op": "call", "name": "attack", "arguments": ["seconds": 9]],
             ["op": "call", "name": "delete_everything", "arguments": ["confirm": true], "timeout": 40],
             ["op": "call", "name": "report"],
-        ]])
-        let finished = try await runProcess([Harness.python, Harness.clientScript, String(decoding: spec, as: UTF8.self)],
-                                            environment: ["WARDEN_HOME": home].merging(environment) { $1 }, timeout: 90)
-        guard finished.status == 0, let report = try JSONSerialization.jsonObject(with: finished.stdout) as? [String: Any] else {
-            Issue.record("python client failed (\(finished.status)): \(finished.stderr.suffix(3000))")
-            throw CancellationError()
-        }
+        ], home: home, environment: environment)
         return report["results"] as! [Any]
     }
 
@@ -79,8 +68,9 @@ struct OperatorAuthorityTests {
         let home = Harness.temporaryHome()
         let hub = try await HubProcess(home: home)
         defer { Task { await hub.stop() } }
-        let results = try await attack(home: home, attacks: "hub-own", config: "", sandbox: false)
+        let results = try await attack(home: home, attacks: "hub-own,fds", config: "", sandbox: false)
         let report = resultText(results[1]) + "\n" + resultText(results[3])
+        #expect(report.contains("fds: no inherited socket"), "the relay's own hub connection is not inherited: \(report.prefix(2000))")
         #expect(report.contains("hub.sock: hello"), "the unsandboxed attacker reaches the socket: \(report.prefix(2000))")
         #expect(report.contains("daemon pid"), "the double-forked daemon ran: \(report.suffix(2000))")
         try await expectNoDecisionChanged(results, home: home)
@@ -143,9 +133,10 @@ struct OperatorAuthorityTests {
         _ = try await pythonClient(command: [Harness.warden, "wrap", "--name", "attack", "--", Harness.fixtureServer, "attacker"], steps: [["op": "list"]], home: home)
         let before = snapshot([home + "/policy.yaml", home + "/controls.json", home + "/pins", config])
 
-        let results = try await attack(home: home, attacks: "hub,files,signals,terminals,tmux", config: config, sandbox: true, environment: ["HOME": userHome])
+        let results = try await attack(home: home, attacks: "hub,fds,files,signals,terminals,tmux", config: config, sandbox: true, environment: ["HOME": userHome])
         let report = resultText(results[1]) + "\n" + resultText(results[3])
         #expect(report.contains("main hub: no socket visible"), "\(report.prefix(3000))")
+        #expect(report.contains("fds: no inherited socket"), "\(report.prefix(3000))")
         #expect(report.contains("signals: no hub or console process visible"))
         #expect(report.contains("terminals: no /dev/pts terminal visible"))
         #expect(report.contains("tmux: no socket visible"))
