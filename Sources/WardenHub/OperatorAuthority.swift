@@ -72,8 +72,9 @@ public final class OperatorAuthority: Sendable {
             if registered[process.pid] == process.startTime {
                 return "pid \(id.pid) descends from the relay pid \(process.pid) (a wrapped server or a process it started)"
             }
-            if Self.isRelayCommand(ProcessTable.arguments(process.pid)) {
-                return "pid \(id.pid) descends from `warden \(ProcessTable.arguments(process.pid)[1])` (pid \(process.pid)): a wrapped server or a process it started"
+            let arguments = ProcessTable.arguments(process.pid)
+            if Self.isRelayCommand(arguments) {
+                return "pid \(id.pid) descends from `warden \(arguments[1])` (pid \(process.pid)): a wrapped server or a process it started"
             }
         }
         #endif

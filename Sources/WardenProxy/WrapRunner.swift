@@ -134,7 +134,7 @@ public struct WrapRunner {
         let cwd = FileManager.default.currentDirectoryPath
         // Found here, not by bubblewrap: a missing command is reported as one (exit 127), and the
         // sandbox runs the file this relay found.
-        guard let executable = Self.resolve(command[0], path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", cwd: cwd) else {
+        guard let executable = ExecutableSearch.find(command[0], path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", cwd: cwd) else {
             throw SpawnError(command: command[0], reason: "No such file or directory (not found on PATH, or not executable)")
         }
         let command = [executable] + command.dropFirst()
@@ -174,22 +174,6 @@ public struct WrapRunner {
                 usleep(500_000)
             }
         }
-    }
-
-    /// `name` as `execvp` would find it: a path as given (relative to `cwd`), else the first
-    /// executable file of that name on `path`.
-    static func resolve(_ name: String, path: String, cwd: String) -> String? {
-        if name.contains("/") {
-            let full = name.hasPrefix("/") ? name : cwd + "/" + name
-            return access(full, X_OK) == 0 ? full : nil
-        }
-        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
-            let base = dir.isEmpty ? cwd : String(dir)
-            let candidate = base + "/" + name
-            var s = stat()
-            if access(candidate, X_OK) == 0, stat(candidate, &s) == 0, (s.st_mode & S_IFMT) == S_IFREG { return candidate }
-        }
-        return nil
     }
 
     /// Kills what is left of the server's process tree: everything re-parented to this relay,

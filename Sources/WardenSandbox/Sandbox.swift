@@ -1,5 +1,6 @@
 import Foundation
 import WardenCore
+import WardenSystem
 
 /// How a server will be launched: under bubblewrap, or as it is (and why).
 public enum SandboxPreparation: Sendable, Equatable {
@@ -18,13 +19,10 @@ public enum Sandbox {
     /// `bwrap` on `PATH`, if any (Debian's `bubblewrap` package).
     public static func bubblewrap(environment: [String: String]) -> String? {
         #if os(Linux)
-        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") where !dir.isEmpty {
-            let candidate = "\(dir)/bwrap"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        #endif
+        return ExecutableSearch.find("bwrap", path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", cwd: "/")
+        #else
         return nil
+        #endif
     }
 
     /// What to do for `command` under `profile`.
