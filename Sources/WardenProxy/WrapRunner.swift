@@ -57,10 +57,9 @@ public struct WrapRunner {
                 DispatchQueue.global().asyncAfter(deadline: .now() + 3) { server.signal(SIGKILL) }
             }
         })
-        // Registered with the hub as a relay before the server exists, so the hub knows this
-        // process's tree from the server's first instant (it also recognises relays by their
-        // command line, for a hub that starts later).
-        _ = link.connectNow()
+        // The link connects in the background while the server starts: the hub needs no
+        // registration to know the server's tree (it recognises `warden wrap` on the command line
+        // of any ancestor), and the connection is close-on-exec, so the server cannot inherit it.
 
         let (server, isolation, sandboxPID) = try launch()
         serverBox.server = server
