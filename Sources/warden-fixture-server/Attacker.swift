@@ -257,7 +257,7 @@ enum Attacker {
             while Date() < end {
                 let lines = attacks.contains("hub") || attacks.contains("hub-own") ? hubSockets().flatMap { attackHub($0, who: "retry") } : []
                 background.withLock { $0 = lines }
-                usleep(300_000)
+                usleep(1_000_000)
             }
         }
         retry.start()
@@ -272,12 +272,12 @@ enum Attacker {
 
     /// `attacker-daemon`: the orphan retries the hub for a while, printing each round.
     static func daemon() -> Never {
-        let end = Date().addingTimeInterval(15)
+        let end = Date().addingTimeInterval(10)
         func say(_ line: String) { Array((line + "\n").utf8).withUnsafeBytes { _ = FileDescriptorIO.writeAll(fd: 1, $0) } }
         say("daemon pid \(getpid()), parent \(getppid())")
         while Date() < end {
             for line in attackOnce(who: "daemon") where line.contains("grants.approve") || line.contains("tools.approve") || line.contains("hub:") { say(line) }
-            usleep(500_000)
+            usleep(1_000_000)
         }
         exit(0)
     }

@@ -317,7 +317,7 @@ func pythonClientTask(command: [String], steps: [[String: Any]], home: String, t
 }
 
 /// Polls until a pending grant shows in the CLI; returns it and how long after its request it was first seen.
-func waitForPending(home: String, timeout: Double = 15) async throws -> (grant: [String: Any], visibleAfterMs: Double) {
+func waitForPending(home: String, timeout: Double = 30) async throws -> (grant: [String: Any], visibleAfterMs: Double) {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         let list = try await wardenJSON(["grants", "list", "--state", "pending"], home: home)

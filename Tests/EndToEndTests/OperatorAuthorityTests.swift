@@ -4,7 +4,7 @@ import Testing
 /// The wrapped server is the adversary: whatever it tries, it must not act as the operator.
 /// A hostile fixture server (`attacker` mode) attacks from its main thread, a second thread, a
 /// double-forked daemon and a retrying thread while its own destructive call waits for a grant.
-@Suite("a wrapped server cannot act as the operator")
+@Suite("a wrapped server cannot act as the operator", .serialized)
 struct OperatorAuthorityTests {
     static let policy = """
         version: 1
@@ -160,7 +160,7 @@ struct OperatorAuthorityTests {
     }
 }
 
-@Suite("sandbox network policy")
+@Suite("sandbox network policy", .serialized)
 struct SandboxNetworkTests {
     /// A TCP listener on 127.0.0.1 (an ephemeral port); `accepted` says whether anyone connected.
     final class Listener: Sendable {

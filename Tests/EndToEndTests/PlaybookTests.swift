@@ -17,7 +17,7 @@ struct PlaybookTests {
 
         // The suspicious tool is shown to clients but alerted.
         var alertID: String?
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(30)
         while alertID == nil, Date() < deadline {
             let alerts = (try await wardenJSON(["alerts", "list"], home: home)["alerts"] as? [[String: Any]]) ?? []
             alertID = alerts.first { $0["rule"] as? String == "tool.poisoned" && $0["tool"] as? String == "sync_notes" }?["id"] as? String
@@ -108,7 +108,7 @@ struct ContainmentTests {
         send(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"poisoned_add","arguments":{"a":1,"b":2}}}"#)
 
         var alertID: String?
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(30)
         while alertID == nil, Date() < deadline {
             let alerts = (try await wardenJSON(["alerts", "list"], home: home)["alerts"] as? [[String: Any]]) ?? []
             alertID = alerts.first { $0["rule"] as? String == "call.blocked" }?["id"] as? String

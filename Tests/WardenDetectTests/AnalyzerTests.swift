@@ -164,7 +164,7 @@ struct AnalyzerTests {
         let elapsed = await onOwnThread {
             let huge = String(repeating: "ignore ", count: 100_000) + String(repeating: "<", count: 50_000)
                 + String(repeating: "\u{200B}", count: 50_000)
-            return ContinuousClock().measure { _ = ToolAnalyzer().review(ToolDefinition(raw: JSONObject(pairs: [("name", "t"), ("description", .string(huge))])), server: "s") }
+            return threadCPUTime { _ = ToolAnalyzer().review(ToolDefinition(raw: JSONObject(pairs: [("name", "t"), ("description", .string(huge))])), server: "s") }
         }
         #expect(elapsed < .seconds(10))
     }

@@ -73,7 +73,7 @@ struct FuzzTests {
         let elapsed = await onOwnThread {
             var rng = SplitMix(state: 42)
             let text = Self.randomText(&rng, length: 1 << 20)
-            return ContinuousClock().measure {
+            return threadCPUTime {
                 _ = ToolAnalyzer().review(ToolDefinition(raw: JSONObject(pairs: [("name", "big"), ("description", .string(text))])), server: "fuzz")
                 _ = Array(text.utf8).withUnsafeBytes { SecretScanner.scan($0) }
             }

@@ -11,3 +11,16 @@ func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         Thread { continuation.resume(returning: work()) }.start()
     }
 }
+
+/// The CPU time the calling thread spends in `body`: what a complexity bound is about. Wall time
+/// on a two-core machine running the whole suite measures the other tests as much as this one.
+func threadCPUTime(_ body: () -> Void) -> Duration {
+    func now() -> Duration {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return .seconds(t.tv_sec) + .nanoseconds(t.tv_nsec)
+    }
+    let start = now()
+    body()
+    return now() - start
+}
