@@ -329,3 +329,17 @@ func waitForPending(home: String, timeout: Double = 30) async throws -> (grant: 
     Issue.record("no pending grant appeared")
     throw CancellationError()
 }
+
+/// The isolation mechanism a relay reported in its `session.started` event, read from the spool of
+/// a home no hub serves (nil when none was reported).
+func spooledIsolation(_ home: String) -> String? {
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: home + "/spool")) ?? [] {
+        let text = (try? String(contentsOfFile: home + "/spool/" + name, encoding: .utf8)) ?? ""
+        for line in text.split(separator: "\n") {
+            guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], event["kind"] as? String == "session.started",
+                  let isolation = (event["fields"] as? [String: Any])?["isolation"] as? [String: Any] else { continue }
+            return isolation["mechanism"] as? String
+        }
+    }
+    return nil
+}

@@ -23,6 +23,7 @@ struct TransparencyTests {
         #expect(resultText(w[1]).contains("Asia/Tokyo"))
         #expect(resultText(d[2]) == resultText(w[2]))
         #expect(NSDictionary(dictionary: direct["server"] as! [String: Any]) == NSDictionary(dictionary: wrapped["server"] as! [String: Any]))
+        #expect(spooledIsolation(home) == "bubblewrap", "the wrapped server ran sandboxed")
     }
 
     @Test("Python SDK client ↔ mcp-server-git: same tools and results as a direct connection")
@@ -49,6 +50,7 @@ struct TransparencyTests {
         }
         #expect(resultText(w[2]).contains("first commit"))
         #expect(resultText(w[3]).contains("+changed"))
+        #expect(spooledIsolation(home) == "bubblewrap", "the wrapped server ran sandboxed")
     }
 
     @Test("Swift SDK client ↔ warden wrap ↔ Swift SDK server")
