@@ -146,7 +146,13 @@ public final class HubService: Sendable {
                                           ascending: p["since"] != nil)
             return ["events": .array(events.map(\.json))]
         case "grants.withdraw":
-            broker.withdraw(try text(p, "id"), reason: p["reason"]?.stringValue ?? "withdrawn")
+            // Only the connection whose session asked may withdraw: a relay's peer (a server that
+            // reached the socket) must not cancel what other sessions wait for.
+            let id = try text(p, "id")
+            guard let grant = try store.grant(id), peer.state.withLock({ $0.sessions.contains(grant.request.sessionID) }) else {
+                throw HubAPIError.refused("no grant \(id) requested by this connection's sessions")
+            }
+            broker.withdraw(id, reason: p["reason"]?.stringValue ?? "withdrawn")
             afterChange()
             return [:]
         case "grants.list":

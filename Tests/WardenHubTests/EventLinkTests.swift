@@ -121,6 +121,30 @@ struct EventLinkTests {
         #expect((try? connection.callBlocking("hub.status", [:], timeout: 5)) != nil, "the hub still answers")
     }
 
+    @Test("a grant request is withdrawn only by a connection of its own session")
+    func withdrawOnlyOwn() throws {
+        let home = temporaryHome()
+        try home.prepare()
+        let hub = try HubServer(home: home)
+        hub.start()
+        defer { hub.stop() }
+        let relay = try HubConnection.connect(path: home.socketPath)
+        defer { relay.close() }
+        let other = try HubConnection.connect(path: home.socketPath)
+        defer { other.close() }
+        _ = try relay.callBlocking("hello", ["api": 1, "role": "wrap", "session": "s-a"], timeout: 5)
+        _ = try other.callBlocking("hello", ["api": 1, "role": "wrap", "session": "s-b"], timeout: 5)
+        // The request is held until decided: sent without waiting for its answer.
+        Thread { _ = try? relay.callBlocking("grants.request", ["id": "g-a", "session": "s-a", "server": "srv", "tool": "rm",
+                                                                "deadline": .number(String(Date().timeIntervalSince1970 + 30))], timeout: 30) }.start()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, (try? hub.service.store.grant("g-a")) == nil { usleep(10_000) }
+        #expect(throws: HubError.self) { try other.callBlocking("grants.withdraw", ["id": "g-a", "reason": "not mine"], timeout: 5) }
+        #expect(try hub.service.store.grant("g-a")?.state == .pending)
+        _ = try relay.callBlocking("grants.withdraw", ["id": "g-a", "reason": "client cancelled"], timeout: 5)
+        #expect(try hub.service.store.grant("g-a")?.state == .cancelled)
+    }
+
     @Test("every API method, called with hostile parameters (wrong types, huge numbers, long strings, bad events), gets an answer and the hub stays up")
     func hostileParameters() async throws {
         let home = temporaryHome()
