@@ -7,6 +7,11 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// The data path (JSON reading, the review, the relay) is optimised in debug builds too: every
+/// byte of every message goes through it, and the end-to-end tests drive multi-MiB results through
+/// the debug binary, where unoptimised byte loops are fifty times slower.
+let dataPath: [SwiftSetting] = strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "warden",
     platforms: [.macOS(.v14)],
@@ -26,14 +31,14 @@ let package = Package(
         .target(
             name: "WardenCore",
             dependencies: [.product(name: "Yams", package: "Yams")],
-            swiftSettings: strict),
+            swiftSettings: dataPath),
         // JSON-RPC 2.0 framing and MCP message classification; raw bytes preserved.
-        .target(name: "WardenProtocol", dependencies: ["WardenCore"], swiftSettings: strict),
+        .target(name: "WardenProtocol", dependencies: ["WardenCore"], swiftSettings: dataPath),
         // Tool-definition analysis and pinning.
         .target(
             name: "WardenDetect",
             dependencies: ["WardenCore", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: strict),
+            swiftSettings: dataPath),
         // SQLite persistence (GRDB, WAL): migrations, queries, the hash-chained audit log.
         .target(
             name: "WardenStore",
@@ -56,7 +61,7 @@ let package = Package(
         .target(
             name: "WardenProxy",
             dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenSandbox", "WardenSystem"],
-            swiftSettings: strict),
+            swiftSettings: dataPath),
         // ncursesw, for the console: only what Swift cannot import itself (macros) is in shim.h.
         .systemLibrary(name: "CNcursesw", providers: [.apt(["libncurses-dev"])]),
         // `warden console`: view model, renderer, themes, the ncurses and in-memory screens.

@@ -10,10 +10,13 @@ public final class DetectionRule: Sendable {
     let finder: @Sendable (AnalyzedText) -> [(range: Range<Int>, note: String?)]
     /// Character classes a text needs (any of them) for this rule to have anything to find.
     let requires: AnalyzedText.Traits
+    /// A phrase rule's patterns (empty for rules with their own finder): `ResultScreen` reads their anchors.
+    let patterns: [PhrasePattern]
 
-    init(id: String, severity: Severity, layer: MaestroLayer, message: String, requires: AnalyzedText.Traits = [],
+    init(id: String, severity: Severity, layer: MaestroLayer, message: String, requires: AnalyzedText.Traits = [], patterns: [PhrasePattern] = [],
          finder: @escaping @Sendable (AnalyzedText) -> [(range: Range<Int>, note: String?)]) {
         self.id = id
+        self.patterns = patterns
         self.severity = severity
         self.layer = layer
         self.message = message
@@ -24,7 +27,7 @@ public final class DetectionRule: Sendable {
     /// A rule that fires on any of the phrase patterns.
     static func phrases(_ id: String, _ severity: Severity, _ layer: MaestroLayer, _ message: String, _ patterns: [PhrasePattern]) -> DetectionRule {
         let start = PhrasePattern.Step(patterns.flatMap { $0.steps.first ?? [] })
-        return DetectionRule(id: id, severity: severity, layer: layer, message: message) { text in
+        return DetectionRule(id: id, severity: severity, layer: layer, message: message, patterns: patterns) { text in
             // Most texts have no word that can begin any of the rule's phrases: one pass over the
             // word ids settles that before any pattern runs.
             guard start.occurs(in: text) else { return [] }

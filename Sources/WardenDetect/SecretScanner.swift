@@ -13,6 +13,10 @@ public struct SecretMatch: Sendable, Hashable {
     public var masked: String
     /// Hex SHA-256 prefix of the value, so the same secret can be followed across calls without storing it.
     public var fingerprint: String
+    /// How it was found when not as written: `invisible` (after removing invisible characters),
+    /// `base64`, `hex`, `percent` (in a decoded run), `key` or `joined` (arguments read together).
+    /// Such a match's range is not in the scanned text.
+    public var via: String? = nil
 }
 
 /// Finds secrets in raw UTF-8 bytes (a JSON-RPC line as it crosses the relay) in one linear pass.
@@ -87,6 +91,33 @@ public enum SecretScanner {
         }
         out += credentials(bytes, excluding: out.map(\.range))  // in order: `scan` appends as it goes
         return out.sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    /// Secrets in a decoded string: as written, and as `scanDecoded` finds them.
+    public static func scanText(_ text: String) -> [SecretMatch] {
+        var text = text
+        return text.withUTF8 { scanDecoded(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Secrets in `bytes` as written, then in what a reader would make of them: with invisible
+    /// characters removed, and in base64, hex and percent-encoded runs decoded (twice at most, so
+    /// base64 of percent-encoding is read too). Matches found only in a derived text carry `via`.
+    public static func scanDecoded(_ bytes: UnsafeRawBufferPointer, depth: Int = 0) -> [SecretMatch] {
+        var out = scan(bytes)
+        var seen = Set(out.map(\.fingerprint))
+        func add(_ derived: [UInt8], _ via: String) {
+            for m in derived.withUnsafeBytes({ scanDecoded($0, depth: depth + 1) }) where !seen.contains(m.fingerprint) {
+                seen.insert(m.fingerprint)
+                var m = m
+                m.via = m.via ?? via
+                out.append(m)
+            }
+        }
+        guard depth < 2 else { return out }
+        if let visible = Decoding.withoutInvisible(bytes) { add(visible, "invisible") }
+        if let decoded = Decoding.percentDecoded(bytes) { add(decoded, "percent") }
+        for run in Decoding.encodedRuns(bytes) { add(run.bytes, run.kind) }
+        return out
     }
 
     /// High-entropy values within a few characters after a credential word (`"password":"…"`, `token=…`).

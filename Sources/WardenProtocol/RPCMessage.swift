@@ -1,3 +1,4 @@
+import Foundation
 import WardenCore
 
 /// A JSON-RPC 2.0 message after validation, with the id in a form usable as a table key.
@@ -30,13 +31,65 @@ public struct RPCMessage: Sendable {
     /// The id as a key for pending-request tables: `1` and `"1"` stay distinct.
     public var idKey: String? { id.map(RPCMessage.key(for:)) }
 
-    /// The table key for an id value.
+    /// The table key for an id value. Numbers are keyed by value (`1`, `1.0` and `1e0` are one id),
+    /// strings by their text.
     public static func key(for id: JSONValue) -> String {
         switch id {
-        case .number(let n): "n:" + n
+        case .number(let n): "n:" + (integer(number: n).map(String.init) ?? n)
         case .string(let s): "s:" + s
         default: "j:" + JSONWriter.compact(id)
         }
+    }
+
+    /// Every key a client may match a *response* id to, exact first. The official SDKs read a
+    /// string id as the integer it spells when they match responses (Python `int(id)`, TypeScript
+    /// `Number(id)`), so a server answering `"1"` (or `" 1"`, `"0x1"`, `"1e0"`) to request `1` is
+    /// answering it as far as the client is concerned, and Warden must review it as that answer.
+    public static func responseKeys(for id: JSONValue) -> [String] {
+        var keys = [key(for: id)]
+        if case .string(let s) = id {
+            for n in [pythonInteger(s), javaScriptInteger(s)].compactMap({ $0 }) where !keys.contains("n:\(n)") { keys.append("n:\(n)") }
+        }
+        return keys
+    }
+
+    /// The integer a JSON number's text denotes, if it is one within `Int`'s range.
+    static func integer(number text: String) -> Int? {
+        if let i = Int(text) { return i == 0 ? 0 : i }
+        guard let d = Double(text), d.isFinite, d == d.rounded(), abs(d) < 9.0e15 else { return nil }
+        return Int(d)
+    }
+
+    /// Python's `int(str)`: surrounding whitespace, a sign, decimal digits of any script, single `_` between digits.
+    static func pythonInteger(_ s: String) -> Int? {
+        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        var chars = Substring(t)
+        var negative = false
+        if let f = chars.first, f == "+" || f == "-" { negative = f == "-"; chars = chars.dropFirst() }
+        guard !chars.isEmpty, chars.first != "_", chars.last != "_", !chars.contains("__") else { return nil }
+        var value = 0
+        for c in chars where c != "_" {
+            guard c.unicodeScalars.count == 1, c.unicodeScalars.first!.properties.numericType == .decimal,
+                  let digit = c.wholeNumberValue else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(digit)
+            guard !o1, !o2 else { return nil }
+            value = a
+        }
+        return negative ? -value : value
+    }
+
+    /// JavaScript's `Number(str)` when it yields an integer: whitespace trimmed, empty is 0, `0x`/`0o`/`0b`
+    /// prefixes, decimal literals with fraction and exponent.
+    static func javaScriptInteger(_ s: String) -> Int? {
+        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        if t.isEmpty { return 0 }
+        let lower = t.lowercased()
+        for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where lower.hasPrefix(prefix) {
+            return Int(lower.dropFirst(2), radix: radix)
+        }
+        guard t.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.eE".contains($0)) }) else { return nil }
+        return integer(number: t)
     }
 }
 

@@ -5,30 +5,80 @@ import WardenDetect
 import WardenProtocol
 
 extension Relay {
-    /// Decides a `tools/call`: forward it, refuse it, or hold it for a grant.
-    func call(_ message: RPCMessage, raw: UnsafeRawBufferPointer) -> Disposition {
+    /// What to do with a `tools/call`.
+    enum CallOutcome {
+        case forward
+        /// Answered here; the server never sees it.
+        case refused
+        /// Held until an operator decides.
+        case hold(HoldPlan)
+        /// The session has not reviewed this tool: Warden asks the server for its list first.
+        case needsList
+    }
+
+    /// A held call's particulars.
+    struct HoldPlan {
+        var message: RPCMessage
+        var id: JSONValue
+        var key: String
+        var tool: String
+        var arguments: JSONValue
+        var decision: PolicyDecision
+        var shape: CallShape
+        var destination: String?
+    }
+
+    /// Decides a `tools/call`: forward it, refuse it, or hold it for a grant. A call is judged
+    /// against everything Warden knows: this session's review of the tool, and, for a tool it has
+    /// not reviewed, the server's current list (`needsList`) and the tool's persistent pin.
+    func call(_ message: RPCMessage, raw: UnsafeRawBufferPointer) -> CallOutcome {
         let id = message.id!
         let key = message.idKey!
         let params = message.params ?? JSONObject()
-        let tool = params["name"]?.stringValue ?? ""
-        let known = state.withLock { $0.tools[tool] }
+        guard case .string(let tool)? = params["name"] else {
+            refuseCall(id: id, tool: "", decision: "invalid", rule: "protocol", extra: [],
+                       text: "Warden refused this call: it names no tool (\"params.name\" must be a string).")
+            return .refused
+        }
+        var known = state.withLock { $0.tools[tool] }
+        if known == nil {
+            let waited = state.withLock { $0.listedFor.contains(key) }
+            guard waited else {
+                state.withLock { _ = $0.listedFor.insert(key) }
+                return .needsList
+            }
+            state.withLock { _ = $0.listedFor.remove(key) }
+            // Listed and still unknown. A tool the server does not list has no definition to review;
+            // what Warden knows about it from earlier sessions decides (an operator's quarantine stays).
+            if let record = pins.record(server: config.serverName, tool: tool) {
+                let definition = ToolDefinition(raw: record.definition)
+                let review = analyzer.review(definition, server: config.serverName)
+                known = ToolState(definition: definition, review: review, quarantineReason: quarantineReason(review, record))
+            }
+            if known?.quarantineReason == nil {
+                refuseCall(id: id, tool: tool, decision: "unreviewed", rule: "review", extra: [("reason", "not in the server's tool list")],
+                           text: "Warden blocked this call: server '\(config.serverName)' does not list a tool named '\(SafeText.escape(tool))', so Warden has no definition of it to review. The tool did not run.")
+                return .refused
+            }
+        }
         if let reason = known?.quarantineReason {
             refuseCall(id: id, tool: tool, decision: "quarantined", rule: "quarantine", extra: [("reason", .string(reason))],
                        text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' is quarantined (\(reason)). The tool did not run. An operator can review it with `warden tools show \(config.serverName)/\(tool)`.")
-            return .consumed
+            return .refused
         }
         let arguments = params["arguments"] ?? .object(JSONObject())
         let found = Destinations.find(in: arguments)
+        state.withLock { _ = $0.listedFor.remove(key) }
         let shape = CallShape(bytes: raw.count, keys: (arguments.objectValue?.keys ?? []).sorted(), targets: found.network + found.paths)
         if let reason = state.withLock({ $0.controls.blocked[config.serverName] }) {
             refuseCall(id: id, tool: tool, decision: "blocked", rule: "controls.blocked", extra: [("reason", .string(reason))],
                        text: "Warden blocked this call: server '\(config.serverName)' is blocked by an operator (\(reason)). The tool did not run.")
-            return .consumed
+            return .refused
         }
         if let refusal = overLimit(tool: tool) {
             refuseCall(id: id, tool: tool, decision: "denied-rate-limit", rule: "limits", extra: [("reason", .string(refusal.reason)), ("limit", .int(refusal.limit))],
                        text: "Warden blocked this call: \(refusal.reason) on server '\(config.serverName)'. The tool did not run; slow down and try again.")
-            return .consumed
+            return .refused
         }
         var egressHold: String?
         if !found.network.isEmpty {
@@ -39,13 +89,13 @@ extension Relay {
                 case .deny:
                     refuseCall(id: id, tool: tool, decision: "denied-egress", rule: "egress", extra: [("destination", .string(destination))],
                                text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' would reach \(destination), which is not an allowed destination\(lockdown ? " (egress is locked down by an incident playbook)" : ""). The tool did not run.")
-                    return .consumed
+                    return .refused
                 case .grant:
                     egressHold = egressHold ?? destination
                 }
             }
         }
-        let secrets = SecretScanner.scan(raw)
+        let secrets = ContentScanner.argumentSecrets(arguments)
         if !secrets.isEmpty {
             let deny = config.policy.dlpArguments == .deny
             reportSecrets(secrets, direction: "arguments", tool: tool, id: id, action: deny ? "denied" : "alerted")
@@ -53,7 +103,7 @@ extension Relay {
                 let kinds = Set(secrets.map(\.kind)).sorted().joined(separator: ", ")
                 refuseCall(id: id, tool: tool, decision: "denied-secret", rule: "dlp.arguments", extra: [("kinds", .string(kinds))],
                            text: "Warden blocked this call: its arguments to tool '\(tool)' on server '\(config.serverName)' contain a secret (\(kinds)), and policy forbids sending secrets to tools. The tool did not run.")
-                return .consumed
+                return .refused
             }
         }
         var decision = decide(tool: tool, definition: known?.definition)
@@ -72,23 +122,23 @@ extension Relay {
             let why = decision.reason.map { ": \($0)" } ?? ""
             refuseCall(id: id, tool: tool, decision: "denied-by-policy", rule: decision.rule, extra: [],
                        text: "Warden blocked this call: policy rule \(decision.rule) (\(config.policy.source)) denies tool '\(tool)' on server '\(config.serverName)'\(why). The tool did not run.")
-            return .consumed
+            return .refused
         case .grant:
-            hold(message, id: id, key: key, tool: tool, arguments: arguments, decision: decision, raw: raw, shape: shape, destination: egressHold)
-            return .consumed
+            return .hold(HoldPlan(message: message, id: id, key: key, tool: tool, arguments: arguments, decision: decision, shape: shape, destination: egressHold))
         }
     }
 
-    func hold(_ message: RPCMessage, id: JSONValue, key: String, tool: String, arguments: JSONValue, decision: PolicyDecision,
-              raw: UnsafeRawBufferPointer, shape: CallShape? = nil, destination: String? = nil) {
+    /// Holds a call for an operator's grant; `release` is the call as the client sent it, written
+    /// to the server only if the grant is approved.
+    func hold(_ plan: HoldPlan, release: Reviewed) {
+        let (message, id, key, tool, arguments, decision, shape, destination) =
+            (plan.message, plan.id, plan.key, plan.tool, plan.arguments, plan.decision, plan.shape, plan.destination)
         let now = Date().timeIntervalSince1970
         let session = self.session
         let request = GrantRequest(
             id: "g-" + Self.randomHex(6), sessionID: sessionID, client: session.clientLabel, server: config.serverName, tool: tool,
             arguments: JSONWriter.compact(arguments), argumentDigest: ToolPin.digest(of: arguments), rule: decision.rule,
             reason: decision.reason, requestedAt: now, deadline: now + decision.grant.timeout, maxTTL: decision.grant.maxTTL)
-        var forwardBytes = Array(raw)
-        forwardBytes.append(0x0A)
         let progressToken = message.params?["_meta"]?["progressToken"]
         state.withLock { s in
             s.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), shape: shape)
@@ -99,12 +149,12 @@ extension Relay {
         if let destination { fields.append(("destination", .string(destination))) }
         emit(.callHeld, fields)
         let task = Task { [self] in
-            await awaitDecision(key: key, id: id, request: request, forwardBytes: forwardBytes, progressToken: progressToken)
+            await awaitDecision(key: key, id: id, request: request, release: release, progressToken: progressToken)
         }
         state.withLock { s in s.held[key]?.task = task }
     }
 
-    func awaitDecision(key: String, id: JSONValue, request: GrantRequest, forwardBytes: [UInt8], progressToken: JSONValue?) async {
+    func awaitDecision(key: String, id: JSONValue, request: GrantRequest, release: Reviewed, progressToken: JSONValue?) async {
         let progress = progressToken.map { token in
             Task { [self] in
                 var n = 0
@@ -113,7 +163,7 @@ extension Relay {
                     guard !Task.isCancelled, state.withLock({ $0.held[key] != nil }) else { return }
                     n += 1
                     let left = max(0, Int(request.deadline - Date().timeIntervalSince1970))
-                    toClient.write(RPCReply.progress(token: token, progress: n,
+                    toClient.write(.progress(token: token, progress: n,
                         message: "Waiting for an operator to approve '\(request.tool)' on '\(config.serverName)' (grant \(request.id), \(left)s left)"))
                 }
             }
@@ -144,9 +194,9 @@ extension Relay {
                 s.pending[key]?.decision = "approved"
                 s.pending[key]?.rule = request.rule
             }
-            if !toServer.write(forwardBytes) {
+            if !toServer.write(release) {
                 state.withLock { _ = $0.pending.removeValue(forKey: key) }
-                toClient.write(RPCReply.error(id: id, code: RPCErrorCode.serverExited, message: "MCP server '\(server)' is gone; the approved call could not be delivered."))
+                toClient.write(.error(id: id, code: RPCErrorCode.serverExited, message: "MCP server '\(server)' is gone; the approved call could not be delivered."))
             }
             return
         case .denied(let info):
@@ -206,7 +256,7 @@ extension Relay {
     func refuseCall(id: JSONValue, tool: String, decision: String, rule: String, extra: [(String, JSONValue)], text: String) {
         var meta = JSONObject(pairs: [("decision", .string(decision)), ("server", .string(config.serverName)), ("tool", .string(tool)), ("rule", .string(rule))])
         for (k, v) in extra { meta[k] = v }
-        toClient.write(RPCReply.toolError(id: id, text: text, meta: meta))
+        toClient.write(.toolError(id: id, text: text, meta: meta))
         var fields: [(String, JSONValue)] = [("id", id), ("tool", .string(tool)), ("decision", .string(decision)), ("rule", .string(rule))]
         fields += extra.filter { $0.0 != "rule" }
         emit(.callDecided, fields)

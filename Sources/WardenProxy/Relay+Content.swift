@@ -11,7 +11,7 @@ extension Relay {
     /// Reviews every prompt or resource in a list result like a tool definition (name, title,
     /// description, prompt arguments). Items the policy would quarantine are removed from what the
     /// client sees; findings become `tool.reviewed` events under `prompt:NAME` / `resource:NAME`.
-    func catalogueListed(_ result: JSONValue, key: String, message: UnsafeRawBufferPointer) -> [UInt8]? {
+    func catalogueListed(_ result: JSONValue, key: String) -> JSONValue? {
         guard let items = result[key]?.arrayValue else { return nil }
         let prefix = key == "prompts" ? "prompt:" : "resource:"
         var kept: [JSONValue] = []
@@ -40,41 +40,9 @@ extension Relay {
                 kept.append(item)
             }
         }
-        guard removed > 0, var object = try? JSONParser.parse(message).objectValue, var resultObject = object["result"]?.objectValue else { return nil }
+        guard removed > 0, var resultObject = result.objectValue else { return nil }
         resultObject[key] = .array(kept)
-        object["result"] = .object(resultObject)
         Diagnostics.warn(server: config.serverName, "hid \(removed) \(key) whose descriptions carry instructions for the model")
-        return RPCReply.line(.object(object))
-    }
-
-    /// Scans a call result's text for instructions aimed at the model. Returns the reply to send
-    /// instead when policy withholds such results, `nil` to let the result through.
-    func reviewResult(_ resultBytes: UnsafeRawBufferPointer, id: JSONValue, tool: String) -> [UInt8]? {
-        guard Self.mayCarryText(resultBytes), let result = try? JSONParser.parse(resultBytes) else { return nil }
-        let findings = ResultScanner.injections(in: result)
-        guard !findings.isEmpty else { return nil }
-        let deny = config.policy.dlpInjection == .deny
-        let rules = Set(findings.map(\.rule)).sorted()
-        emit(.resultInjection, [("id", id), ("tool", .string(tool)), ("action", .string(deny ? "withheld" : "alerted")),
-                                ("rules", .array(rules.map { .string($0) })), ("findings", .array(findings.prefix(20).map(Self.json)))])
-        Diagnostics.warn(server: config.serverName, "the result of \(tool) carries instructions for the model (\(rules.joined(separator: ", ")))\(deny ? "; withheld" : "")")
-        guard deny else { return nil }
-        let meta = JSONObject(pairs: [("decision", "withheld"), ("server", .string(config.serverName)), ("tool", .string(tool)),
-                                      ("rules", .array(rules.map { .string($0) }))])
-        return RPCReply.toolError(id: id, text: "Warden withheld the result of '\(tool)' on MCP server '\(config.serverName)': it carries instructions aimed at the model (\(rules.joined(separator: ", "))).", meta: meta)
-    }
-
-    /// A cheap look at the raw bytes before anything is parsed: results without a `"text"` member
-    /// (images, empty results) are skipped.
-    static func mayCarryText(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let needle: [UInt8] = Array(#""text""#.utf8)
-        guard bytes.count >= needle.count else { return false }
-        var i = 0
-        let last = bytes.count - needle.count
-        while i <= last {
-            if bytes[i] == 0x22, bytes[i + 1] == 0x74, bytes[i + 2] == 0x65, bytes[i + 3] == 0x78, bytes[i + 4] == 0x74, bytes[i + 5] == 0x22 { return true }
-            i += 1
-        }
-        return false
+        return .object(resultObject)
     }
 }

@@ -5,15 +5,17 @@ import WardenProtocol
 
 extension Relay {
     /// Reviews every tool in a `tools/list` result against the analysis and its pin. Returns the
-    /// rewritten message when some tool must be hidden, `nil` when the original may pass unchanged.
-    func toolsListed(_ result: JSONValue, message: UnsafeRawBufferPointer) -> [UInt8]? {
+    /// result to send instead when some tool must be hidden, `nil` when the original may pass unchanged.
+    /// Items that are not tool objects are dropped: there is nothing to review in them.
+    func toolsListed(_ result: JSONValue) -> JSONValue? {
         guard let tools = result["tools"]?.arrayValue else { return nil }
         var kept: [JSONValue] = []
         var hidden: [String] = []
         var listed: [JSONValue] = []
         for item in tools {
-            guard let raw = item.objectValue else {
-                kept.append(item)
+            guard let raw = item.objectValue, case .string? = raw["name"] else {
+                hidden.append("(not a tool)")
+                emit(.protocolError, [("direction", "server"), ("problem", "a tools/list item that is not a named tool object"), ("action", "withheld")])
                 continue
             }
             let definition = ToolDefinition(raw: raw)
@@ -54,13 +56,10 @@ extension Relay {
             }
         }
         emit(.toolsListed, [("tools", .array(listed)), ("hidden", .array(hidden.map { .string($0) }))])
-        guard !hidden.isEmpty, var object = try? JSONParser.parse(message).objectValue, var resultObject = object["result"]?.objectValue else {
-            return nil
-        }
+        guard !hidden.isEmpty, var resultObject = result.objectValue else { return nil }
         resultObject["tools"] = .array(kept)
-        object["result"] = .object(resultObject)
-        Diagnostics.warn(server: config.serverName, "hid \(hidden.count) quarantined tool(s) from the client: \(hidden.joined(separator: ", "))")
-        return RPCReply.line(.object(object))
+        Diagnostics.warn(server: config.serverName, "hid \(hidden.count) quarantined tool(s) from the client: \(hidden.map { SafeText.escape($0) }.joined(separator: ", "))")
+        return .object(resultObject)
     }
 
     /// Why a tool must be hidden, or `nil`: an operator's quarantine, a changed definition (when
@@ -123,7 +122,7 @@ extension Relay {
         // A tool was hidden or shown again: tell the client its list changed (MCP server/tools,
         // list_changed), so it lists again instead of working from a stale list.
         if visibilityChanged {
-            toClient.write(Array(#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#.utf8) + [0x0A])
+            toClient.write(.notification("notifications/tools/list_changed"))
         }
     }
 

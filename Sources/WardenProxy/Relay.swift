@@ -23,6 +23,17 @@ public final class Relay: Sendable {
         var rule: String? = nil
         /// What the call's arguments looked like, for behaviour baselines (`call.completed`).
         var shape: CallShape? = nil
+        /// Set for requests Warden sent itself: their answers go to Warden, not the client.
+        var purpose: Purpose? = nil
+
+        enum Purpose { case toolList(page: Int) }
+    }
+
+    /// A call waiting for the tool list Warden asked the server for.
+    struct Waiting {
+        var message: RPCMessage
+        var raw: [UInt8]
+        var tool: String { message.params?["name"]?.stringValue ?? "" }
     }
 
     /// Size, keys and destinations of a call's arguments.
@@ -57,12 +68,21 @@ public final class Relay: Sendable {
         /// Start times of recent calls, for `limits:` (seconds, pruned to the last minute).
         var recentCalls: [Double] = []
         var recentByTool: [String: [Double]] = [:]
+        /// Requests the server sent the client and the client has not answered: id key → method.
+        var serverPending: [String: String] = [:]
+        /// Calls waiting for Warden's own `tools/list`, and whether one is in flight.
+        var waiting: [String: Waiting] = [:]
+        var listing = false
+        /// Calls re-decided after Warden's own list: a tool still unknown then is refused, not listed again.
+        var listedFor: Set<String> = []
+        var wardenRequests = 0
         var exited = false
     }
 
     let config: RelayConfiguration
-    let toClient: any MessageOutput
-    let toServer: any MessageOutput
+    /// Where the relay writes: only reviewed messages (`Review.swift`) can be written.
+    let toClient: ReviewedOutput
+    let toServer: ReviewedOutput
     let authority: any GrantAuthority
     let events: any EventSink
     let pins: any PinStore
@@ -76,8 +96,8 @@ public final class Relay: Sendable {
     public init(config: RelayConfiguration, session: SessionInfo, toClient: any MessageOutput, toServer: any MessageOutput,
                 authority: any GrantAuthority, events: any EventSink, pins: any PinStore, analyzer: ToolAnalyzer? = nil) {
         self.config = config
-        self.toClient = toClient
-        self.toServer = toServer
+        self.toClient = ReviewedOutput(output: toClient)
+        self.toServer = ReviewedOutput(output: toServer)
         self.authority = authority
         self.events = events
         self.pins = pins
@@ -108,296 +128,30 @@ public final class Relay: Sendable {
     /// Requests forwarded or held and not yet answered.
     public var pendingCount: Int { state.withLock { $0.pending.count } }
 
-    // MARK: Client → server
-
-    /// Handles one frame from the client.
-    public func clientFrame(_ frame: LineFramer.Frame) {
-        switch frame {
-        case .oversized(let length, let prefix):
-            let id = Self.recoverID(prefix)
-            refuse(id: id, code: RPCErrorCode.invalidRequest,
-                   message: "Warden refused a message of \(length) bytes: the limit is \(config.maxFrame) bytes. It was not sent to server '\(config.serverName)'.")
-            emit(.protocolError, [("direction", "client"), ("problem", "oversized"), ("bytes", .int(length))])
-        case .line(let bytes, let content):
-            guard !Self.isBlank(content) else { return }
-            let value: JSONValue
-            do {
-                value = try JSONParser.parse(content)
-            } catch {
-                var duplicate = false
-                var id = Self.usable(error.recoveredID)
-                if case .duplicateKey(let key) = error.kind {
-                    duplicate = true
-                    // Two ids: answering either would be a guess about which one the server would have read.
-                    if key == "id" { id = nil }
-                }
-                refuse(id: id, code: duplicate ? RPCErrorCode.invalidRequest : RPCErrorCode.parseError,
-                       message: "Warden refused a malformed message (\(error)). It was not sent to server '\(config.serverName)'.")
-                emit(.protocolError, [("direction", "client"), ("problem", .string(error.description)), ("bytes", .int(content.count))])
-                return
-            }
-            if case .array(let elements) = value {
-                clientBatch(elements, content: content, bytes: bytes)
-                return
-            }
-            if clientValue(value, raw: content) == .forward { forward(bytes, to: toServer) }
-        }
-    }
-
-    enum Disposition { case forward, consumed }
-
-    /// Classifies and decides one message (alone or from a batch).
-    func clientValue(_ value: JSONValue, raw: UnsafeRawBufferPointer) -> Disposition {
-        switch RPCValidator.classify(value) {
-        case .failure(let invalid):
-            refuse(id: invalid.id, code: RPCErrorCode.invalidRequest,
-                   message: "Warden refused an invalid JSON-RPC message: \(invalid.reason). It was not sent to server '\(config.serverName)'.")
-            emit(.protocolError, [("direction", "client"), ("problem", .string(invalid.reason))])
-            return .consumed
-        case .success(let message):
-            return clientMessage(message, raw: raw)
-        }
-    }
-
-    func clientMessage(_ message: RPCMessage, raw: UnsafeRawBufferPointer) -> Disposition {
-        switch message.kind {
-        case .request(let method):
-            if method == "tools/call" { return call(message, raw: raw) }
-            let id = message.id!
-            state.withLock { s in
-                s.pending[message.idKey!] = Pending(id: id, method: method, tool: nil, startedAt: Self.now())
-                if method == "initialize", let params = message.params {
-                    s.session.clientName = params["clientInfo"]?["name"]?.stringValue
-                    s.session.clientVersion = params["clientInfo"]?["version"]?.stringValue
-                    s.session.protocolVersion = params["protocolVersion"]?.stringValue
-                }
-            }
-            return .forward
-        case .notification(let method):
-            if method == "notifications/cancelled", let requestID = message.params?["requestId"] {
-                let key = RPCMessage.key(for: requestID)
-                let held = state.withLock { s in
-                    s.pending.removeValue(forKey: key)
-                    return s.held.removeValue(forKey: key)
-                }
-                if let held {
-                    held.task?.cancel()
-                    let reason = message.params?["reason"]?.stringValue ?? "client cancelled the call"
-                    Task { await authority.withdraw(requestID: held.grantID, reason: reason) }
-                    emit(.callCancelled, [("id", requestID), ("tool", .string(held.tool)), ("grantId", .string(held.grantID)), ("reason", .string(reason))])
-                    // The server never saw the call, so it has nothing to cancel.
-                    return .consumed
-                }
-            }
-            if method != "notifications/progress" { emit(.notification, [("direction", "client"), ("method", .string(method))]) }
-            return .forward
-        case .response, .errorResponse:
-            return .forward
-        }
-    }
-
-    /// Batches (JSON-RPC §6, still sent by clients of protocol versions before 2025-06-18): each
-    /// element is decided alone. If all pass, the batch goes through as it came; otherwise the
-    /// passing elements go on as a batch of their original bytes and the rest are answered here.
-    func clientBatch(_ elements: [JSONValue], content: UnsafeRawBufferPointer, bytes: UnsafeRawBufferPointer) {
-        guard !elements.isEmpty else {
-            refuse(id: nil, code: RPCErrorCode.invalidRequest, message: "Warden refused an empty JSON-RPC batch.")
-            emit(.protocolError, [("direction", "client"), ("problem", "empty batch")])
-            return
-        }
-        guard let outline = try? JSONParser.scan(content), outline.elements.count == elements.count else { return }
-        var kept: [Range<Int>] = []
-        for (value, range) in zip(elements, outline.elements) {
-            let raw = UnsafeRawBufferPointer(rebasing: content[range])
-            if clientValue(value, raw: raw) == .forward { kept.append(range) }
-        }
-        if kept.count == elements.count {
-            forward(bytes, to: toServer)
-        } else if !kept.isEmpty {
-            var out: [UInt8] = [0x5B]
-            for (i, r) in kept.enumerated() {
-                if i > 0 { out.append(0x2C) }
-                out.append(contentsOf: content[r])
-            }
-            out.append(contentsOf: [0x5D, 0x0A])
-            toServer.write(out)
-        }
-    }
-
-    // MARK: Server → client
-
-    /// Handles one frame from the server.
-    public func serverFrame(_ frame: LineFramer.Frame) {
-        switch frame {
-        case .oversized(let length, let prefix):
-            emit(.protocolError, [("direction", "server"), ("problem", "oversized"), ("bytes", .int(length))])
-            answerDropped(id: Self.recoverID(prefix), why: "a response of \(length) bytes, over the \(config.maxFrame)-byte limit")
-        case .line(let bytes, let content):
-            guard !Self.isBlank(content) else { return }
-            let outline: JSONScan
-            do {
-                outline = try JSONParser.scan(content)
-            } catch {
-                emit(.protocolError, [("direction", "server"), ("problem", .string(error.description)), ("bytes", .int(content.count))])
-                Diagnostics.warn(server: config.serverName, "dropped a line from the server that is not valid JSON (\(error))")
-                answerDropped(id: Self.usable(error.recoveredID), why: "a malformed response (\(error))")
-                return
-            }
-            switch outline.shape {
-            case .scalar:
-                emit(.protocolError, [("direction", "server"), ("problem", "not a JSON-RPC message")])
-            case .array:
-                serverBatch(outline, content: content, bytes: bytes)
-            case .object:
-                serverObject(outline, content: content, bytes: bytes)
-            }
-        }
-    }
-
-    /// A batch of responses (JSON-RPC §6; clients before MCP 2025-06-18 may batch): tool, prompt and
-    /// resource lists and server instructions in it are reviewed like single responses, so batching
-    /// is no way around the analysis. Unchanged batches pass byte for byte.
-    func serverBatch(_ outline: JSONScan, content: UnsafeRawBufferPointer, bytes: UnsafeRawBufferPointer) {
-        var parts: [[UInt8]] = []
-        var changed = false
-        for range in outline.elements {
-            let elementBytes = UnsafeRawBufferPointer(rebasing: content[range])
-            if let line = reviewedInBatch(elementBytes) {
-                parts.append(line)
-                changed = true
-            } else {
-                parts.append(Array(elementBytes))
-            }
-        }
-        guard changed else {
-            forward(bytes, to: toClient)
-            return
-        }
-        var out: [UInt8] = [0x5B]
-        for (i, p) in parts.enumerated() {
-            if i > 0 { out.append(0x2C) }
-            out.append(contentsOf: p)
-        }
-        out.append(contentsOf: [0x5D, 0x0A])
-        toClient.write(out)
-    }
-
-    /// A forwarded call was answered: records it, scans the result for injected instructions and
-    /// secrets, and returns what the client gets instead (no newline) when policy withholds or
-    /// redacts, nil when the answer passes unchanged.
-    func callAnswered(_ pending: Pending, id: JSONValue, outline: JSONScan, content: UnsafeRawBufferPointer, fields base: [(String, JSONValue)]) -> [UInt8]? {
+    /// A forwarded call was answered: records it, then reviews the result like any content
+    /// (every string of `content`, `structuredContent`, `_meta` and the rest).
+    func callAnswered(_ pending: Pending, message: RPCMessage, fields base: [(String, JSONValue)], respelled: Bool) -> Verdict {
         var fields = base
-        fields.append(("tool", .string(pending.tool ?? "")))
+        let tool = pending.tool ?? ""
+        fields.append(("tool", .string(tool)))
         fields.append(("decision", .string(pending.decision ?? "allowed")))
         fields.append(("rule", .string(pending.rule ?? "")))
-        let flag = outline.resultMembers.first { $0.key == "isError" }?.range
-        let isError = flag.flatMap { (try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])))?.boolValue } ?? false
-        fields.append(("isError", .bool(isError)))
+        fields.append(("isError", .bool(message.object["result"]?["isError"]?.boolValue ?? false)))
         if let shape = pending.shape {
             fields.append(("argBytes", .int(shape.bytes)))
             fields.append(("argKeys", .array(shape.keys.map { .string($0) })))
             if !shape.targets.isEmpty { fields.append(("targets", .array(shape.targets.map { .string($0) }))) }
         }
         emit(.callCompleted, fields)
-        if let resultRange = outline.range(of: "result"), content.count <= ResultScanner.maxBytes,
-           var withheld = reviewResult(UnsafeRawBufferPointer(rebasing: content[resultRange]), id: id, tool: pending.tool ?? "") {
-            if withheld.last == 0x0A { withheld.removeLast() }
-            return withheld
+        let verdict = contentVerdict(message, channel: "tools/call", tool: tool, id: pending.id, answer: pending)
+        switch verdict {
+        case .withhold:
+            return .withhold
+        case .replace, .pass:
+            if case .pass = verdict, !respelled { return .pass }
+            if case .replace = verdict { return verdict }
+            return .replace(.object(message.object))
         }
-        let secrets = SecretScanner.scan(content)
-        guard !secrets.isEmpty else { return nil }
-        let redact = config.policy.dlpResults == .redact
-        reportSecrets(secrets, direction: "result", tool: pending.tool ?? "", id: id, action: redact ? "redacted" : "alerted")
-        return redact ? SecretScanner.redact(content, secrets) : nil
-    }
-
-    /// One batch element: the rewritten element (no newline) when review changed it, else nil.
-    func reviewedInBatch(_ elementBytes: UnsafeRawBufferPointer) -> [UInt8]? {
-        guard let element = try? JSONParser.scan(elementBytes), element.range(of: "method") == nil, let id = element.id,
-              let pending = state.withLock({ $0.pending.removeValue(forKey: RPCMessage.key(for: id)) }) else { return nil }
-        if pending.method == "tools/call" {
-            return callAnswered(pending, id: id, outline: element, content: elementBytes,
-                                fields: [("id", id), ("method", "tools/call"), ("micros", .int(Int((Self.now() - pending.startedAt) / 1000))),
-                                         ("bytes", .int(elementBytes.count)), ("batch", true)])
-        }
-        emit(.response, [("id", id), ("method", .string(pending.method)), ("micros", .int(Int((Self.now() - pending.startedAt) / 1000))),
-                         ("bytes", .int(elementBytes.count)), ("batch", true)])
-        guard let resultRange = element.range(of: "result"),
-              pending.method == "initialize" || pending.method == "tools/list" || Self.catalogues[pending.method] != nil,
-              let result = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: elementBytes[resultRange])) else { return nil }
-        var rewritten: [UInt8]?
-        switch pending.method {
-        case "initialize":
-            initialized(result)
-            rewritten = reviewInstructions(result, message: elementBytes)
-        case "tools/list":
-            rewritten = toolsListed(result, message: elementBytes)
-        default:
-            rewritten = Self.catalogues[pending.method].flatMap { catalogueListed(result, key: $0, message: elementBytes) }
-        }
-        if rewritten?.last == 0x0A { rewritten?.removeLast() }
-        return rewritten
-    }
-
-    func serverObject(_ outline: JSONScan, content: UnsafeRawBufferPointer, bytes: UnsafeRawBufferPointer) {
-        if let methodRange = outline.range(of: "method") {
-            let method = (try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[methodRange])))?.stringValue ?? ""
-            if method == "notifications/tools/list_changed" {
-                emit(.notification, [("direction", "server"), ("method", .string(method))])
-            }
-            forward(bytes, to: toClient)
-            return
-        }
-        guard let id = outline.id else {
-            forward(bytes, to: toClient)
-            return
-        }
-        let pending = state.withLock { $0.pending.removeValue(forKey: RPCMessage.key(for: id)) }
-        guard let pending else {
-            forward(bytes, to: toClient)
-            return
-        }
-        let resultRange = outline.range(of: "result")
-        // Only lifecycle and tool-list results are built into values; call results can be many MiB
-        // and need only their `isError` flag here (found by the same scan).
-        let result = pending.method == "initialize" || pending.method == "tools/list" || Self.catalogues[pending.method] != nil
-            ? resultRange.flatMap { try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: content[$0])) } : nil
-        var fields: [(String, JSONValue)] = [("id", id), ("method", .string(pending.method)),
-                                             ("micros", .int(Int((Self.now() - pending.startedAt) / 1000))), ("bytes", .int(content.count))]
-        if outline.range(of: "error") != nil { fields.append(("error", true)) }
-        switch pending.method {
-        case "initialize":
-            if let result {
-                initialized(result)
-                if let rewritten = reviewInstructions(result, message: content) {
-                    emit(.response, fields)
-                    toClient.write(rewritten)
-                    return
-                }
-            }
-        case "tools/list":
-            if let result, let rewritten = toolsListed(result, message: content) {
-                emit(.response, fields)
-                toClient.write(rewritten)
-                return
-            }
-        case "tools/call":
-            if var replacement = callAnswered(pending, id: id, outline: outline, content: content, fields: fields) {
-                replacement.append(0x0A)
-                toClient.write(replacement)
-            } else {
-                forward(bytes, to: toClient)
-            }
-            return
-        default:
-            if let key = Self.catalogues[pending.method], let result, let rewritten = catalogueListed(result, key: key, message: content) {
-                emit(.response, fields)
-                toClient.write(rewritten)
-                return
-            }
-        }
-        emit(.response, fields)
-        forward(bytes, to: toClient)
     }
 
     func initialized(_ result: JSONValue) {
@@ -419,22 +173,21 @@ public final class Relay: Sendable {
     }
 
     /// Server instructions are text the model reads, like a tool description: analysed the same way
-    /// (as `SERVER/(instructions)`), and removed from what the client sees when they would quarantine a tool.
-    func reviewInstructions(_ result: JSONValue, message: UnsafeRawBufferPointer) -> [UInt8]? {
+    /// (as `SERVER/(instructions)`), and removed from what the client sees when they would quarantine
+    /// a tool. Returns the result to send instead, nil when it may pass.
+    func reviewInstructions(_ result: JSONValue) -> JSONValue? {
         guard let text = result["instructions"]?.stringValue, !text.isEmpty else { return nil }
         let pseudo = JSONObject(pairs: [("name", .string(Self.instructionsName)), ("description", .string(text))])
         let review = analyzer.review(ToolDefinition(raw: pseudo), server: config.serverName)
         guard review.verdict != .clean else { return nil }
         emit(.toolReviewed, [("tool", .string(Self.instructionsName)), ("pin", .string(review.pin)), ("verdict", .string(review.verdict.rawValue)),
                              ("score", .int(review.score)), ("findings", .array(review.findings.map(Self.json))), ("definition", .object(pseudo))])
-        guard config.policy.quarantine.quarantines(review.verdict), var object = try? JSONParser.parse(message).objectValue,
-              var resultObject = object["result"]?.objectValue else { return nil }
+        guard config.policy.quarantine.quarantines(review.verdict), var resultObject = result.objectValue else { return nil }
         resultObject["instructions"] = nil
-        object["result"] = .object(resultObject)
         emit(.toolQuarantined, [("tool", .string(Self.instructionsName)), ("pin", .string(review.pin)),
                                 ("reason", .string("server instructions: analysis verdict \(review.verdict.rawValue), score \(review.score)"))])
         Diagnostics.warn(server: config.serverName, "removed the server's instructions from the initialize result (verdict \(review.verdict.rawValue))")
-        return RPCReply.line(.object(object))
+        return .object(resultObject)
     }
 
     /// How server instructions are named where tools are listed.
@@ -447,16 +200,19 @@ public final class Relay: Sendable {
             defer {
                 s.pending.removeAll()
                 s.held.removeAll()
+                s.waiting.removeAll()
             }
-            return (Array(s.pending.values), Array(s.held.values))
+            // Calls waiting for Warden's tool list have no pending entry of their own.
+            let waiting = s.waiting.values.map { Pending(id: $0.message.id!, method: "tools/call", tool: $0.tool, startedAt: 0) }
+            return (s.pending.values.filter { $0.purpose == nil } + waiting, Array(s.held.values))
         }
         for h in held {
             h.task?.cancel()
             Task { [authority] in await authority.withdraw(requestID: h.grantID, reason: "server exited") }
         }
         for p in pending.sorted(by: { $0.startedAt < $1.startedAt }) {
-            toClient.write(RPCReply.error(id: p.id, code: RPCErrorCode.serverExited,
-                                          message: "MCP server '\(config.serverName)' exited (\(status)) before answering this \(p.method) request."))
+            toClient.write(.error(id: p.id, code: RPCErrorCode.serverExited,
+                                  message: "MCP server '\(config.serverName)' exited (\(status)) before answering this \(p.method) request."))
         }
         emit(.serverExited, [("status", .string(status.description)), ("code", .int(Int(status.shellCode))), ("unanswered", .int(pending.count))])
         emit(.sessionEnded, [("status", .string(status.description))])
@@ -472,24 +228,28 @@ public final class Relay: Sendable {
         Diagnostics.warn(server: config.serverName, "\(secrets.count) secret(s) in the \(direction) of \(tool): \(Set(secrets.map(\.kind)).sorted().joined(separator: ", ")) (\(action))")
     }
 
-    func forward(_ bytes: UnsafeRawBufferPointer, to output: any MessageOutput) {
-        if bytes.last == 0x0A {
-            output.write(bytes)
-        } else {
-            // A final line without its newline (the peer closed mid-line): the newline is the frame.
-            output.write(Array(bytes) + [0x0A])
+    func refuse(id: JSONValue?, code: Int, message: String) {
+        toClient.write(.error(id: id, code: code, message: message))
+    }
+
+    /// A server message was withheld: if it answered a request in flight (as the client would match
+    /// it), that request still gets an answer.
+    func answerWithheld(id: JSONValue?, why: String) {
+        guard let id else { return }
+        switch takePending(answering: id) {
+        case .none: return
+        case .one(let p, _): answerPending(p, why: why)
+        case .ambiguous(let ps): for p in ps { answerPending(p, why: why) }
         }
     }
 
-    func refuse(id: JSONValue?, code: Int, message: String) {
-        toClient.write(RPCReply.error(id: id, code: code, message: message))
-    }
-
-    /// A server line was dropped: if it answered a pending request, the client still gets an answer.
-    func answerDropped(id: JSONValue?, why: String) {
-        guard let id, let pending = state.withLock({ $0.pending.removeValue(forKey: RPCMessage.key(for: id)) }) else { return }
-        toClient.write(RPCReply.error(id: pending.id, code: RPCErrorCode.internalError,
-                                      message: "MCP server '\(config.serverName)' sent \(why); Warden dropped it."))
+    func answerPending(_ pending: Pending, why: String) {
+        if pending.purpose != nil {
+            toolListFailed("it sent \(why)")
+            return
+        }
+        toClient.write(.error(id: pending.id, code: RPCErrorCode.internalError,
+                              message: "MCP server '\(config.serverName)' sent \(why) in answer to this \(pending.method) request; Warden withheld it."))
     }
 
     func emit(_ kind: EventKind, _ fields: [(String, JSONValue)]) {

@@ -86,7 +86,10 @@ public struct WrapRunner {
         Self.thread("warden-client-reader") {
             var framer = LineFramer(maxFrame: maxFrame)
             Self.pump(fd: 0, framer: &framer, deliver: relay.clientFrame)
-            // Client EOF: close the server's stdin, then give it time to finish before signalling.
+            // Client EOF: calls the client sent before it closed may still wait for the tool list
+            // Warden asked for; they are decided and sent first. Then close the server's stdin and
+            // give it time to finish before signalling.
+            relay.settle(timeout: closeGrace)
             toServer.close()
             if exited.wait(timeout: .now() + closeGrace) == .timedOut {
                 server.signal(SIGTERM)

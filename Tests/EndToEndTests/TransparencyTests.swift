@@ -80,6 +80,9 @@ struct TransparencyTests {
         let home = Harness.temporaryHome()
         let r = try await runProcess([Harness.warden, "wrap", "--name", "cat", "--", "/bin/cat"], input: Data(input.utf8), environment: ["WARDEN_HOME": home])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdoutText == lines.joined(separator: "\n") + "\n")
+        // The two responses answer no request in flight (cat echoes them back): they are withheld,
+        // as any answer to nothing is; everything else comes back byte for byte.
+        let answered = lines.filter { !$0.contains(#""id":7"#) && !$0.contains(#""id":"r-1""#) }
+        #expect(r.stdoutText == answered.joined(separator: "\n") + "\n")
     }
 }

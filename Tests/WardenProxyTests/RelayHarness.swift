@@ -9,8 +9,11 @@ import WardenDetect
 final class CollectingOutput: MessageOutput {
     let lines = Mutex<[String]>([])
     let raw = Mutex<[UInt8]>([])
+    /// Sees each line first; a line it returns true for is answered by it and not collected.
+    let interceptor = Mutex<(@Sendable (JSONValue) -> Bool)?>(nil)
 
     func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if let intercept = interceptor.withLock({ $0 }), let value = try? JSONParser.parse(bytes), intercept(value) { return true }
         raw.withLock { $0.append(contentsOf: bytes) }
         let text = String(decoding: bytes, as: UTF8.self)
         lines.withLock { $0.append(contentsOf: text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)) }
@@ -67,6 +70,13 @@ final class CollectingSink: EventSink {
     func kinds() -> [EventKind] { events.withLock { $0.map(\.kind) } }
 }
 
+/// A value behind a lock, shareable by reference.
+final class Box<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { value.withLock { body(&$0) } }
+}
+
 struct RelayRig {
     let client = CollectingOutput()
     let server = CollectingOutput()
@@ -75,7 +85,14 @@ struct RelayRig {
     let relay: Relay
     let pins: MemoryPinStore
 
-    init(policy: Policy = .builtIn, maxFrame: Int = 64 << 20, pins: MemoryPinStore = MemoryPinStore(),
+    /// Tools the test's calls named: the stand-in server lists them when Warden asks for its list.
+    let called = Box<Set<String>>([])
+    /// The Warden-made requests the stand-in server answered.
+    let wardenRequests = Box<[JSONValue]>([])
+
+    /// `autoList`: answer Warden's own `tools/list` (sent before a call to a tool the session has not
+    /// reviewed) with a plain definition of every tool the test called, as an honest server would.
+    init(policy: Policy = .builtIn, maxFrame: Int = 64 << 20, pins: MemoryPinStore = MemoryPinStore(), autoList: Bool = true,
          answer: @escaping @Sendable (GrantRequest) async -> GrantOutcome = { _ in .unavailable(reason: "no hub in this test") }) {
         var config = RelayConfiguration(serverName: "srv", policy: policy)
         config.maxFrame = maxFrame
@@ -85,9 +102,33 @@ struct RelayRig {
         self.pins = pins
         relay = Relay(config: config, session: SessionInfo(id: "s-test", server: "srv", wardenPID: 1, serverPID: 2, startedAt: 0),
                       toClient: client, toServer: server, authority: authority, events: sink, pins: pins)
+        guard autoList else { return }
+        let relay = self.relay, called = self.called, requests = self.wardenRequests
+        server.interceptor.withLock {
+            $0 = { value in
+                guard value["id"]?.stringValue?.hasPrefix("warden-") == true else { return false }
+                requests.withLock { $0.append(value) }
+                let tools = called.withLock { $0 }.sorted().map { name -> JSONValue in
+                    ["name": .string(name), "description": "Does one thing.", "inputSchema": ["type": "object"]]
+                }
+                let answer: JSONValue = ["jsonrpc": "2.0", "id": value["id"]!, "result": ["tools": .array(tools)]]
+                var framer = LineFramer(maxFrame: relay.config.maxFrame)
+                framer.append(JSONWriter.compactBytes(answer) + [0x0A])
+                framer.drain(relay.serverFrame)
+                return true
+            }
+        }
     }
 
-    func fromClient(_ text: String) { feed(text, relay.clientFrame) }
+    func fromClient(_ text: String) {
+        for line in text.split(separator: "\n") {
+            guard let value = try? JSONParser.parse(String(line)) else { continue }
+            for message in value.arrayValue ?? [value] where message["method"] == "tools/call" {
+                if let name = message["params"]?["name"]?.stringValue { called.withLock { _ = $0.insert(name) } }
+            }
+        }
+        feed(text, relay.clientFrame)
+    }
     func fromServer(_ text: String) { feed(text, relay.serverFrame) }
 
     private func feed(_ text: String, _ deliver: (LineFramer.Frame) -> Void) {
