@@ -24,9 +24,13 @@ public enum ContentScanner {
     static let window = AnalyzedText.maxScalars
     static let overlap = 4096
 
-    /// Members whose values are binary payloads (images, audio, resource blobs): decoded for
-    /// secrets, never read as prose.
-    static let binaryKeys: Set<String> = ["blob", "data"]
+    /// Whether a member holds a binary payload (a resource's `blob`, an image's or audio's `data`):
+    /// decoded for secrets, never read as prose. A log message's `data` is prose.
+    static func isBinary(key: String, in object: JSONObject) -> Bool {
+        if key == "blob" { return true }
+        guard key == "data", let type = object["type"]?.stringValue else { return false }
+        return type == "image" || type == "audio"
+    }
 
     /// Scans `value`. `skipping` names top-level members already reviewed another way (the tool
     /// definitions of a `tools/list` result); `path` prefixes every field name.
@@ -39,7 +43,7 @@ public enum ContentScanner {
         func walk(_ v: JSONValue, path: String, key: String, depth: Int) {
             switch v {
             case .string(let s):
-                read(s, field: path, prose: !binaryKeys.contains(key))
+                read(s, field: path, prose: true)
             case .array(let items):
                 for (i, item) in items.enumerated() { walk(item, path: path + "[" + String(i) + "]", key: key, depth: depth + 1) }
             case .object(let o):
@@ -48,6 +52,10 @@ public enum ContentScanner {
                     let child = path.isEmpty ? k : path + "." + k
                     // Keys are text too: a long key is a place to put a sentence.
                     if k.utf8.count > 24 { read(k, field: child + "(key)", prose: true) }
+                    if case .string(let payload) = x, isBinary(key: k, in: o) {
+                        read(payload, field: child, prose: false)
+                        continue
+                    }
                     walk(x, path: child, key: k, depth: depth + 1)
                 }
             case .null, .bool, .number: break

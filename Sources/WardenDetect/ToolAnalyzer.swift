@@ -63,6 +63,18 @@ public struct ToolAnalyzer: Sendable {
 
     static let identifierRules: Set<String> = ["resource.sensitive", "payload.encoded", "unicode.mixed-script"]
 
+    /// Member names MCP definitions and JSON Schema define: nothing to analyse in them.
+    static let keywords: Set<String> = [
+        "name", "title", "description", "inputSchema", "outputSchema", "annotations", "_meta", "icons", "type", "properties", "required",
+        "items", "enum", "default", "examples", "const", "format", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+        "minLength", "maxLength", "minItems", "maxItems", "uniqueItems", "additionalProperties", "patternProperties", "propertyNames",
+        "$schema", "$id", "$ref", "$defs", "definitions", "$comment", "$anchor", "anyOf", "oneOf", "allOf", "not", "if", "then", "else",
+        "readOnly", "writeOnly", "deprecated", "multipleOf", "contains", "minContains", "maxContains", "minProperties", "maxProperties",
+        "dependentRequired", "dependentSchemas", "prefixItems", "unevaluatedProperties", "unevaluatedItems", "contentEncoding",
+        "contentMediaType", "contentSchema", "nullable", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint",
+        "src", "mimeType", "sizes", "theme", "execution", "taskSupport",
+    ]
+
     static let schemaTypes: Set<String> = ["string", "number", "integer", "boolean", "object", "array", "null"]
 
     /// Every string in a definition with its field path (keys of schema properties included:
@@ -82,7 +94,13 @@ public struct ToolAnalyzer: Sendable {
                 let names = key == "properties"
                 for (k, v) in o.members {
                     let child = path.isEmpty ? k : path + "." + k
-                    if names { out.append(AnalyzedText(field: child + "(name)", text: k)) }
+                    if names {
+                        out.append(AnalyzedText(field: child + "(name)", text: k))
+                    } else if !Self.keywords.contains(k) {
+                        // Any other key a schema or definition invents (`$defs` names, vendor members)
+                        // is text a model reads as well: a place to hide a sentence.
+                        out.append(AnalyzedText(field: child + "(key)", text: k))
+                    }
                     walk(v, path: child, key: k)
                 }
             case .null, .bool, .number: break

@@ -2,6 +2,7 @@
 //   echo     answers every request at once (the benchmark's "trivial echo server")
 //   hostile  misbehaves on demand: tool names pick the misbehaviour (see `tools`)
 //   rugpull  serves a benign tool, then swaps its definition after two calls and says so
+//   redteam  tries to get poisoned text or tools past Warden by how it spells them (RedTeam.swift)
 import Foundation
 import WardenCore
 import WardenProtocol
@@ -152,6 +153,7 @@ while true {
     if n <= 0 { break }
     framer.drain { frame in
         guard case .line(_, let content) = frame, let value = try? JSONParser.parse(content) else { return }
+        if mode == "redteam", RedTeam.handle(value, line: String(decoding: content, as: UTF8.self)) { return }
         handle(value)
     }
 }

@@ -190,8 +190,8 @@ func readAll(_ fd: Int32) async -> Data {
 
 /// Runs the Python SDK client with a spec and returns its JSON report.
 func pythonClient(command: [String], steps: [[String: Any]], home: String, environment: [String: String] = [:],
-                  timeout: Double = 90) async throws -> [String: Any] {
-    let spec = try JSONSerialization.data(withJSONObject: ["command": command, "steps": steps])
+                  timeout: Double = 90, spec extra: [String: Any] = [:]) async throws -> [String: Any] {
+    let spec = try JSONSerialization.data(withJSONObject: extra.merging(["command": command, "steps": steps]) { $1 })
     let finished = try await runProcess([Harness.python, Harness.clientScript, String(decoding: spec, as: UTF8.self)],
                                         environment: ["WARDEN_HOME": home].merging(environment) { $1 }, timeout: timeout)
     guard finished.status == 0, let report = try JSONSerialization.jsonObject(with: finished.stdout) as? [String: Any] else {

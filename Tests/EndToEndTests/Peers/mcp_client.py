@@ -3,9 +3,13 @@
 Usage: mcp_client.py SPEC_JSON
 SPEC: {"command": [...], "steps": [STEP, ...]}
 STEP: {"op": "list"} | {"op": "prompts"} | {"op": "sleep", "seconds": S}
+      {"op": "read", "uri": U} | {"op": "prompt", "name": N}       # resources/read, prompts/get
       {"op": "call", "name": N, "arguments": {...}, "progress": bool, "timeout": seconds}
       {"op": "concurrent", "calls": [CALL, ...]}   # calls at once; results in request order
-Prints one JSON object: {"server": {...}, "results": [...]} with per-call timings in ms.
+      spec "sampling_answer": text the client's model "answers" sampling requests with
+Prints one JSON object: {"server": {...}, "results": [...]} with per-call timings in ms, plus
+"sampled" (sampling requests the client received) and "logs" (log notifications it received).
+A step whose request fails records {"error": {...}} in place of its result.
 """
 import asyncio
 import json
@@ -17,6 +21,7 @@ from datetime import timedelta
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.shared.exceptions import McpError
+import mcp.types as types
 
 
 async def do_call(session, step):
@@ -47,17 +52,43 @@ async def main():
     spec = json.loads(sys.argv[1])
     command = spec["command"]
     params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
-    report = {"results": []}
+    report = {"results": [], "sampled": [], "logs": []}
+
+    async def on_sampling(context, request):
+        report["sampled"].append(request.model_dump(mode="json", exclude_none=True, by_alias=True))
+        return types.CreateMessageResult(role="assistant", model="test-model",
+                                         content=types.TextContent(type="text", text=spec.get("sampling_answer", "4")))
+
+    async def on_log(params):
+        report["logs"].append(params.model_dump(mode="json", exclude_none=True, by_alias=True))
+
+    async def guarded(step, request):
+        try:
+            return await request()
+        except McpError as error:
+            return {"error": {"code": error.error.code, "message": error.error.message}}
+
     async with stdio_client(params) as (read, write):
-        async with ClientSession(read, write) as session:
+        async with ClientSession(read, write, sampling_callback=on_sampling, logging_callback=on_log) as session:
             init = await session.initialize()
             report["server"] = init.serverInfo.model_dump(mode="json", exclude_none=True)
             report["protocolVersion"] = init.protocolVersion
             for step in spec["steps"]:
                 if step["op"] == "list":
-                    tools = await session.list_tools()
-                    report["results"].append(
-                        {"tools": [t.model_dump(mode="json", exclude_none=True, by_alias=True) for t in tools.tools]})
+                    async def listed():
+                        tools = await session.list_tools()
+                        return {"tools": [t.model_dump(mode="json", exclude_none=True, by_alias=True) for t in tools.tools]}
+                    report["results"].append(await guarded(step, listed))
+                elif step["op"] == "read":
+                    async def read_resource():
+                        r = await session.read_resource(step["uri"])
+                        return {"read": r.model_dump(mode="json", exclude_none=True, by_alias=True)}
+                    report["results"].append(await guarded(step, read_resource))
+                elif step["op"] == "prompt":
+                    async def get_prompt():
+                        r = await session.get_prompt(step["name"])
+                        return {"prompt": r.model_dump(mode="json", exclude_none=True, by_alias=True)}
+                    report["results"].append(await guarded(step, get_prompt))
                 elif step["op"] == "sleep":
                     await asyncio.sleep(step["seconds"])
                     report["results"].append({"slept": step["seconds"]})
