@@ -90,39 +90,41 @@ public enum ContentScanner {
         return findings
     }
 
-    /// The result rules over all of a text: in windows when it is long, and again with invisible
-    /// characters removed when it has any.
+    /// The result rules over all of a text, in windows when it is long. A text with invisible
+    /// characters is read as a model reads it, with them removed (findings then point into that
+    /// visible text, field `…(visible)`), and the invisible-character rule runs on it as written.
     static func wholeText(_ text: String, field: String) -> [Finding] {
+        var scalars = Array(text.unicodeScalars)
+        var field = field
         var findings: [Finding] = []
-        let scalars = Array(text.unicodeScalars)
+        var rules = RuleSet.resultRules
+        if scalars.contains(where: InvisibleCharacters.isInvisible) {
+            let original = AnalyzedText(field: field, text: text)
+            for rule in rules where rule.id == "unicode.invisible" { findings += rule.findings(in: original) }
+            rules = rules.filter { $0.id != "unicode.invisible" }
+            scalars.removeAll(where: InvisibleCharacters.isInvisible)
+            field += "(visible)"
+        }
         func scanned(_ s: ArraySlice<Unicode.Scalar>, offset: Int) {
             var view = String.UnicodeScalarView()
             view.append(contentsOf: s)
-            for f in ResultScanner.scan(AnalyzedText(field: field, text: String(view))) {
-                var f = f
-                f.start += offset
-                f.end += offset
-                findings.append(f)
+            let analysed = AnalyzedText(field: field, text: String(view))
+            for rule in rules {
+                for f in rule.findings(in: analysed) {
+                    var f = f
+                    f.start += offset
+                    f.end += offset
+                    findings.append(f)
+                }
             }
         }
-        if scalars.count <= window {
-            findings += ResultScanner.scan(AnalyzedText(field: field, text: text))
-        } else {
-            var start = 0
-            while start < scalars.count {
-                let end = min(scalars.count, start + window)
-                scanned(scalars[start..<end], offset: start)
-                if end == scalars.count { break }
-                start = end - overlap
-            }
-        }
-        if scalars.contains(where: InvisibleCharacters.isInvisible) {
-            let visible = scalars.filter { !InvisibleCharacters.isInvisible($0) }
-            let seen = Set(findings.map(\.rule))
-            var view = String.UnicodeScalarView()
-            view.append(contentsOf: visible.prefix(window))
-            findings += ResultScanner.scan(AnalyzedText(field: field + "(visible)", text: String(view))).filter { !seen.contains($0.rule) }
-        }
+        var start = 0
+        repeat {
+            let end = min(scalars.count, start + window)
+            scanned(scalars[start..<end], offset: start)
+            if end == scalars.count { break }
+            start = end - overlap
+        } while start < scalars.count
         return findings
     }
 

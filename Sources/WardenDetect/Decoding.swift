@@ -5,12 +5,34 @@ enum Decoding {
     /// `bytes` without zero-width characters, joiners, soft hyphens, BOMs, bidi controls and tag
     /// characters; nil when it has none.
     static func withoutInvisible(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
-        guard bytes.contains(where: { $0 >= 0xC2 }) else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard text.unicodeScalars.contains(where: InvisibleCharacters.isInvisible) else { return nil }
-        var out = String.UnicodeScalarView()
-        out.append(contentsOf: text.unicodeScalars.filter { !InvisibleCharacters.isInvisible($0) })
-        return Array(String(out).utf8)
+        // Decoded by hand: the input is valid UTF-8 (it is a parsed string), and every invisible
+        // character is two to four bytes long.
+        let n = bytes.count
+        var out: [UInt8]?
+        var i = 0
+        while i < n {
+            let b = bytes[i]
+            guard b >= 0xC2 else {
+                out?.append(b)
+                i += 1
+                continue
+            }
+            let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
+            guard i + length <= n else { out?.append(contentsOf: bytes[i...]); break }
+            var v = UInt32(b) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+            for k in 1..<length { v = v << 6 | UInt32(bytes[i + k] & 0x3F) }
+            if let s = Unicode.Scalar(v), InvisibleCharacters.isInvisible(s) {
+                if out == nil {
+                    out = []
+                    out!.reserveCapacity(n)
+                    out!.append(contentsOf: bytes[0..<i])
+                }
+            } else {
+                out?.append(contentsOf: bytes[i..<(i + length)])
+            }
+            i += length
+        }
+        return out
     }
 
     /// `bytes` with every `%XX` decoded; nil when there is none.
@@ -37,31 +59,83 @@ enum Decoding {
         return out
     }
 
-    /// Decoded runs of base64 (standard or URL-safe, 20+ characters) and hex (32+ digits) whose
-    /// decoding is mostly printable text: a secret hidden by encoding it is text once decoded.
-    static func encodedRuns(_ bytes: UnsafeRawBufferPointer) -> [(kind: String, bytes: [UInt8])] {
-        var out: [(String, [UInt8])] = []
+    /// What one pass learns about a text: its runs of 16+ token characters (letters, digits,
+    /// `+ / = _ - . %`), and whether it has non-ASCII bytes, a `-----BEGIN` or a `%XX`.
+    struct Outline {
+        var runs: [Range<Int>] = []
+        var nonASCII = false, keyBlock = false, percent = false
+
+        /// The runs widened to where a scan must look: a credential word stands up to 64 bytes
+        /// before its value. Merged, in order.
+        func regions(count: Int) -> [Range<Int>] {
+            var out: [Range<Int>] = []
+            for r in runs {
+                let w = max(0, r.lowerBound - 64)..<min(count, r.upperBound + 1)
+                if let last = out.last, last.upperBound >= w.lowerBound { out[out.count - 1] = last.lowerBound..<w.upperBound } else { out.append(w) }
+            }
+            return out
+        }
+    }
+
+    static func outline(_ bytes: UnsafeRawBufferPointer) -> Outline {
+        var o = Outline()
         let n = bytes.count
-        var i = 0
-        while i < n {
-            guard isBase64(bytes[i]) else { i += 1; continue }
-            var j = i
-            var allHex = true
-            while j < n, isBase64(bytes[j]) || bytes[j] == 0x3D {
-                if hex(bytes[j]) == nil { allHex = false }
-                j += 1
+        runTable.withUnsafeBufferPointer { table in
+            var i = 0
+            var start = 0
+            var inRun = false
+            while i < n {
+                let b = bytes[i]
+                if table[Int(b)] {
+                    if !inRun { inRun = true; start = i }
+                    if b == 0x25, i + 2 < n, hex(bytes[i + 1]) != nil, hex(bytes[i + 2]) != nil { o.percent = true }
+                } else {
+                    if inRun { inRun = false; if i - start >= 16 { o.runs.append(start..<i) } }
+                    if b >= 0x80 { o.nonASCII = true }
+                    // `-----BEGIN `: a dash run is in the table, so a key block is seen at its `B`.
+                    if b == 0x20, i >= 10, bytes[i - 1] == 0x4E, bytes[i - 5] == 0x42, bytes[i - 6] == 0x2D { o.keyBlock = true }
+                }
+                i += 1
             }
-            let length = j - i
-            if allHex, length >= 32, length % 2 == 0 {
-                var decoded: [UInt8] = []
-                decoded.reserveCapacity(length / 2)
-                var k = i
-                while k + 1 < j { decoded.append(hex(bytes[k])! << 4 | hex(bytes[k + 1])!); k += 2 }
-                if mostlyPrintable(decoded) { out.append(("hex", decoded)) }
-            } else if length >= 20, let decoded = base64(bytes, i..<j), mostlyPrintable(decoded) {
-                out.append(("base64", decoded))
+            if inRun, n - start >= 16 { o.runs.append(start..<n) }
+        }
+        return o
+    }
+
+    /// Token characters for `outline`: what secrets and their encodings are made of.
+    static let runTable: [Bool] = (0..<256).map { b in
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || [0x2B, 0x2F, 0x3D, 0x5F, 0x2D, 0x2E, 0x25].contains(b)
+    }
+
+    /// Decoded base64 (standard or URL-safe, 20+ characters) and hex (32+ digits) stretches of
+    /// the long runs, where the decoding is mostly printable text: a secret hidden by encoding it
+    /// is text once decoded.
+    static func encodedRuns(_ bytes: UnsafeRawBufferPointer, _ runs: [Range<Int>]) -> [(kind: String, bytes: [UInt8])] {
+        var out: [(String, [UInt8])] = []
+        let table = base64Table
+        for run in runs {
+            var i = run.lowerBound
+            let n = run.upperBound
+            while i < n {
+                guard table[Int(bytes[i])] != 0xFF else { i += 1; continue }
+                var j = i
+                var allHex = true
+                while j < n, table[Int(bytes[j])] != 0xFF || bytes[j] == 0x3D {
+                    if allHex, hex(bytes[j]) == nil { allHex = false }
+                    j += 1
+                }
+                let length = j - i
+                if allHex, length >= 32, length % 2 == 0 {
+                    var decoded: [UInt8] = []
+                    decoded.reserveCapacity(length / 2)
+                    var k = i
+                    while k + 1 < j { decoded.append(hex(bytes[k])! << 4 | hex(bytes[k + 1])!); k += 2 }
+                    if mostlyPrintable(decoded) { out.append(("hex", decoded)) }
+                } else if length >= 20, let decoded = base64(bytes, i..<j), mostlyPrintable(decoded) {
+                    out.append(("base64", decoded))
+                }
+                i = j
             }
-            i = j
         }
         return out
     }
@@ -90,16 +164,22 @@ enum Decoding {
         return printable * 10 >= bytes.count * 9
     }
 
-    @inline(__always) static func isBase64(_ b: UInt8) -> Bool { base64Value(b) != nil }
+    @inline(__always) static func isBase64(_ b: UInt8) -> Bool { base64Table[Int(b)] != 0xFF }
 
     @inline(__always) static func base64Value(_ b: UInt8) -> UInt8? {
+        let v = base64Table[Int(b)]
+        return v == 0xFF ? nil : v
+    }
+
+    /// Base64 digit values (standard and URL-safe alphabets), 0xFF for other bytes.
+    static let base64Table: [UInt8] = (0..<256).map { b -> UInt8 in
         switch b {
-        case 0x41...0x5A: b - 0x41
-        case 0x61...0x7A: b - 0x61 + 26
-        case 0x30...0x39: b - 0x30 + 52
+        case 0x41...0x5A: UInt8(b - 0x41)
+        case 0x61...0x7A: UInt8(b - 0x61 + 26)
+        case 0x30...0x39: UInt8(b - 0x30 + 52)
         case 0x2B, 0x2D: 62
         case 0x2F, 0x5F: 63
-        default: nil
+        default: 0xFF
         }
     }
 

@@ -1,25 +1,37 @@
 /// A first look at ASCII text for the result rules, fast enough for every byte of every result.
 ///
-/// A result rule can only fire where the text holds what it is anchored on: every step of one of
-/// its phrase patterns (some alternative of each), or the words and characters its finder starts
-/// from (a role label and a colon, a sending verb and an `@`, a tag name and a bracket, `<!--`,
-/// `javascript`). The screen reads the text in overlapping windows, one pass per window with no
-/// allocation, and names the byte ranges where some rule's anchors all occur; only those are
-/// analysed, with a margin. Windows overlap by more than any phrase a rule matches, so a phrase is
-/// always wholly inside some window. Text with any non-ASCII byte or control character is not
-/// screened (the Unicode rules need all of it) and is analysed whole.
+/// A result rule can only fire where the text holds what it is anchored on: some alternative of
+/// every step of one of its phrase patterns, near each other, or the words and characters its
+/// finder starts from (a role label and a colon, a sending verb and an `@`, a tag name and a
+/// bracket, `<!--`, `javascript`). The screen finds, in one pass that passes most words on their
+/// first two bytes, where the rules' words occur; then, for each pattern, at each occurrence of its
+/// rarest step it asks whether every other step occurs within `reach` bytes (longer than any phrase
+/// a rule matches). Only the regions where that holds are analysed, with a margin. Text with any
+/// non-ASCII byte or control character is not screened (the Unicode rules need all of it) and is
+/// analysed whole.
 struct ResultScreen: Sendable {
-    static let window = 4096
-    static let overlap = 1024
+    /// How far a phrase's words can lie from its anchor, in bytes.
+    static let reach = 1024
     static let margin = 512
 
-    /// Each phrase pattern as its steps: exact word ids and indices into `prefixes`.
-    let patterns: [[(ids: [Int32], prefixes: [Int])]]
-    let prefixes: [[UInt8]]
-    /// By first byte: indices of the prefixes starting with it.
-    let prefixesByFirst: [[Int]]
+    /// A pattern as step alternatives (term ids: vocabulary ids, then prefixes after them), with
+    /// the index of its rarest step.
+    struct Pattern: Sendable {
+        var steps: [[Int32]]
+        var anchor: Int
+    }
+
+    let patterns: [Pattern]
     let vocabulary: Vocabulary.Lookup
-    let labels: [Int32], senders: [Int32], stems: [Int32], tags: [Int32], handlers: [Int32], javascript: Int32
+    let prefixes: [[UInt8]]
+    /// By first folded byte: the prefixes starting with it, as term ids.
+    let prefixesByFirst: [[Int32]]
+    /// By first folded byte: whether some prefix starts with it.
+    let hasPrefix: [Bool]
+    /// By the folded first two bytes of a word: whether some term starts so.
+    let pairs: [Bool]
+    let singles: [Bool]
+    let labels: [Int32], senders: [Int32], tags: [Int32], triggers: [Int32]
     /// Some result rule the screen does not know how to anchor: everything is analysed.
     let screensAll: Bool
 
@@ -30,39 +42,52 @@ struct ResultScreen: Sendable {
                                         "markup.pseudo-tag", "markup.active", "unicode.invisible", "markup.ansi"]
 
     init(rules: [DetectionRule]) {
-        var prefixes: [[UInt8]] = []
-        func prefixIndex(_ p: [UInt8]) -> Int {
-            if let i = prefixes.firstIndex(of: p) { return i }
-            prefixes.append(p)
-            return prefixes.count - 1
-        }
-        var patterns: [[(ids: [Int32], prefixes: [Int])]] = []
+        func ids(_ words: [String]) -> [Int32] { words.map { Int32(Vocabulary.id(for: $0)) } }
+        // Registered first, so the snapshot below knows them.
+        labels = ids(["system", "admin", "administrator", "developer", "assistant", "root", "operator", "supervisor"])
+        senders = ids(Array(HiddenRecipient.senders).sorted())
+        tags = ids(Array(PseudoTags.tagNames).sorted() + ["inst", "directive", "override"])
+        triggers = ids(["javascript", "onclick", "onerror", "onload", "onmouseover", "onfocus", "onsubmit", "ignorez", "oubliez", "ignora", "olvida",
+                        "ignoriere", "vergiss", "negeer", "zignoruj", "dimentica", "systemanweisung", "systemanweisungen", "instrucciones", "istruzioni", "gib"])
         var all = false
+        var stepWords: [[[String]]] = []
         for rule in rules {
             if rule.patterns.isEmpty {
                 if !Self.anchored.contains(rule.id) { all = true }
                 continue
             }
-            for p in rule.patterns {
-                patterns.append(p.compiled.map { step in (step.ids.map(Int32.init), step.prefixes.map(prefixIndex)) })
-            }
+            for p in rule.patterns { stepWords.append(p.steps) }
         }
-        func ids(_ words: [String]) -> [Int32] { words.map { Int32(Vocabulary.id(for: $0)) } }
-        labels = ids(["system", "admin", "administrator", "developer", "assistant", "root", "operator", "supervisor"])
-        senders = ids(Array(HiddenRecipient.senders))
-        stems = ids(["ignorez", "oubliez", "ignora", "olvida", "ignoriere", "vergiss", "negeer", "zignoruj", "dimentica",
-                     "systemanweisung", "systemanweisungen", "instrucciones", "istruzioni", "gib"])
-        tags = ids(Array(PseudoTags.tagNames) + ["inst", "directive", "override"])
-        handlers = ids(["onclick", "onerror", "onload", "onmouseover", "onfocus", "onsubmit"])
-        javascript = Int32(Vocabulary.id(for: "javascript"))
-        self.patterns = patterns
-        self.prefixes = prefixes
-        var byFirst = [[Int]](repeating: [], count: 256)
-        for (i, p) in prefixes.enumerated() { byFirst[Int(p[0])].append(i) }
-        prefixesByFirst = byFirst
-        screensAll = all
-        // Taken after every anchor word is registered, so the table knows them all.
+        for steps in stepWords { for step in steps { for w in step where !w.hasSuffix("*") { _ = Vocabulary.id(for: w) } } }
         vocabulary = Vocabulary.lookup()
+        let base = Int32(vocabulary.count)
+        var prefixes: [[UInt8]] = []
+        func term(_ alternative: String) -> Int32 {
+            guard alternative.hasSuffix("*") else { return Int32(Vocabulary.id(for: alternative)) }
+            let p = Array(alternative.dropLast().utf8)
+            if let i = prefixes.firstIndex(of: p) { return base + Int32(i) }
+            prefixes.append(p)
+            return base + Int32(prefixes.count - 1)
+        }
+        patterns = stepWords.map { steps in
+            let anchor = steps.indices.min { Self.commonness(steps[$0]) < Self.commonness(steps[$1]) } ?? 0
+            return Pattern(steps: steps.map { $0.map(term) }, anchor: anchor)
+        }
+        self.prefixes = prefixes
+        var byFirst = [[Int32]](repeating: [], count: 256)
+        for (i, p) in prefixes.enumerated() { byFirst[Int(p[0])].append(base + Int32(i)) }
+        prefixesByFirst = byFirst
+        hasPrefix = byFirst.map { !$0.isEmpty }
+        var pairs = [Bool](repeating: false, count: 65536), singles = [Bool](repeating: false, count: 256)
+        for key in vocabulary.keys where !key.isEmpty {
+            if key.count == 1 { singles[Int(key[0])] = true } else { pairs[Int(key[0]) << 8 | Int(key[1])] = true }
+        }
+        for p in prefixes {
+            if p.count == 1 { for b in 0..<256 { pairs[Int(p[0]) << 8 | b] = true }; singles[Int(p[0])] = true } else { pairs[Int(p[0]) << 8 | Int(p[1])] = true }
+        }
+        self.pairs = pairs
+        self.singles = singles
+        screensAll = all
     }
 
     /// Byte ranges of `text` that need the rules, merged and in order; the whole text when it
@@ -72,99 +97,139 @@ struct ResultScreen: Sendable {
         guard !screensAll, !text.contains(where: { $0 >= 0x80 || ($0 < 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D) || $0 == 0x7F }) else {
             return [0..<n]
         }
+        var seen = Occurrences(terms: vocabulary.count + prefixes.count)
+        read(text, into: &seen)
+        var hits = seen.markup
+        let reach = Self.reach
+        func near(_ positions: [Int32], _ p: Int32, within: Int32) -> Bool {
+            // Positions are ascending: the first at or after p - within decides.
+            var lo = 0, hi = positions.count
+            while lo < hi { let mid = (lo + hi) / 2; if positions[mid] < p - within { lo = mid + 1 } else { hi = mid } }
+            return lo < positions.count && positions[lo] <= p + within
+        }
+        for id in triggers { hits += seen.positions[Int(id)] }
+        for (words, chars, within) in [(senders, seen.at, Int32(reach)), (labels, seen.colon, 64), (tags, seen.bracket, 64)] where !chars.isEmpty {
+            for id in words { for p in seen.positions[Int(id)] where near(chars, p, within: within) { hits.append(p) } }
+        }
+        for pattern in patterns {
+            guard pattern.steps[pattern.anchor].contains(where: { !seen.positions[Int($0)].isEmpty }) else { continue }
+            let anchors = pattern.steps[pattern.anchor].flatMap { seen.positions[Int($0)] }
+            let others = pattern.steps.indices.filter { $0 != pattern.anchor }.map { s in pattern.steps[s].map { seen.positions[Int($0)] }.filter { !$0.isEmpty } }
+            // A step none of whose words occur anywhere rules the pattern out at once.
+            guard !others.contains(where: \.isEmpty) else { continue }
+            for p in anchors where others.allSatisfy({ lists in lists.contains { near($0, p, within: Int32(reach)) } }) { hits.append(p) }
+        }
+        guard !hits.isEmpty else { return [] }
+        hits.sort()
         var out: [Range<Int>] = []
-        var scratch = Scratch(vocabulary: vocabulary.count, prefixes: prefixes.count)
-        var start = 0
-        while start < n {
-            let end = min(n, start + Self.window)
-            if flags(text, start..<end, &scratch) {
-                let r = max(0, start - Self.margin)..<min(n, end + Self.margin)
-                if let last = out.last, last.upperBound >= r.lowerBound { out[out.count - 1] = last.lowerBound..<r.upperBound } else { out.append(r) }
-            }
-            if end == n { break }
-            start = end - Self.overlap
+        let wide = reach + Self.margin
+        for h in hits {
+            let r = max(0, Int(h) - wide)..<min(n, Int(h) + wide)
+            if let last = out.last, last.upperBound >= r.lowerBound { out[out.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound) } else { out.append(r) }
         }
         return out
     }
 
-    struct Scratch {
-        var present: [Bool]
-        var setIDs: [Int32] = []
-        var prefixHit: [Bool]
-        var setPrefixes: [Int] = []
-        init(vocabulary: Int, prefixes: Int) {
-            present = [Bool](repeating: false, count: vocabulary)
-            prefixHit = [Bool](repeating: false, count: prefixes)
-        }
-        mutating func reset() {
-            for id in setIDs { present[Int(id)] = false }
-            for p in setPrefixes { prefixHit[p] = false }
-            setIDs.removeAll(keepingCapacity: true)
-            setPrefixes.removeAll(keepingCapacity: true)
+    /// Where the rules' words and characters occur in one text.
+    struct Occurrences {
+        /// By term id: ascending byte offsets of the words.
+        var positions: [[Int32]]
+        init(terms: Int) { positions = [[Int32]](repeating: [], count: terms) }
+        var at: [Int32] = [], colon: [Int32] = [], bracket: [Int32] = []
+        /// `<!--`, `<script`, `<iframe`, `<|…`, `[|…`, `![`: analysed wherever they are.
+        var markup: [Int32] = []
+    }
+
+    /// One pass: words are found with a class table; a word is hashed and looked up only when its
+    /// first two bytes start some term.
+    func read(_ text: UnsafeBufferPointer<UInt8>, into seen: inout Occurrences) {
+        Self.classes.withUnsafeBufferPointer { classes in
+            pairs.withUnsafeBufferPointer { pairs in
+                read(text, classes: classes, pairs: pairs, into: &seen)
+            }
         }
     }
 
-    /// Whether some result rule has all its anchors in `range`.
-    func flags(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ s: inout Scratch) -> Bool {
-        s.reset()
-        var at = false, colon = false, bracket = false, markup = false
-        var wordStart = -1
-        var hash: UInt64 = 0xcbf29ce484222325
-        func endWord(_ end: Int) {
-            let id = vocabulary.id(hash: hash, folding: text, wordStart..<end)
-            if id >= 0, !s.present[Int(id)] { s.present[Int(id)] = true; s.setIDs.append(id) }
-            let first = Self.fold(text[wordStart])
-            for p in prefixesByFirst[Int(first)] where !s.prefixHit[p] {
-                let prefix = prefixes[p]
-                guard end - wordStart >= prefix.count else { continue }
-                var same = true
-                for k in 1..<prefix.count where Self.fold(text[wordStart + k]) != prefix[k] { same = false; break }
-                if same { s.prefixHit[p] = true; s.setPrefixes.append(p) }
-            }
-        }
-        var i = range.lowerBound
-        while i < range.upperBound {
-            let b = text[i]
-            let f = Self.fold(b)
-            if (f >= 0x61 && f <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x27 || b == 0x5F {
-                if wordStart < 0 { wordStart = i; hash = 0xcbf29ce484222325 }
-                hash = (hash ^ UInt64(f)) &* 0x100000001b3
-            } else {
-                if wordStart >= 0 { endWord(i); wordStart = -1 }
-                switch b {
-                case 0x40: at = true
-                case 0x3A: colon = true
-                case 0x3C, 0x5B:
-                    bracket = true
-                    if i + 1 < range.upperBound {
-                        let next = Self.fold(text[i + 1])
-                        // `<!--`, `<script`, `<iframe`, `<|im_start|>`, `[|…|]`
-                        if next == 0x21 || next == 0x7C || (b == 0x3C && (next == 0x73 || next == 0x69)) { markup = true }
+    private func read(_ text: UnsafeBufferPointer<UInt8>, classes: UnsafeBufferPointer<UInt8>, pairs: UnsafeBufferPointer<Bool>, into seen: inout Occurrences) {
+        let n = text.count
+        let singles = self.singles, vocabulary = self.vocabulary, hasPrefix = self.hasPrefix
+        var i = 0
+        while i < n {
+            let c = classes[Int(text[i])]
+            if c == 0 {
+                let b = text[i]
+                // Most separators are spaces and newlines: nothing to note.
+                if b > 0x20 {
+                    switch b {
+                    case 0x40: seen.at.append(Int32(i))
+                    case 0x3A: seen.colon.append(Int32(i))
+                    case 0x3C, 0x5B, 0x21:
+                        if b != 0x21 { seen.bracket.append(Int32(i)) }
+                        if i + 1 < n {
+                            let next = Self.fold(text[i + 1])
+                            if (b != 0x21 && (next == 0x21 || next == 0x7C)) || (b == 0x3C && (next == 0x73 || next == 0x69)) || (b == 0x21 && next == 0x5B) {
+                                seen.markup.append(Int32(i))
+                            }
+                        }
+                    default: break
                     }
-                case 0x21:
-                    if i + 1 < range.upperBound, text[i + 1] == 0x5B { markup = true }
-                default: break
                 }
+                i += 1
+                continue
             }
+            let start = i
             i += 1
-        }
-        if wordStart >= 0 { endWord(range.upperBound) }
-        if markup { return true }
-        let present = s.present, hit = s.prefixHit
-        func any(_ ids: [Int32]) -> Bool { ids.contains { present[Int($0)] } }
-        if at && any(senders) { return true }
-        if colon && any(labels) { return true }
-        if bracket && any(tags) { return true }
-        if present[Int(javascript)] || any(handlers) || any(stems) { return true }
-        for steps in patterns {
-            var all = true
-            for step in steps where !(step.ids.contains { present[Int($0)] } || step.prefixes.contains { hit[$0] }) {
-                all = false
-                break
+            while i < n, classes[Int(text[i])] != 0 { i += 1 }
+            let length = i - start
+            if length == 1 {
+                guard singles[Int(c)] else { continue }
+            } else {
+                guard pairs[Int(c) << 8 | Int(classes[Int(text[start + 1])])] else { continue }
             }
-            if all { return true }
+            var hash: UInt64 = 0xcbf29ce484222325
+            for k in start..<i { hash = (hash ^ UInt64(classes[Int(text[k])])) &* 0x100000001b3 }
+            let id = vocabulary.id(hash: hash, folding: text, start..<i)
+            if id >= 0 { seen.positions[Int(id)].append(Int32(start)) }
+            guard hasPrefix[Int(c)] else { continue }
+            for term in prefixesByFirst[Int(c)] {
+                let prefix = prefixes[Int(term) - vocabulary.count]
+                guard length >= prefix.count else { continue }
+                var same = true
+                for k in 1..<prefix.count where classes[Int(text[start + k])] != prefix[k] { same = false; break }
+                if same { seen.positions[Int(term)].append(Int32(start)) }
+            }
         }
-        return false
+    }
+
+    /// Word bytes folded to lower case (letters, digits, `'`, `_`, as `AnalyzedText` cuts words); 0 for every other byte.
+    static let classes: [UInt8] = (0..<256).map { b -> UInt8 in
+        switch b {
+        case 0x41...0x5A: UInt8(b + 32)
+        case 0x61...0x7A, 0x30...0x39, 0x27, 0x5F: UInt8(b)
+        default: 0
+        }
+    }
+
+    static let commonWords: Set<String> = [
+        "the", "a", "an", "and", "or", "to", "of", "in", "on", "at", "for", "with", "by", "from", "is", "are", "was", "were", "be", "been", "it",
+        "this", "that", "these", "those", "you", "your", "i", "we", "our", "they", "them", "their", "he", "she", "his", "her", "not", "no", "do",
+        "don't", "does", "all", "any", "each", "every", "if", "then", "when", "as", "so", "but", "can", "will", "would", "should", "must", "may",
+        "has", "have", "had", "use", "using", "call", "new", "first", "also", "only", "more", "than", "other", "some", "what", "which", "who",
+        "how", "there", "here", "up", "out", "into", "about", "after", "before", "just", "get", "set", "make", "one", "now", "time", "data",
+        "file", "files", "user", "users", "return", "value", "name", "run", "add", "send", "read", "write", "list", "see", "show", "tell", "ask",
+        "please", "always", "never", "way", "need", "like", "over", "via", "per", "its", "my", "me", "us", "same", "such", "very", "well",
+        "back", "own", "through", "where", "while", "without", "within", "task", "request", "message", "result", "results", "output", "input",
+        "code", "test", "line", "text", "type", "key", "keys", "true", "false", "null", "let", "var", "func", "self", "path", "string", "object",
+    ]
+
+    /// How common a step's words are in ordinary text (lower is rarer): common words and short
+    /// prefixes count a hundred, every alternative one.
+    static func commonness(_ step: [String]) -> Int {
+        step.reduce(0) { sum, w in
+            let prefix = w.hasSuffix("*")
+            let bare = prefix ? String(w.dropLast()) : w
+            return sum + 1 + (commonWords.contains(bare) || (prefix && bare.count <= 3) ? 100 : 0)
+        }
     }
 
     @inline(__always) static func fold(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b + 32 : b }
@@ -174,12 +239,13 @@ extension Vocabulary.Lookup {
     /// The id of the lower-cased ASCII word at `range` of `text`, whose folded FNV-1a hash is `hash`.
     func id(hash: UInt64, folding text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int32 {
         var slot = Int(truncatingIfNeeded: hash) & mask
-        while ids[slot] >= 0 {
-            let key = keys[slot]
-            if key.count == range.count {
+        let length = range.count
+        while slotIDs[slot] >= 0 {
+            let start = Int(starts[slot])
+            if Int(starts[slot + 1]) - start == length {
                 var same = true
-                for k in 0..<key.count where ResultScreen.fold(text[range.lowerBound + k]) != key[k] { same = false; break }
-                if same { return ids[slot] }
+                for k in 0..<length where ResultScreen.fold(text[range.lowerBound + k]) != flat[start + k] { same = false; break }
+                if same { return slotIDs[slot] }
             }
             slot = (slot + 1) & mask
         }

@@ -42,6 +42,13 @@ public enum SecretScanner {
         table[Int(UInt8(ascii: "e"))] = true  // eyJ (JWT)
         return table
     }()
+    /// By a token's first two bytes: whether a known prefix (or a JWT's `ey`) starts so.
+    static let prefixPairs: [Bool] = {
+        var table = [Bool](repeating: false, count: 65536)
+        for p in prefixes { let u = Array(p.0.utf8); table[Int(u[0]) << 8 | Int(u[1])] = true }
+        table[Int(UInt8(ascii: "e")) << 8 | Int(UInt8(ascii: "y"))] = true
+        return table
+    }()
     static let begin = Array("-----BEGIN ".utf8), keyMarker = Array("PRIVATE KEY-----".utf8), endMarker = Array("-----END ".utf8)
     static let jwtStart = Array("eyJ".utf8)
 
@@ -51,7 +58,7 @@ public enum SecretScanner {
         let n = bytes.count
         var footers = MarkerCache(endMarker)
         // Statics read into locals once: inside the loop each read would be a lazy-initialisation check.
-        let firstBytes = Self.firstBytes, prefixBytes = Self.prefixBytes, begin = Self.begin, keyMarker = Self.keyMarker, jwtStart = Self.jwtStart
+        let firstBytes = Self.firstBytes, prefixPairs = Self.prefixPairs, prefixBytes = Self.prefixBytes, begin = Self.begin, keyMarker = Self.keyMarker, jwtStart = Self.jwtStart
         var i = 0
         while i < n {
             let b = bytes[i]
@@ -66,7 +73,7 @@ public enum SecretScanner {
                 continue
             }
             // Known token prefixes, at a token boundary.
-            if firstBytes[Int(b)], i == 0 || !isTokenChar(bytes[i - 1]) {
+            if firstBytes[Int(b)], i + 1 < n, prefixPairs[Int(b) << 8 | Int(bytes[i + 1])], i == 0 || !isTokenChar(bytes[i - 1]) {
                 if let hit = prefixBytes.first(where: { matches(bytes, i, $0.0) }) {
                     var j = i
                     while j < n, isTokenChar(bytes[j]) { j += 1 }
@@ -103,7 +110,24 @@ public enum SecretScanner {
     /// characters removed, and in base64, hex and percent-encoded runs decoded (twice at most, so
     /// base64 of percent-encoding is read too). Matches found only in a derived text carry `via`.
     public static func scanDecoded(_ bytes: UnsafeRawBufferPointer, depth: Int = 0) -> [SecretMatch] {
-        var out = scan(bytes)
+        // Every secret kind but a private key block is (or, encoded, is inside) a run of 16 or more
+        // token characters, so ordinary text is read once, and only the regions around long runs
+        // are scanned and decoded. Text with non-ASCII bytes (invisible characters can split a
+        // token) or a key block is scanned whole.
+        let outline = Decoding.outline(bytes)
+        if outline.runs.isEmpty && !outline.nonASCII && !outline.keyBlock { return [] }
+        var out: [SecretMatch] = []
+        if outline.nonASCII || outline.keyBlock {
+            out = scan(bytes)
+        } else {
+            for region in outline.regions(count: bytes.count) {
+                for var m in scan(UnsafeRawBufferPointer(rebasing: bytes[region])) {
+                    m.range = (m.range.lowerBound + region.lowerBound)..<(m.range.upperBound + region.lowerBound)
+                    out.append(m)
+                }
+            }
+        }
+        guard depth < 2 else { return out }
         var seen = Set(out.map(\.fingerprint))
         func add(_ derived: [UInt8], _ via: String) {
             for m in derived.withUnsafeBytes({ scanDecoded($0, depth: depth + 1) }) where !seen.contains(m.fingerprint) {
@@ -113,10 +137,9 @@ public enum SecretScanner {
                 out.append(m)
             }
         }
-        guard depth < 2 else { return out }
-        if let visible = Decoding.withoutInvisible(bytes) { add(visible, "invisible") }
-        if let decoded = Decoding.percentDecoded(bytes) { add(decoded, "percent") }
-        for run in Decoding.encodedRuns(bytes) { add(run.bytes, run.kind) }
+        if outline.nonASCII, let visible = Decoding.withoutInvisible(bytes) { add(visible, "invisible") }
+        if outline.percent, let decoded = Decoding.percentDecoded(bytes) { add(decoded, "percent") }
+        for run in Decoding.encodedRuns(bytes, outline.runs) { add(run.bytes, run.kind) }
         return out
     }
 
@@ -130,8 +153,12 @@ public enum SecretScanner {
         var i = 0
         while i < n {
             // Credential words start with p, s, t or a: check the first byte before the words.
+            // Two bytes settle most positions: every credential word starts pa, se, to, ap, ac, pr or au.
             let first = bytes[i] | 0x20
-            guard first == 0x70 || first == 0x73 || first == 0x74 || first == 0x61,
+            guard first == 0x70 || first == 0x73 || first == 0x74 || first == 0x61, i + 1 < n else { i += 1; continue }
+            let second = bytes[i + 1] | 0x20
+            let pair = UInt16(first) << 8 | UInt16(second)
+            guard pair == 0x7061 || pair == 0x7365 || pair == 0x746F || pair == 0x6170 || pair == 0x6163 || pair == 0x7072 || pair == 0x6175,
                   let word = wordBytes.first(where: { matchesFolded(bytes, i, $0) }) else { i += 1; continue }
             // Skip the rest of the key's name (`_KEY`), then the separator (`": "`, `=`, `='`, or JSON-escaped `\": \"`).
             var j = i + word.count

@@ -227,8 +227,11 @@ private struct Cursor {
             let b = raw[i]
             guard b == backslash else {
                 if let h = pendingHigh { appendScalar(h, into: &out); pendingHigh = nil }
-                out.append(b)
-                i += 1
+                // The run up to the next escape, in one copy.
+                var j = i + 1
+                while j < raw.count, raw[j] != backslash { j += 1 }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[i..<j]))
+                i = j
                 continue
             }
             let e = raw[i + 1]
