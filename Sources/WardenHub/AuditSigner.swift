@@ -101,13 +101,14 @@ final class AuditSigner: Sendable {
     }
 
     /// The anchor to put into the SIEM stream now, if one is due: the head changed and the last
-    /// anchor is `anchorInterval` old, or the head did not change for `heartbeatInterval`.
-    func anchorDue() -> AuditAnchor? {
+    /// anchor is `anchorInterval` old (or, when `final`, any age: the hub is stopping), or the
+    /// head did not change for `heartbeatInterval`.
+    func anchorDue(final: Bool = false) -> AuditAnchor? {
         let now = clock()
         return state.withLock { s -> AuditAnchor? in
             guard let head = s.head else { return nil }
             if let last = s.exported {
-                let changed = last.sequence != head.sequence && now - last.at >= Self.anchorInterval
+                let changed = last.sequence != head.sequence && (final || now - last.at >= Self.anchorInterval)
                 guard changed || now - last.at >= Self.heartbeatInterval else { return nil }
             }
             s.exported = (head.sequence, now)

@@ -96,6 +96,12 @@ public final class HubService: Sendable {
         if let anchor = signer.anchorDue() { exporter.send([SIEMRecord.from(anchor)]) }
     }
 
+    /// The hub is stopping: the SIEM stream gets the last head now rather than never.
+    func stopping() {
+        afterChange()
+        if let anchor = signer.anchorDue(final: true) { exporter.send([SIEMRecord.from(anchor)]) }
+    }
+
     // MARK: Dispatch
 
     public func handle(_ method: String, _ p: JSONObject, from peer: HubPeer, reply: @escaping Reply) {

@@ -40,6 +40,7 @@ public struct AuditKey: Sendable {
             return nil
         }
         PrivateFile.tighten(path)
+        PrivateFile.tighten((path as NSString).deletingLastPathComponent)
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let bytes = Self.bytes(hex: text), bytes.count == 32, let key = try? AuditKey(raw: bytes) else {
             throw StoreError(path: path, problem: "is not an audit signing key (64 hex digits). Restore it from a backup, or move it aside to make a new key (anchors exported before then will no longer verify against it).", file: "audit key")
