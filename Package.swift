@@ -103,7 +103,13 @@ let package = Package(
         .testTarget(name: "WardenStoreTests", dependencies: ["WardenStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenCore"], exclude: ["__Snapshots__"]),
         .testTarget(name: "WardenHubTests", dependencies: ["WardenHub", "WardenStore", "WardenHubClient"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["WardenCore", "WardenProtocol", "WardenHubClient"], exclude: ["Peers"]),
+        // GRDB and Crypto are the attacker's tools in AuditIntegrityTests (rewriting the chain and
+        // re-signing its head with a stolen key), not a way into Warden's own code.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["WardenCore", "WardenProtocol", "WardenHubClient", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -28,9 +28,7 @@ public struct Controls: Sendable, Equatable {
         let value: JSONValue = ["blocked": .object(JSONObject(pairs: blocked.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
                                 "egressLockdown": .array(egressLockdown.sorted().map { .string($0) }),
                                 "isolated": .array(isolated.sorted().map { .string($0) })]
-        let temp = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temp, contents: Data(JSONWriter.compactBytes(value)), attributes: [.posixPermissions: 0o600]),
-              rename(temp, path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        try PrivateFile.write(JSONWriter.compactBytes(value), to: path)
     }
 }
 

@@ -21,9 +21,15 @@ public struct WardenHome: Sendable, Hashable {
     /// Operator rule suppressions (written by the hub, read by relays).
     public var suppressionsPath: String { path + "/suppressions.json" }
 
-    /// Creates the directory (owner-only: it will hold the hub's socket and the audit store).
+    /// The audit signing key (`keys/audit.key`, owner-only; the sandbox hides the whole home).
+    public var auditKeyPath: String { path + "/keys/audit.key" }
+    /// The signed audit chain head the hub rewrites after every change.
+    public var auditHeadPath: String { path + "/audit.head" }
+
+    /// Creates the directory and its spool (owner-only: they hold the hub's socket, the audit store
+    /// and events), tightening them if they exist with a wider mode.
     public func prepare() throws {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try FileManager.default.createDirectory(atPath: spoolPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try PrivateFile.makeDirectory(path)
+        try PrivateFile.makeDirectory(spoolPath)
     }
 }

@@ -60,8 +60,9 @@ public final class Demo: @unchecked Sendable {
         }
         home = WardenHome(path: path)
         try home.prepare()
-        try Self.policy.write(toFile: home.policyPath, atomically: true, encoding: .utf8)
-        _ = FileManager.default.createFile(atPath: path + "/agent.log", contents: nil)
+        // Owner-only like everything else in a home: the agent's log quotes what the demo servers sent.
+        try PrivateFile.write(Array(Self.policy.utf8), to: home.policyPath)
+        try PrivateFile.write([UInt8](), to: path + "/agent.log")
         log = options.headless ? nil : FileHandle(forWritingAtPath: path + "/agent.log")
     }
 

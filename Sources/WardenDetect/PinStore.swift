@@ -87,11 +87,8 @@ public final class FilePinStore: PinStore {
             tools[name] = .object(entry)
         }
         let doc = JSONValue.object(JSONObject(pairs: [("server", .string(server)), ("tools", .object(tools))]))
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = file(server)
-        let temp = "\(path).tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temp, contents: Data(JSONWriter.compactBytes(doc)), attributes: [.posixPermissions: 0o600]) else { return }
-        rename(temp, path)
+        try? PrivateFile.makeDirectory(directory)
+        try? PrivateFile.write(JSONWriter.compactBytes(doc), to: file(server))
     }
 }
 

@@ -37,7 +37,7 @@ public struct SuppressionFile: Sendable {
         }
     }
 
-    /// Adds one (replacing an earlier one for the same tool and rule); atomic (temp file and rename).
+    /// Adds one (replacing an earlier one for the same tool and rule); atomic (temp file and rename), owner-only.
     public func add(_ suppression: Suppression) throws {
         var all = load().filter { !($0.server == suppression.server && $0.tool == suppression.tool && $0.rule == suppression.rule) }
         all.append(suppression)
@@ -45,11 +45,7 @@ public struct SuppressionFile: Sendable {
             ["server": .string(s.server), "tool": .string(s.tool), "rule": .string(s.rule), "reason": .string(s.reason),
              "by": .string(s.by), "at": .number(String(s.at))]
         })]
-        let temp = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temp, contents: Data(JSONWriter.compactBytes(value)), attributes: [.posixPermissions: 0o600]) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temp])
-        }
-        guard rename(temp, path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        try PrivateFile.write(JSONWriter.compactBytes(value), to: path)
     }
 
     /// `settings` with this file's suppressions for `server` added.

@@ -133,6 +133,7 @@ public final class HubServer: Sendable {
         unlink(home.socketPath)
         for peer in service.peers.all { shutdown(peer.fd, Int32(SHUT_RDWR)) }
         service.saveBaselines()
+        service.stopping()
         flock(lockFD, LOCK_UN)
         close(lockFD)
     }

@@ -266,7 +266,7 @@ extension HubService {
             return action == .isolateServer ? "\(server)'s next sessions start with no network (sandbox required)" : "\(server) starts with its policy's network again"
         case .exportBundle:
             guard let incident = try store.incident(run.incident) else { throw HubAPIError.refused("no incident \(run.incident)") }
-            let (path, files) = try ForensicBundle.write(incident: incident, store: store, home: home, at: now)
+            let (path, files) = try ForensicBundle.write(incident: incident, store: store, signer: signer, home: home, at: now)
             run.variables["$$bundle$$"] = path
             _ = try store.audit(actor: actor, action: "evidence.exported", subject: incident.id, details: ["path": .string(path), "files": .int(files)], time: now)
             return "evidence bundle \(path) (\(files) files, SHA256SUMS)"

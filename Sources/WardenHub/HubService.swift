@@ -21,6 +21,8 @@ public final class HubService: Sendable {
     public let broker: GrantBroker
     let home: WardenHome
     let exporter: SIEMExporter
+    /// Signs the audit chain's head (`audit.head`) and the anchors exported with it.
+    let signer: AuditSigner
     let pins: FilePinStore
     let clock: @Sendable () -> Double
     let peers = PeerRegistry()
@@ -40,11 +42,20 @@ public final class HubService: Sendable {
         self.exporter = SIEMExporter(exports: config.exports)
         self.pins = FilePinStore(directory: home.pinsPath)
         self.startedAt = clock()
+        self.signer = try AuditSigner(home: home, store: store, clock: clock)
         let peers = self.peers
         self.broker = try GrantBroker(store: store, clock: clock) { grant in
             for p in peers.all { p.push("grants", HubJSON.grant(grant)) }
         }
         lastAudit.withLock { $0 = (try? store.auditHead())?.sequence ?? 0 }
+        if let records = signer.createdOver, records > 0 {
+            // A new key over records signed by none (or by a key that is gone): on the record, and
+            // in the SIEM stream, because anchors exported under the old key stop verifying.
+            try store.audit(actor: "hub", action: "audit.key.created", subject: signer.key.id, details: JSONObject(pairs: [
+                ("keyId", .string(signer.key.id)), ("publicKey", .string(signer.key.publicKey.map { String(format: "%02x", $0) }.joined())),
+                ("records", .int(records)),
+            ]), time: clock())
+        }
         correlator.restore(try store.baselines())
         afterChange()
     }
@@ -71,26 +82,24 @@ public final class HubService: Sendable {
         afterChange()
     }
 
-    /// After every state change: new audit records go to the head file, the SIEM and subscribers.
+    /// After every state change: new audit records go to the SIEM and subscribers, the new head is
+    /// signed into `audit.head`, and an anchor joins the SIEM stream when one is due.
     func afterChange() {
         let since = lastAudit.withLock { $0 }
-        guard let records = try? store.auditRecords(after: since), let last = records.last else { return }
-        lastAudit.withLock { $0 = max($0, last.sequence) }
-        let head = "\(last.sequence) \(last.hash)\n"
-        let path = home.path + "/audit.head"
-        let temp = path + ".tmp"
-        if FileManager.default.createFile(atPath: temp, contents: Data(head.utf8), attributes: [.posixPermissions: 0o600]) { rename(temp, path) }
-        exporter.send(records.compactMap(SIEMRecord.from))
-        let all = peers.all
-        for r in records { for p in all { p.push("audit", HubJSON.audit(r)) } }
+        if let records = try? store.auditRecords(after: since), let last = records.last {
+            lastAudit.withLock { $0 = max($0, last.sequence) }
+            exporter.send(records.compactMap(SIEMRecord.from))
+            let all = peers.all
+            for r in records { for p in all { p.push("audit", HubJSON.audit(r)) } }
+        }
+        signer.advance()
+        if let anchor = signer.anchorDue() { exporter.send([SIEMRecord.from(anchor)]) }
     }
 
-    /// The chain head recorded outside the database, if any.
-    func recordedHead() -> (sequence: Int, hash: String)? {
-        guard let text = try? String(contentsOfFile: home.path + "/audit.head", encoding: .utf8) else { return nil }
-        let parts = text.split(separator: " ")
-        guard parts.count == 2, let seq = Int(parts[0]) else { return nil }
-        return (seq, parts[1].trimmingCharacters(in: .whitespacesAndNewlines))
+    /// The hub is stopping: the SIEM stream gets the last head now rather than never.
+    func stopping() {
+        afterChange()
+        if let anchor = signer.anchorDue(final: true) { exporter.send([SIEMRecord.from(anchor)]) }
     }
 
     // MARK: Dispatch
@@ -220,8 +229,19 @@ public final class HubService: Sendable {
         case "tools.approve", "tools.quarantine":
             return try review(method == "tools.approve" ? .approved : .quarantined, p, from: peer)
         case "audit.verify":
-            switch try store.verifyAudit(knownHead: recordedHead()) {
-            case .intact(let records, let head): return ["intact": true, "records": .int(records), "head": .string(head)]
+            var anchors: [AuditAnchor] = []
+            for (i, value) in (p["anchors"]?.arrayValue ?? []).enumerated() {
+                guard let token = value.stringValue, let anchor = AuditAnchor(token: token) else {
+                    throw HubAPIError.usage("anchors[\(i)] is not an audit anchor (warden-anchor.1.…)")
+                }
+                anchors.append(anchor)
+            }
+            switch try signer.verify(anchors: anchors) {
+            case .intact(let records, let head):
+                var answer = JSONObject(pairs: [("intact", true), ("records", .int(records)), ("head", .string(head)),
+                                                ("keyId", .string(signer.key.id)), ("anchors", .int(anchors.count))])
+                if let latest = anchors.max(by: { $0.sequence < $1.sequence }) { answer["latestAnchor"] = .int(latest.sequence) }
+                return .object(answer)
             case .broken(let seq, let problem): return ["intact": false, "sequence": .int(seq), "problem": .string(problem)]
             }
         case "audit.list":
@@ -232,6 +252,10 @@ public final class HubService: Sendable {
             var records = try store.events(since: since, limit: Int.max, ascending: true).compactMap(SIEMRecord.from)
             records += try store.auditRecords(limit: Int.max, since: since).reversed().compactMap(SIEMRecord.from)
             records.sort { $0.time < $1.time }
+            // The export ends with the chain's signed head: kept with the export, it is the anchor
+            // `warden audit verify --anchor` checks the chain against later.
+            signer.advance()
+            if let head = signer.head { records.append(SIEMRecord.from(head)) }
             return ["lines": .array(records.map { .string(format.encode($0)) })]
         default:
             if let answer = try responseCall(method, p, from: peer) { return answer }

@@ -2,6 +2,12 @@ import Foundation
 import WardenCore
 
 /// The wire formats Warden exports to SIEMs.
+///
+/// Records carry untrusted text (tool names, reasons, evidence a server chose), so no format lets a
+/// control character, escape sequence, bidi control or invisible character through as itself: OCSF
+/// writes them as JSON `\uXXXX` escapes (lossless), CEF and syslog as `<U+XXXX>` after their own
+/// escaping (`SafeText.Notation.codePoints`). A line never contains a raw ESC, BEL, line break,
+/// bidi override or zero-width character, whatever a server sent (docs/audit.md).
 public enum SIEMFormat: String, Sendable, CaseIterable {
     /// OCSF 1.3 JSON, one event per line.
     case ocsf
@@ -42,6 +48,7 @@ enum OCSF {
         case .toolCall: (6, 6003, 99)  // API Activity: "Other" (an MCP tool call is not plain CRUD)
         case .finding: (2, 2004, 1)    // Detection Finding: Create
         case .access: (3, 3005, r.outcome == "approved" ? 1 : 2)  // User Access Management: Assign / Revoke Privileges
+        case .anchor: (1, 1008, 99)     // Event Log Activity: "Other" (a signed head is none of Clear, Export, Rotate…)
         }
         var o = JSONObject(pairs: [
             ("category_uid", .int(category)), ("class_uid", .int(classUID)), ("activity_id", .int(activity)),
@@ -77,22 +84,34 @@ enum OCSF {
             o["actor"] = ["user": ["name": .string(r.actor)]]
             o["privileges"] = [.string("tools/call \(r.server)/\(r.tool ?? "*")")]
             o["resources"] = [["name": .string(r.tool ?? ""), "type": "mcp.tool", "group": ["name": .string(r.server)]]]
+        case .anchor:
+            o["activity_name"] = "Other"
+            o["actor"] = ["app_name": "warden hub"]
+            o["device"] = ["hostname": .string(SIEMFormat.hostname), "type_id": 0]
+            o["log_name"] = "warden audit chain"
+            o["log_provider"] = "Warden"
+            o["status_id"] = 1
         }
         if unmapped.count > 0 { o["unmapped"] = .object(unmapped) }
-        return JSONWriter.compact(.object(o))
+        return JSONWriter.safe(.object(o))
     }
 }
 
 /// ArcSight CEF:0 with the escaping the format requires (header: `\` and `|`; extension values:
-/// `\`, `=` and line breaks).
+/// `\`, `=` and line breaks as `\n`, `\r`), and every other control, escape sequence, bidi control
+/// and invisible character written as `<U+XXXX>`.
 enum CEF {
     static func header(_ s: String) -> String {
-        SafeText.escape(s).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
+        // Line breaks are not allowed in the header at all: `SafeText` makes them `<U+000A>` too.
+        SafeText.escape(s, notation: .codePoints).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
     }
 
     static func value(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "=", with: "\\=")
+        // CEF's own escapes first (they leave no control character behind), then the visible
+        // escapes for what CEF has no escape for (ESC, BEL, bidi, zero-width…).
+        let cef = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "=", with: "\\=")
             .replacingOccurrences(of: "\r\n", with: "\\n").replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
+        return SafeText.escape(cef, notation: .codePoints)
     }
 
     static func severity(_ s: Severity) -> Int {
@@ -111,12 +130,15 @@ enum CEF {
         if let tool = r.tool { ext += [("cs2Label", "tool"), ("cs2", tool)] }
         if let session = r.session { ext += [("cs3Label", "session"), ("cs3", session)] }
         if let outcome = r.outcome { ext.append(("outcome", outcome)) }
+        if r.kind == .anchor, let token = r.extra["anchor"]?.stringValue { ext += [("cs4Label", "anchor"), ("cs4", token)] }
         let extension_ = ext.map { "\($0.0)=\(value($0.1))" }.joined(separator: " ")
         return "CEF:0|Warden|Warden|\(SIEMFormat.version)|\(header(r.name))|\(header(r.message))|\(severity(r.severity))|\(extension_)"
     }
 }
 
 /// RFC 5424 syslog, facility `authpriv` (10): `<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG`.
+/// SD-PARAM values and MSG carry untrusted text with every control, escape sequence, bidi control
+/// and invisible character as `<U+XXXX>` (line breaks too: one record is one line on every transport).
 enum Syslog {
     static func severity(_ s: Severity) -> Int {
         switch s {
@@ -150,10 +172,11 @@ enum Syslog {
         if let tool = r.tool { params.append(("tool", tool)) }
         if let session = r.session { params.append(("session", session)) }
         if let outcome = r.outcome { params.append(("outcome", outcome)) }
-        let sd = "[warden@32473 " + params.map { "\($0.0)=\"\(param(SafeText.escape($0.1)))\"" }.joined(separator: " ") + "]"
+        if r.kind == .anchor, let token = r.extra["anchor"]?.stringValue { params.append(("anchor", token)) }
+        let sd = "[warden@32473 " + params.map { "\($0.0)=\"\(param(SafeText.escape($0.1, notation: .codePoints)))\"" }.joined(separator: " ") + "]"
         let host = hostname.isEmpty ? "-" : String(hostname.prefix(255))
-        // MSGID is at most 32 printable ASCII characters.
-        let msgid = String(r.name.prefix(32))
-        return "<\(pri)>1 \(stamp) \(host) warden \(getpid()) \(msgid) \(sd) \(SafeText.escape(r.message))"
+        // MSGID is at most 32 printable ASCII characters (RFC 5424 §6.2.7); names are Warden's own.
+        let msgid = String(String(r.name.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F }).prefix(32))
+        return "<\(pri)>1 \(stamp) \(host) warden \(getpid()) \(msgid.isEmpty ? "-" : msgid) \(sd) \(SafeText.escape(r.message, notation: .codePoints))"
     }
 }

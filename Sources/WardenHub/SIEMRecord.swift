@@ -1,5 +1,6 @@
 import Foundation
 import WardenCore
+import WardenStore
 
 /// One thing worth telling a SIEM, before it is encoded as OCSF, CEF or syslog.
 public struct SIEMRecord: Sendable {
@@ -11,6 +12,9 @@ public struct SIEMRecord: Sendable {
         case finding
         /// A grant changing state (OCSF User Access Management, 3005).
         case access
+        /// A signed audit chain head (OCSF Event Log Activity, 1008): what `warden audit verify
+        /// --anchor` checks the chain against later.
+        case anchor
     }
 
     public var kind: Kind
@@ -87,11 +91,28 @@ public struct SIEMRecord: Sendable {
                               name: a.action, message: "grant \(a.subject) \(state) by \(a.actor)", server: a.details["server"]?.stringValue ?? "",
                               tool: a.details["tool"]?.stringValue, session: nil, actor: a.actor, outcome: state, extra: a.details)
         }
+        if a.action == "audit.key.created" {
+            // A new signing key over an existing chain: the first start with signed heads, or the old
+            // key was moved aside. Either way anchors exported before no longer verify: say so.
+            return SIEMRecord(kind: .finding, uid: "audit:\(a.sequence)", time: a.time, severity: .medium, name: a.action,
+                              message: "the hub made a new audit signing key (\(a.details["keyId"]?.stringValue ?? "?")) over \(a.details["records"]?.intValue ?? 0) existing records",
+                              server: "", tool: nil, session: nil, actor: a.actor, outcome: nil, extra: a.details)
+        }
         if a.action == "connection.refused" {
             return SIEMRecord(kind: .finding, uid: "audit:\(a.sequence)", time: a.time, severity: .high, name: a.action,
                               message: "hub refused a connection from \(a.subject)", server: "", tool: nil, session: nil, actor: a.subject,
                               outcome: "refused", extra: a.details)
         }
         return nil
+    }
+
+    /// The record a signed chain head yields: its token is in every format (OCSF `unmapped.anchor`,
+    /// CEF `cs4`, syslog SD-PARAM `anchor`) exactly as `AuditAnchor.all(in:)` finds it again.
+    public static func from(_ anchor: AuditAnchor) -> SIEMRecord {
+        SIEMRecord(kind: .anchor, uid: "anchor:\(anchor.sequence):\(anchor.milliseconds)", time: anchor.time, severity: .info, name: "audit.anchor",
+                   message: "audit chain head: \(anchor.sequence) records, signed by key \(anchor.keyID)", server: "", tool: nil, session: nil,
+                   actor: "hub", outcome: nil,
+                   extra: JSONObject(pairs: [("sequence", .int(anchor.sequence)), ("head", .string(anchor.head)), ("keyId", .string(anchor.keyID)),
+                                             ("signature", .string(anchor.signature)), ("anchor", .string(anchor.token))]))
     }
 }

@@ -64,14 +64,22 @@ extension Store {
     }
 
     /// Re-computes the whole chain: each record's hash, its link to the previous record, and that
-    /// sequence numbers run 1, 2, 3… without gaps (so a deleted or reordered row is found too).
+    /// sequence numbers run 1, 2, 3… without gaps (so a deleted or reordered row is found too), and
+    /// checks it passes through every checkpoint: the chain is not shorter than any of them and has
+    /// their hash at their sequence (hashes link, so every record before a checkpoint is then the
+    /// one it covered). A checkpoint that `isEnd` must also be the last record.
     ///
-    /// `knownHead` is the last (sequence, hash) recorded outside the database (the hub keeps it in
-    /// `audit.head`): with it, deleting records from the end is detected too.
-    public func verifyAudit(knownHead: (sequence: Int, hash: String)? = nil) throws(StoreError) -> AuditVerification {
+    /// Checkpoints come from outside the database (the signed `audit.head`, exported anchors, the
+    /// hub's memory): without them, deleting records from the end or rewriting the whole chain with
+    /// fresh hashes cannot be told from an intact log.
+    public func verifyAudit(checkpoints: [AuditCheckpoint] = []) throws(StoreError) -> AuditVerification {
         try read { db in
             var expectedSequence = 1
             var previous = AuditRecord.genesisHash
+            let bySequence = Dictionary(grouping: checkpoints, by: \.sequence)
+            for checkpoint in bySequence[0] ?? [] where checkpoint.hash != AuditRecord.genesisHash {
+                return .broken(sequence: 1, problem: "\(checkpoint.name) is for an empty log but does not carry the empty log's hash")
+            }
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY rowid")
             while let row = try rows.next() {
                 let record = Self.auditRecord(row)
@@ -86,19 +94,39 @@ extension Store {
                 if Self.hash(record) != record.hash {
                     return .broken(sequence: record.sequence, problem: "its content does not match its hash (it was edited)")
                 }
+                for checkpoint in bySequence[record.sequence] ?? [] where checkpoint.hash != record.hash {
+                    return .broken(sequence: record.sequence, problem: "does not match \(checkpoint.name): the log was rewritten at or before record \(record.sequence)")
+                }
                 previous = record.hash
                 expectedSequence += 1
             }
-            if let knownHead, knownHead.sequence > expectedSequence - 1 {
-                return .broken(sequence: expectedSequence, problem: "records \(expectedSequence)…\(knownHead.sequence) were removed from the end (the log ends at \(expectedSequence - 1))")
+            let last = expectedSequence - 1
+            if let longest = checkpoints.max(by: { $0.sequence < $1.sequence }), longest.sequence > last {
+                return .broken(sequence: expectedSequence, problem: "the log ends at record \(last) but \(longest.name) has \(longest.sequence) records: records \(expectedSequence)…\(longest.sequence) were removed from the end (the log was truncated)")
             }
-            if let knownHead, knownHead.sequence > 0, knownHead.sequence <= expectedSequence - 1 {
-                let stored = try String.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = ?", arguments: [knownHead.sequence])
-                if stored != knownHead.hash {
-                    return .broken(sequence: knownHead.sequence, problem: "does not match the recorded chain head (the log was rewritten)")
-                }
+            if let end = checkpoints.first(where: { $0.isEnd && $0.sequence < last }) {
+                return .broken(sequence: end.sequence + 1, problem: "records \(end.sequence + 1)…\(last) come after \(end.name) and are not signed (they were added to the database directly, or the hub refused to sign a head that does not extend the one it signed before)")
             }
-            return .intact(records: expectedSequence - 1, head: previous)
+            return .intact(records: last, head: previous)
         }
+    }
+}
+
+/// A point the audit chain must pass through, known from outside the database.
+public struct AuditCheckpoint: Sendable, Equatable {
+    /// The record's sequence (0: the empty chain).
+    public var sequence: Int
+    /// That record's hash.
+    public var hash: String
+    /// What it is, for problems: `the signed head in audit.head`, `anchor 12 (signed 2026-…)`.
+    public var name: String
+    /// The chain must end exactly here (a signed head: later records are not signed).
+    public var isEnd: Bool
+
+    public init(sequence: Int, hash: String, name: String, isEnd: Bool = false) {
+        self.sequence = sequence
+        self.hash = hash
+        self.name = name
+        self.isEnd = isEnd
     }
 }

@@ -6,7 +6,20 @@ import WardenCore
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var problem: String
-    public var description: String { "database \(path): \(problem)" }
+    /// What the file is: `database`, `audit key`, `audit head`.
+    public var file = "database"
+    public var description: String { "\(file) \(path): \(problem)" }
+
+    init(path: String, problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public init(path: String, problem: String, file: String) {
+        self.path = path
+        self.problem = problem
+        self.file = file
+    }
 }
 
 /// Warden's persistent state: one SQLite file in WAL mode (readers never block the writer),
@@ -16,7 +29,7 @@ public final class Store: Sendable {
     let pool: DatabasePool
     public let path: String
 
-    /// Opens (creating if needed) and migrates the database at `path`.
+    /// Opens (creating if needed, owner-only) and migrates the database at `path`.
     public init(path: String) throws(StoreError) {
         self.path = path
         var config = Configuration()
@@ -24,6 +37,11 @@ public final class Store: Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        // SQLite creates a database 0644, and its -wal and -shm with the database's own mode: create
+        // the file owner-only first (and tighten one an older Warden left readable), so all three
+        // hold the audit chain and the traffic for the owner alone.
+        PrivateFile.prepare(path)
+        for sidecar in ["-wal", "-shm", "-journal"] { PrivateFile.tighten(path + sidecar) }
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try Self.migrator.migrate(pool)

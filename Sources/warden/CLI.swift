@@ -32,10 +32,11 @@ struct HubOptions: ParsableArguments {
         }
     }
 
-    /// Prints `value` as JSON, or hands it to `text` for people.
+    /// Prints `value` as JSON (untrusted text's controls, bidi and invisible characters as `\uXXXX`),
+    /// or hands it to `text` for people.
     func output(_ value: JSONValue, text: (JSONValue) -> Void) {
         if json {
-            print(JSONWriter.compact(value))
+            print(JSONWriter.safe(value))
         } else {
             text(value)
         }

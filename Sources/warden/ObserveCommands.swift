@@ -3,6 +3,7 @@ import Foundation
 import WardenCore
 import WardenDetect
 import WardenHubClient
+import WardenStore
 
 /// `warden sessions …`
 struct Sessions: ParsableCommand {
@@ -216,13 +217,13 @@ struct Events: ParsableCommand {
             var p = JSONObject(pairs: [("limit", .int(limit))])
             if let session { p["session"] = .string(session) }
             let recent = (try options.call("events.tail", p)["events"]?.arrayValue ?? []).reversed()
-            for e in recent { FileHandle.standardOutput.write(Data(((options.json ? JSONWriter.compact(e) : Events.line(e)) + "\n").utf8)) }
+            for e in recent { FileHandle.standardOutput.write(Data(((options.json ? JSONWriter.safe(e) : Events.line(e)) + "\n").utf8)) }
             guard follow else { return }
             let json = options.json
             let connection = try HubLauncher.connect(home: options.wardenHome) { method, params in
                 guard method == "hub.events" else { return }
                 for e in params["events"]?.arrayValue ?? [] where session == nil || e["session"]?.stringValue == session {
-                    FileHandle.standardOutput.write(Data(((json ? JSONWriter.compact(e) : Events.line(e)) + "\n").utf8))
+                    FileHandle.standardOutput.write(Data(((json ? JSONWriter.safe(e) : Events.line(e)) + "\n").utf8))
                 }
             }
             _ = try connection.callBlocking("subscribe", ["topics": ["events"]], timeout: 10)
@@ -231,19 +232,39 @@ struct Events: ParsableCommand {
     }
 }
 
-/// `warden audit verify|export`
+/// `warden audit verify|list|export`
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The tamper-evident audit log.", subcommands: [Verify.self, Export.self, List.self])
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the hash chain; exit 1 naming the first broken record.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain and its signed head; exit 1 naming the first broken record.",
+            discussion: """
+                Without --anchor: every record's hash and link, and that $WARDEN_HOME/audit.head is signed by the \
+                hub's audit key and names the last record. With --anchor: also that the chain still passes through \
+                each anchor given (an exported SIEM file or line, a saved audit.head, or the token itself), so records \
+                removed or rewritten since the anchor was exported are found even if the head was signed again.
+                """)
         @OptionGroup var options: HubOptions
+        @Option(name: .customLong("anchor"), help: "A file or value holding audit anchors (warden-anchor.1.…): an export, a saved audit.head. Repeatable.")
+        var anchors: [String] = []
 
         func run() throws {
-            let v = try options.call("audit.verify")
+            var tokens: [JSONValue] = []
+            for source in anchors {
+                // A path when one exists, else the value itself (a pasted anchor or export line).
+                let text = FileManager.default.fileExists(atPath: source)
+                    ? (try? String(contentsOfFile: source, encoding: .utf8)) ?? "" : source
+                let found = AuditAnchor.all(in: text)
+                if found.isEmpty { CLI.fail("no audit anchor (warden-anchor.1.…) in \(source)", code: 2) }
+                tokens += found.map { .string($0.token) }
+            }
+            let v = try options.call("audit.verify", tokens.isEmpty ? JSONObject() : ["anchors": .array(tokens)])
             options.output(v) { v in
                 if v["intact"] == true {
-                    print("audit log intact: \(CLI.s(v["records"])) records, head \(CLI.s(v["head"]))")
+                    var line = "audit log intact: \(CLI.s(v["records"])) records, head \(CLI.s(v["head"])), signed by key \(CLI.s(v["keyId"]))"
+                    if let n = v["anchors"]?.intValue, n > 0 { line += "; \(n) anchor\(n == 1 ? "" : "s") matched (latest: record \(CLI.s(v["latestAnchor"])))" }
+                    print(line)
                 } else {
                     print("audit log BROKEN at record \(CLI.s(v["sequence"])): \(CLI.s(v["problem"]))")
                 }

@@ -220,7 +220,7 @@ struct Playbooks: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a playbook as CACAO 2.0 JSON.")
         @OptionGroup var options: HubOptions
         @Argument(help: "Playbook name.") var name: String
-        func run() throws { print(JSONWriter.compact(try options.call("playbooks.export", ["name": .string(name)])["playbook"] ?? .null)) }
+        func run() throws { print(JSONWriter.safe(try options.call("playbooks.export", ["name": .string(name)])["playbook"] ?? .null)) }
     }
 
     struct Start: ParsableCommand {

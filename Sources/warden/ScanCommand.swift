@@ -62,8 +62,8 @@ struct Scan: ParsableCommand {
             source.tools.map { analyzer.review(ToolDefinition(raw: $0), server: source.server) }
         })
         switch format {
-        case "json": print(JSONWriter.compact(report.json))
-        case "sarif": print(JSONWriter.compact(report.sarif(toolVersion: Warden.configuration.version)))
+        case "json": print(JSONWriter.safe(report.json))
+        case "sarif": print(JSONWriter.safe(report.sarif(toolVersion: Warden.configuration.version)))
         default: printText(report)
         }
         for p in problems { FileHandle.standardError.write(Data("warden scan: \(SafeText.escape(p))\n".utf8)) }

@@ -169,7 +169,9 @@ struct HubOperationsTests {
         let ocsf = try await warden(["audit", "export", "--format", "ocsf"], home: home)
         let lines = ocsf.stdoutText.split(separator: "\n")
         let classes = Set(lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["class_uid"] as? Int })
-        #expect(classes == [6003, 2004, 3005], "\(classes)")
+        // 1008 (Event Log Activity) is the signed chain head every export ends with.
+        #expect(classes == [6003, 2004, 3005, 1008], "\(classes)")
+        #expect(lines.last?.contains("\"class_uid\":1008") == true && lines.last?.contains("warden-anchor.1.") == true)
         for line in lines {
             let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             for key in ["category_uid", "class_uid", "activity_id", "type_uid", "time", "severity_id", "metadata"] { #expect(o[key] != nil) }

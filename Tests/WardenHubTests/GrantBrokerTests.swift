@@ -174,7 +174,8 @@ struct SIEMFormatTests {
         r.tool = "x\"]\u{1B}[31m"
         let line = SIEMFormat.syslog.encode(r, hostname: "host")
         #expect(line.hasPrefix("<86>1 2025-11-24T16:00:00.250Z host warden "))
-        #expect(line.contains(#"tool="x\"\]␛[31m""#))
+        // Escapes are written ASCII-only for collectors: ESC as <U+001B>.
+        #expect(line.contains(#"tool="x\"\]<U+001B>[31m""#))
         #expect(!line.contains("\u{1B}"))
     }
 }

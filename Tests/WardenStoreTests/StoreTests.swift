@@ -67,7 +67,9 @@ struct StoreTests {
         let head = try #require(try store.auditHead())
         try store.pool.write { try $0.execute(sql: "DELETE FROM audit WHERE seq = 4") }
         #expect(try store.verifyAudit() == .intact(records: 3, head: try #require(try store.auditHead()).hash))
-        guard case .broken(4, _) = try store.verifyAudit(knownHead: head) else { Issue.record("truncation not found"); return }
+        let recorded = AuditCheckpoint(sequence: head.sequence, hash: head.hash, name: "the recorded head")
+        guard case .broken(4, let problem) = try store.verifyAudit(checkpoints: [recorded]) else { Issue.record("truncation not found"); return }
+        #expect(problem.contains("truncated"))
     }
 
     @Test("grant transitions: legal ones pass, the second decision is told who decided first")

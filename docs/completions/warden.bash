@@ -1266,13 +1266,16 @@ _warden_audit() {
 _warden_audit_verify() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
-    repeating_options=()
+    repeating_options=(--anchor)
     non_repeating_options=(--home)
     __warden_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
     '--home')
+        return
+        ;;
+    '--anchor')
         return
         ;;
     esac

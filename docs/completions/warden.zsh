@@ -242,7 +242,7 @@ _warden_alerts_ack() {
         '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
         '--json[Print JSON instead of text.]'
         ':id:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -257,7 +257,7 @@ _warden_alerts_assign() {
         '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
         '--json[Print JSON instead of text.]'
         ':id:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--to[Who handles it.]:to:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -273,7 +273,7 @@ _warden_alerts_resolve() {
         '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
         '--json[Print JSON instead of text.]'
         ':id:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--reason[How it was resolved.]:reason:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -289,7 +289,7 @@ _warden_alerts_false-positive() {
         '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
         '--json[Print JSON instead of text.]'
         ':id:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--reason[Why it is not a problem.]:reason:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -305,7 +305,7 @@ _warden_alerts_note() {
         '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
         '--json[Print JSON instead of text.]'
         ':id:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--text[The note.]:text:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -380,7 +380,7 @@ _warden_incidents_open() {
         '--json[Print JSON instead of text.]'
         '*--alert[An alert to include (repeat for several).]:alert:'
         '--title[A title (default\: the first alert'\''s).]:title:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -396,7 +396,7 @@ _warden_incidents_close() {
         '--json[Print JSON instead of text.]'
         ':id:'
         '--resolution[The resolution.]:resolution:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -501,7 +501,7 @@ _warden_playbooks_start() {
         '--json[Print JSON instead of text.]'
         ':name:'
         '--incident[The incident it is for.]:incident:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -521,7 +521,7 @@ _warden_playbooks_step() {
         '--run[Run its automated Warden actions.]'
         '--reason[Why it is skipped.]:reason:'
         '--note[A note (alone\: adds a note without moving on).]:note:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -883,7 +883,7 @@ _warden_tools_approve() {
         '--json[Print JSON instead of text.]'
         ':name:'
         '--reason[Why (recorded in the audit log; shown to clients for a quarantine).]:reason:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -899,7 +899,7 @@ _warden_tools_quarantine() {
         '--json[Print JSON instead of text.]'
         ':name:'
         '--reason[Why (recorded in the audit log; shown to clients for a quarantine).]:reason:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -916,7 +916,7 @@ _warden_tools_suppress() {
         ':name:'
         '--rule[The rule id, as `warden tools show` lists it.]:rule:'
         '--reason[Why (required; recorded in the audit log).]:reason:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -974,7 +974,7 @@ _warden_baselines_reset() {
         '--json[Print JSON instead of text.]'
         ':name:'
         '--reason[Why (required; recorded in the audit log).]:reason:'
-        '--as[Your name in the audit log.]:as:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -1039,7 +1039,7 @@ _warden_audit() {
     case "${state}" in
     command)
         local -ar subcommands=(
-            'verify:Check the hash chain; exit 1 naming the first broken record.'
+            'verify:Check the hash chain and its signed head; exit 1 naming the first broken record.'
             'export:Export events and audit records for a SIEM.'
             'list:Audit records, newest first.'
         )
@@ -1062,6 +1062,7 @@ _warden_audit_verify() {
     local -ar arg_specs=(
         '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
         '--json[Print JSON instead of text.]'
+        '*--anchor[A file or value holding audit anchors (warden-anchor.1.…)\: an export, a saved audit.head. Repeatable.]:anchor:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
