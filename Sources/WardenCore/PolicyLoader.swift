@@ -236,7 +236,8 @@ private struct NodeReader {
     func globs(_ node: Node, _ key: String) throws(PolicyError) -> [Glob] {
         guard case .sequence(let items) = node else { throw error(node, key, "must be a list of hosts or globs") }
         var out: [Glob] = []
-        for item in items { out.append(Glob(try string(item, key).lowercased())) }
+        // `ServerRule` keeps host patterns canonical (lower case, IDNA, IP text) as they are assigned.
+        for item in items { out.append(Glob(try string(item, key))) }
         return out
     }
 

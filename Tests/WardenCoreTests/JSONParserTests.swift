@@ -24,6 +24,15 @@ struct JSONParserTests {
         #expect(try JSONParser.parse(#""\u00e9\ud83d\ude80\t\"\\\/""#) == .string("é🚀\t\"\\/"))
     }
 
+    @Test("refuses lone surrogate escapes, whether parsed or scanned", arguments: [
+        #""\ud800""#, #""\udc00""#, #""\ud800\u0041""#, #""\ud800\ud800""#, #""\ud800x""#, #""\udfff\ud800""#, #"{"\ud83d":1}"#,
+    ])
+    func loneSurrogates(_ text: String) {
+        #expect(throws: JSONError(kind: .loneSurrogate, offset: text.hasPrefix("{") ? 2 : 1)) { try JSONParser.parse(text) }
+        let bytes = Array(text.utf8)
+        #expect(bytes.withUnsafeBytes { raw in (try? JSONParser.scan(raw)) == nil }, "scan accepted \(text)")
+    }
+
     @Test("rejects duplicate keys, even when written differently", arguments: [
         #"{"a":1,"a":2}"#, #"{"a":1,"\u0061":2}"#, #"{"x":{"k":1,"k":1}}"#,
     ])

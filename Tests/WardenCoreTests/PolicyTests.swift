@@ -108,6 +108,30 @@ struct PolicyAnalysisTests {
 
 @Suite("policy: egress and limits")
 struct EgressPolicyTests {
+    @Test("destinations and patterns are compared canonically: every spelling of a denied host is denied", arguments: [
+        "evil.com", "EVIL.com.", "ｅｖｉｌ.com", "evil%2ecom", "evil。com", "x.Evil.Com", "eve@EVIL.com", "127.0.0.1", "0x7f.1", "2130706433",
+        "0177.0.0.1", "::ffff:127.0.0.1", "::FFFF:7F00:1", "[::ffff:7f00:1]", "xn--bcher-kva.de", "BÜCHER.de", "b%C3%BCcher.de",
+    ])
+    func canonicalMatching(_ destination: String) {
+        var egress = EgressPolicy()
+        egress.servers = [.init(server: Glob("*"), allow: ["*.good.com*", "*@partner.org"].map(Glob.init), deny: ["EVIL.COM", "*.evil.com", "0x7F.1", "*.Bücher.de.", "bücher.de"].map(Glob.init))]
+        #expect(egress.decide(server: "s", destination: destination, lockdown: false) == .deny, "\(destination)")
+    }
+
+    @Test("an allow of a host is not satisfied by an address whose local part names it, nor by a longer host")
+    func allowIsAboutTheHost() {
+        var egress = EgressPolicy()
+        egress.servers = [.init(server: Glob("*"), allow: ["docs.example.*", "*@partner.org"].map(Glob.init), defaultAction: .grant)]
+        #expect(egress.decide(server: "s", destination: "docs.example.org", lockdown: false) == .allow)
+        #expect(egress.decide(server: "s", destination: "docs.example.com@evil.net", lockdown: false) == .grant)
+        #expect(egress.decide(server: "s", destination: "bob@partner.org", lockdown: false) == .allow)
+        #expect(egress.decide(server: "s", destination: "partner.org", lockdown: false) == .grant)
+        // Assigned after creation, patterns are still canonical.
+        egress.servers[0].deny = [Glob("[::FFFF:127.0.0.1]")]
+        #expect(egress.servers[0].deny.map(\.pattern) == ["::ffff:7f00:1"])
+        #expect(egress.decide(server: "s", destination: "::ffff:127.0.0.1", lockdown: false) == .deny)
+    }
+
     @Test("egress lists decide per destination; lockdown denies what no list allows; limits parse; bad values name the key")
     func egress() throws {
         let yaml = """
@@ -128,6 +152,7 @@ struct EgressPolicyTests {
         #expect(p.egress.decide(server: "other", destination: "anything.org", lockdown: false) == .allow)
         #expect(p.egress.decide(server: "other", destination: "anything.org", lockdown: true) == .deny)
         #expect(p.limits.perMinute == 30 && p.limits.concurrent == 4 && p.limits.tools.first?.perMinute == 2)
+        #expect(p.egress.decide(server: "mail", destination: "docs.example.com@evil.net", lockdown: false) == .grant)
         do {
             _ = try PolicyLoader.parse("version: 1\nlimits: {per_minute: -3}\n", source: "t.yaml")
             Issue.record("accepted a negative limit")

@@ -8,6 +8,8 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidEscape
         case invalidNumber
         case controlCharacterInString
+        /// A `\u` escape of a UTF-16 surrogate without its partner: no character, and parsers read it differently.
+        case loneSurrogate
         /// The same key twice in one object: parsers disagree on which value wins, so Warden refuses it.
         case duplicateKey(String)
         case tooDeep(limit: Int)
@@ -36,6 +38,7 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidEscape: return "invalid escape sequence at byte \(offset)"
         case .invalidNumber: return "invalid number at byte \(offset)"
         case .controlCharacterInString: return "unescaped control character in string at byte \(offset)"
+        case .loneSurrogate: return "unpaired UTF-16 surrogate escape at byte \(offset)"
         case .duplicateKey(let k): return "duplicate key \"\(k)\" at byte \(offset)"
         case .tooDeep(let limit): return "nesting deeper than \(limit) at byte \(offset)"
         case .trailingData: return "unexpected data after the JSON value at byte \(offset)"

@@ -171,9 +171,17 @@ private struct Cursor {
                 switch byte(pos + 1) {
                 case quote, backslash, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: pos += 2
                 case 0x75:
-                    guard pos + 6 <= end else { throw fail(.unexpectedEnd) }
-                    for i in 2..<6 where hexValue(byte(pos + i)) == nil { throw fail(.invalidEscape, at: pos + i) }
-                    pos += 6
+                    // A lone surrogate has no scalar value and parsers disagree on what it reads as
+                    // (U+FFFD, an error, a WTF-8 string), so Warden refuses it rather than pick one.
+                    let unit = try escapedUnit(at: pos)
+                    if (0xDC00...0xDFFF).contains(unit) { throw fail(.loneSurrogate) }
+                    if (0xD800...0xDBFF).contains(unit) {
+                        guard pos + 12 <= end, byte(pos + 6) == backslash, byte(pos + 7) == 0x75,
+                              (0xDC00...0xDFFF).contains(try escapedUnit(at: pos + 6)) else { throw fail(.loneSurrogate) }
+                        pos += 12
+                    } else {
+                        pos += 6
+                    }
                 default: throw fail(.invalidEscape)
                 }
             } else if b < 0x20 {
@@ -189,6 +197,17 @@ private struct Cursor {
         guard decode else { return "" }
         let raw = UnsafeBufferPointer(start: base.unsafelyUnwrapped + start, count: stop - start)
         return escaped ? Self.unescape(raw) : String(decoding: raw, as: UTF8.self)
+    }
+
+    /// The UTF-16 code unit of the `\\uXXXX` escape at `at` (the backslash).
+    func escapedUnit(at: Int) throws(JSONError) -> UInt32 {
+        guard at + 6 <= end else { throw fail(.unexpectedEnd) }
+        var v: UInt32 = 0
+        for i in 2..<6 {
+            guard let h = hexValue(byte(at + i)) else { throw fail(.invalidEscape, at: at + i) }
+            v = v << 4 | UInt32(h)
+        }
+        return v
     }
 
     mutating func skipUTF8Sequence(lead: UInt8) throws(JSONError) {
@@ -239,15 +258,13 @@ private struct Cursor {
                 var v: UInt32 = 0
                 for k in 2..<6 { v = v << 4 | UInt32(hexValue(raw[i + k])!) }
                 i += 6
+                // `parseString` refused lone surrogates, so a high one is always followed by a low one.
                 if (0xD800...0xDBFF).contains(v) {
-                    if let h = pendingHigh { appendScalar(h, into: &out) }
                     pendingHigh = v
                 } else if (0xDC00...0xDFFF).contains(v), let h = pendingHigh {
                     appendScalar(0x10000 + ((h - 0xD800) << 10) + (v - 0xDC00), into: &out)
                     pendingHigh = nil
                 } else {
-                    if let h = pendingHigh { appendScalar(h, into: &out); pendingHigh = nil }
-                    // Lone surrogates have no scalar value; U+FFFD keeps the decoded text well-formed.
                     appendScalar(v, into: &out)
                 }
                 continue
