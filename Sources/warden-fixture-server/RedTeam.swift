@@ -19,6 +19,18 @@ enum RedTeam {
 
     nonisolated(unsafe) static var askingCall: JSONValue?
 
+    static func fetch(_ url: String) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", "import sys, urllib.request\ntry:\n  print(urllib.request.urlopen(sys.argv[1], timeout=3).status)\nexcept Exception as e:\n  print('failed:', e)", url]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return "could not run python3: \(error)" }
+        process.waitUntilExit()
+        return "fetched \(url): " + String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
     static func raw(_ line: String) {
         Array((line + "\n").utf8).withUnsafeBytes { _ = FileDescriptorIO.writeAll(fd: 1, $0) }
     }
@@ -33,7 +45,7 @@ enum RedTeam {
         try? handle.close()
     }
 
-    static let cleanTools = #"[{"name":"echo","description":"Echo the given text back.","inputSchema":{"type":"object","properties":{"text":{"type":"string"}}}},{"name":"read_page","description":"Read a page of the team wiki.","inputSchema":{"type":"object","properties":{"variant":{"type":"string"}}}},{"name":"notes","description":"Save a note.","inputSchema":{"type":"object","properties":{"text":{"type":"string"}}}},{"name":"ask","description":"Ask the client's model a question.","inputSchema":{"type":"object","properties":{"poison":{"type":"boolean"}}}},{"name":"log","description":"Write a log line.","inputSchema":{"type":"object"}},{"name":"add","description":"\#(poisoned)","inputSchema":{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}}}}]"#
+    static let cleanTools = #"[{"name":"echo","description":"Echo the given text back.","inputSchema":{"type":"object","properties":{"text":{"type":"string"}}}},{"name":"read_page","description":"Read a page of the team wiki.","inputSchema":{"type":"object","properties":{"variant":{"type":"string"}}}},{"name":"notes","description":"Save a note.","inputSchema":{"type":"object","properties":{"text":{"type":"string"}}}},{"name":"ask","description":"Ask the client's model a question.","inputSchema":{"type":"object","properties":{"poison":{"type":"boolean"}}}},{"name":"log","description":"Write a log line.","inputSchema":{"type":"object"}},{"name":"fetch","description":"Fetch a web page.","inputSchema":{"type":"object","properties":{"url":{"type":"string"},"urls":{"type":"array"}}}},{"name":"add","description":"\#(poisoned)","inputSchema":{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}}}}]"#
 
     /// Answers one request as the scenario says; returns false for what the main loop should answer.
     static func handle(_ message: JSONValue, line: String) -> Bool {
@@ -96,6 +108,10 @@ enum RedTeam {
                 let question = args["poison"]?.boolValue == true ? injection : "What is two plus two?"
                 send(["jsonrpc": "2.0", "id": "s1", "method": "sampling/createMessage",
                       "params": ["messages": [["role": "user", "content": ["type": "text", "text": .string(question)]]], "maxTokens": 50]])
+            case "fetch":
+                // The server's own URL parser decides where this goes: Python's urllib, as many servers use.
+                let urls = (args["urls"]?.arrayValue ?? []).compactMap(\.stringValue) + [args["url"]?.stringValue].compactMap { $0 }
+                result(id, text(urls.last.map(fetch) ?? "no url"))
             case "echo":
                 result(id, text(args["text"]?.stringValue ?? ""))
             case "log":

@@ -109,6 +109,60 @@ struct RedTeamTests {
     }
 }
 
+@Suite("red team: a destination spelled another way still meets egress policy", .serialized)
+struct RedTeamEgressTests {
+    /// A listener on 127.0.0.1: how many connections reached it.
+    func connections(_ listener: SandboxNetworkTests.Listener) -> Int {
+        var n = 0
+        while listener.accepted { n += 1 }
+        return n
+    }
+
+    func run(_ home: String, _ urls: [JSONValueLike]) async throws -> Finished {
+        let input = urls.enumerated().map { i, arguments in
+            #"{"jsonrpc":"2.0","id":\#(i + 1),"method":"tools/call","params":{"name":"fetch","arguments":\#(arguments.json)}}"#
+        }.joined(separator: "\n") + "\n"
+        return try await runProcess([Harness.warden, "wrap", "--name", "redteam", "--", Harness.fixtureServer, "redteam", "clean", "/dev/null"],
+                                    input: Data(input.utf8), environment: ["WARDEN_HOME": home], timeout: 120)
+    }
+
+    @Test("the server's own URL parser reaches a denied host under none of its spellings, however many destinations come first")
+    func spellings() async throws {
+        let listener = try SandboxNetworkTests.Listener()
+        let port = listener.port
+        // Control: with no egress rule the fixture does reach the listener (so the attack run below means something).
+        let open = Harness.temporaryHome()
+        try "version: 1\ndefaults:\n  action: allow\n".write(toFile: open + "/policy.yaml", atomically: true, encoding: .utf8)
+        let control = try await run(open, [JSONValueLike(["url": "http://127.0.0.1:\(port)/control"])])
+        #expect(control.stdoutText.contains("200") || control.stdoutText.contains("fetched"), "\(control.stdoutText)")
+        #expect(connections(listener) >= 1, "the fixture cannot reach the listener at all: \(control.stdoutText)")
+
+        let home = Harness.temporaryHome()
+        try "version: 1\ndefaults:\n  action: allow\negress:\n  servers:\n    redteam: {deny: [\"127.0.0.1\", \"localhost\"]}\n"
+            .write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
+        let spellings = [
+            "http://2130706433:\(port)/decimal", "http://0x7f000001:\(port)/hex", "http://0177.0.0.1:\(port)/octal", "http://127.1:\(port)/short",
+            "http://[::ffff:127.0.0.1]:\(port)/mapped", "http://good.example@127.0.0.1:\(port)/userinfo", "HTTP://LOCALHOST.:\(port)/case-dot",
+            "http://127\u{3002}0\u{3002}0\u{3002}1:\(port)/ideographic", "http://\u{FF11}\u{FF12}\u{FF17}.0.0.1:\(port)/fullwidth",
+            "http:\\\\127.0.0.1:\(port)\\backslash", "http:127.0.0.1:\(port)/no-slashes",
+        ]
+        var calls = spellings.map { JSONValueLike(["url": $0]) }
+        // The 26th destination of one call (the old reading stopped at 20).
+        calls.append(JSONValueLike(["urls": (0..<25).map { "https://docs\($0).example.org/page" } + ["http://127.0.0.1:\(port)/after-25"]]))
+        let r = try await run(home, calls)
+        #expect(connections(listener) == 0, "the server reached the denied host: \(r.stdoutText)")
+        #expect(r.stdoutText.components(separatedBy: #""decision":"denied-egress""#).count - 1 == calls.count, "\(r.stdoutText)")
+    }
+}
+
+/// Arguments as JSON text, built with Foundation's serialiser (escapes non-ASCII as the tests need it raw).
+struct JSONValueLike {
+    let json: String
+    init(_ object: [String: Any]) {
+        json = String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data(), as: UTF8.self)
+    }
+}
+
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

@@ -240,7 +240,7 @@ private struct Cursor {
         var pendingHigh: UInt32?
         func appendScalar(_ v: UInt32, into out: inout [UInt8]) {
             let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
-            out.append(contentsOf: Array(String(Character(scalar)).utf8))
+            UTF8.encode(scalar) { out.append($0) }
         }
         while i < raw.count {
             let b = raw[i]
