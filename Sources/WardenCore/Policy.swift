@@ -137,7 +137,7 @@ public struct Policy: Sendable, Hashable {
     public var signatures: SignatureRequirement?
     /// Analysis settings: score thresholds and suppressions.
     public var analysis = AnalysisSettings()
-    /// Secrets in tool results: `alert` or `redact`.
+    /// Secrets in what the server sends: `alert`, `redact`, or `deny` (withheld; whoever waits gets an error).
     public var dlpResults: DLPAction = .alert
     /// Secrets in tool-call arguments: `alert` or `deny`.
     public var dlpArguments: DLPAction = .alert

@@ -171,7 +171,7 @@ private struct NodeReader {
             case "dlp":
                 for (k, v) in try mapping(value, "dlp", allowed: ["results", "arguments", "injection"]) {
                     let text = try string(v, "dlp.\(k)")
-                    let allowed: [DLPAction] = k == "results" ? [.alert, .redact] : [.alert, .deny]
+                    let allowed: [DLPAction] = k == "results" ? [.alert, .redact, .deny] : [.alert, .deny]
                     guard let action = DLPAction(rawValue: text), allowed.contains(action) else {
                         throw error(v, "dlp.\(k)", "must be \(allowed.map(\.rawValue).joined(separator: " or ")) (found \"\(text)\")")
                     }

@@ -93,7 +93,8 @@ struct PolicyAnalysisTests {
 
     @Test("a suppression without a reason, or a bad DLP action, names the key", arguments: [
         ("version: 1\nanalysis:\n  suppress:\n    - {rule: payload.shell}\n", "analysis.suppress[0].reason: is missing"),
-        ("version: 1\ndlp: {results: deny}\n", "dlp.results: must be alert or redact"),
+        ("version: 1\ndlp: {results: block}\n", "dlp.results: must be alert or redact or deny"),
+        ("version: 1\ndlp: {arguments: redact}\n", "dlp.arguments: must be alert or deny"),
         ("version: 1\nanalysis:\n  thresholds: {suspicious: 90, malicious: 50}\n", "suspicious must not be above malicious"),
     ])
     func errors(_ text: String, _ expected: String) {
