@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A first look at ASCII text for the result rules, fast enough for every byte of every result.
 ///
 /// A result rule can only fire where the text holds what it is anchored on: some alternative of
@@ -36,6 +38,7 @@ struct ResultScreen: Sendable {
     let screensAll: Bool
 
     static let shared = ResultScreen(rules: RuleSet.resultRules)
+    static let pool = Mutex<[Occurrences]>([])
 
     /// Rules whose finders the screen anchors below (all others must be phrase rules).
     static let anchored: Set<String> = ["exfiltration.recipient", "instruction.role-label", "instruction.foreign-override",
@@ -97,8 +100,15 @@ struct ResultScreen: Sendable {
         guard !screensAll, !text.contains(where: { $0 >= 0x80 || ($0 < 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D) || $0 == 0x7F }) else {
             return [0..<n]
         }
-        var seen = Occurrences(terms: vocabulary.count + prefixes.count)
+        // The per-term lists are reused across texts: allocating one per text would cost more than
+        // reading a short one (the relay reads every string of every message).
+        var seen = Self.pool.withLock { $0.popLast() } ?? Occurrences(terms: vocabulary.count + prefixes.count)
+        defer {
+            seen.clear()
+            Self.pool.withLock { if $0.count < 8 { $0.append(seen) } }
+        }
         read(text, into: &seen)
+        guard !seen.used.isEmpty || !seen.markup.isEmpty else { return [] }
         var hits = seen.markup
         let reach = Self.reach
         func near(_ positions: [Int32], _ p: Int32, within: Int32) -> Bool {
@@ -134,7 +144,23 @@ struct ResultScreen: Sendable {
     struct Occurrences {
         /// By term id: ascending byte offsets of the words.
         var positions: [[Int32]]
+        /// Terms with positions, so clearing touches only them.
+        var used: [Int32] = []
         init(terms: Int) { positions = [[Int32]](repeating: [], count: terms) }
+
+        @inline(__always) mutating func add(_ term: Int32, _ position: Int) {
+            if positions[Int(term)].isEmpty { used.append(term) }
+            positions[Int(term)].append(Int32(position))
+        }
+
+        mutating func clear() {
+            for t in used { positions[Int(t)].removeAll(keepingCapacity: true) }
+            used.removeAll(keepingCapacity: true)
+            at.removeAll(keepingCapacity: true)
+            colon.removeAll(keepingCapacity: true)
+            bracket.removeAll(keepingCapacity: true)
+            markup.removeAll(keepingCapacity: true)
+        }
         var at: [Int32] = [], colon: [Int32] = [], bracket: [Int32] = []
         /// `<!--`, `<script`, `<iframe`, `<|…`, `[|…`, `![`: analysed wherever they are.
         var markup: [Int32] = []
@@ -189,14 +215,14 @@ struct ResultScreen: Sendable {
             var hash: UInt64 = 0xcbf29ce484222325
             for k in start..<i { hash = (hash ^ UInt64(classes[Int(text[k])])) &* 0x100000001b3 }
             let id = vocabulary.id(hash: hash, folding: text, start..<i)
-            if id >= 0 { seen.positions[Int(id)].append(Int32(start)) }
+            if id >= 0 { seen.add(id, start) }
             guard hasPrefix[Int(c)] else { continue }
             for term in prefixesByFirst[Int(c)] {
                 let prefix = prefixes[Int(term) - vocabulary.count]
                 guard length >= prefix.count else { continue }
                 var same = true
                 for k in 1..<prefix.count where classes[Int(text[start + k])] != prefix[k] { same = false; break }
-                if same { seen.positions[Int(term)].append(Int32(start)) }
+                if same { seen.add(term, start) }
             }
         }
     }

@@ -86,6 +86,8 @@ public struct SandboxPlan: Sendable, Equatable {
             guard seen.insert(option + path).inserted else { return }
             args += [option, path, path]
         }
+        // The program itself, when it lives under /tmp, read-only: the server runs it, it need not change it.
+        if let program = command.first, program.hasPrefix("/tmp/"), exists(program) != nil { mount("--ro-bind", program) }
         for p in named.map(expand) where p.hasPrefix("/tmp/") && exists(p) != nil { mount("--bind", p) }
         for p in profile.readWrite.map(expand) where exists(p) != nil { mount("--bind", p) }
         for p in profile.readOnly.map(expand) where exists(p) != nil { mount("--ro-bind", p) }

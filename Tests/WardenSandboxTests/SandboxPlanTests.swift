@@ -12,7 +12,7 @@ struct SandboxPlanTests {
     func kinds(_ path: String) -> PathKind? {
         switch path {
         case "/home/u/.local/state/warden", "/home/u/.config/warden", "/run/user/1000", "/tmp/repo", "/home/u/.aws", "/home/u/src": .directory
-        case "/home/u/.cursor/mcp.json", "/usr/bin/warden", "/home/u/.netrc": .file
+        case "/home/u/.cursor/mcp.json", "/usr/bin/warden", "/home/u/.netrc", "/tmp/build/server": .file
         default: nil
         }
     }
@@ -70,6 +70,12 @@ struct SandboxPlanTests {
         #expect(m.contains("--ro-bind /home/u/src>/home/u/src"))
         #expect(m.suffix(2) == ["--tmpfs /home/u/.aws", "--ro-bind /dev/null>/home/u/.netrc"])
         #expect(p.isolation.label == "sandbox net:none")
+    }
+
+    @Test("a program that lives under /tmp is bound into the private /tmp, read-only")
+    func programUnderTmp() {
+        let m = mounts(plan(command: ["/tmp/build/server", "--stdio"]))
+        #expect(m.contains("--ro-bind /tmp/build/server>/tmp/build/server"))
     }
 
     @Test("a path under a hidden directory stays hidden even when the command names it")
