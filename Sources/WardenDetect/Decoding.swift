@@ -80,24 +80,28 @@ enum Decoding {
     static func outline(_ bytes: UnsafeRawBufferPointer) -> Outline {
         var o = Outline()
         let n = bytes.count
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return o }
         runTable.withUnsafeBufferPointer { table in
             var i = 0
-            var start = 0
-            var inRun = false
             while i < n {
-                let b = bytes[i]
-                if table[Int(b)] {
-                    if !inRun { inRun = true; start = i }
-                    if b == 0x25, i + 2 < n, hex(bytes[i + 1]) != nil, hex(bytes[i + 2]) != nil { o.percent = true }
-                } else {
-                    if inRun { inRun = false; if i - start >= 16 { o.runs.append(start..<i) } }
+                // Outside a run: most bytes are letters, so the common case is entering one.
+                let b = base[i]
+                guard table[Int(b)] else {
                     if b >= 0x80 { o.nonASCII = true }
-                    // `-----BEGIN `: a dash run is in the table, so a key block is seen at its `B`.
-                    if b == 0x20, i >= 10, bytes[i - 1] == 0x4E, bytes[i - 5] == 0x42, bytes[i - 6] == 0x2D { o.keyBlock = true }
+                    // `-----BEGIN `: a dash run is in the table, so a key block is seen at the space after it.
+                    if b == 0x20, i >= 10, base[i - 1] == 0x4E, base[i - 5] == 0x42, base[i - 6] == 0x2D { o.keyBlock = true }
+                    i += 1
+                    continue
                 }
+                let start = i
                 i += 1
+                while i < n, table[Int(base[i])] { i += 1 }
+                if i - start >= 16 {
+                    o.runs.append(start..<i)
+                    var k = start
+                    while k + 2 < i { if base[k] == 0x25, hex(base[k + 1]) != nil, hex(base[k + 2]) != nil { o.percent = true; break }; k += 1 }
+                }
             }
-            if inRun, n - start >= 16 { o.runs.append(start..<n) }
         }
         return o
     }

@@ -121,13 +121,20 @@ struct ResultScreen: Sendable {
         for (words, chars, within) in [(senders, seen.at, Int32(reach)), (labels, seen.colon, 64), (tags, seen.bracket, 64)] where !chars.isEmpty {
             for id in words { for p in seen.positions[Int(id)] where near(chars, p, within: within) { hits.append(p) } }
         }
-        for pattern in patterns {
-            guard pattern.steps[pattern.anchor].contains(where: { !seen.positions[Int($0)].isEmpty }) else { continue }
-            let anchors = pattern.steps[pattern.anchor].flatMap { seen.positions[Int($0)] }
-            let others = pattern.steps.indices.filter { $0 != pattern.anchor }.map { s in pattern.steps[s].map { seen.positions[Int($0)] }.filter { !$0.isEmpty } }
-            // A step none of whose words occur anywhere rules the pattern out at once.
-            guard !others.contains(where: \.isEmpty) else { continue }
-            for p in anchors where others.allSatisfy({ lists in lists.contains { near($0, p, within: Int32(reach)) } }) { hits.append(p) }
+        let positions = seen.positions
+        patternLoop: for pattern in patterns {
+            // Cheap rejections first, without allocating: the anchor step, then every other step,
+            // must occur somewhere in the text.
+            for step in pattern.steps where !step.contains(where: { !positions[Int($0)].isEmpty }) { continue patternLoop }
+            for term in pattern.steps[pattern.anchor] {
+                for p in positions[Int(term)] {
+                    var all = true
+                    for (s, step) in pattern.steps.enumerated() where s != pattern.anchor {
+                        if !step.contains(where: { near(positions[Int($0)], p, within: Int32(reach)) }) { all = false; break }
+                    }
+                    if all { hits.append(p) }
+                }
+            }
         }
         guard !hits.isEmpty else { return [] }
         hits.sort()
