@@ -1,3 +1,4 @@
+import Foundation
 import WardenCore
 
 /// What the content of one message carries: instructions aimed at the model and secrets, each
@@ -36,9 +37,14 @@ public enum ContentScanner {
     /// definitions of a `tools/list` result); `path` prefixes every field name.
     public static func scan(_ value: JSONValue, path: String = "", skipping: Set<String> = [], injections: Bool = true) -> ContentFindings {
         var out = ContentFindings()
-        func read(_ s: String, field: String, prose: Bool) {
+        // Every string and key in order, for the joined reading below.
+        var pieces: [String] = [], values: [String] = []
+        var keyed: [UInt8] = []
+        func read(_ s: String, field: String, prose: Bool, key: Bool = false) {
             if injections && prose { out.injections += injectionFindings(s, field: field) }
             out.secrets += SecretScanner.scanText(s)
+            if prose { pieces.append(s) }
+            if prose && !key { values.append(s) }
         }
         func walk(_ v: JSONValue, path: String, key: String, depth: Int) {
             switch v {
@@ -50,8 +56,12 @@ public enum ContentScanner {
                 for (k, x) in o.members {
                     if depth == 0 && skipping.contains(k) { continue }
                     let child = path.isEmpty ? k : path + "." + k
-                    // Keys are text too: a long key is a place to put a sentence.
-                    if k.utf8.count > 24 { read(k, field: child + "(key)", prose: true) }
+                    // Keys are text too: a place to put a sentence or a token.
+                    read(k, field: child + "(key)", prose: true, key: true)
+                    if case .string(let v) = x, v.utf8.count <= 600 {
+                        // `"password": "…"`: the key names the value, as in the arguments' reading.
+                        keyed += Array(k.utf8) + [0x3A, 0x20] + Array(v.utf8) + [0x0A]
+                    }
                     if case .string(let payload) = x, isBinary(key: k, in: o) {
                         read(payload, field: child, prose: false)
                         continue
@@ -62,7 +72,45 @@ public enum ContentScanner {
             }
         }
         walk(value, path: path, key: "", depth: 0)
+        // Joined twice: keys and values in order (a sentence spread over keys), and values alone (a
+        // client shows text blocks together, without the keys between them).
+        if pieces.count >= 2 { joinedReading(pieces, path: path, injections: injections, into: &out) }
+        if values.count >= 2 && values.count < pieces.count { joinedReading(values, path: path, injections: injections, into: &out) }
+        if !keyed.isEmpty {
+            var known = Set(out.secrets.map(\.fingerprint))
+            for var m in keyed.withUnsafeBytes({ SecretScanner.scanDecoded($0) }) where !known.contains(m.fingerprint) {
+                known.insert(m.fingerprint)
+                m.via = "key"
+                out.secrets.append(m)
+            }
+        }
         return out
+    }
+
+    /// A client shows a result's text blocks together, and a model reads a message whole: a phrase
+    /// or a secret split across strings (`"Ignore all previous"`, `"instructions and …"`) is read
+    /// once more with the strings joined. Each string was read whole already, so of a long one only
+    /// its ends take part: what lies inside it was found there.
+    static func joinedReading(_ pieces: [String], path: String, injections: Bool, into out: inout ContentFindings) {
+        var text: [UInt8] = []
+        for piece in pieces {
+            let u = Array(piece.utf8)
+            if u.count > 2048 {
+                text += u[..<1024] + Array("\n\n".utf8) + u[(u.count - 1024)...]
+            } else {
+                text += u
+            }
+            text.append(0x0A)
+        }
+        if injections {
+            let seen = Set(out.injections.map(\.rule))
+            out.injections += injectionFindings(String(decoding: text, as: UTF8.self), field: path + "(joined)").filter { !seen.contains($0.rule) }
+        }
+        var known = Set(out.secrets.map(\.fingerprint))
+        for m in spanning(pieces.map { Array($0.utf8) }) where !known.contains(m.fingerprint) {
+            known.insert(m.fingerprint)
+            out.secrets.append(m)
+        }
     }
 
     /// The result rules over one text: whole, in windows when it is long, and again with invisible
@@ -77,15 +125,22 @@ public enum ContentScanner {
             return wholeText(text, field: field)
         }
         let bytes = Array(text.utf8)
-        for r in ranges {
-            // ASCII: byte offsets are scalar offsets.
-            let part = String(decoding: bytes[r], as: UTF8.self)
-            for f in ResultScanner.scan(AnalyzedText(field: field, text: part)) {
-                var f = f
-                f.start += r.lowerBound
-                f.end += r.lowerBound
-                findings.append(f)
-            }
+        for range in ranges {
+            // Read in windows like a whole text: a range can be longer than one AnalyzedText holds.
+            var start = range.lowerBound
+            repeat {
+                let r = start..<min(range.upperBound, start + window)
+                // ASCII: byte offsets are scalar offsets.
+                let part = String(decoding: bytes[r], as: UTF8.self)
+                for f in ResultScanner.scan(AnalyzedText(field: field, text: part)) {
+                    var f = f
+                    f.start += r.lowerBound
+                    f.end += r.lowerBound
+                    findings.append(f)
+                }
+                if r.upperBound == range.upperBound { break }
+                start = r.upperBound - overlap
+            } while true
         }
         return findings
     }
@@ -104,6 +159,14 @@ public enum ContentScanner {
             rules = rules.filter { $0.id != "unicode.invisible" }
             scalars.removeAll(where: InvisibleCharacters.isInvisible)
             field += "(visible)"
+        }
+        // Look-alikes read as what they look like: compatibility forms (full-width, mathematical
+        // letters), accents and combining marks, and Cyrillic and Greek letters shaped like Latin ones.
+        let folded = Folding.fold(text)
+        if folded != text {
+            let seen = Set(findings.map(\.rule))
+            let analysed = AnalyzedText(field: field + "(folded)", text: String(folded.unicodeScalars.prefix(window)))
+            for rule in rules where !seen.contains(rule.id) { findings += rule.findings(in: analysed) }
         }
         func scanned(_ s: ArraySlice<Unicode.Scalar>, offset: Int) {
             var view = String.UnicodeScalarView()
@@ -143,9 +206,12 @@ public enum ContentScanner {
         case .array(let items):
             return .array(items.map(redacting))
         case .object(let o):
-            var copy = o
-            for (k, v) in o.members { copy[k] = redacting(v) }
-            return .object(copy)
+            var pairs: [(String, JSONValue)] = []
+            for (k, v) in o.members {
+                let key = redacting(.string(k)).stringValue ?? k
+                pairs.append((pairs.contains { $0.0 == key } ? key + "#\(pairs.count)" : key, redacting(v)))
+            }
+            return .object(JSONObject(pairs: pairs))
         case .null, .bool, .number:
             return value
         }
@@ -156,35 +222,59 @@ public enum ContentScanner {
     /// joined in order (a secret split across two arguments).
     public static func argumentSecrets(_ arguments: JSONValue) -> [SecretMatch] {
         var view: [UInt8] = []
-        var joined: [UInt8] = []
+        var pieces: [[UInt8]] = []
         var found: [SecretMatch] = []
         func walk(_ v: JSONValue, key: String) {
             switch v {
             case .string(let s):
                 found += SecretScanner.scanText(s)
                 view += Array(key.utf8) + Array(": ".utf8) + Array(s.utf8) + [0x0A]
-                joined += Array(s.utf8)
+                pieces.append(Array(s.utf8))
             case .number(let n):
                 view += Array(key.utf8) + Array(": ".utf8) + Array(n.utf8) + [0x0A]
-                joined += Array(n.utf8)
+                pieces.append(Array(n.utf8))
             case .array(let items):
                 for i in items { walk(i, key: key) }
             case .object(let o):
-                for (k, x) in o.members { walk(x, key: k) }
+                for (k, x) in o.members {
+                    // Keys are data too (`{"AKIA…": true}`), whatever their values are.
+                    found += SecretScanner.scanText(k)
+                    view += Array(k.utf8) + [0x0A]
+                    walk(x, key: k)
+                }
             case .null, .bool: break
             }
         }
         walk(arguments, key: "")
         var seen = Set(found.map(\.fingerprint))
-        for (buffer, via) in [(view, "key"), (joined, "joined")] {
-            for m in buffer.withUnsafeBytes({ SecretScanner.scanDecoded($0) }) where !seen.contains(m.fingerprint) {
-                seen.insert(m.fingerprint)
-                var m = m
-                m.via = m.via ?? via
-                found.append(m)
-            }
+        for m in view.withUnsafeBytes({ SecretScanner.scanDecoded($0) }) + spanning(pieces) where !seen.contains(m.fingerprint) {
+            seen.insert(m.fingerprint)
+            var m = m
+            m.via = m.via ?? "key"
+            found.append(m)
         }
         return found
+    }
+
+    /// Secrets split across consecutive strings: from each string's last 512 bytes on, the strings
+    /// that follow are joined with nothing between them (up to 1 KiB) and scanned, so a token
+    /// begins at a string's start as well as anywhere inside it.
+    static func spanning(_ pieces: [[UInt8]]) -> [SecretMatch] {
+        guard pieces.count >= 2 else { return [] }
+        var out: [SecretMatch] = []
+        for k in 0..<(pieces.count - 1) {
+            var buffer = Array(pieces[k].suffix(512))
+            var j = k + 1
+            while j < pieces.count, buffer.count < 1024 {
+                buffer += pieces[j].prefix(1024 - buffer.count)
+                j += 1
+            }
+            for var m in buffer.withUnsafeBytes({ SecretScanner.scanDecoded($0) }) {
+                m.via = "joined"
+                out.append(m)
+            }
+        }
+        return out
     }
 }
 
@@ -193,9 +283,33 @@ public enum ContentScanner {
 public enum InvisibleCharacters {
     @inline(__always) public static func isInvisible(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
-        case 0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x206F, 0x3164, 0xFE00...0xFE0F,
-             0xFEFF, 0xFFA0, 0xE0000...0xE007F, 0xE0100...0xE01EF: true
+        case 0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B...0x180E, 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x206F, 0x3164,
+             0xFE00...0xFE0F, 0xFEFF, 0xFFA0, 0xFFF9...0xFFFB, 0x1BCA0...0x1BCA3, 0x1D173...0x1D17A, 0xE0000...0xE007F, 0xE0100...0xE01EF: true
         default: false
         }
+    }
+}
+
+/// Text as a reader sees it, for the rules' second reading of non-ASCII text.
+public enum Folding {
+    /// Latin look-alikes in Cyrillic and Greek (the letters confusable at a glance in most fonts).
+    static let confusables: [UInt32: Character] = [
+        0x0430: "a", 0x0435: "e", 0x043E: "o", 0x0440: "p", 0x0441: "c", 0x0443: "y", 0x0445: "x", 0x0456: "i", 0x0458: "j", 0x0455: "s",
+        0x0501: "d", 0x0261: "g", 0x04BB: "h", 0x0410: "A", 0x0415: "E", 0x041E: "O", 0x0420: "P", 0x0421: "C", 0x0425: "X", 0x0406: "I",
+        0x0408: "J", 0x0405: "S", 0x041A: "K", 0x041C: "M", 0x041D: "H", 0x0422: "T", 0x0412: "B", 0x03BF: "o", 0x03B1: "a", 0x03B5: "e",
+        0x03B9: "i", 0x03BA: "k", 0x03BD: "v", 0x03C1: "p", 0x03C4: "t", 0x03C5: "u", 0x03C7: "x", 0x039F: "O", 0x0391: "A", 0x0395: "E",
+        0x0399: "I", 0x039A: "K", 0x039C: "M", 0x039D: "N", 0x03A1: "P", 0x03A4: "T", 0x03A7: "X", 0x0392: "B", 0x0396: "Z", 0x0397: "H",
+    ]
+
+    /// NFKC, then combining marks and invisible characters removed, then confusables mapped.
+    public static func fold(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 >= 0x80 }) else { return text }
+        let decomposed = text.decomposedStringWithCompatibilityMapping
+        var out = String.UnicodeScalarView()
+        for s in decomposed.unicodeScalars {
+            if s.properties.generalCategory == .nonspacingMark || InvisibleCharacters.isInvisible(s) { continue }
+            if let c = confusables[s.value] { out.append(contentsOf: c.unicodeScalars) } else { out.append(s) }
+        }
+        return String(out).precomposedStringWithCanonicalMapping
     }
 }

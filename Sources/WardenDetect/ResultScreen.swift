@@ -7,12 +7,15 @@ import Synchronization
 /// finder starts from (a role label and a colon, a sending verb and an `@`, a tag name and a
 /// bracket, `<!--`, `javascript`). The screen finds, in one pass that passes most words on their
 /// first two bytes, where the rules' words occur; then, for each pattern, at each occurrence of its
-/// rarest step it asks whether every other step occurs within `reach` bytes (longer than any phrase
-/// a rule matches). Only the regions where that holds are analysed, with a margin. Text with any
+/// rarest step it asks whether every other step occurs within `reachWords` words (more than any
+/// phrase a rule matches spans: gaps are counted in words, as the rules count them, so padding
+/// between words does not move them apart). Only the regions where that holds are analysed, with a margin. Text with any
 /// non-ASCII byte or control character is not screened (the Unicode rules need all of it) and is
 /// analysed whole.
 struct ResultScreen: Sendable {
-    /// How far a phrase's words can lie from its anchor, in bytes.
+    /// How far a phrase's words can lie from its anchor, in words (the longest pattern spans
+    /// fewer: steps plus gaps), and how far around markup the text is read, in bytes.
+    static let reachWords = 48
     static let reach = 1024
     static let margin = 512
 
@@ -109,39 +112,51 @@ struct ResultScreen: Sendable {
         }
         read(text, into: &seen)
         guard !seen.used.isEmpty || !seen.markup.isEmpty else { return [] }
-        var hits = seen.markup
-        let reach = Self.reach
+        // Words are counted as the rules count them (a phrase's gap is in words, whatever lies
+        // between them), so nearness is measured in words; characters are placed by byte.
+        let starts = seen.wordStarts
+        func byteOf(word w: Int) -> Int { w < 0 ? 0 : w >= starts.count ? n : Int(starts[w]) }
         func near(_ positions: [Int32], _ p: Int32, within: Int32) -> Bool {
             // Positions are ascending: the first at or after p - within decides.
             var lo = 0, hi = positions.count
             while lo < hi { let mid = (lo + hi) / 2; if positions[mid] < p - within { lo = mid + 1 } else { hi = mid } }
             return lo < positions.count && positions[lo] <= p + within
         }
-        for id in triggers { hits += seen.positions[Int(id)] }
-        for (words, chars, within) in [(senders, seen.at, Int32(reach)), (labels, seen.colon, 64), (tags, seen.bracket, 64)] where !chars.isEmpty {
-            for id in words { for p in seen.positions[Int(id)] where near(chars, p, within: within) { hits.append(p) } }
+        var byteHits = seen.markup.map { Int($0) }
+        var wordHits: [Int] = []
+        for id in triggers { wordHits += seen.positions[Int(id)].map { Int($0) } }
+        // Finders anchored on a word and a character: the character within a few words of it.
+        for (words, chars, before, after) in [(senders, seen.at, 2, 12), (labels, seen.colon, 0, 3), (tags, seen.bracket, 2, 8)] where !chars.isEmpty {
+            for id in words {
+                for w in seen.positions[Int(id)] {
+                    let lo = Int32(byteOf(word: Int(w) - before)), hi = Int32(byteOf(word: Int(w) + after + 1) + 64)
+                    if near(chars, (lo + hi) / 2, within: (hi - lo) / 2 + 1) { wordHits.append(Int(w)) }
+                }
+            }
         }
         let positions = seen.positions
+        let reach = Int32(Self.reachWords)
         patternLoop: for pattern in patterns {
-            // Cheap rejections first, without allocating: the anchor step, then every other step,
-            // must occur somewhere in the text.
+            // Cheap rejections first, without allocating: every step must occur somewhere.
             for step in pattern.steps where !step.contains(where: { !positions[Int($0)].isEmpty }) { continue patternLoop }
             for term in pattern.steps[pattern.anchor] {
                 for p in positions[Int(term)] {
                     var all = true
                     for (s, step) in pattern.steps.enumerated() where s != pattern.anchor {
-                        if !step.contains(where: { near(positions[Int($0)], p, within: Int32(reach)) }) { all = false; break }
+                        if !step.contains(where: { near(positions[Int($0)], p, within: reach) }) { all = false; break }
                     }
-                    if all { hits.append(p) }
+                    if all { wordHits.append(Int(p)) }
                 }
             }
         }
-        guard !hits.isEmpty else { return [] }
-        hits.sort()
+        guard !byteHits.isEmpty || !wordHits.isEmpty else { return [] }
+        var regions: [Range<Int>] = byteHits.map { max(0, $0 - Self.reach)..<min(n, $0 + Self.reach) }
+        regions += wordHits.map { byteOf(word: $0 - Self.reachWords)..<byteOf(word: $0 + Self.reachWords + 1) }
+        regions.sort { $0.lowerBound < $1.lowerBound }
+        byteHits.removeAll()
         var out: [Range<Int>] = []
-        let wide = reach + Self.margin
-        for h in hits {
-            let r = max(0, Int(h) - wide)..<min(n, Int(h) + wide)
+        for region in regions {
+            let r = max(0, region.lowerBound - Self.margin)..<min(n, region.upperBound + Self.margin)
             if let last = out.last, last.upperBound >= r.lowerBound { out[out.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound) } else { out.append(r) }
         }
         return out
@@ -153,6 +168,8 @@ struct ResultScreen: Sendable {
         var positions: [[Int32]]
         /// Terms with positions, so clearing touches only them.
         var used: [Int32] = []
+        /// Byte offset of every word, in order: positions are word numbers.
+        var wordStarts: [Int32] = []
         init(terms: Int) { positions = [[Int32]](repeating: [], count: terms) }
 
         @inline(__always) mutating func add(_ term: Int32, _ position: Int) {
@@ -163,6 +180,7 @@ struct ResultScreen: Sendable {
         mutating func clear() {
             for t in used { positions[Int(t)].removeAll(keepingCapacity: true) }
             used.removeAll(keepingCapacity: true)
+            wordStarts.removeAll(keepingCapacity: true)
             at.removeAll(keepingCapacity: true)
             colon.removeAll(keepingCapacity: true)
             bracket.removeAll(keepingCapacity: true)
@@ -214,6 +232,8 @@ struct ResultScreen: Sendable {
             i += 1
             while i < n, classes[Int(text[i])] != 0 { i += 1 }
             let length = i - start
+            let word = seen.wordStarts.count
+            seen.wordStarts.append(Int32(start))
             if length == 1 {
                 guard singles[Int(c)] else { continue }
             } else {
@@ -222,14 +242,14 @@ struct ResultScreen: Sendable {
             var hash: UInt64 = 0xcbf29ce484222325
             for k in start..<i { hash = (hash ^ UInt64(classes[Int(text[k])])) &* 0x100000001b3 }
             let id = vocabulary.id(hash: hash, folding: text, start..<i)
-            if id >= 0 { seen.add(id, start) }
+            if id >= 0 { seen.add(id, word) }
             guard hasPrefix[Int(c)] else { continue }
             for term in prefixesByFirst[Int(c)] {
                 let prefix = prefixes[Int(term) - vocabulary.count]
                 guard length >= prefix.count else { continue }
                 var same = true
                 for k in 1..<prefix.count where classes[Int(text[start + k])] != prefix[k] { same = false; break }
-                if same { seen.add(term, start) }
+                if same { seen.add(term, word) }
             }
         }
     }

@@ -138,6 +138,12 @@ public enum SecretScanner {
             }
         }
         if outline.nonASCII, let visible = Decoding.withoutInvisible(bytes) { add(visible, "invisible") }
+        if outline.nonASCII {
+            // Full-width and other compatibility forms of a token's characters.
+            let text = String(decoding: bytes, as: UTF8.self)
+            let folded = Folding.fold(text)
+            if folded != text { add(Array(folded.utf8), "folded") }
+        }
         if outline.percent, let decoded = Decoding.percentDecoded(bytes) { add(decoded, "percent") }
         for run in Decoding.encodedRuns(bytes, outline.runs) { add(run.bytes, run.kind) }
         return out

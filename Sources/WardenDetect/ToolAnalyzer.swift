@@ -34,6 +34,8 @@ public struct ToolAnalyzer: Sendable {
         for text in Self.texts(of: definition.raw) {
             for rule in text.isIdentifier ? forIdentifiers : active { findings.append(contentsOf: rule.findings(in: text)) }
         }
+        // A string too long to be read whole cannot be reviewed: that alone quarantines.
+        findings += Self.unreviewable(definition.raw)
         if !suppressing || !settings.suppresses(rule: SchemaAnomalies.ruleID, server: server, tool: definition.name) {
             findings.append(contentsOf: SchemaAnomalies.findings(in: definition.raw))
         }
@@ -62,6 +64,25 @@ public struct ToolAnalyzer: Sendable {
     }
 
     static let identifierRules: Set<String> = ["resource.sensitive", "payload.encoded", "unicode.mixed-script"]
+
+    /// Strings longer than `AnalyzedText.maxScalars`, as critical findings: no honest definition
+    /// needs a quarter of a million characters, and text past the limit would go unread.
+    static func unreviewable(_ definition: JSONObject) -> [Finding] {
+        var out: [Finding] = []
+        func walk(_ v: JSONValue, path: String) {
+            switch v {
+            case .string(let s):
+                guard s.utf8.count > AnalyzedText.maxScalars, s.unicodeScalars.count > AnalyzedText.maxScalars else { return }
+                out.append(Finding(rule: "size.unreviewable", severity: .critical, layer: .foundationModels, field: path, start: 0, end: 0, evidence: "",
+                                   message: "a string of \(s.unicodeScalars.count) characters, longer than Warden reads in a definition (\(AnalyzedText.maxScalars))"))
+            case .array(let items): for (i, x) in items.enumerated() { walk(x, path: path + "[\(i)]") }
+            case .object(let o): for (k, x) in o.members { walk(x, path: path.isEmpty ? k : path + "." + k) }
+            default: break
+            }
+        }
+        walk(.object(definition), path: "")
+        return out
+    }
 
     /// Member names MCP definitions and JSON Schema define: nothing to analyse in them.
     static let keywords: Set<String> = [

@@ -62,8 +62,11 @@ public struct RPCMessage: Sendable {
 
     /// Python's `int(str)`: surrounding whitespace, a sign, decimal digits of any script, single `_` between digits.
     static func pythonInteger(_ s: String) -> Int? {
-        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
-        var chars = Substring(t)
+        // Python's `str.isspace`: Unicode whitespace and the separators U+001C–U+001F.
+        let space: (Character) -> Bool = { $0.isWhitespace || $0.unicodeScalars.allSatisfy { (0x1C...0x1F).contains($0.value) } }
+        var chars = Substring(s)
+        while let f = chars.first, space(f) { chars = chars.dropFirst() }
+        while let l = chars.last, space(l) { chars = chars.dropLast() }
         var negative = false
         if let f = chars.first, f == "+" || f == "-" { negative = f == "-"; chars = chars.dropFirst() }
         guard !chars.isEmpty, chars.first != "_", chars.last != "_", !chars.contains("__") else { return nil }

@@ -95,7 +95,8 @@ extension Relay {
                 }
             }
         }
-        let secrets = ContentScanner.argumentSecrets(arguments)
+        // The whole of params: arguments, and `_meta` or anything else the server will receive.
+        let secrets = ContentScanner.argumentSecrets(.object(params))
         if !secrets.isEmpty {
             let deny = config.policy.dlpArguments == .deny
             reportSecrets(secrets, direction: "arguments", tool: tool, id: id, action: deny ? "denied" : "alerted")
@@ -141,8 +142,8 @@ extension Relay {
             reason: decision.reason, requestedAt: now, deadline: now + decision.grant.timeout, maxTTL: decision.grant.maxTTL)
         let progressToken = message.params?["_meta"]?["progressToken"]
         state.withLock { s in
-            s.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), shape: shape)
-            s.held[key] = Held(grantID: request.id, tool: tool, task: nil)
+            s.held[key] = Held(grantID: request.id, tool: tool, task: nil,
+                               pending: Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), shape: shape))
         }
         var fields: [(String, JSONValue)] = [("id", id), ("tool", .string(tool)), ("grantId", .string(request.id)), ("rule", .string(decision.rule)),
                                              ("argumentDigest", .string(request.argumentDigest)), ("deadline", .number(String(request.deadline)))]
@@ -177,9 +178,16 @@ extension Relay {
         // call leaves the pending table in the same step, before it is answered: once the client has
         // its answer it may close, the server exit, and `serverExited` must not answer it again.
         let approved = if case .approved = outcome { true } else { false }
+        // A held call is not in the pending table: the server never saw it, so nothing it sends can
+        // answer it. Approved, it enters the table in the same step, before it is written.
         let mine = state.withLock { s -> Bool in
-            guard s.held.removeValue(forKey: key) != nil else { return false }
-            if !approved { s.pending.removeValue(forKey: key) }
+            guard let held = s.held.removeValue(forKey: key) else { return false }
+            if approved {
+                var pending = held.pending
+                pending.decision = "approved"
+                pending.rule = request.rule
+                s.pending[key] = pending
+            }
             return true
         }
         guard mine else { return }
@@ -190,10 +198,6 @@ extension Relay {
         case .approved(let info):
             emit(.callDecided, [("id", id), ("tool", .string(tool)), ("decision", "approved"), ("grantId", .string(info.grantID)),
                                 ("decidedBy", .string(info.decidedBy)), ("rule", .string(request.rule))])
-            state.withLock { s in
-                s.pending[key]?.decision = "approved"
-                s.pending[key]?.rule = request.rule
-            }
             if !toServer.write(release) {
                 state.withLock { _ = $0.pending.removeValue(forKey: key) }
                 toClient.write(.error(id: id, code: RPCErrorCode.serverExited, message: "MCP server '\(server)' is gone; the approved call could not be delivered."))
@@ -230,7 +234,7 @@ extension Relay {
         let now = Date().timeIntervalSince1970
         return state.withLock { s -> (String, Int)? in
             if let cap = limits.concurrent {
-                let inFlight = s.pending.values.reduce(0) { $0 + ($1.method == "tools/call" ? 1 : 0) } - s.held.count
+                let inFlight = s.pending.values.reduce(0) { $0 + ($1.method == "tools/call" ? 1 : 0) }
                 if inFlight >= cap { return ("\(inFlight) calls are already running (limit \(cap) at once)", cap) }
             }
             if let cap = limits.perMinute {

@@ -17,7 +17,8 @@ extension Relay {
         var kept: [JSONValue] = []
         var removed = 0
         for item in items {
-            guard let raw = item.objectValue else { kept.append(item); continue }
+            // Not an item object: nothing to review in it, so the client does not get it.
+            guard let raw = item.objectValue else { removed += 1; continue }
             let label = prefix + (raw["name"]?.stringValue ?? raw["uri"]?.stringValue ?? raw["uriTemplate"]?.stringValue ?? "?")
             var pseudo = raw
             pseudo["name"] = .string(label)

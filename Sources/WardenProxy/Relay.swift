@@ -47,6 +47,8 @@ public final class Relay: Sendable {
         var grantID: String
         var tool: String
         var task: Task<Void, Never>?
+        /// What enters the pending table if the call is approved and written.
+        var pending: Pending
     }
 
     struct ToolState {
@@ -204,7 +206,7 @@ public final class Relay: Sendable {
             }
             // Calls waiting for Warden's tool list have no pending entry of their own.
             let waiting = s.waiting.values.map { Pending(id: $0.message.id!, method: "tools/call", tool: $0.tool, startedAt: 0) }
-            return (s.pending.values.filter { $0.purpose == nil } + waiting, Array(s.held.values))
+            return (s.pending.values.filter { $0.purpose == nil } + waiting + s.held.values.map(\.pending), Array(s.held.values))
         }
         for h in held {
             h.task?.cancel()

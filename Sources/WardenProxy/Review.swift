@@ -145,7 +145,10 @@ extension Relay {
         case .success(let message):
             switch message.kind {
             case .request:
-                if let id = message.id, state.withLock({ $0.pending[RPCMessage.key(for: id)] != nil }) {
+                if let id = message.id, state.withLock({ s in
+                    let key = RPCMessage.key(for: id)
+                    return s.pending[key] != nil || s.held[key] != nil || s.waiting[key] != nil
+                }) {
                     // Two requests in flight under one id: the server's answer could not be told apart.
                     refuse(id: id, code: RPCErrorCode.invalidRequest,
                            message: "Warden refused a request whose id is already in use by a request still in flight. It was not sent to server '\(config.serverName)'.")
@@ -337,7 +340,14 @@ extension Relay {
                         answer: Pending? = nil, toServer: Bool = false) -> Verdict {
         let body = message.object["result"] ?? message.object["error"] ?? message.object["params"] ?? .null
         let section = message.object["result"] != nil ? "result" : message.object["error"] != nil ? "error" : "params"
-        let found = ContentScanner.scan(body, path: section, skipping: skipping, injections: !toServer)
+        var found = ContentScanner.scan(body, path: section, skipping: skipping, injections: !toServer)
+        // Members JSON-RPC does not define are kept by the SDKs: read them too.
+        let others = message.object.members.filter { !["jsonrpc", "id", "method", "result", "error", "params"].contains($0.0) }
+        if !others.isEmpty {
+            let extra = ContentScanner.scan(.object(JSONObject(pairs: others.map { ($0.0, $0.1) })), injections: !toServer)
+            found.injections += extra.injections
+            found.secrets += extra.secrets
+        }
         guard !found.isEmpty else { return .pass }
         if !found.injections.isEmpty {
             let deny = config.policy.dlpInjection == .deny
@@ -357,6 +367,10 @@ extension Relay {
         reportSecrets(found.secrets, direction: direction, tool: tool.isEmpty ? channel : tool, id: id, action: label)
         switch action {
         case .alert: return .pass
+        case .redact where found.secrets.contains(where: { $0.via == "joined" }):
+            // Split across strings: no one string can be redacted to remove it.
+            withholdContent(message, channel: channel, why: "it carries a secret split across strings", answer: answer)
+            return .withhold
         case .redact: return .replace(ContentScanner.redacting(.object(message.object)))
         case .deny:
             withholdContent(message, channel: channel, why: "it carries a secret (\(Set(found.secrets.map(\.kind)).sorted().joined(separator: ", ")))", answer: answer)
@@ -417,7 +431,10 @@ extension Relay {
     /// The client answers a server request: a sampled completion or an elicited form can carry a
     /// secret to the server, so it gets the arguments' DLP. An answer to nothing is dropped.
     func clientAnswer(_ message: RPCMessage) -> Verdict {
-        guard let id = message.id, id != .null else { return .pass }
+        guard let id = message.id, id != .null else {
+            // An error the client could not attach to a request still reaches the server: read it.
+            return contentVerdict(message, channel: "client error", tool: "", id: .null, toServer: true)
+        }
         let method = state.withLock { s -> String? in
             for key in RPCMessage.responseKeys(for: id) { if let m = s.serverPending.removeValue(forKey: key) { return m } }
             return nil
@@ -429,9 +446,25 @@ extension Relay {
         return contentVerdict(message, channel: method, tool: "", id: id, toServer: true)
     }
 
+    /// Secrets anywhere in what the client sends besides a call's arguments (a resource URI the
+    /// model chose, a prompt's arguments, a completion's value, `_meta`): the arguments' DLP.
+    func clientSecrets(_ message: RPCMessage, what: String) -> Bool {
+        guard let params = message.object["params"] else { return false }
+        let secrets = ContentScanner.argumentSecrets(params)
+        guard !secrets.isEmpty else { return false }
+        let deny = config.policy.dlpArguments == .deny
+        reportSecrets(secrets, direction: "arguments", tool: what, id: message.id ?? .null, action: deny ? "denied" : "alerted")
+        return deny
+    }
+
     func clientRequest(_ message: RPCMessage) -> Verdict {
         let id = message.id!
         let method = message.method!
+        if clientSecrets(message, what: method) {
+            refuse(id: id, code: RPCErrorCode.invalidRequest,
+                   message: "Warden refused this \(method) request: it carries a secret, and policy forbids sending secrets to server '\(config.serverName)'.")
+            return .withhold
+        }
         state.withLock { s in
             s.pending[message.idKey!] = Pending(id: id, method: method, tool: nil, startedAt: Self.now())
             if method == "initialize", let params = message.params {
@@ -462,7 +495,7 @@ extension Relay {
             if waiting != nil { return .withhold }
         }
         if method != "notifications/progress" { emit(.notification, [("direction", "client"), ("method", .string(method))]) }
-        return .pass
+        return clientSecrets(message, what: method) ? .withhold : .pass
     }
 
     /// Decides a `tools/call` and carries the decision out: the client's own bytes go on only
