@@ -160,14 +160,6 @@ public enum ContentScanner {
             scalars.removeAll(where: InvisibleCharacters.isInvisible)
             field += "(visible)"
         }
-        // Look-alikes read as what they look like: compatibility forms (full-width, mathematical
-        // letters), accents and combining marks, and Cyrillic and Greek letters shaped like Latin ones.
-        let folded = Folding.fold(text)
-        if folded != text {
-            let seen = Set(findings.map(\.rule))
-            let analysed = AnalyzedText(field: field + "(folded)", text: String(folded.unicodeScalars.prefix(window)))
-            for rule in rules where !seen.contains(rule.id) { findings += rule.findings(in: analysed) }
-        }
         func scanned(_ s: ArraySlice<Unicode.Scalar>, offset: Int) {
             var view = String.UnicodeScalarView()
             view.append(contentsOf: s)
@@ -181,13 +173,29 @@ public enum ContentScanner {
                 }
             }
         }
-        var start = 0
-        repeat {
-            let end = min(scalars.count, start + window)
-            scanned(scalars[start..<end], offset: start)
-            if end == scalars.count { break }
-            start = end - overlap
-        } while start < scalars.count
+        func windows(_ scalars: [Unicode.Scalar]) {
+            var start = 0
+            repeat {
+                let end = min(scalars.count, start + window)
+                scanned(scalars[start..<end], offset: start)
+                if end == scalars.count { break }
+                start = end - overlap
+            } while start < scalars.count
+        }
+        windows(scalars)
+        // Look-alikes read as what they look like: compatibility forms (full-width, mathematical
+        // letters), accents and combining marks, and Cyrillic and Greek letters shaped like Latin
+        // ones. All of the folded text is read, in windows too.
+        let folded = Folding.fold(text)
+        if folded != text {
+            let seen = Set(findings.map(\.rule))
+            let before = findings.count
+            field += "(folded)"
+            windows(Array(folded.unicodeScalars))
+            let added = findings[before...].filter { !seen.contains($0.rule) }
+            findings.removeSubrange(before...)
+            findings += added
+        }
         return findings
     }
 
@@ -301,9 +309,20 @@ public enum Folding {
         0x0399: "I", 0x039A: "K", 0x039C: "M", 0x039D: "N", 0x03A1: "P", 0x03A4: "T", 0x03A7: "X", 0x0392: "B", 0x0396: "Z", 0x0397: "H",
     ]
 
+    /// Scalars folding can change: Latin with accents, combining marks, Greek and Cyrillic, phonetic
+    /// and letterlike forms, super- and subscripts, enclosed and full-width forms, mathematical
+    /// letters, invisible characters. Text without any (most CJK, emoji, ASCII) is not folded.
+    static func mayFold(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x00A0...0x052F, 0x1D00...0x1EFF, 0x2000...0x24FF, 0xFB00...0xFB4F, 0xFE00...0xFE0F, 0xFE30...0xFE6F, 0xFF00...0xFFEF,
+             0x1D400...0x1D7FF, 0x1F100...0x1F1FF, 0xE0000...0xE01EF: true
+        default: false
+        }
+    }
+
     /// NFKC, then combining marks and invisible characters removed, then confusables mapped.
     public static func fold(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 >= 0x80 }) else { return text }
+        guard text.utf8.contains(where: { $0 >= 0x80 }), text.unicodeScalars.contains(where: mayFold) else { return text }
         let decomposed = text.decomposedStringWithCompatibilityMapping
         var out = String.UnicodeScalarView()
         for s in decomposed.unicodeScalars {
