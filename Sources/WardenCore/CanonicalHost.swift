@@ -92,17 +92,19 @@ public struct CanonicalHost: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Bytes with `%XX` decoded; a `%` not followed by two hex digits stays (WHATWG percent-decode).
-    static func percentDecoded(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        guard bytes.contains(0x25) else { return Array(bytes) }
+    /// The one percent-decoder: hosts, URL paths and DLP's decoded readings all use it.
+    public static func percentDecoded(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        let a = Array(bytes)
+        guard a.contains(0x25) else { return a }
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = bytes.startIndex
-        while i < bytes.endIndex {
-            if bytes[i] == 0x25, i + 2 < bytes.endIndex, let h = hexDigit(bytes[i + 1]), let l = hexDigit(bytes[i + 2]) {
+        out.reserveCapacity(a.count)
+        var i = 0
+        while i < a.count {
+            if a[i] == 0x25, i + 2 < a.count, let h = hexDigit(a[i + 1]), let l = hexDigit(a[i + 2]) {
                 out.append(h << 4 | l)
                 i += 3
             } else {
-                out.append(bytes[i])
+                out.append(a[i])
                 i += 1
             }
         }

@@ -1,3 +1,5 @@
+import WardenCore
+
 /// The decodings a reader may apply to a string before a secret in it is recognisable: invisible
 /// characters removed, percent-encoding, and base64 or hex runs. Each is one linear pass and
 /// returns nothing when it does not apply, so ordinary text costs a scan and no copies.
@@ -37,26 +39,13 @@ enum Decoding {
 
     /// `bytes` with every `%XX` decoded; nil when there is none.
     static func percentDecoded(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
-        var i = 0, found = false
+        var i = 0
         let n = bytes.count
         while i + 2 < n {
-            if bytes[i] == 0x25, hex(bytes[i + 1]) != nil, hex(bytes[i + 2]) != nil { found = true; break }
+            if bytes[i] == 0x25, hex(bytes[i + 1]) != nil, hex(bytes[i + 2]) != nil { return CanonicalHost.percentDecoded(bytes) }
             i += 1
         }
-        guard found else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(n)
-        i = 0
-        while i < n {
-            if bytes[i] == 0x25, i + 2 < n, let h = hex(bytes[i + 1]), let l = hex(bytes[i + 2]) {
-                out.append(h << 4 | l)
-                i += 3
-            } else {
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return out
+        return nil
     }
 
     /// What one pass learns about a text: its runs of 16+ token characters (letters, digits,

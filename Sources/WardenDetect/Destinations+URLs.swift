@@ -346,28 +346,4 @@ func lowercasedASCII(_ bytes: some Collection<UInt8>) -> String {
 }
 
 /// `%XX` decoded; a `%` without two hex digits stays.
-func percentDecoded(_ bytes: some Collection<UInt8>) -> [UInt8] {
-    let a = Array(bytes)
-    guard a.contains(0x25) else { return a }
-    func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x41...0x46: return c - 0x41 + 10
-        case 0x61...0x66: return c - 0x61 + 10
-        default: return nil
-        }
-    }
-    var out: [UInt8] = []
-    out.reserveCapacity(a.count)
-    var i = 0
-    while i < a.count {
-        if a[i] == 0x25, i + 2 < a.count, let h = hex(a[i + 1]), let l = hex(a[i + 2]) {
-            out.append(h << 4 | l)
-            i += 3
-        } else {
-            out.append(a[i])
-            i += 1
-        }
-    }
-    return out
-}
+func percentDecoded(_ bytes: some Collection<UInt8>) -> [UInt8] { CanonicalHost.percentDecoded(bytes) }

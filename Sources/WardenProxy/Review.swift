@@ -116,21 +116,28 @@ extension Relay {
                 emit(.protocolError, [("direction", "client"), ("problem", "empty batch"), ("action", "refused")])
                 return
             }
-            var kept: [JSONValue] = []
-            var changed = false
-            for element in elements {
-                let raw = JSONWriter.compactBytes(element)
-                switch raw.withUnsafeBytes({ clientValue(element, raw: $0) }) {
-                case .pass: kept.append(element)
-                case .replace(let replacement): kept.append(replacement); changed = true
-                case .withhold: changed = true
-                }
+            batch(elements, bytes: bytes, to: toServer) { element in
+                JSONWriter.compactBytes(element).withUnsafeBytes { clientValue(element, raw: $0) }
             }
-            if !changed {
-                toServer.write(Reviewed(unchanged: bytes))
-            } else if !kept.isEmpty {
-                toServer.write(Reviewed(rewritten: .array(kept)))
+        }
+    }
+
+    /// A batch, each element reviewed alone: unchanged, it goes on as it came; otherwise what
+    /// passes goes on as one batch.
+    func batch(_ elements: [JSONValue], bytes: UnsafeRawBufferPointer, to output: ReviewedOutput, _ review: (JSONValue) -> Verdict) {
+        var kept: [JSONValue] = []
+        var changed = false
+        for element in elements {
+            switch review(element) {
+            case .pass: kept.append(element)
+            case .replace(let replacement): kept.append(replacement); changed = true
+            case .withhold: changed = true
             }
+        }
+        if !changed {
+            output.write(Reviewed(unchanged: bytes))
+        } else if !kept.isEmpty {
+            output.write(Reviewed(rewritten: .array(kept)))
         }
     }
 
@@ -201,20 +208,7 @@ extension Relay {
             }
             // A batch (JSON-RPC §6): every element is reviewed as if it came alone, so batching is
             // no way around the analysis.
-            var kept: [JSONValue] = []
-            var changed = false
-            for element in elements {
-                switch serverValue(element, bytes: content.count / elements.count, batch: true) {
-                case .pass: kept.append(element)
-                case .replace(let replacement): kept.append(replacement); changed = true
-                case .withhold: changed = true
-                }
-            }
-            if !changed {
-                toClient.write(Reviewed(unchanged: bytes))
-            } else if !kept.isEmpty {
-                toClient.write(Reviewed(rewritten: .array(kept)))
-            }
+            batch(elements, bytes: bytes, to: toClient) { serverValue($0, bytes: content.count / elements.count, batch: true) }
         }
     }
 
