@@ -40,11 +40,21 @@ public enum ContentScanner {
         // Every string and key in order, for the joined reading below.
         var pieces: [String] = [], values: [String] = []
         var keyed: [UInt8] = []
+        // Bare words (`text`, `content`, `isError`): no rule reads anything in one alone, and none
+        // holds a secret, so they are only read joined with the rest (below) — or alone, when there
+        // is nothing to join them with.
+        var words: [(String, String)] = []
+        var sentenceKeys = false
         func read(_ s: String, field: String, prose: Bool, key: Bool = false) {
-            if injections && prose { out.injections += injectionFindings(s, field: field) }
-            out.secrets += SecretScanner.scanText(s)
             if prose { pieces.append(s) }
             if prose && !key { values.append(s) }
+            if key && !Self.isBareWord(s) { sentenceKeys = true }
+            if prose && Self.isBareWord(s) {
+                words.append((s, field))
+                return
+            }
+            if injections && prose { out.injections += injectionFindings(s, field: field) }
+            out.secrets += SecretScanner.scanText(s)
         }
         func walk(_ v: JSONValue, path: String, key: String, depth: Int) {
             switch v {
@@ -74,8 +84,11 @@ public enum ContentScanner {
         walk(value, path: path, key: "", depth: 0)
         // Joined twice: keys and values in order (a sentence spread over keys), and values alone (a
         // client shows text blocks together, without the keys between them).
-        if pieces.count >= 2 { joinedReading(pieces, path: path, injections: injections, into: &out) }
-        if values.count >= 2 && values.count < pieces.count { joinedReading(values, path: path, injections: injections, into: &out) }
+        if pieces.count < 2 {
+            for (s, field) in words where injections { out.injections += injectionFindings(s, field: field) }
+        }
+        if values.count >= 2 { joinedReading(values, path: path, injections: injections, into: &out) }
+        if sentenceKeys && pieces.count >= 2 { joinedReading(pieces, path: path, injections: injections, secrets: false, into: &out) }
         if !keyed.isEmpty {
             var known = Set(out.secrets.map(\.fingerprint))
             for var m in keyed.withUnsafeBytes({ SecretScanner.scanDecoded($0) }) where !known.contains(m.fingerprint) {
@@ -91,7 +104,14 @@ public enum ContentScanner {
     /// or a secret split across strings (`"Ignore all previous"`, `"instructions and …"`) is read
     /// once more with the strings joined. Each string was read whole already, so of a long one only
     /// its ends take part: what lies inside it was found there.
-    static func joinedReading(_ pieces: [String], path: String, injections: Bool, into out: inout ContentFindings) {
+    /// Identifier-like and short: letters, digits, `_ - . $`, at most 15 bytes.
+    static func isBareWord(_ s: String) -> Bool {
+        let u = s.utf8
+        guard !u.isEmpty, u.count < 16 else { return false }
+        return u.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E || $0 == 0x24 }
+    }
+
+    static func joinedReading(_ pieces: [String], path: String, injections: Bool, secrets: Bool = true, into out: inout ContentFindings) {
         var text: [UInt8] = []
         for piece in pieces {
             let u = Array(piece.utf8)
@@ -106,6 +126,7 @@ public enum ContentScanner {
             let seen = Set(out.injections.map(\.rule))
             out.injections += injectionFindings(String(decoding: text, as: UTF8.self), field: path + "(joined)").filter { !seen.contains($0.rule) }
         }
+        guard secrets else { return }
         var known = Set(out.secrets.map(\.fingerprint))
         for m in spanning(pieces.map { Array($0.utf8) }) where !known.contains(m.fingerprint) {
             known.insert(m.fingerprint)

@@ -27,6 +27,8 @@ struct ResultScreen: Sendable {
     }
 
     let patterns: [Pattern]
+    /// By term id: the patterns whose anchor step has that term.
+    let anchoredBy: [[Int32]]
     let vocabulary: Vocabulary.Lookup
     let prefixes: [[UInt8]]
     /// By first folded byte: the prefixes starting with it, as term ids.
@@ -80,6 +82,9 @@ struct ResultScreen: Sendable {
             return Pattern(steps: steps.map { $0.map(term) }, anchor: anchor)
         }
         self.prefixes = prefixes
+        var anchoredBy = [[Int32]](repeating: [], count: vocabulary.count + prefixes.count)
+        for (i, p) in patterns.enumerated() { for term in p.steps[p.anchor] { anchoredBy[Int(term)].append(Int32(i)) } }
+        self.anchoredBy = anchoredBy
         var byFirst = [[Int32]](repeating: [], count: 256)
         for (i, p) in prefixes.enumerated() { byFirst[Int(p[0])].append(base + Int32(i)) }
         prefixesByFirst = byFirst
@@ -136,7 +141,12 @@ struct ResultScreen: Sendable {
         }
         let positions = seen.positions
         let reach = Int32(Self.reachWords)
-        patternLoop: for pattern in patterns {
+        // Only the patterns whose anchor step occurs: most texts hold a few of the words.
+        var candidates: [Int32] = []
+        for term in seen.used { candidates += anchoredBy[Int(term)] }
+        if candidates.count > 1 { candidates.sort(); candidates = candidates.enumerated().compactMap { $0.offset > 0 && candidates[$0.offset - 1] == $0.element ? nil : $0.element } }
+        patternLoop: for index in candidates {
+            let pattern = patterns[Int(index)]
             // Cheap rejections first, without allocating: every step must occur somewhere.
             for step in pattern.steps where !step.contains(where: { !positions[Int($0)].isEmpty }) { continue patternLoop }
             for term in pattern.steps[pattern.anchor] {
