@@ -474,9 +474,15 @@ extension Relay {
         let method = message.method!
         if method == "notifications/cancelled", let requestID = message.params?["requestId"] {
             let key = RPCMessage.key(for: requestID)
-            let (held, waiting) = state.withLock { s in
+            let (held, waiting, wardens) = state.withLock { s in
+                // The client cannot cancel a request Warden made itself (its own tools/list).
+                if s.pending[key]?.purpose != nil { return (Held?.none, Waiting?.none, true) }
                 s.pending.removeValue(forKey: key)
-                return (s.held.removeValue(forKey: key), s.waiting.removeValue(forKey: key))
+                return (s.held.removeValue(forKey: key), s.waiting.removeValue(forKey: key), false)
+            }
+            if wardens {
+                emit(.protocolError, [("direction", "client"), ("problem", "cancels a request Warden made"), ("action", "refused")])
+                return .withhold
             }
             if let held {
                 held.task?.cancel()

@@ -85,6 +85,18 @@ struct FailClosedTests {
         #expect(rig.server.all.count == 1, "the call never reached the server")
     }
 
+    @Test("the client cannot cancel the tool list Warden asked for; the waiting call is decided when it comes")
+    func cancelWardens() throws {
+        let rig = RelayRig(autoList: false)
+        rig.fromClient(call(1, "echo"))
+        let request = try #require(rig.server.values().first)
+        let id = JSONWriter.compact(request["id"]!)
+        rig.fromClient(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":\#(id)}}"#)
+        #expect(rig.server.all.count == 1, "the cancellation is not passed on")
+        rig.fromServer(#"{"jsonrpc":"2.0","id":\#(id),"result":{"tools":[{"name":"echo","description":"Echo.","inputSchema":{"type":"object"}}]}}"#)
+        #expect(rig.server.values().last?["method"] == "tools/call", "the call went on: \(rig.server.all)")
+    }
+
     @Test("response ids as the SDKs normalise them", arguments: [
         ("1", 1), (" 1 ", 1), ("+1", 1), ("1_000", 1000), ("\u{0661}\u{0662}", 12), ("0x10", 16), ("1e3", 1000), ("", 0),
     ])
