@@ -70,7 +70,10 @@ public enum ContentScanner {
                     read(k, field: child + "(key)", prose: true, key: true)
                     if case .string(let v) = x, v.utf8.count <= 600 {
                         // `"password": "…"`: the key names the value, as in the arguments' reading.
-                        keyed += Array(k.utf8) + [0x3A, 0x20] + Array(v.utf8) + [0x0A]
+                        keyed.append(contentsOf: k.utf8)
+                        keyed.append(contentsOf: [0x3A, 0x20])
+                        keyed.append(contentsOf: v.utf8)
+                        keyed.append(0x0A)
                     }
                     if case .string(let payload) = x, isBinary(key: k, in: o) {
                         read(payload, field: child, prose: false)
@@ -253,14 +256,20 @@ public enum ContentScanner {
         var view: [UInt8] = []
         var pieces: [[UInt8]] = []
         var found: [SecretMatch] = []
+        func line(_ key: String, _ value: String) {
+            view.append(contentsOf: key.utf8)
+            view.append(contentsOf: [0x3A, 0x20])
+            view.append(contentsOf: value.utf8)
+            view.append(0x0A)
+        }
         func walk(_ v: JSONValue, key: String) {
             switch v {
             case .string(let s):
                 found += SecretScanner.scanText(s)
-                view += Array(key.utf8) + Array(": ".utf8) + Array(s.utf8) + [0x0A]
+                line(key, s)
                 pieces.append(Array(s.utf8))
             case .number(let n):
-                view += Array(key.utf8) + Array(": ".utf8) + Array(n.utf8) + [0x0A]
+                line(key, n)
                 pieces.append(Array(n.utf8))
             case .array(let items):
                 for i in items { walk(i, key: key) }
@@ -268,7 +277,8 @@ public enum ContentScanner {
                 for (k, x) in o.members {
                     // Keys are data too (`{"AKIA…": true}`), whatever their values are.
                     found += SecretScanner.scanText(k)
-                    view += Array(k.utf8) + [0x0A]
+                    view.append(contentsOf: k.utf8)
+                    view.append(0x0A)
                     walk(x, key: k)
                 }
             case .null, .bool: break

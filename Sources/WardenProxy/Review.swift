@@ -336,8 +336,10 @@ extension Relay {
         let section = message.object["result"] != nil ? "result" : message.object["error"] != nil ? "error" : "params"
         var found = ContentScanner.scan(body, path: section, skipping: skipping, injections: !toServer)
         // Members JSON-RPC does not define are kept by the SDKs: read them too.
-        let others = message.object.members.filter { !["jsonrpc", "id", "method", "result", "error", "params"].contains($0.0) }
-        if !others.isEmpty {
+        // (Most messages have none: checked before anything is allocated.)
+        let defined: Set<String> = Self.definedMembers
+        if message.object.keys.contains(where: { !defined.contains($0) }) {
+            let others = message.object.members.filter { !defined.contains($0.0) }
             let extra = ContentScanner.scan(.object(JSONObject(pairs: others.map { ($0.0, $0.1) })), injections: !toServer)
             found.injections += extra.injections
             found.secrets += extra.secrets
@@ -371,6 +373,8 @@ extension Relay {
             return .withhold
         }
     }
+
+    static let definedMembers: Set<String> = ["jsonrpc", "id", "method", "result", "error", "params"]
 
     /// Policy withheld a message for its content: whoever waits for it gets an error instead.
     func withholdContent(_ message: RPCMessage, channel: String, why: String, answer: Pending?) {
