@@ -4,12 +4,9 @@ import WardenCore
 /// definitions: a web page, file or API response a tool returns is text the model reads next
 /// ("tool output injection").
 public enum ResultScanner {
-    /// Results larger than this are not scanned (the relay stays fast on multi-MiB results); the text
-    /// scanned per result is bounded by `AnalyzedText.maxScalars` per block too.
-    public static let maxBytes = 1 << 20
-
     /// Findings in the text blocks of a `tools/call` result (`content[].text`, embedded resources'
-    /// `text`); fields are named like `content[2].text`.
+    /// `text`); fields are named like `content[2].text`. Only those blocks, each up to
+    /// `AnalyzedText.maxScalars`: the relay reads every string of a message with `ContentScanner`.
     public static func injections(in result: JSONValue) -> [Finding] {
         guard let content = result["content"]?.arrayValue else { return [] }
         var findings: [Finding] = []

@@ -127,7 +127,7 @@ struct ResultScreen: Sendable {
             while lo < hi { let mid = (lo + hi) / 2; if positions[mid] < p - within { lo = mid + 1 } else { hi = mid } }
             return lo < positions.count && positions[lo] <= p + within
         }
-        var byteHits = seen.markup.map { Int($0) }
+        let byteHits = seen.markup.map { Int($0) }
         var wordHits: [Int] = []
         for id in triggers { wordHits += seen.positions[Int(id)].map { Int($0) } }
         // Finders anchored on a word and a character: the character within a few words of it.
@@ -163,7 +163,6 @@ struct ResultScreen: Sendable {
         var regions: [Range<Int>] = byteHits.map { max(0, $0 - Self.reach)..<min(n, $0 + Self.reach) }
         regions += wordHits.map { byteOf(word: $0 - Self.reachWords)..<byteOf(word: $0 + Self.reachWords + 1) }
         regions.sort { $0.lowerBound < $1.lowerBound }
-        byteHits.removeAll()
         var out: [Range<Int>] = []
         for region in regions {
             let r = max(0, region.lowerBound - Self.margin)..<min(n, region.upperBound + Self.margin)

@@ -420,7 +420,7 @@ extension Relay {
     /// A notification from the server: log messages, progress text and resource updates are read
     /// like results; withheld ones are dropped (a notification has no one to answer).
     func serverNotification(_ message: RPCMessage, method: String) -> Verdict {
-        if method == "notifications/tools/list_changed" || method != "notifications/progress" {
+        if method != "notifications/progress" {
             emit(.notification, [("direction", "server"), ("method", .string(method))])
         }
         return contentVerdict(message, channel: method, tool: "", id: .null)
