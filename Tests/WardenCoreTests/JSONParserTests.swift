@@ -133,4 +133,28 @@ struct ScanModeTests {
             #expect(throws: JSONError.self) { try bytes.withUnsafeBytes { try JSONParser.scan($0) } }
         }
     }
+
+    @Test("strings are read eight bytes at a time: a quote, escape, control byte or non-ASCII byte at any offset is still seen")
+    func wordAtATime() throws {
+        for length in 0..<40 {
+            for at in 0..<length {
+                var plain = [UInt8](repeating: 0x61, count: length)
+                // An escaped quote, a backslash escape, a newline escape and a two-byte letter at `at`.
+                for (insert, expected) in [("\\\"", "\""), ("\\\\", "\\"), ("\\n", "\n"), ("é", "é"), ("\\u00e9", "é")] {
+                    plain = [UInt8](repeating: 0x61, count: length)
+                    plain.replaceSubrange(at..<(at + 1), with: Array(insert.utf8))
+                    let text = "\"" + String(decoding: plain, as: UTF8.self) + "\""
+                    let want = String(repeating: "a", count: at) + expected + String(repeating: "a", count: length - at - 1)
+                    #expect(try JSONParser.parse(text) == .string(want), "\(insert) at \(at) of \(length)")
+                }
+                // A raw control byte or an unescaped end anywhere is refused.
+                plain = [UInt8](repeating: 0x61, count: length)
+                plain[at] = 0x0A
+                #expect(throws: JSONError.self) { try JSONParser.parse([0x22] + plain + [0x22]) }
+                plain[at] = 0xFF
+                #expect(throws: JSONError.self) { try JSONParser.parse([0x22] + plain + [0x22]) }
+                #expect(throws: JSONError.self) { try JSONParser.parse([0x22] + plain[..<at]) }
+            }
+        }
+    }
 }

@@ -161,7 +161,14 @@ private struct Cursor {
         pos += 1
         let start = pos
         var escaped = false
+        let p = base.unsafelyUnwrapped
         while true {
+            // Eight bytes at a time while none is a quote, a backslash, a control byte or non-ASCII:
+            // most of a long result is plain text, and this loop is most of the parse.
+            while pos + 8 <= end {
+                let x = UnsafeRawPointer(p + pos).loadUnaligned(as: UInt64.self)
+                if Self.plainASCII(x) { pos += 8 } else { break }
+            }
             guard pos < end else { throw fail(.unexpectedEnd) }
             let b = byte(pos)
             if b == quote { break }
@@ -199,6 +206,24 @@ private struct Cursor {
         return escaped ? Self.unescape(raw) : String(decoding: raw, as: UTF8.self)
     }
 
+    /// Whether none of the eight bytes in `x` is `"`, `\`, below 0x20 or above 0x7F. The usual
+    /// word tricks: a byte below n borrows into its high bit when n is subtracted (exact when no
+    /// byte has its high bit set, which is tested too), and equality is a zero after an XOR.
+    @inline(__always) static func plainASCII(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        let quotes = x ^ (ones &* 0x22), backslashes = x ^ (ones &* 0x5C)
+        let control = x &- ones &* 0x20
+        let zeroQuote = (quotes &- ones) & ~quotes, zeroBackslash = (backslashes &- ones) & ~backslashes
+        return (x | control | zeroQuote | zeroBackslash) & high == 0
+    }
+
+    /// Whether one of the eight bytes in `x` is `b`.
+    @inline(__always) static func hasByte(_ x: UInt64, _ b: UInt8) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let y = x ^ (ones &* UInt64(b))
+        return (y &- ones) & ~y & (ones &* 0x80) != 0
+    }
+
     /// The UTF-16 code unit of the `\\uXXXX` escape at `at` (the backslash).
     func escapedUnit(at: Int) throws(JSONError) -> UInt32 {
         guard at + 6 <= end else { throw fail(.unexpectedEnd) }
@@ -233,55 +258,63 @@ private struct Cursor {
         pos += need + 1
     }
 
+    /// The decoded text of a string's raw bytes. Escapes only shrink (`\n` is two bytes for one,
+    /// `\uXXXX` six for at most three, a surrogate pair twelve for four), so the text is written
+    /// straight into a string of the raw length.
     static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(raw.count)
-        var i = 0
-        var pendingHigh: UInt32?
-        func appendScalar(_ v: UInt32, into out: inout [UInt8]) {
-            let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
-            UTF8.encode(scalar) { out.append($0) }
-        }
-        while i < raw.count {
-            let b = raw[i]
-            guard b == backslash else {
-                if let h = pendingHigh { appendScalar(h, into: &out); pendingHigh = nil }
-                // The run up to the next escape, in one copy.
-                var j = i + 1
-                while j < raw.count, raw[j] != backslash { j += 1 }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[i..<j]))
-                i = j
-                continue
+        let n = raw.count
+        let source = raw.baseAddress.unsafelyUnwrapped
+        return String(unsafeUninitializedCapacity: max(1, n)) { out in
+            let o = out.baseAddress.unsafelyUnwrapped
+            var w = 0, i = 0
+            var pendingHigh: UInt32?
+            func appendScalar(_ v: UInt32) {
+                let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
+                UTF8.encode(scalar) { o[w] = $0; w += 1 }
             }
-            let e = raw[i + 1]
-            if e == 0x75 {
-                var v: UInt32 = 0
-                for k in 2..<6 { v = v << 4 | UInt32(hexValue(raw[i + k])!) }
-                i += 6
-                // `parseString` refused lone surrogates, so a high one is always followed by a low one.
-                if (0xD800...0xDBFF).contains(v) {
-                    pendingHigh = v
-                } else if (0xDC00...0xDFFF).contains(v), let h = pendingHigh {
-                    appendScalar(0x10000 + ((h - 0xD800) << 10) + (v - 0xDC00), into: &out)
-                    pendingHigh = nil
-                } else {
-                    appendScalar(v, into: &out)
+            while i < n {
+                guard source[i] == backslash else {
+                    if let h = pendingHigh { appendScalar(h); pendingHigh = nil }
+                    // The run up to the next escape, in one copy.
+                    var j = i + 1
+                    while j + 8 <= n, !Self.hasByte(UnsafeRawPointer(source + j).loadUnaligned(as: UInt64.self), backslash) { j += 8 }
+                    while j < n, source[j] != backslash { j += 1 }
+                    (o + w).update(from: source + i, count: j - i)
+                    w += j - i
+                    i = j
+                    continue
                 }
-                continue
+                let e = source[i + 1]
+                if e == 0x75 {
+                    var v: UInt32 = 0
+                    for k in 2..<6 { v = v << 4 | UInt32(hexValue(source[i + k])!) }
+                    i += 6
+                    // `parseString` refused lone surrogates, so a high one is always followed by a low one.
+                    if (0xD800...0xDBFF).contains(v) {
+                        pendingHigh = v
+                    } else if (0xDC00...0xDFFF).contains(v), let h = pendingHigh {
+                        appendScalar(0x10000 + ((h - 0xD800) << 10) + (v - 0xDC00))
+                        pendingHigh = nil
+                    } else {
+                        appendScalar(v)
+                    }
+                    continue
+                }
+                if let h = pendingHigh { appendScalar(h); pendingHigh = nil }
+                switch e {
+                case 0x62: o[w] = 0x08
+                case 0x66: o[w] = 0x0C
+                case 0x6E: o[w] = 0x0A
+                case 0x72: o[w] = 0x0D
+                case 0x74: o[w] = 0x09
+                default: o[w] = e
+                }
+                w += 1
+                i += 2
             }
-            if let h = pendingHigh { appendScalar(h, into: &out); pendingHigh = nil }
-            switch e {
-            case 0x62: out.append(0x08)
-            case 0x66: out.append(0x0C)
-            case 0x6E: out.append(0x0A)
-            case 0x72: out.append(0x0D)
-            case 0x74: out.append(0x09)
-            default: out.append(e)
-            }
-            i += 2
+            if let h = pendingHigh { appendScalar(h) }
+            return w
         }
-        if let h = pendingHigh { appendScalar(h, into: &out) }
-        return String(decoding: out, as: UTF8.self)
     }
 
     mutating func parseObject(depth: Int, collectSpans: Bool, collectResult: Bool = false) throws(JSONError) -> JSONValue {
