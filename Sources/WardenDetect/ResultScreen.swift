@@ -29,15 +29,9 @@ struct ResultScreen: Sendable {
     let patterns: [Pattern]
     /// By term id: the patterns whose anchor step has that term.
     let anchoredBy: [[Int32]]
-    let vocabulary: Vocabulary.Lookup
-    let prefixes: [[UInt8]]
-    /// By first folded byte: the prefixes starting with it, as term ids.
-    let prefixesByFirst: [[Int32]]
-    /// By first folded byte: whether some prefix starts with it.
-    let hasPrefix: [Bool]
-    /// By the folded first two bytes of a word: whether some term starts so.
-    let pairs: [Bool]
-    let singles: [Bool]
+    /// How many terms there are: vocabulary ids, then prefixes.
+    let terms: Int
+    let tables: Tables
     let labels: [Int32], senders: [Int32], tags: [Int32], triggers: [Int32]
     /// Some result rule the screen does not know how to anchor: everything is analysed.
     let screensAll: Bool
@@ -67,7 +61,7 @@ struct ResultScreen: Sendable {
             for p in rule.patterns { stepWords.append(p.steps) }
         }
         for steps in stepWords { for step in steps { for w in step where !w.hasSuffix("*") { _ = Vocabulary.id(for: w) } } }
-        vocabulary = Vocabulary.lookup()
+        let vocabulary = Vocabulary.lookup()
         let base = Int32(vocabulary.count)
         var prefixes: [[UInt8]] = []
         func term(_ alternative: String) -> Int32 {
@@ -81,23 +75,13 @@ struct ResultScreen: Sendable {
             let anchor = steps.indices.min { Self.commonness(steps[$0]) < Self.commonness(steps[$1]) } ?? 0
             return Pattern(steps: steps.map { $0.map(term) }, anchor: anchor)
         }
-        self.prefixes = prefixes
-        var anchoredBy = [[Int32]](repeating: [], count: vocabulary.count + prefixes.count)
+        terms = vocabulary.count + prefixes.count
+        var anchoredBy = [[Int32]](repeating: [], count: terms)
         for (i, p) in patterns.enumerated() { for term in p.steps[p.anchor] { anchoredBy[Int(term)].append(Int32(i)) } }
         self.anchoredBy = anchoredBy
-        var byFirst = [[Int32]](repeating: [], count: 256)
-        for (i, p) in prefixes.enumerated() { byFirst[Int(p[0])].append(base + Int32(i)) }
-        prefixesByFirst = byFirst
-        hasPrefix = byFirst.map { !$0.isEmpty }
-        var pairs = [Bool](repeating: false, count: 65536), singles = [Bool](repeating: false, count: 256)
-        for key in vocabulary.keys where !key.isEmpty {
-            if key.count == 1 { singles[Int(key[0])] = true } else { pairs[Int(key[0]) << 8 | Int(key[1])] = true }
-        }
-        for p in prefixes {
-            if p.count == 1 { for b in 0..<256 { pairs[Int(p[0]) << 8 | b] = true }; singles[Int(p[0])] = true } else { pairs[Int(p[0]) << 8 | Int(p[1])] = true }
-        }
-        self.pairs = pairs
-        self.singles = singles
+        var words: [([UInt8], Int32)] = []
+        for (slot, key) in vocabulary.keys.enumerated() where vocabulary.ids[slot] >= 0 { words.append((key, vocabulary.ids[slot])) }
+        tables = Tables(words: words, prefixes: prefixes.enumerated().map { ($0.element, base + Int32($0.offset)) })
         screensAll = all
     }
 
@@ -105,23 +89,23 @@ struct ResultScreen: Sendable {
     /// cannot be screened.
     func ranges(_ text: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         let n = text.count
-        guard !screensAll, !text.contains(where: { $0 >= 0x80 || ($0 < 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D) || $0 == 0x7F }) else {
-            return [0..<n]
-        }
+        guard !screensAll else { return [0..<n] }
         // The per-term lists are reused across texts: allocating one per text would cost more than
         // reading a short one (the relay reads every string of every message).
-        var seen = Self.pool.withLock { $0.popLast() } ?? Occurrences(terms: vocabulary.count + prefixes.count)
+        let seen = Self.pool.withLock { $0.popLast() } ?? Occurrences(terms: terms)
         defer {
             seen.clear()
             Self.pool.withLock { if $0.count < 8 { $0.append(seen) } }
         }
-        read(text, into: &seen)
+        // Text with a non-ASCII byte or a control character is not screened.
+        guard read(text, into: seen) else { return [0..<n] }
+        seen.group()
         guard !seen.used.isEmpty || !seen.markup.isEmpty else { return [] }
         // Words are counted as the rules count them (a phrase's gap is in words, whatever lies
         // between them), so nearness is measured in words; characters are placed by byte.
-        let starts = seen.wordStarts
+        let starts = seen.words
         func byteOf(word w: Int) -> Int { w < 0 ? 0 : w >= starts.count ? n : Int(starts[w]) }
-        func near(_ positions: [Int32], _ p: Int32, within: Int32) -> Bool {
+        func near<C: RandomAccessCollection<Int32>>(_ positions: C, _ p: Int32, within: Int32) -> Bool where C.Index == Int {
             // Positions are ascending: the first at or after p - within decides.
             var lo = 0, hi = positions.count
             while lo < hi { let mid = (lo + hi) / 2; if positions[mid] < p - within { lo = mid + 1 } else { hi = mid } }
@@ -129,11 +113,11 @@ struct ResultScreen: Sendable {
         }
         let byteHits = seen.markup.map { Int($0) }
         var wordHits: [Int] = []
-        for id in triggers { wordHits += seen.positions[Int(id)].map { Int($0) } }
+        for id in triggers { wordHits += seen.positions(id).map { Int($0) } }
         // Finders anchored on a word and a character: the character within a few words of it.
         for (words, chars, before, after) in [(senders, seen.at, 2, 12), (labels, seen.colon, 0, 3), (tags, seen.bracket, 2, 8)] where !chars.isEmpty {
             for id in words {
-                for w in seen.positions[Int(id)] {
+                for w in seen.positions(id) {
                     let lo = Int32(byteOf(word: Int(w) - before)), hi = Int32(byteOf(word: Int(w) + after + 1) + 64)
                     if near(chars, (lo + hi) / 2, within: (hi - lo) / 2 + 1) { wordHits.append(Int(w)) }
                 }
@@ -148,12 +132,12 @@ struct ResultScreen: Sendable {
         patternLoop: for index in candidates {
             let pattern = patterns[Int(index)]
             // Cheap rejections first, without allocating: every step must occur somewhere.
-            for step in pattern.steps where !step.contains(where: { !positions[Int($0)].isEmpty }) { continue patternLoop }
+            for step in pattern.steps where !step.contains(where: { !positions($0).isEmpty }) { continue patternLoop }
             for term in pattern.steps[pattern.anchor] {
-                for p in positions[Int(term)] {
+                for p in positions(term) {
                     var all = true
                     for (s, step) in pattern.steps.enumerated() where s != pattern.anchor {
-                        if !step.contains(where: { near(positions[Int($0)], p, within: reach) }) { all = false; break }
+                        if !step.contains(where: { near(positions($0), p, within: reach) }) { all = false; break }
                     }
                     if all { wordHits.append(Int(p)) }
                 }
@@ -171,67 +155,343 @@ struct ResultScreen: Sendable {
         return out
     }
 
-    /// Where the rules' words and characters occur in one text.
-    struct Occurrences {
-        /// By term id: ascending byte offsets of the words.
-        var positions: [[Int32]]
-        /// Terms with positions, so clearing touches only them.
-        var used: [Int32] = []
+    /// Where the rules' words and characters occur in one text. A class so the pool can hand one
+    /// out and take it back; only the thread that took it touches it. Plain memory, grown as
+    /// needed and kept: the relay reads every string of every message.
+    final class Occurrences: @unchecked Sendable {
+        /// By term id: how many occurrences, and where its word numbers start in `flat` (valid
+        /// for the terms in `used` after `group`; zero for the others).
+        private let counts: UnsafeMutablePointer<Int32>
+        private let offsets: UnsafeMutablePointer<Int32>
+        private var flat: Buffer<Int32>
+        /// Terms with occurrences, so clearing touches only them.
+        private(set) var used: [Int32] = []
+        /// Every (term, word number) found, in word order, before `group`.
+        fileprivate var hits: Buffer<UInt64>
         /// Byte offset of every word, in order: positions are word numbers.
-        var wordStarts: [Int32] = []
-        init(terms: Int) { positions = [[Int32]](repeating: [], count: terms) }
+        fileprivate var wordStarts: Buffer<Int32>
+        var at: [Int32] = [], colon: [Int32] = [], bracket: [Int32] = []
+        /// `<!--`, `<script`, `<iframe`, `<|…`, `[|…`, `![`: analysed wherever they are.
+        var markup: [Int32] = []
 
-        @inline(__always) mutating func add(_ term: Int32, _ position: Int) {
-            if positions[Int(term)].isEmpty { used.append(term) }
-            positions[Int(term)].append(Int32(position))
+        /// A growable run of plain values.
+        struct Buffer<T> {
+            var base: UnsafeMutablePointer<T>
+            var capacity: Int
+            var count = 0
+            init() { base = .allocate(capacity: 16); capacity = 16 }
+            mutating func reserve(_ n: Int) {
+                guard capacity < n else { return }
+                let bigger = UnsafeMutablePointer<T>.allocate(capacity: max(n, capacity * 2))
+                bigger.moveInitialize(from: base, count: count)
+                base.deallocate()
+                base = bigger
+                capacity = max(n, capacity * 2)
+            }
         }
 
-        mutating func clear() {
-            for t in used { positions[Int(t)].removeAll(keepingCapacity: true) }
+        init(terms: Int) {
+            counts = .allocate(capacity: terms)
+            counts.initialize(repeating: 0, count: terms)
+            offsets = .allocate(capacity: terms)
+            offsets.initialize(repeating: 0, count: terms)
+            flat = Buffer()
+            hits = Buffer()
+            wordStarts = Buffer()
+        }
+
+        deinit {
+            counts.deallocate()
+            offsets.deallocate()
+            flat.base.deallocate()
+            hits.base.deallocate()
+            wordStarts.base.deallocate()
+        }
+
+        /// Word numbers of the term's occurrences, ascending.
+        @inline(__always) func positions(_ term: Int32) -> UnsafeBufferPointer<Int32> {
+            UnsafeBufferPointer(start: flat.base + Int(offsets[Int(term)]), count: Int(counts[Int(term)]))
+        }
+
+        var words: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: wordStarts.base, count: wordStarts.count) }
+
+        /// Sorts the hits by term (a counting sort: they stay in word order within a term).
+        func group() {
+            let h = hits.base
+            for k in 0..<hits.count {
+                let term = Int(h[k] >> 32)
+                if counts[term] == 0 { used.append(Int32(term)) }
+                counts[term] += 1
+            }
+            var at: Int32 = 0
+            for t in used {
+                offsets[Int(t)] = at
+                at += counts[Int(t)]
+            }
+            flat.reserve(Int(at))
+            let f = flat.base
+            for k in 0..<hits.count {
+                let term = Int(h[k] >> 32)
+                f[Int(offsets[term])] = Int32(truncatingIfNeeded: h[k])
+                offsets[term] += 1
+            }
+            for t in used { offsets[Int(t)] -= counts[Int(t)] }
+            flat.count = Int(at)
+        }
+
+        func clear() {
+            for t in used { counts[Int(t)] = 0; offsets[Int(t)] = 0 }
             used.removeAll(keepingCapacity: true)
-            wordStarts.removeAll(keepingCapacity: true)
+            hits.count = 0
+            flat.count = 0
+            wordStarts.count = 0
             at.removeAll(keepingCapacity: true)
             colon.removeAll(keepingCapacity: true)
             bracket.removeAll(keepingCapacity: true)
             markup.removeAll(keepingCapacity: true)
         }
-        var at: [Int32] = [], colon: [Int32] = [], bracket: [Int32] = []
-        /// `<!--`, `<script`, `<iframe`, `<|…`, `[|…`, `![`: analysed wherever they are.
-        var markup: [Int32] = []
     }
 
-    /// One pass: words are found with a class table; a word is hashed and looked up only when its
-    /// first two bytes start some term.
-    func read(_ text: UnsafeBufferPointer<UInt8>, into seen: inout Occurrences) {
-        Self.classes.withUnsafeBufferPointer { classes in
-            pairs.withUnsafeBufferPointer { pairs in
-                read(text, classes: classes, pairs: pairs, into: &seen)
+    /// The screen's lookup tables as plain memory, built once: the loop below runs on every byte of
+    /// every result, and array accesses there would cost more than the work.
+    final class Tables: Sendable {
+        /// By byte: the byte folded to lower case if it belongs to a word (letters, digits, `'`,
+        /// `_`, as `AnalyzedText` cuts words), else 0.
+        nonisolated(unsafe) let classes: UnsafeMutableBufferPointer<UInt8>
+        /// By byte outside words: 0 for most, 1 for the characters finders start from (`@ : < [ !`),
+        /// 2 for a byte that stops screening (non-ASCII, control characters but tab and newlines).
+        nonisolated(unsafe) let kinds: UnsafeMutableBufferPointer<UInt8>
+        /// Open addressing over the words' keys: a word of up to 8 bytes is its bytes (lower-cased
+        /// as `b | 0x20`, which keeps word bytes apart), a longer one its first and last 8; a slot
+        /// with length 0 is empty. Words of more than 16 bytes are confirmed against `long`.
+        nonisolated(unsafe) let first: UnsafeMutableBufferPointer<UInt64>
+        nonisolated(unsafe) let last: UnsafeMutableBufferPointer<UInt64>
+        nonisolated(unsafe) let lengths: UnsafeMutableBufferPointer<Int32>
+        nonisolated(unsafe) let ids: UnsafeMutableBufferPointer<Int32>
+        let mask: Int
+        let long: [Int32: [[UInt8]]]
+        /// Prefix terms, in two groups: four bytes or longer, compared with a word only when a
+        /// hash of its first four key bytes is in `prefixStarts` (a bit set); shorter (`'`, `cop`),
+        /// compared with a word whose first byte starts one of them (`shortStarts`).
+        let longPrefixes: PrefixGroup, shortPrefixes: PrefixGroup
+        nonisolated(unsafe) let shortStarts: UnsafeMutableBufferPointer<Bool>
+        nonisolated(unsafe) let prefixStarts: UnsafeMutableBufferPointer<UInt64>
+
+        /// Prefixes as plain memory: each one's first four key bytes, length, term and bytes.
+        struct PrefixGroup: Sendable {
+            nonisolated(unsafe) let heads: UnsafeMutableBufferPointer<UInt32>
+            nonisolated(unsafe) let counts: UnsafeMutableBufferPointer<Int32>
+            nonisolated(unsafe) let terms: UnsafeMutableBufferPointer<Int32>
+            nonisolated(unsafe) let bytes: UnsafeMutableBufferPointer<UInt8>
+            nonisolated(unsafe) let offsets: UnsafeMutableBufferPointer<Int32>
+
+            init(_ prefixes: [([UInt8], Int32)]) {
+                let n = max(1, prefixes.count)
+                heads = .allocate(capacity: n)
+                counts = .allocate(capacity: n)
+                terms = .allocate(capacity: n)
+                offsets = .allocate(capacity: n + 1)
+                bytes = .allocate(capacity: max(1, prefixes.reduce(0) { $0 + $1.0.count }))
+                var at = 0
+                offsets[0] = 0
+                for (i, (p, term)) in prefixes.enumerated() {
+                    var h: UInt32 = 0
+                    for k in 0..<min(4, p.count) { h |= UInt32(p[k] | 0x20) << UInt32(k * 8) }
+                    (heads[i], counts[i], terms[i]) = (h, Int32(p.count), term)
+                    for b in p { bytes[at] = b; at += 1 }
+                    offsets[i + 1] = Int32(at)
+                }
+                count = prefixes.count
+            }
+
+            let count: Int
+
+            func deallocate() {
+                heads.deallocate()
+                counts.deallocate()
+                terms.deallocate()
+                bytes.deallocate()
+                offsets.deallocate()
+            }
+
+            /// Calls `found` with each prefix the word at `start..<end` (key `k0`) starts with.
+            @inline(__always) func match(_ k0: UInt64, _ text: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ classes: UnsafePointer<UInt8>, _ found: (Int32) -> Void) {
+                let length = end - start
+                let head = UInt32(truncatingIfNeeded: k0)
+                for p in 0..<count {
+                    // A head is a prefix's first four key bytes, or all of a shorter one's.
+                    let c = Int(counts[p])
+                    guard c <= length, heads[p] == (c >= 4 ? head : head & ((1 << UInt32(c * 8)) - 1)) else { continue }
+                    var same = true
+                    let o = Int(offsets[p])
+                    for k in 1..<max(1, c) where classes[Int(text[start + k])] != bytes[o + k] { same = false; break }
+                    if same { found(terms[p]) }
+                }
+            }
+        }
+
+        init(words: [([UInt8], Int32)], prefixes: [([UInt8], Int32)]) {
+            classes = .allocate(capacity: 256)
+            kinds = .allocate(capacity: 256)
+            for b in 0..<256 {
+                classes[b] = switch b {
+                case 0x41...0x5A: UInt8(b + 32)
+                case 0x61...0x7A, 0x30...0x39, 0x27, 0x5F: UInt8(b)
+                default: 0
+                }
+                kinds[b] = switch b {
+                case 0x40, 0x3A, 0x3C, 0x5B, 0x21: 1
+                case 0x09, 0x0A, 0x0D: 0
+                case 0..<0x20, 0x7F...: 2
+                default: 0
+                }
+            }
+            var capacity = 64
+            while capacity < words.count * 4 { capacity *= 2 }
+            mask = capacity - 1
+            first = .allocate(capacity: capacity)
+            last = .allocate(capacity: capacity)
+            lengths = .allocate(capacity: capacity)
+            ids = .allocate(capacity: capacity)
+            first.initialize(repeating: 0)
+            last.initialize(repeating: 0)
+            lengths.initialize(repeating: 0)
+            ids.initialize(repeating: -1)
+            var long: [Int32: [[UInt8]]] = [:]
+            for (word, id) in words where !word.isEmpty {
+                let folded = word.map { $0 | 0x20 }
+                let (k0, k1) = folded.withUnsafeBufferPointer { Self.key($0.baseAddress!, 0, folded.count, count: folded.count) }
+                var slot = Self.slot(k0, k1, folded.count, mask)
+                while lengths[slot] != 0 { slot = (slot + 1) & mask }
+                (first[slot], last[slot], lengths[slot], ids[slot]) = (k0, k1, Int32(folded.count), id)
+                if folded.count > 16 { long[id, default: []].append(folded) }
+            }
+            self.long = long
+            longPrefixes = PrefixGroup(prefixes.filter { $0.0.count >= 4 })
+            shortPrefixes = PrefixGroup(prefixes.filter { $0.0.count < 4 })
+            shortStarts = .allocate(capacity: 256)
+            shortStarts.initialize(repeating: false)
+            for (p, _) in prefixes where p.count < 4 { shortStarts[Int(p[0] | 0x20)] = true }
+            prefixStarts = .allocate(capacity: 64)
+            prefixStarts.initialize(repeating: 0)
+            for (p, _) in prefixes where p.count >= 4 {
+                let bit = Self.startBit(UInt64(p[0] | 0x20) | UInt64(p[1] | 0x20) << 8 | UInt64(p[2] | 0x20) << 16 | UInt64(p[3] | 0x20) << 24)
+                prefixStarts[bit >> 6] |= 1 << UInt64(bit & 63)
+            }
+        }
+
+        /// Where a word's first four key bytes fall in `prefixStarts`.
+        @inline(__always) static func startBit(_ key: UInt64) -> Int {
+            Int(truncatingIfNeeded: ((key & 0xFFFF_FFFF) &* 0x9E37_79B9_7F4A_7C15) >> 52)
+        }
+
+        deinit {
+            for b in [classes, kinds] { b.deallocate() }
+            for b in [first, last] { b.deallocate() }
+            for b in [lengths, ids] { b.deallocate() }
+            prefixStarts.deallocate()
+            shortStarts.deallocate()
+            longPrefixes.deallocate()
+            shortPrefixes.deallocate()
+        }
+
+        /// The key of the word at `start..<end` of `text` (whose length is `count`): its bytes
+        /// lower-cased as `b | 0x20`, the first 8 and the last 8 (none when it is no longer than 8).
+        @inline(__always) static func key(_ text: UnsafePointer<UInt8>, _ start: Int, _ end: Int, count: Int) -> (UInt64, UInt64) {
+            let length = end - start
+            let case20: UInt64 = 0x2020_2020_2020_2020
+            if length > 8 {
+                let a = UInt64(littleEndian: UnsafeRawPointer(text + start).loadUnaligned(as: UInt64.self))
+                let b = UInt64(littleEndian: UnsafeRawPointer(text + end - 8).loadUnaligned(as: UInt64.self))
+                return (a | case20, b | case20)
+            }
+            var a: UInt64
+            if start + 8 <= count {
+                a = UInt64(littleEndian: UnsafeRawPointer(text + start).loadUnaligned(as: UInt64.self))
+                if length < 8 { a &= (1 << UInt64(length * 8)) - 1 }
+            } else {
+                a = 0
+                for k in 0..<length { a |= UInt64(text[start + k]) << UInt64(k * 8) }
+            }
+            return (a | (case20 & (length == 8 ? ~0 : (1 << UInt64(length * 8)) - 1)), 0)
+        }
+
+        @inline(__always) static func slot(_ k0: UInt64, _ k1: UInt64, _ length: Int, _ mask: Int) -> Int {
+            var h = k0 &* 0x9E37_79B9_7F4A_7C15 ^ k1 &* 0xC2B2_AE3D_27D4_EB4F ^ UInt64(length) &* 0x1656_67B1_9E37_79F9
+            h ^= h >> 29
+            return Int(truncatingIfNeeded: h) & mask
+        }
+
+        /// The vocabulary id of the word at `start..<end`, whose key is `k0, k1`, or -1.
+        @inline(__always) func id(_ k0: UInt64, _ k1: UInt64, _ text: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int32 {
+            let length = end - start
+            var slot = Self.slot(k0, k1, length, mask)
+            while true {
+                let l = Int(lengths[slot])
+                if l == 0 { return -1 }
+                if l == length, first[slot] == k0, last[slot] == k1 {
+                    guard length > 16 else { return ids[slot] }
+                    if let candidates = long[ids[slot]], candidates.contains(where: { w in (0..<length).allSatisfy { w[$0] == text[start + $0] | 0x20 } }) {
+                        return ids[slot]
+                    }
+                }
+                slot = (slot + 1) & mask
             }
         }
     }
 
-    private func read(_ text: UnsafeBufferPointer<UInt8>, classes: UnsafeBufferPointer<UInt8>, pairs: UnsafeBufferPointer<Bool>, into seen: inout Occurrences) {
-        let n = text.count
-        let singles = self.singles, vocabulary = self.vocabulary, hasPrefix = self.hasPrefix
+    /// One pass: words are cut with a class table and looked up by a key made of their first and
+    /// last eight bytes. False when the text cannot be screened (a non-ASCII byte or a control
+    /// character), which ends the pass at once.
+    func read(_ buffer: UnsafeBufferPointer<UInt8>, into seen: Occurrences) -> Bool {
+        let n = buffer.count
+        guard n > 0, let text = buffer.baseAddress else { return true }
+        let tables = self.tables
+        let classes = UnsafePointer(tables.classes.baseAddress.unsafelyUnwrapped), kinds = UnsafePointer(tables.kinds.baseAddress.unsafelyUnwrapped)
+        let shortStarts = UnsafePointer(tables.shortStarts.baseAddress.unsafelyUnwrapped), prefixStarts = UnsafePointer(tables.prefixStarts.baseAddress.unsafelyUnwrapped)
+        let longPrefixes = tables.longPrefixes, shortPrefixes = tables.shortPrefixes
+        // Locals, written back at the end: a class's members are checked for exclusive access at
+        // every use. A word and its separator take two bytes, so `n / 2 + 1` words at most.
+        var wordStarts = seen.wordStarts, hits = seen.hits
+        wordStarts.reserve(n / 2 + 1)
+        hits.reserve(n / 2 + 1)
+        var at: [Int32] = [], colon: [Int32] = [], bracket: [Int32] = [], markup: [Int32] = []
+        swap(&at, &seen.at)
+        swap(&colon, &seen.colon)
+        swap(&bracket, &seen.bracket)
+        swap(&markup, &seen.markup)
+        defer {
+            seen.wordStarts = wordStarts
+            seen.hits = hits
+            swap(&at, &seen.at)
+            swap(&colon, &seen.colon)
+            swap(&bracket, &seen.bracket)
+            swap(&markup, &seen.markup)
+        }
+        @inline(__always) func hit(_ term: Int32, _ word: Int) {
+            if hits.count == hits.capacity { hits.reserve(hits.capacity * 2) }
+            hits.base[hits.count] = UInt64(UInt32(bitPattern: term)) << 32 | UInt64(word)
+            hits.count += 1
+        }
         var i = 0
         while i < n {
-            let c = classes[Int(text[i])]
+            let b = text[i]
+            let c = classes[Int(b)]
             if c == 0 {
-                let b = text[i]
-                // Most separators are spaces and newlines: nothing to note.
-                if b > 0x20 {
+                let kind = kinds[Int(b)]
+                if kind != 0 {
+                    if kind == 2 { return false }
                     switch b {
-                    case 0x40: seen.at.append(Int32(i))
-                    case 0x3A: seen.colon.append(Int32(i))
-                    case 0x3C, 0x5B, 0x21:
-                        if b != 0x21 { seen.bracket.append(Int32(i)) }
+                    case 0x40: at.append(Int32(i))
+                    case 0x3A: colon.append(Int32(i))
+                    default:
+                        if b != 0x21 { bracket.append(Int32(i)) }
                         if i + 1 < n {
                             let next = Self.fold(text[i + 1])
                             if (b != 0x21 && (next == 0x21 || next == 0x7C)) || (b == 0x3C && (next == 0x73 || next == 0x69)) || (b == 0x21 && next == 0x5B) {
-                                seen.markup.append(Int32(i))
+                                markup.append(Int32(i))
                             }
                         }
-                    default: break
                     }
                 }
                 i += 1
@@ -240,36 +500,19 @@ struct ResultScreen: Sendable {
             let start = i
             i += 1
             while i < n, classes[Int(text[i])] != 0 { i += 1 }
-            let length = i - start
-            let word = seen.wordStarts.count
-            seen.wordStarts.append(Int32(start))
-            if length == 1 {
-                guard singles[Int(c)] else { continue }
-            } else {
-                guard pairs[Int(c) << 8 | Int(classes[Int(text[start + 1])])] else { continue }
-            }
-            var hash: UInt64 = 0xcbf29ce484222325
-            for k in start..<i { hash = (hash ^ UInt64(classes[Int(text[k])])) &* 0x100000001b3 }
-            let id = vocabulary.id(hash: hash, folding: text, start..<i)
-            if id >= 0 { seen.add(id, word) }
-            guard hasPrefix[Int(c)] else { continue }
-            for term in prefixesByFirst[Int(c)] {
-                let prefix = prefixes[Int(term) - vocabulary.count]
-                guard length >= prefix.count else { continue }
-                var same = true
-                for k in 1..<prefix.count where classes[Int(text[start + k])] != prefix[k] { same = false; break }
-                if same { seen.add(term, word) }
+            let word = wordStarts.count
+            wordStarts.base[word] = Int32(truncatingIfNeeded: start)
+            wordStarts.count += 1
+            let (k0, k1) = Tables.key(text, start, i, count: n)
+            let id = tables.id(k0, k1, text, start, i)
+            if id >= 0 { hit(id, word) }
+            if shortStarts[Int(k0 & 0xFF)] { shortPrefixes.match(k0, text, start, i, classes) { hit($0, word) } }
+            if i - start >= 4 {
+                let bit = Tables.startBit(k0)
+                if prefixStarts[bit >> 6] & (1 << UInt64(bit & 63)) != 0 { longPrefixes.match(k0, text, start, i, classes) { hit($0, word) } }
             }
         }
-    }
-
-    /// Word bytes folded to lower case (letters, digits, `'`, `_`, as `AnalyzedText` cuts words); 0 for every other byte.
-    static let classes: [UInt8] = (0..<256).map { b -> UInt8 in
-        switch b {
-        case 0x41...0x5A: UInt8(b + 32)
-        case 0x61...0x7A, 0x30...0x39, 0x27, 0x5F: UInt8(b)
-        default: 0
-        }
+        return true
     }
 
     static let commonWords: Set<String> = [
@@ -295,22 +538,4 @@ struct ResultScreen: Sendable {
     }
 
     @inline(__always) static func fold(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b + 32 : b }
-}
-
-extension Vocabulary.Lookup {
-    /// The id of the lower-cased ASCII word at `range` of `text`, whose folded FNV-1a hash is `hash`.
-    func id(hash: UInt64, folding text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int32 {
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        let length = range.count
-        while slotIDs[slot] >= 0 {
-            let start = Int(starts[slot])
-            if Int(starts[slot + 1]) - start == length {
-                var same = true
-                for k in 0..<length where ResultScreen.fold(text[range.lowerBound + k]) != flat[start + k] { same = false; break }
-                if same { return slotIDs[slot] }
-            }
-            slot = (slot + 1) & mask
-        }
-        return -1
-    }
 }
