@@ -66,30 +66,35 @@ enum Decoding {
         }
     }
 
+    /// The outline without reading every byte through the table: a run of 16 or more token
+    /// characters covers one of any 16 consecutive positions, so only every 16th position is
+    /// looked at until one is a token character, and then its run is measured both ways. Non-ASCII
+    /// bytes and a key block's `-----BEGIN ` are looked for eight bytes at a time.
     static func outline(_ bytes: UnsafeRawBufferPointer) -> Outline {
         var o = Outline()
         let n = bytes.count
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return o }
+        o.nonASCII = Words.any(base, n) { $0 & Words.high != 0 }
+        o.keyBlock = Words.find(base, n, SecretScanner.begin) != nil
         runTable.withUnsafeBufferPointer { table in
-            var i = 0
-            while i < n {
-                // Outside a run: most bytes are letters, so the common case is entering one.
-                let b = base[i]
-                guard table[Int(b)] else {
-                    if b >= 0x80 { o.nonASCII = true }
-                    // `-----BEGIN `: a dash run is in the table, so a key block is seen at the space after it.
-                    if b == 0x20, i >= 10, base[i - 1] == 0x4E, base[i - 5] == 0x42, base[i - 6] == 0x2D { o.keyBlock = true }
-                    i += 1
-                    continue
+            // Every run ending before `done` is known; a run starting after it covers `done + 16`.
+            var done = 0
+            var probe = 15
+            while probe < n {
+                guard table[Int(base[probe])] else { probe += 16; continue }
+                var start = probe
+                while start > done, table[Int(base[start - 1])] { start -= 1 }
+                var end = probe + 1
+                while end < n, table[Int(base[end])] { end += 1 }
+                if end - start >= 16 {
+                    o.runs.append(start..<end)
+                    if !o.percent {
+                        var k = start
+                        while k + 2 < end { if base[k] == 0x25, hex(base[k + 1]) != nil, hex(base[k + 2]) != nil { o.percent = true; break }; k += 1 }
+                    }
                 }
-                let start = i
-                i += 1
-                while i < n, table[Int(base[i])] { i += 1 }
-                if i - start >= 16 {
-                    o.runs.append(start..<i)
-                    var k = start
-                    while k + 2 < i { if base[k] == 0x25, hex(base[k + 1]) != nil, hex(base[k + 2]) != nil { o.percent = true; break }; k += 1 }
-                }
+                done = end
+                probe = end + 16
             }
         }
         return o
@@ -183,5 +188,50 @@ enum Decoding {
         case 0x61...0x66: b - 0x61 + 10
         default: nil
         }
+    }
+}
+
+/// Eight bytes at a time, for the passes that look for something rare in long text.
+enum Words {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let high: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always) static func load(_ p: UnsafePointer<UInt8>) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+    }
+
+    /// Whether some byte of `x` is `b`: the high bit of each byte of the result says which.
+    @inline(__always) static func equal(_ x: UInt64, _ b: UInt8) -> UInt64 {
+        let y = x ^ (ones &* UInt64(b))
+        return (y &- ones) & ~y & high
+    }
+
+    /// Whether `test` holds for some word of `n` bytes at `p` (the tail padded with zeros).
+    @inline(__always) static func any(_ p: UnsafePointer<UInt8>, _ n: Int, _ test: (UInt64) -> Bool) -> Bool {
+        var i = 0
+        while i + 8 <= n {
+            if test(load(p + i)) { return true }
+            i += 8
+        }
+        var tail: UInt64 = 0
+        for k in i..<n { tail |= UInt64(p[k]) << UInt64((k - i) * 8) }
+        return i < n && test(tail)
+    }
+
+    /// Where `needle` first occurs in the `n` bytes at `p`, looking for its first byte eight bytes at a time.
+    static func find(_ p: UnsafePointer<UInt8>, _ n: Int, _ needle: [UInt8]) -> Int? {
+        guard let first = needle.first, needle.count <= n else { return nil }
+        let last = n - needle.count
+        var i = 0
+        while i <= last {
+            if i + 8 <= n, equal(load(p + i), first) == 0 { i += 8; continue }
+            if p[i] == first {
+                var same = true
+                for k in 1..<needle.count where p[i + k] != needle[k] { same = false; break }
+                if same { return i }
+            }
+            i += 1
+        }
+        return nil
     }
 }

@@ -180,6 +180,12 @@ struct ResultScreen: Sendable {
             var capacity: Int
             var count = 0
             init() { base = .allocate(capacity: 16); capacity = 16 }
+            @inline(__always) mutating func append(_ value: T) {
+                if count == capacity { reserve(capacity * 2) }
+                base[count] = value
+                count += 1
+            }
+
             mutating func reserve(_ n: Int) {
                 guard capacity < n else { return }
                 let bigger = UnsafeMutablePointer<T>.allocate(capacity: max(n, capacity * 2))
@@ -252,94 +258,42 @@ struct ResultScreen: Sendable {
         }
     }
 
-    /// The screen's lookup tables as plain memory, built once: the loop below runs on every byte of
-    /// every result, and array accesses there would cost more than the work.
-    final class Tables: Sendable {
+    /// The screen's lookup tables as plain memory, built once and never freed (the screen is
+    /// shared for the life of the process): the loop below runs on every byte of every result, and
+    /// array or class accesses there would cost more than the work. A value of plain pointers, so
+    /// using it costs no reference counting.
+    struct Tables: @unchecked Sendable {
         /// By byte: the byte folded to lower case if it belongs to a word (letters, digits, `'`,
         /// `_`, as `AnalyzedText` cuts words), else 0.
-        nonisolated(unsafe) let classes: UnsafeMutableBufferPointer<UInt8>
+        let classes: UnsafePointer<UInt8>
         /// By byte outside words: 0 for most, 1 for the characters finders start from (`@ : < [ !`),
         /// 2 for a byte that stops screening (non-ASCII, control characters but tab and newlines).
-        nonisolated(unsafe) let kinds: UnsafeMutableBufferPointer<UInt8>
+        let kinds: UnsafePointer<UInt8>
         /// Open addressing over the words' keys: a word of up to 8 bytes is its bytes (lower-cased
         /// as `b | 0x20`, which keeps word bytes apart), a longer one its first and last 8; a slot
-        /// with length 0 is empty. Words of more than 16 bytes are confirmed against `long`.
-        nonisolated(unsafe) let first: UnsafeMutableBufferPointer<UInt64>
-        nonisolated(unsafe) let last: UnsafeMutableBufferPointer<UInt64>
-        nonisolated(unsafe) let lengths: UnsafeMutableBufferPointer<Int32>
-        nonisolated(unsafe) let ids: UnsafeMutableBufferPointer<Int32>
+        /// with length 0 is empty. A word of more than 16 bytes is confirmed against its bytes in
+        /// `long`, from `longAt` of its slot.
+        let first: UnsafePointer<UInt64>, last: UnsafePointer<UInt64>
+        let lengths: UnsafePointer<Int32>, ids: UnsafePointer<Int32>, longAt: UnsafePointer<Int32>
+        let long: UnsafePointer<UInt8>
         let mask: Int
-        let long: [Int32: [[UInt8]]]
-        /// Prefix terms, in two groups: four bytes or longer, compared with a word only when a
-        /// hash of its first four key bytes is in `prefixStarts` (a bit set); shorter (`'`, `cop`),
-        /// compared with a word whose first byte starts one of them (`shortStarts`).
-        let longPrefixes: PrefixGroup, shortPrefixes: PrefixGroup
-        nonisolated(unsafe) let shortStarts: UnsafeMutableBufferPointer<Bool>
-        nonisolated(unsafe) let prefixStarts: UnsafeMutableBufferPointer<UInt64>
-
-        /// Prefixes as plain memory: each one's first four key bytes, length, term and bytes.
-        struct PrefixGroup: Sendable {
-            nonisolated(unsafe) let heads: UnsafeMutableBufferPointer<UInt32>
-            nonisolated(unsafe) let counts: UnsafeMutableBufferPointer<Int32>
-            nonisolated(unsafe) let terms: UnsafeMutableBufferPointer<Int32>
-            nonisolated(unsafe) let bytes: UnsafeMutableBufferPointer<UInt8>
-            nonisolated(unsafe) let offsets: UnsafeMutableBufferPointer<Int32>
-
-            init(_ prefixes: [([UInt8], Int32)]) {
-                let n = max(1, prefixes.count)
-                heads = .allocate(capacity: n)
-                counts = .allocate(capacity: n)
-                terms = .allocate(capacity: n)
-                offsets = .allocate(capacity: n + 1)
-                bytes = .allocate(capacity: max(1, prefixes.reduce(0) { $0 + $1.0.count }))
-                var at = 0
-                offsets[0] = 0
-                for (i, (p, term)) in prefixes.enumerated() {
-                    var h: UInt32 = 0
-                    for k in 0..<min(4, p.count) { h |= UInt32(p[k] | 0x20) << UInt32(k * 8) }
-                    (heads[i], counts[i], terms[i]) = (h, Int32(p.count), term)
-                    for b in p { bytes[at] = b; at += 1 }
-                    offsets[i + 1] = Int32(at)
-                }
-                count = prefixes.count
-            }
-
-            let count: Int
-
-            func deallocate() {
-                heads.deallocate()
-                counts.deallocate()
-                terms.deallocate()
-                bytes.deallocate()
-                offsets.deallocate()
-            }
-
-            /// Calls `found` with each prefix the word at `start..<end` (key `k0`) starts with.
-            @inline(__always) func match(_ k0: UInt64, _ text: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ classes: UnsafePointer<UInt8>, _ found: (Int32) -> Void) {
-                let length = end - start
-                let head = UInt32(truncatingIfNeeded: k0)
-                for p in 0..<count {
-                    // A head is a prefix's first four key bytes, or all of a shorter one's.
-                    let c = Int(counts[p])
-                    guard c <= length, heads[p] == (c >= 4 ? head : head & ((1 << UInt32(c * 8)) - 1)) else { continue }
-                    var same = true
-                    let o = Int(offsets[p])
-                    for k in 1..<max(1, c) where classes[Int(text[start + k])] != bytes[o + k] { same = false; break }
-                    if same { found(terms[p]) }
-                }
-            }
-        }
+        /// Prefix terms in two groups: four bytes or longer, compared with a word only when a hash
+        /// of its first four key bytes is in `starts` (a bit set of 4096); shorter (`cop`, `'`),
+        /// compared with a word whose first byte starts one of them (`shortFirst`).
+        let long4: PrefixGroup, short: PrefixGroup
+        let starts: UnsafePointer<UInt64>
+        let shortFirst: UnsafePointer<Bool>
 
         init(words: [([UInt8], Int32)], prefixes: [([UInt8], Int32)]) {
-            classes = .allocate(capacity: 256)
-            kinds = .allocate(capacity: 256)
-            for b in 0..<256 {
-                classes[b] = switch b {
+            classes = Self.table(256) { b -> UInt8 in
+                switch b {
                 case 0x41...0x5A: UInt8(b + 32)
                 case 0x61...0x7A, 0x30...0x39, 0x27, 0x5F: UInt8(b)
                 default: 0
                 }
-                kinds[b] = switch b {
+            }
+            kinds = Self.table(256) { b -> UInt8 in
+                switch b {
                 case 0x40, 0x3A, 0x3C, 0x5B, 0x21: 1
                 case 0x09, 0x0A, 0x0D: 0
                 case 0..<0x20, 0x7F...: 2
@@ -349,50 +303,113 @@ struct ResultScreen: Sendable {
             var capacity = 64
             while capacity < words.count * 4 { capacity *= 2 }
             mask = capacity - 1
-            first = .allocate(capacity: capacity)
-            last = .allocate(capacity: capacity)
-            lengths = .allocate(capacity: capacity)
-            ids = .allocate(capacity: capacity)
-            first.initialize(repeating: 0)
-            last.initialize(repeating: 0)
-            lengths.initialize(repeating: 0)
-            ids.initialize(repeating: -1)
-            var long: [Int32: [[UInt8]]] = [:]
+            var first = [UInt64](repeating: 0, count: capacity), last = first
+            var lengths = [Int32](repeating: 0, count: capacity), ids = [Int32](repeating: -1, count: capacity), longAt = lengths
+            var long: [UInt8] = []
             for (word, id) in words where !word.isEmpty {
                 let folded = word.map { $0 | 0x20 }
                 let (k0, k1) = folded.withUnsafeBufferPointer { Self.key($0.baseAddress!, 0, folded.count, count: folded.count) }
-                var slot = Self.slot(k0, k1, folded.count, mask)
-                while lengths[slot] != 0 { slot = (slot + 1) & mask }
+                var slot = Self.slot(k0, k1, folded.count, capacity - 1)
+                while lengths[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
                 (first[slot], last[slot], lengths[slot], ids[slot]) = (k0, k1, Int32(folded.count), id)
-                if folded.count > 16 { long[id, default: []].append(folded) }
+                if folded.count > 16 {
+                    longAt[slot] = Int32(long.count)
+                    long += folded
+                }
             }
-            self.long = long
-            longPrefixes = PrefixGroup(prefixes.filter { $0.0.count >= 4 })
-            shortPrefixes = PrefixGroup(prefixes.filter { $0.0.count < 4 })
-            shortStarts = .allocate(capacity: 256)
-            shortStarts.initialize(repeating: false)
-            for (p, _) in prefixes where p.count < 4 { shortStarts[Int(p[0] | 0x20)] = true }
-            prefixStarts = .allocate(capacity: 64)
-            prefixStarts.initialize(repeating: 0)
+            self.first = Self.table(first.count) { first[$0] }
+            self.last = Self.table(last.count) { last[$0] }
+            self.lengths = Self.table(lengths.count) { lengths[$0] }
+            self.ids = Self.table(ids.count) { ids[$0] }
+            self.longAt = Self.table(longAt.count) { longAt[$0] }
+            self.long = Self.table(max(1, long.count)) { $0 < long.count ? long[$0] : 0 }
+            long4 = PrefixGroup(prefixes.filter { $0.0.count >= 4 }, m: 4)
+            short = PrefixGroup(prefixes.filter { $0.0.count < 4 }, m: 0)
+            let shortFirst = Set(prefixes.filter { $0.0.count < 4 }.map { Int($0.0[0] | 0x20) })
+            self.shortFirst = Self.table(256) { shortFirst.contains($0) }
+            var starts = [UInt64](repeating: 0, count: 64)
             for (p, _) in prefixes where p.count >= 4 {
-                let bit = Self.startBit(UInt64(p[0] | 0x20) | UInt64(p[1] | 0x20) << 8 | UInt64(p[2] | 0x20) << 16 | UInt64(p[3] | 0x20) << 24)
-                prefixStarts[bit >> 6] |= 1 << UInt64(bit & 63)
+                var key: UInt64 = 0
+                for k in 0..<4 { key |= UInt64(p[k] | 0x20) << UInt64(k * 8) }
+                let bit = Self.startBit(key, 4)
+                starts[bit >> 6] |= 1 << UInt64(bit & 63)
+            }
+            self.starts = Self.table(starts.count) { starts[$0] }
+        }
+
+        static func table<T>(_ count: Int, _ value: (Int) -> T) -> UnsafePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: count)
+            for i in 0..<count { (p + i).initialize(to: value(i)) }
+            return UnsafePointer(p)
+        }
+
+        /// Prefixes as plain memory: each one's first four key bytes, length, term and bytes.
+        struct PrefixGroup: @unchecked Sendable {
+            let heads: UnsafePointer<UInt32>, counts: UnsafePointer<Int32>, terms: UnsafePointer<Int32>
+            let bytes: UnsafePointer<UInt8>, offsets: UnsafePointer<Int32>
+            let count: Int
+            /// By bit (of `startBit`, for the group's `m` bytes; all in bit 0 when `m` is 0): where
+            /// its prefixes begin, in order of bit, so a word is compared only with the prefixes
+            /// that share its bit.
+            let buckets: UnsafePointer<Int32>
+
+            init(_ unsorted: [([UInt8], Int32)], m: Int) {
+                func bit(_ p: [UInt8]) -> Int {
+                    guard m > 0 else { return 0 }
+                    var key: UInt64 = 0
+                    for k in 0..<min(m, p.count) { key |= UInt64(p[k] | 0x20) << UInt64(k * 8) }
+                    return Tables.startBit(key, m)
+                }
+                let prefixes = unsorted.sorted { bit($0.0) < bit($1.0) }
+                count = prefixes.count
+                var buckets = [Int32](repeating: 0, count: 4097)
+                for (p, _) in prefixes { buckets[bit(p) + 1] += 1 }
+                for b in 1...4096 { buckets[b] += buckets[b - 1] }
+                self.buckets = Tables.table(4097) { buckets[$0] }
+                heads = Tables.table(max(1, count)) { i in
+                    guard i < prefixes.count else { return 0 }
+                    let p = prefixes[i].0
+                    var h: UInt32 = 0
+                    for k in 0..<min(4, p.count) { h |= UInt32(p[k] | 0x20) << UInt32(k * 8) }
+                    return h
+                }
+                counts = Tables.table(max(1, count)) { $0 < prefixes.count ? Int32(prefixes[$0].0.count) : 0 }
+                terms = Tables.table(max(1, count)) { $0 < prefixes.count ? prefixes[$0].1 : 0 }
+                let flat = prefixes.flatMap(\.0)
+                bytes = Tables.table(max(1, flat.count)) { $0 < flat.count ? flat[$0] : 0 }
+                var at: [Int32] = [0]
+                for (p, _) in prefixes { at.append(at.last! + Int32(p.count)) }
+                offsets = Tables.table(at.count) { at[$0] }
+            }
+
+            /// Adds a hit for word number `word` with each prefix the word at `start..<end` (key `k0`) starts with.
+            @inline(__always) func match(_ k0: UInt64, bit: Int, _ text: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ classes: UnsafePointer<UInt8>, _ word: Int, _ hits: inout Occurrences.Buffer<UInt64>) {
+                let length = end - start
+                let head = UInt32(truncatingIfNeeded: k0)
+                for p in Int(buckets[bit])..<Int(buckets[bit + 1]) {
+                    // A head is a prefix's first four key bytes, or all of a shorter one's.
+                    let c = Int(counts[p])
+                    guard c <= length, heads[p] == (c >= 4 ? head : head & ((1 << UInt32(c * 8)) - 1)) else { continue }
+                    var same = true
+                    let o = Int(offsets[p])
+                    for k in 1..<max(1, c) where classes[Int(text[start + k])] != bytes[o + k] { same = false; break }
+                    if same { hits.append(UInt64(UInt32(bitPattern: terms[p])) << 32 | UInt64(word)) }
+                }
             }
         }
 
-        /// Where a word's first four key bytes fall in `prefixStarts`.
-        @inline(__always) static func startBit(_ key: UInt64) -> Int {
-            Int(truncatingIfNeeded: ((key & 0xFFFF_FFFF) &* 0x9E37_79B9_7F4A_7C15) >> 52)
+        /// Where a word's first `m` key bytes fall in a group's bit set.
+        @inline(__always) static func startBit(_ key: UInt64, _ m: Int) -> Int {
+            let mask: UInt64 = m == 4 ? 0xFFFF_FFFF : (1 << UInt64(m * 8)) - 1
+            return Int(truncatingIfNeeded: ((key & mask) &* 0x9E37_79B9_7F4A_7C15) >> 52)
         }
 
-        deinit {
-            for b in [classes, kinds] { b.deallocate() }
-            for b in [first, last] { b.deallocate() }
-            for b in [lengths, ids] { b.deallocate() }
-            prefixStarts.deallocate()
-            shortStarts.deallocate()
-            longPrefixes.deallocate()
-            shortPrefixes.deallocate()
+        /// Adds a hit for word number `word` with each prefix term the word at `start..<end` (key `k0`) starts with.
+        @inline(__always) func matchPrefixes(_ k0: UInt64, _ text: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ word: Int, _ hits: inout Occurrences.Buffer<UInt64>) {
+            if shortFirst[Int(k0 & 0xFF)] { short.match(k0, bit: 0, text, start, end, classes, word, &hits) }
+            guard end - start >= 4 else { return }
+            let bit = Self.startBit(k0, 4)
+            if starts[bit >> 6] & (1 << UInt64(bit & 63)) != 0 { long4.match(k0, bit: bit, text, start, end, classes, word, &hits) }
         }
 
         /// The key of the word at `start..<end` of `text` (whose length is `count`): its bytes
@@ -431,9 +448,10 @@ struct ResultScreen: Sendable {
                 if l == 0 { return -1 }
                 if l == length, first[slot] == k0, last[slot] == k1 {
                     guard length > 16 else { return ids[slot] }
-                    if let candidates = long[ids[slot]], candidates.contains(where: { w in (0..<length).allSatisfy { w[$0] == text[start + $0] | 0x20 } }) {
-                        return ids[slot]
-                    }
+                    let at = Int(longAt[slot])
+                    var same = true
+                    for k in 0..<length where long[at + k] != text[start + k] | 0x20 { same = false; break }
+                    if same { return ids[slot] }
                 }
                 slot = (slot + 1) & mask
             }
@@ -447,9 +465,7 @@ struct ResultScreen: Sendable {
         let n = buffer.count
         guard n > 0, let text = buffer.baseAddress else { return true }
         let tables = self.tables
-        let classes = UnsafePointer(tables.classes.baseAddress.unsafelyUnwrapped), kinds = UnsafePointer(tables.kinds.baseAddress.unsafelyUnwrapped)
-        let shortStarts = UnsafePointer(tables.shortStarts.baseAddress.unsafelyUnwrapped), prefixStarts = UnsafePointer(tables.prefixStarts.baseAddress.unsafelyUnwrapped)
-        let longPrefixes = tables.longPrefixes, shortPrefixes = tables.shortPrefixes
+        let classes = tables.classes, kinds = tables.kinds
         // Locals, written back at the end: a class's members are checked for exclusive access at
         // every use. A word and its separator take two bytes, so `n / 2 + 1` words at most.
         var wordStarts = seen.wordStarts, hits = seen.hits
@@ -467,11 +483,6 @@ struct ResultScreen: Sendable {
             swap(&colon, &seen.colon)
             swap(&bracket, &seen.bracket)
             swap(&markup, &seen.markup)
-        }
-        @inline(__always) func hit(_ term: Int32, _ word: Int) {
-            if hits.count == hits.capacity { hits.reserve(hits.capacity * 2) }
-            hits.base[hits.count] = UInt64(UInt32(bitPattern: term)) << 32 | UInt64(word)
-            hits.count += 1
         }
         var i = 0
         while i < n {
@@ -505,12 +516,8 @@ struct ResultScreen: Sendable {
             wordStarts.count += 1
             let (k0, k1) = Tables.key(text, start, i, count: n)
             let id = tables.id(k0, k1, text, start, i)
-            if id >= 0 { hit(id, word) }
-            if shortStarts[Int(k0 & 0xFF)] { shortPrefixes.match(k0, text, start, i, classes) { hit($0, word) } }
-            if i - start >= 4 {
-                let bit = Tables.startBit(k0)
-                if prefixStarts[bit >> 6] & (1 << UInt64(bit & 63)) != 0 { longPrefixes.match(k0, text, start, i, classes) { hit($0, word) } }
-            }
+            if id >= 0 { hits.append(UInt64(UInt32(bitPattern: id)) << 32 | UInt64(word)) }
+            tables.matchPrefixes(k0, text, start, i, word, &hits)
         }
         return true
     }

@@ -54,49 +54,58 @@ public enum SecretScanner {
 
     /// Every secret in `bytes`, in order, non-overlapping.
     public static func scan(_ bytes: UnsafeRawBufferPointer) -> [SecretMatch] {
+        scan(bytes, within: [0..<bytes.count])
+    }
+
+    /// Every secret that starts in one of `regions` (ascending, not overlapping) of `bytes`; a
+    /// secret may run past its region's end.
+    static func scan(_ bytes: UnsafeRawBufferPointer, within regions: [Range<Int>]) -> [SecretMatch] {
         var out: [SecretMatch] = []
         let n = bytes.count
         var footers = MarkerCache(endMarker)
         // Statics read into locals once: inside the loop each read would be a lazy-initialisation check.
         let firstBytes = Self.firstBytes, prefixPairs = Self.prefixPairs, prefixBytes = Self.prefixBytes, begin = Self.begin, keyMarker = Self.keyMarker, jwtStart = Self.jwtStart
         var i = 0
-        while i < n {
-            let b = bytes[i]
-            // Private key blocks. Every search is bounded or cached so that hostile input full of
-            // headers without footers stays linear.
-            if b == 0x2D, matches(bytes, i, begin), let header = find(bytes, from: i + 11, keyMarker, before: i + 64) {
-                // The whole block, up to the matching END line (or just the header if it is cut off).
-                var close = header + 16
-                if let footer = footers.next(in: bytes, from: close), let tail = find(bytes, from: footer + 9, keyMarker, before: footer + 64) { close = tail + 16 }
-                out.append(match("private-key", bytes, i..<min(n, close)))
-                i = min(n, close)
-                continue
-            }
-            // Known token prefixes, at a token boundary.
-            if firstBytes[Int(b)], i + 1 < n, prefixPairs[Int(b) << 8 | Int(bytes[i + 1])], i == 0 || !isTokenChar(bytes[i - 1]) {
-                if let hit = prefixBytes.first(where: { matches(bytes, i, $0.0) }) {
-                    var j = i
-                    while j < n, isTokenChar(bytes[j]) { j += 1 }
-                    if j - i >= hit.2 {
-                        out.append(match(hit.1, bytes, i..<j))
-                        i = j
-                        continue
+        for region in regions {
+            i = max(i, region.lowerBound)
+            while i < region.upperBound {
+                let b = bytes[i]
+                // Private key blocks. Every search is bounded or cached so that hostile input full of
+                // headers without footers stays linear.
+                if b == 0x2D, matches(bytes, i, begin), let header = find(bytes, from: i + 11, keyMarker, before: i + 64) {
+                    // The whole block, up to the matching END line (or just the header if it is cut off).
+                    var close = header + 16
+                    if let footer = footers.next(in: bytes, from: close), let tail = find(bytes, from: footer + 9, keyMarker, before: footer + 64) { close = tail + 16 }
+                    out.append(match("private-key", bytes, i..<min(n, close)))
+                    i = min(n, close)
+                    continue
+                }
+                // Known token prefixes, at a token boundary.
+                if firstBytes[Int(b)], i + 1 < n, prefixPairs[Int(b) << 8 | Int(bytes[i + 1])], i == 0 || !isTokenChar(bytes[i - 1]) {
+                    if let hit = prefixBytes.first(where: { matches(bytes, i, $0.0) }) {
+                        var j = i
+                        while j < n, isTokenChar(bytes[j]) { j += 1 }
+                        if j - i >= hit.2 {
+                            out.append(match(hit.1, bytes, i..<j))
+                            i = j
+                            continue
+                        }
+                    }
+                    // JWT: three base64url segments, the first starting eyJ ({").
+                    if b == 0x65, matches(bytes, i, jwtStart) {
+                        var j = i, dots = 0
+                        while j < n, isTokenChar(bytes[j]) || (bytes[j] == 0x2E && dots < 2) { if bytes[j] == 0x2E { dots += 1 }; j += 1 }
+                        if dots == 2, j - i >= 36 {
+                            out.append(match("jwt", bytes, i..<j))
+                            i = j
+                            continue
+                        }
                     }
                 }
-                // JWT: three base64url segments, the first starting eyJ ({").
-                if b == 0x65, matches(bytes, i, jwtStart) {
-                    var j = i, dots = 0
-                    while j < n, isTokenChar(bytes[j]) || (bytes[j] == 0x2E && dots < 2) { if bytes[j] == 0x2E { dots += 1 }; j += 1 }
-                    if dots == 2, j - i >= 36 {
-                        out.append(match("jwt", bytes, i..<j))
-                        i = j
-                        continue
-                    }
-                }
+                i += 1
             }
-            i += 1
         }
-        out += credentials(bytes, excluding: out.map(\.range))  // in order: `scan` appends as it goes
+        out += credentials(bytes, excluding: out.map(\.range), within: regions)  // in order: `scan` appends as it goes
         return out.sorted { $0.range.lowerBound < $1.range.lowerBound }
     }
 
@@ -120,12 +129,7 @@ public enum SecretScanner {
         if outline.nonASCII || outline.keyBlock {
             out = scan(bytes)
         } else {
-            for region in outline.regions(count: bytes.count) {
-                for var m in scan(UnsafeRawBufferPointer(rebasing: bytes[region])) {
-                    m.range = (m.range.lowerBound + region.lowerBound)..<(m.range.upperBound + region.lowerBound)
-                    out.append(m)
-                }
-            }
+            out = scan(bytes, within: outline.regions(count: bytes.count))
         }
         guard depth < 2 else { return out }
         var seen = Set(out.map(\.fingerprint))
@@ -150,53 +154,56 @@ public enum SecretScanner {
     }
 
     /// High-entropy values within a few characters after a credential word (`"password":"…"`, `token=…`).
-    static func credentials(_ bytes: UnsafeRawBufferPointer, excluding taken: [Range<Int>]) -> [SecretMatch] {
+    static func credentials(_ bytes: UnsafeRawBufferPointer, excluding taken: [Range<Int>], within regions: [Range<Int>]) -> [SecretMatch] {
         var out: [SecretMatch] = []
         let n = bytes.count
         var nextTaken = 0  // `taken` is sorted and `i` only grows: earlier matches are passed once, not searched per candidate
         let wordBytes = Self.wordBytes
         var runStart = 0, runEnd = 0  // the last maximal run of value bytes measured
         var i = 0
-        while i < n {
-            // Credential words start with p, s, t or a: check the first byte before the words.
-            // Two bytes settle most positions: every credential word starts pa, se, to, ap, ac, pr or au.
-            let first = bytes[i] | 0x20
-            guard first == 0x70 || first == 0x73 || first == 0x74 || first == 0x61, i + 1 < n else { i += 1; continue }
-            let second = bytes[i + 1] | 0x20
-            let pair = UInt16(first) << 8 | UInt16(second)
-            guard pair == 0x7061 || pair == 0x7365 || pair == 0x746F || pair == 0x6170 || pair == 0x6163 || pair == 0x7072 || pair == 0x6175,
-                  let word = wordBytes.first(where: { matchesFolded(bytes, i, $0) }) else { i += 1; continue }
-            // Skip the rest of the key's name (`_KEY`), then the separator (`": "`, `=`, `='`, or JSON-escaped `\": \"`).
-            var j = i + word.count
-            while j < n, j - i < 32, isTokenChar(bytes[j]) { j += 1 }
-            var separators = 0
-            while j < n, separators < 8, isSeparator(bytes[j]) { j += 1; separators += 1 }
-            guard separators > 0 else { i += word.count; continue }
-            // Where the value ends. Values are maximal runs of value bytes, and a run measured once is
-            // reused by every later candidate inside it (`token=token=token=…`), so the scan stays
-            // linear however many credential words one long run holds.
-            var k: Int
-            if j >= runStart, j < runEnd {
-                k = runEnd
-            } else {
-                k = j
-                while k < n, isValueByte(bytes[k]) {
-                    if k == runStart, runEnd > k { k = runEnd; break }
-                    k += 1
+        for region in regions {
+            i = max(i, region.lowerBound)
+            while i < region.upperBound {
+                // Credential words start with p, s, t or a: check the first byte before the words.
+                // Two bytes settle most positions: every credential word starts pa, se, to, ap, ac, pr or au.
+                let first = bytes[i] | 0x20
+                guard first == 0x70 || first == 0x73 || first == 0x74 || first == 0x61, i + 1 < n else { i += 1; continue }
+                let second = bytes[i + 1] | 0x20
+                let pair = UInt16(first) << 8 | UInt16(second)
+                guard pair == 0x7061 || pair == 0x7365 || pair == 0x746F || pair == 0x6170 || pair == 0x6163 || pair == 0x7072 || pair == 0x6175,
+                      let word = wordBytes.first(where: { matchesFolded(bytes, i, $0) }) else { i += 1; continue }
+                // Skip the rest of the key's name (`_KEY`), then the separator (`": "`, `=`, `='`, or JSON-escaped `\": \"`).
+                var j = i + word.count
+                while j < n, j - i < 32, isTokenChar(bytes[j]) { j += 1 }
+                var separators = 0
+                while j < n, separators < 8, isSeparator(bytes[j]) { j += 1; separators += 1 }
+                guard separators > 0 else { i += word.count; continue }
+                // Where the value ends. Values are maximal runs of value bytes, and a run measured once is
+                // reused by every later candidate inside it (`token=token=token=…`), so the scan stays
+                // linear however many credential words one long run holds.
+                var k: Int
+                if j >= runStart, j < runEnd {
+                    k = runEnd
+                } else {
+                    k = j
+                    while k < n, isValueByte(bytes[k]) {
+                        if k == runStart, runEnd > k { k = runEnd; break }
+                        k += 1
+                    }
+                    (runStart, runEnd) = (j, k)
                 }
-                (runStart, runEnd) = (j, k)
+                let range = j..<k
+                while nextTaken < taken.count, taken[nextTaken].upperBound <= i { nextTaken += 1 }
+                var overlaps = false
+                var t = nextTaken
+                while t < taken.count, taken[t].lowerBound < k, !overlaps { overlaps = taken[t].overlaps(range); t += 1 }
+                if k - j >= 16, k - j <= maxCredentialLength, !overlaps, entropy(bytes, range) >= 3.5 {
+                    out.append(match("credential", bytes, range))
+                    i = k
+                    continue
+                }
+                i += word.count
             }
-            let range = j..<k
-            while nextTaken < taken.count, taken[nextTaken].upperBound <= i { nextTaken += 1 }
-            var overlaps = false
-            var t = nextTaken
-            while t < taken.count, taken[t].lowerBound < k, !overlaps { overlaps = taken[t].overlaps(range); t += 1 }
-            if k - j >= 16, k - j <= maxCredentialLength, !overlaps, entropy(bytes, range) >= 3.5 {
-                out.append(match("credential", bytes, range))
-                i = k
-                continue
-            }
-            i += word.count
         }
         return out
     }

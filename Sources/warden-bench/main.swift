@@ -223,38 +223,47 @@ func dlpBenchmark() {
     """, count: 300)
     let prose = String(repeating: "The deployment finished at 14:02. Health checks passed on all twelve hosts and the canary error rate stayed below 0.1%. ", count: 500)
         + " The token used was gh" + "p_" + String(repeating: "Zq9", count: 12) + "."
-    var rng = SystemRandomNumberGenerator()
+    // Seeded, so every run reads the same hostile text (and building it costs no system calls).
+    var rng = SplitMix(state: 42)
     let pieces = ["ignore", " previous", "<IMPORTANT>", "<!--", "\u{202E}", "\u{200B}", "http://", "AKIA", "ghp_", "-----BEGIN ", "password=", "日本", "\n", "aWdub3Jl", "%20"]
     var hostile = ""
     while hostile.utf8.count < 1 << 20 {
         hostile += Bool.random(using: &rng) ? pieces.randomElement(using: &rng)! : String(UnicodeScalar(UInt32.random(in: 0x20...0x7E, using: &rng))!)
     }
-    print("dlp benchmark: one core; per result, what the relay does to every result: the one strict parse, then every string read for injections and secrets (decoded)")
+    print("dlp benchmark: one core; per result, what the relay does to every result: the one strict parse, then every string read for injections and secrets (decoded); best of 8 batches")
     let only = arguments.firstIndex(of: "--case").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
     for (name, text) in [("source file", source), ("git log", log), ("prose + secret", prose), ("hostile 1 MiB", hostile)] where only.map(name.hasPrefix) ?? true {
         let result: JSONValue = ["content": [["type": "text", "text": .string(text)]]]
         let bytes = JSONWriter.compactBytes(result)
-        let rounds = max(3, (64 << 20) / bytes.count)
+        let rounds = max(2, (8 << 20) / bytes.count)
         var findings = 0, secrets = 0
-        var parseTime = 0.0, scanTime = 0.0
-        // Thread CPU time, not wall time: this machine is shared, and a core's time is what a result costs.
-        for _ in 0..<rounds {
-            bytes.withUnsafeBytes { raw in
-                let t0 = threadNanoseconds()
-                guard let parsed = try? JSONParser.parse(raw) else { return }
-                let t1 = threadNanoseconds()
-                let found = ContentScanner.scan(parsed, path: "result")
-                findings += found.injections.count
-                secrets += found.secrets.count
-                parseTime += Double(t1 - t0) / 1e9
-                scanTime += Double(threadNanoseconds() - t1) / 1e9
+        // Thread CPU time, not wall time, and the best of eight batches: this machine is shared, its
+        // speed varies from second to second, and a core's undisturbed time is what a result costs.
+        var best = (parse: Double.infinity, read: Double.infinity), mean = 0.0
+        for _ in 0..<8 {
+            var parseTime = 0.0, scanTime = 0.0
+            findings = 0
+            secrets = 0
+            for _ in 0..<rounds {
+                bytes.withUnsafeBytes { raw in
+                    let t0 = threadNanoseconds()
+                    guard let parsed = try? JSONParser.parse(raw) else { return }
+                    let t1 = threadNanoseconds()
+                    let found = ContentScanner.scan(parsed, path: "result")
+                    findings += found.injections.count
+                    secrets += found.secrets.count
+                    parseTime += Double(t1 - t0) / 1e9
+                    scanTime += Double(threadNanoseconds() - t1) / 1e9
+                }
             }
+            if (parseTime + scanTime) / Double(rounds) < best.parse + best.read { best = (parseTime / Double(rounds), scanTime / Double(rounds)) }
+            mean += (parseTime + scanTime) / Double(rounds) / 8
         }
-        let perResult = (parseTime + scanTime) / Double(rounds)
+        let perResult = best.parse + best.read
         let label = name.padding(toLength: 15, withPad: " ", startingAt: 0)
-        print(String(format: "  %@ %8d bytes: %8.3f ms per result (parse %.3f, read %.3f), %6.1f MB/s; %d findings, %d secrets", label, bytes.count,
-                     perResult * 1000, parseTime / Double(rounds) * 1000, scanTime / Double(rounds) * 1000,
-                     Double(bytes.count) / perResult / 1e6, findings / rounds, secrets / rounds))
+        print(String(format: "  %@ %8d bytes: %8.3f ms per result (parse %.3f, read %.3f), %6.1f MB/s (mean of batches %.1f MB/s); %d findings, %d secrets", label, bytes.count,
+                     perResult * 1000, best.parse * 1000, best.read * 1000,
+                     Double(bytes.count) / perResult / 1e6, Double(bytes.count) / mean / 1e6, findings / rounds, secrets / rounds))
     }
 }
 
@@ -528,3 +537,15 @@ func procStatusKiB(_ pid: pid_t, _ field: String = "VmHWM") -> Int {
     return -1
 }
 
+
+/// A deterministic generator (SplitMix64).
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
