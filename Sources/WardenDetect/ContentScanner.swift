@@ -185,9 +185,10 @@ public enum ContentScanner {
             field += "(visible)"
         }
         func scanned(_ s: ArraySlice<Unicode.Scalar>, offset: Int) {
-            var view = String.UnicodeScalarView()
-            view.append(contentsOf: s)
-            let analysed = AnalyzedText(field: field, text: String(view))
+            var utf8: [UInt8] = []
+            utf8.reserveCapacity(s.count)
+            for x in s { UTF8.encode(x) { utf8.append($0) } }
+            let analysed = AnalyzedText(field: field, text: String(decoding: utf8, as: UTF8.self))
             for rule in rules {
                 for f in rule.findings(in: analysed) {
                     var f = f
@@ -211,11 +212,27 @@ public enum ContentScanner {
         // letters), accents and combining marks, and Cyrillic and Greek letters shaped like Latin
         // ones. All of the folded text is read, in windows too.
         let folded = Folding.fold(text)
-        if folded != text {
+        if folded.unicodeScalars.elementsEqual(text.unicodeScalars) == false {
             let seen = Set(findings.map(\.rule))
             let before = findings.count
             field += "(folded)"
-            windows(Array(folded.unicodeScalars))
+            if folded.utf8.allSatisfy({ $0 < 0x80 }) {
+                // Accented text usually folds to ASCII, which the screen can read: only where some
+                // rule's words occur is analysed. (The Unicode rules read the text as written, above.)
+                let ascii = Array(folded.utf8)
+                let ranges = ascii.withUnsafeBufferPointer { ResultScreen.shared.ranges($0) }
+                for range in ranges {
+                    var start = range.lowerBound
+                    repeat {
+                        let r = start..<min(range.upperBound, start + window)
+                        scanned(ascii[r].map { Unicode.Scalar($0) }[...], offset: r.lowerBound)
+                        if r.upperBound == range.upperBound { break }
+                        start = r.upperBound - overlap
+                    } while true
+                }
+            } else {
+                windows(Array(folded.unicodeScalars))
+            }
             let added = findings[before...].filter { !seen.contains($0.rule) }
             findings.removeSubrange(before...)
             findings += added
@@ -352,14 +369,54 @@ public enum Folding {
     }
 
     /// NFKC, then combining marks and invisible characters removed, then confusables mapped.
+    ///
+    /// Scalar by scalar: compatibility decomposition is per character, and the canonical
+    /// reordering it adds only moves the marks that are then removed, so each distinct scalar is
+    /// folded once (with Foundation, which is slow on long text) and ASCII passes through. The
+    /// result is recomposed only when something in it can compose (Hangul jamo, spacing marks).
     public static func fold(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 >= 0x80 }), text.unicodeScalars.contains(where: mayFold) else { return text }
-        let decomposed = text.decomposedStringWithCompatibilityMapping
-        var out = String.UnicodeScalarView()
-        for s in decomposed.unicodeScalars {
-            if s.properties.generalCategory == .nonspacingMark || InvisibleCharacters.isInvisible(s) { continue }
-            if let c = confusables[s.value] { out.append(contentsOf: c.unicodeScalars) } else { out.append(s) }
+        // Built as UTF-8 bytes: appending to a string's scalar view one scalar at a time is slow.
+        var cache: [UInt32: (utf8: [UInt8], composes: Bool)] = [:]
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        var composes = false
+        for s in text.unicodeScalars {
+            if s.isASCII {
+                out.append(UInt8(s.value))
+                continue
+            }
+            let folded: (utf8: [UInt8], composes: Bool)
+            if let known = cache[s.value] {
+                folded = known
+            } else {
+                let f = fold(scalar: s)
+                var utf8: [UInt8] = []
+                for x in f.scalars { UTF8.encode(x) { utf8.append($0) } }
+                folded = (utf8, f.composes)
+                cache[s.value] = folded
+            }
+            out.append(contentsOf: folded.utf8)
+            composes = composes || folded.composes
         }
-        return String(out).precomposedStringWithCanonicalMapping
+        let result = String(decoding: out, as: UTF8.self)
+        return composes ? result.precomposedStringWithCanonicalMapping : result
+    }
+
+    /// One scalar folded, and whether what it folds to may compose with its neighbours.
+    static func fold(scalar: Unicode.Scalar) -> (scalars: [Unicode.Scalar], composes: Bool) {
+        var out: [Unicode.Scalar] = []
+        var composes = false
+        for d in String(scalar).decomposedStringWithCompatibilityMapping.unicodeScalars {
+            let category = d.properties.generalCategory
+            if category == .nonspacingMark || InvisibleCharacters.isInvisible(d) { continue }
+            if let c = confusables[d.value] { out.append(contentsOf: c.unicodeScalars); continue }
+            out.append(d)
+            if category == .spacingMark || category == .enclosingMark || (0x1100...0x11FF).contains(d.value) || (0xA960...0xA97F).contains(d.value)
+                || (0xD7B0...0xD7FF).contains(d.value) || d.properties.canonicalCombiningClass != .notReordered {
+                composes = true
+            }
+        }
+        return (out, composes)
     }
 }

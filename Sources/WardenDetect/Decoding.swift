@@ -75,7 +75,8 @@ enum Decoding {
         let n = bytes.count
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return o }
         o.nonASCII = Words.any(base, n) { $0 & Words.high != 0 }
-        o.keyBlock = Words.find(base, n, SecretScanner.begin) != nil
+        // Anchored on its `G`, an uncommon byte in text and code (a dash is common in both).
+        o.keyBlock = Words.find(base, n, SecretScanner.begin, anchor: 7) != nil
         runTable.withUnsafeBufferPointer { table in
             // Every run ending before `done` is known; a run starting after it covers `done + 16`.
             var done = 0
@@ -124,11 +125,16 @@ enum Decoding {
                 }
                 let length = j - i
                 if allHex, length >= 32, length % 2 == 0 {
-                    var decoded: [UInt8] = []
-                    decoded.reserveCapacity(length / 2)
-                    var k = i
-                    while k + 1 < j { decoded.append(hex(bytes[k])! << 4 | hex(bytes[k + 1])!); k += 2 }
-                    if mostlyPrintable(decoded) { out.append(("hex", decoded)) }
+                    // Counted before anything is kept: most hex runs are hashes and ids, not text.
+                    var printable = 0, k = i
+                    while k + 1 < j { printable += isPrintable(hex(bytes[k])! << 4 | hex(bytes[k + 1])!) ? 1 : 0; k += 2 }
+                    if printable * 10 >= length / 2 * 9 {
+                        var decoded: [UInt8] = []
+                        decoded.reserveCapacity(length / 2)
+                        k = i
+                        while k + 1 < j { decoded.append(hex(bytes[k])! << 4 | hex(bytes[k + 1])!); k += 2 }
+                        out.append(("hex", decoded))
+                    }
                 } else if length >= 20, let decoded = base64(bytes, i..<j), mostlyPrintable(decoded) {
                     out.append(("base64", decoded))
                 }
@@ -158,9 +164,11 @@ enum Decoding {
 
     static func mostlyPrintable(_ bytes: [UInt8]) -> Bool {
         guard bytes.count >= 8 else { return false }
-        let printable = bytes.reduce(0) { $0 + (($1 >= 0x20 && $1 < 0x7F) || $1 == 0x0A || $1 == 0x09 ? 1 : 0) }
+        let printable = bytes.reduce(0) { $0 + (isPrintable($1) ? 1 : 0) }
         return printable * 10 >= bytes.count * 9
     }
+
+    @inline(__always) static func isPrintable(_ b: UInt8) -> Bool { (b >= 0x20 && b < 0x7F) || b == 0x0A || b == 0x09 }
 
     @inline(__always) static func isBase64(_ b: UInt8) -> Bool { base64Table[Int(b)] != 0xFF }
 
@@ -218,17 +226,20 @@ enum Words {
         return i < n && test(tail)
     }
 
-    /// Where `needle` first occurs in the `n` bytes at `p`, looking for its first byte eight bytes at a time.
-    static func find(_ p: UnsafePointer<UInt8>, _ n: Int, _ needle: [UInt8]) -> Int? {
-        guard let first = needle.first, needle.count <= n else { return nil }
-        let last = n - needle.count
-        var i = 0
+    /// Where `needle` first occurs in the `n` bytes at `p`, looking for its byte at `anchor` (pick
+    /// a rare one) eight bytes at a time.
+    static func find(_ p: UnsafePointer<UInt8>, _ n: Int, _ needle: [UInt8], anchor: Int) -> Int? {
+        guard needle.count <= n else { return nil }
+        let a = needle[anchor]
+        var i = anchor
+        let last = n - (needle.count - anchor)
         while i <= last {
-            if i + 8 <= n, equal(load(p + i), first) == 0 { i += 8; continue }
-            if p[i] == first {
+            if i + 8 <= n, equal(load(p + i), a) == 0 { i += 8; continue }
+            if p[i] == a {
+                let start = i - anchor
                 var same = true
-                for k in 1..<needle.count where p[i + k] != needle[k] { same = false; break }
-                if same { return i }
+                for k in 0..<needle.count where p[start + k] != needle[k] { same = false; break }
+                if same { return start }
             }
             i += 1
         }

@@ -383,7 +383,7 @@ struct ResultScreen: Sendable {
             }
 
             /// Adds a hit for word number `word` with each prefix the word at `start..<end` (key `k0`) starts with.
-            @inline(__always) func match(_ k0: UInt64, bit: Int, _ text: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ classes: UnsafePointer<UInt8>, _ word: Int, _ hits: inout Occurrences.Buffer<UInt64>) {
+            @inline(never) func match(_ k0: UInt64, bit: Int, _ text: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ classes: UnsafePointer<UInt8>, _ word: Int, _ hits: inout Occurrences.Buffer<UInt64>) {
                 let length = end - start
                 let head = UInt32(truncatingIfNeeded: k0)
                 for p in Int(buckets[bit])..<Int(buckets[bit + 1]) {
@@ -422,15 +422,16 @@ struct ResultScreen: Sendable {
                 let b = UInt64(littleEndian: UnsafeRawPointer(text + end - 8).loadUnaligned(as: UInt64.self))
                 return (a | case20, b | case20)
             }
-            var a: UInt64
-            if start + 8 <= count {
-                a = UInt64(littleEndian: UnsafeRawPointer(text + start).loadUnaligned(as: UInt64.self))
-                if length < 8 { a &= (1 << UInt64(length * 8)) - 1 }
-            } else {
-                a = 0
-                for k in 0..<length { a |= UInt64(text[start + k]) << UInt64(k * 8) }
-            }
-            return (a | (case20 & (length == 8 ? ~0 : (1 << UInt64(length * 8)) - 1)), 0)
+            guard start + 8 <= count else { return (shortKeyAtEnd(text, start, end), 0) }
+            let mask: UInt64 = length == 8 ? ~0 : (1 << UInt64(length * 8)) - 1
+            return ((UInt64(littleEndian: UnsafeRawPointer(text + start).loadUnaligned(as: UInt64.self)) | case20) & mask, 0)
+        }
+
+        /// A short word's key within the last eight bytes, where a word load would read past the end.
+        @inline(never) static func shortKeyAtEnd(_ text: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> UInt64 {
+            var a: UInt64 = 0
+            for k in 0..<(end - start) { a |= UInt64(text[start + k] | 0x20) << UInt64(k * 8) }
+            return a
         }
 
         @inline(__always) static func slot(_ k0: UInt64, _ k1: UInt64, _ length: Int, _ mask: Int) -> Int {

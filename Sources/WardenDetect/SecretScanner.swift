@@ -58,8 +58,9 @@ public enum SecretScanner {
     }
 
     /// Every secret that starts in one of `regions` (ascending, not overlapping) of `bytes`; a
-    /// secret may run past its region's end.
-    static func scan(_ bytes: UnsafeRawBufferPointer, within regions: [Range<Int>]) -> [SecretMatch] {
+    /// secret may run past its region's end. Credentials (a word, then a value) are looked for in
+    /// `credentialRegions` instead when given: their word stands before the value's run.
+    static func scan(_ bytes: UnsafeRawBufferPointer, within regions: [Range<Int>], credentialRegions: [Range<Int>]? = nil) -> [SecretMatch] {
         var out: [SecretMatch] = []
         let n = bytes.count
         var footers = MarkerCache(endMarker)
@@ -105,7 +106,7 @@ public enum SecretScanner {
                 i += 1
             }
         }
-        out += credentials(bytes, excluding: out.map(\.range), within: regions)  // in order: `scan` appends as it goes
+        out += credentials(bytes, excluding: out.map(\.range), within: credentialRegions ?? regions)  // in order: `scan` appends as it goes
         return out.sorted { $0.range.lowerBound < $1.range.lowerBound }
     }
 
@@ -129,7 +130,8 @@ public enum SecretScanner {
         if outline.nonASCII || outline.keyBlock {
             out = scan(bytes)
         } else {
-            out = scan(bytes, within: outline.regions(count: bytes.count))
+            // Tokens lie inside the runs; a credential's word may stand up to 64 bytes before its run.
+            out = scan(bytes, within: outline.runs, credentialRegions: outline.regions(count: bytes.count))
         }
         guard depth < 2 else { return out }
         var seen = Set(out.map(\.fingerprint))

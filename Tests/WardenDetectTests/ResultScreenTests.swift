@@ -93,3 +93,30 @@ struct ResultScreenTests {
         }
     }
 }
+
+/// Folding scalar by scalar reads text as folding the whole text at once did.
+@Suite("folding: scalar by scalar equals the whole-text fold")
+struct FoldingTests {
+    /// The whole-text fold the scalar-by-scalar one replaced, kept as the oracle.
+    static func reference(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 >= 0x80 }), text.unicodeScalars.contains(where: Folding.mayFold) else { return text }
+        var out = String.UnicodeScalarView()
+        for s in text.decomposedStringWithCompatibilityMapping.unicodeScalars {
+            if s.properties.generalCategory == .nonspacingMark || InvisibleCharacters.isInvisible(s) { continue }
+            if let c = Folding.confusables[s.value] { out.append(contentsOf: c.unicodeScalars) } else { out.append(s) }
+        }
+        return String(out).precomposedStringWithCanonicalMapping
+    }
+
+    @Test("random mixes of accented, full-width, mathematical, Cyrillic, Greek, Hangul, CJK and invisible characters")
+    func random() {
+        var rng = FuzzTests.SplitMix(state: 11)
+        let pieces = ["a", "e", " ", "ignore", "é", "e\u{301}", "\u{301}", "ñ", "ß", "ﬁ", "Ｉｇｎｏｒｅ", "𝐢𝐠𝐧𝐨𝐫𝐞", "іgnоrе", "Ιγνορε", "한국어", "\u{1100}\u{1161}",
+                      "日本語", "①", "™", "\u{200B}", "\u{FE0F}", "🚀", "ǅ", "Å", "Å", "ḍ̇", "क्षि", "ำ", "\u{E0041}", "½", "ﾊﾟ", "ｶﾞ", "\u{0345}", "Ω"]
+        for _ in 0..<500 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...40, using: &rng) { text += pieces.randomElement(using: &rng)! }
+            #expect(Array(Folding.fold(text).unicodeScalars) == Array(Self.reference(text).unicodeScalars), "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+}
