@@ -113,18 +113,6 @@ struct JSONDifferentialTests {
             + [Case([0xEF, 0xBB, 0xBF, 0x5B, 0x5D], .refuse), Case([0x22, 0xEF, 0xBB, 0xBF, 0x22], .accept), Case([0x22, 0xF4, 0x8F, 0xBF, 0xBF, 0x22], .accept)]
     }
 
-    /// A deterministic generator, so a failure can be replayed from its seed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Random documents built from the pieces parsers disagree on, half of them then mutated.
     static func random(seed: UInt64, count: Int) -> [[UInt8]] {
         var rng = SplitMix(state: seed)

@@ -292,7 +292,7 @@ struct DestinationsTests {
     /// Random http(s) URLs from the pieces parsers disagree on (slashes, userinfo, encoded and
     /// bracketed hosts, ports, what follows the host, tabs and spaces).
     static func randomURLs(count: Int) -> [String] {
-        var rng = FuzzTests.SplitMix(state: 0xD357)
+        var rng = SplitMix(state: 0xD357)
         let schemes = ["http", "HTTP", "https", "hTTps"]
         let slashes = ["//", "//", "//", "///", "/", "", #"\"#, #"/"#, "////"]
         let userinfo = ["", "", "user@", "user:pass@", "good.com@", "a@b@", "good.com%40", "good.com:80@", #"x\@"#, "@", "a b@"]

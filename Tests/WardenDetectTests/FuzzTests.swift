@@ -7,18 +7,6 @@ import WardenCore
 /// stay within a time bound (they are linear; a regression to backtracking would show here).
 @Suite("fuzz: analysis and DLP on hostile input")
 struct FuzzTests {
-    /// A deterministic generator, so a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let pieces: [String] = ["ignore", " previous", "<IMPORTANT>", "</", "<!--", "-->", "\u{202E}", "\u{200B}", "\u{E0041}", "\u{1B}[31m",
                                    "http://", "ngrok.io", "../", "' OR '1'='1", "eyJ", "AKIA", "ghp_", "-----BEGIN ", "PRIVATE KEY-----",
                                    "password=", "日本", "🚀", "é", "\n", "  ", "[", "]", "|", "$(", "aWdub3Jl", "%20", "Ѕ", "a", "_", "=="]

@@ -79,7 +79,7 @@ struct ResultScreenTests {
 
     @Test("random mixes of the rules' words read the same screened and whole")
     func randomWords() {
-        var rng = FuzzTests.SplitMix(state: 7)
+        var rng = SplitMix(state: 7)
         let words = ["ignore", "previous", "instructions", "system", "assistant", ":", "<", ">", "important", "send", "to", "@", "the", "user",
                      "do", "not", "tell", "mention", "forward", "email", "all", "your", "prior", "rules", "<!--", "-->", "[", "]", "(", ")",
                      "javascript", "override", "admin", "now", "you", "are", "must", "secretly", "\n", "data", "file", "keys", "x", "_", "'s"]
@@ -110,7 +110,7 @@ struct FoldingTests {
 
     @Test("random mixes of accented, full-width, mathematical, Cyrillic, Greek, Hangul, CJK and invisible characters")
     func random() {
-        var rng = FuzzTests.SplitMix(state: 11)
+        var rng = SplitMix(state: 11)
         let pieces = ["a", "e", " ", "ignore", "é", "e\u{301}", "\u{301}", "ñ", "ß", "ﬁ", "Ｉｇｎｏｒｅ", "𝐢𝐠𝐧𝐨𝐫𝐞", "іgnоrе", "Ιγνορε", "한국어", "\u{1100}\u{1161}",
                       "日本語", "①", "™", "\u{200B}", "\u{FE0F}", "🚀", "ǅ", "Å", "Å", "ḍ̇", "क्षि", "ำ", "\u{E0041}", "½", "ﾊﾟ", "ｶﾞ", "\u{0345}", "Ω"]
         for _ in 0..<500 {
