@@ -151,9 +151,7 @@ public enum ContentScanner {
         let bytes = Array(text.utf8)
         for range in ranges {
             // Read in windows like a whole text: a range can be longer than one AnalyzedText holds.
-            var start = range.lowerBound
-            repeat {
-                let r = start..<min(range.upperBound, start + window)
+            for r in windows(range) {
                 // ASCII: byte offsets are scalar offsets.
                 let part = String(decoding: bytes[r], as: UTF8.self)
                 for f in ResultScanner.scan(AnalyzedText(field: field, text: part)) {
@@ -162,11 +160,24 @@ public enum ContentScanner {
                     f.end += r.lowerBound
                     findings.append(f)
                 }
-                if r.upperBound == range.upperBound { break }
-                start = r.upperBound - overlap
-            } while true
+            }
         }
         return findings
+    }
+
+    /// `range` cut into windows of at most `window` positions, each overlapping the one before by
+    /// `overlap` (longer than any phrase a rule matches), so nothing goes unread at a cut. An
+    /// empty range is one empty window: an empty text is still read.
+    static func windows(_ range: Range<Int>) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = range.lowerBound
+        repeat {
+            let end = min(range.upperBound, start + window)
+            out.append(start..<end)
+            if end == range.upperBound { break }
+            start = end - overlap
+        } while true
+        return out
     }
 
     /// The result rules over all of a text, in windows when it is long. A text with invisible
@@ -198,16 +209,7 @@ public enum ContentScanner {
                 }
             }
         }
-        func windows(_ scalars: [Unicode.Scalar]) {
-            var start = 0
-            repeat {
-                let end = min(scalars.count, start + window)
-                scanned(scalars[start..<end], offset: start)
-                if end == scalars.count { break }
-                start = end - overlap
-            } while start < scalars.count
-        }
-        windows(scalars)
+        for r in windows(0..<scalars.count) { scanned(scalars[r], offset: r.lowerBound) }
         // Look-alikes read as what they look like: compatibility forms (full-width, mathematical
         // letters), accents and combining marks, and Cyrillic and Greek letters shaped like Latin
         // ones. All of the folded text is read, in windows too.
@@ -222,16 +224,11 @@ public enum ContentScanner {
                 let ascii = Array(folded.utf8)
                 let ranges = ascii.withUnsafeBufferPointer { ResultScreen.shared.ranges($0) }
                 for range in ranges {
-                    var start = range.lowerBound
-                    repeat {
-                        let r = start..<min(range.upperBound, start + window)
-                        scanned(ascii[r].map { Unicode.Scalar($0) }[...], offset: r.lowerBound)
-                        if r.upperBound == range.upperBound { break }
-                        start = r.upperBound - overlap
-                    } while true
+                    for r in windows(range) { scanned(ascii[r].map { Unicode.Scalar($0) }[...], offset: r.lowerBound) }
                 }
             } else {
-                windows(Array(folded.unicodeScalars))
+                let scalars = Array(folded.unicodeScalars)
+                for r in windows(0..<scalars.count) { scanned(scalars[r], offset: r.lowerBound) }
             }
             let added = findings[before...].filter { !seen.contains($0.rule) }
             findings.removeSubrange(before...)
