@@ -344,29 +344,6 @@ enum Vocabulary {
             self.ids = ids
             mask = capacity - 1
             count = words.count
-            // The same table as plain memory (bytes of every slot's word, and where each starts), for
-            // `ResultScreen`, which looks up every candidate word of every result.
-            var flat: [UInt8] = [], starts: [Int32] = [0]
-            for k in keys {
-                flat += k
-                starts.append(Int32(flat.count))
-            }
-            self.flat = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, flat.count))
-            _ = self.flat.initialize(from: flat)
-            self.starts = UnsafeMutableBufferPointer<Int32>.allocate(capacity: starts.count)
-            _ = self.starts.initialize(from: starts)
-            self.slotIDs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: ids.count)
-            _ = self.slotIDs.initialize(from: ids)
-        }
-
-        nonisolated(unsafe) let flat: UnsafeMutableBufferPointer<UInt8>
-        nonisolated(unsafe) let starts: UnsafeMutableBufferPointer<Int32>
-        nonisolated(unsafe) let slotIDs: UnsafeMutableBufferPointer<Int32>
-
-        deinit {
-            flat.deallocate()
-            starts.deallocate()
-            slotIDs.deallocate()
         }
 
         @inline(__always) static func hash(_ bytes: [UInt8]) -> UInt64 {
