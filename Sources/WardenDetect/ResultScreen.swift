@@ -1,4 +1,5 @@
 import Synchronization
+import WardenCore
 
 /// A first look at ASCII text for the result rules, fast enough for every byte of every result.
 ///
@@ -418,13 +419,13 @@ struct ResultScreen: Sendable {
             let length = end - start
             let case20: UInt64 = 0x2020_2020_2020_2020
             if length > 8 {
-                let a = UInt64(littleEndian: UnsafeRawPointer(text + start).loadUnaligned(as: UInt64.self))
-                let b = UInt64(littleEndian: UnsafeRawPointer(text + end - 8).loadUnaligned(as: UInt64.self))
+                let a = Words.load(text + start)
+                let b = Words.load(text + end - 8)
                 return (a | case20, b | case20)
             }
             guard start + 8 <= count else { return (shortKeyAtEnd(text, start, end), 0) }
             let mask: UInt64 = length == 8 ? ~0 : (1 << UInt64(length * 8)) - 1
-            return ((UInt64(littleEndian: UnsafeRawPointer(text + start).loadUnaligned(as: UInt64.self)) | case20) & mask, 0)
+            return ((Words.load(text + start) | case20) & mask, 0)
         }
 
         /// A short word's key within the last eight bytes, where a word load would read past the end.

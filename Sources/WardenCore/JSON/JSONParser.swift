@@ -166,8 +166,7 @@ private struct Cursor {
             // Eight bytes at a time while none is a quote, a backslash, a control byte or non-ASCII:
             // most of a long result is plain text, and this loop is most of the parse.
             while pos + 8 <= end {
-                let x = UnsafeRawPointer(p + pos).loadUnaligned(as: UInt64.self)
-                if Self.plainASCII(x) { pos += 8 } else { break }
+                if Self.plainASCII(Words.load(p + pos)) { pos += 8 } else { break }
             }
             guard pos < end else { throw fail(.unexpectedEnd) }
             let b = byte(pos)
@@ -206,22 +205,10 @@ private struct Cursor {
         return escaped ? Self.unescape(raw) : String(decoding: raw, as: UTF8.self)
     }
 
-    /// Whether none of the eight bytes in `x` is `"`, `\`, below 0x20 or above 0x7F. The usual
-    /// word tricks: a byte below n borrows into its high bit when n is subtracted (exact when no
-    /// byte has its high bit set, which is tested too), and equality is a zero after an XOR.
+    /// Whether none of the eight bytes in `x` is `"`, `\`, below 0x20 or above 0x7F (the high
+    /// bits of `x` itself make `Words.below` exact).
     @inline(__always) static func plainASCII(_ x: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
-        let quotes = x ^ (ones &* 0x22), backslashes = x ^ (ones &* 0x5C)
-        let control = x &- ones &* 0x20
-        let zeroQuote = (quotes &- ones) & ~quotes, zeroBackslash = (backslashes &- ones) & ~backslashes
-        return (x | control | zeroQuote | zeroBackslash) & high == 0
-    }
-
-    /// Whether one of the eight bytes in `x` is `b`.
-    @inline(__always) static func hasByte(_ x: UInt64, _ b: UInt8) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let y = x ^ (ones &* UInt64(b))
-        return (y &- ones) & ~y & (ones &* 0x80) != 0
+        (x | Words.below(x, 0x20) | Words.equal(x, quote) | Words.equal(x, backslash)) & Words.high == 0
     }
 
     /// The UTF-16 code unit of the `\\uXXXX` escape at `at` (the backslash).
@@ -277,7 +264,7 @@ private struct Cursor {
                     if let h = pendingHigh { appendScalar(h); pendingHigh = nil }
                     // The run up to the next escape, in one copy.
                     var j = i + 1
-                    while j + 8 <= n, !Self.hasByte(UnsafeRawPointer(source + j).loadUnaligned(as: UInt64.self), backslash) { j += 8 }
+                    while j + 8 <= n, Words.equal(Words.load(source + j), backslash) == 0 { j += 8 }
                     while j < n, source[j] != backslash { j += 1 }
                     (o + w).update(from: source + i, count: j - i)
                     w += j - i
