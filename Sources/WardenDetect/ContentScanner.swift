@@ -140,29 +140,37 @@ public enum ContentScanner {
     /// The result rules over one text: whole, in windows when it is long, and again with invisible
     /// characters removed when it has any (`ig\u{200B}nore` reads as `ignore` to a model).
     public static func injectionFindings(_ text: String, field: String) -> [Finding] {
-        var findings: [Finding] = []
         var text = text
         // ASCII text goes through the screen: only the ranges where some rule's anchors occur are analysed.
         let ranges = text.withUTF8 { ResultScreen.shared.ranges($0) }
-        let utf8Count = text.utf8.count
-        if ranges.count == 1, ranges[0] == 0..<utf8Count {
+        if ranges.count == 1, ranges[0] == 0..<text.utf8.count {
             return wholeText(text, field: field)
         }
-        let bytes = Array(text.utf8)
+        return screened(Array(text.utf8), ranges, field: field, rules: RuleSet.resultRules)
+    }
+
+    /// `rules` over the `ranges` of ASCII `bytes` (the screen's), each read in windows like a
+    /// whole text: a range can be longer than one AnalyzedText holds. Byte offsets are scalar offsets.
+    static func screened(_ bytes: [UInt8], _ ranges: [Range<Int>], field: String, rules: [DetectionRule]) -> [Finding] {
+        var findings: [Finding] = []
         for range in ranges {
-            // Read in windows like a whole text: a range can be longer than one AnalyzedText holds.
             for r in windows(range) {
-                // ASCII: byte offsets are scalar offsets.
-                let part = String(decoding: bytes[r], as: UTF8.self)
-                for f in ResultScanner.scan(AnalyzedText(field: field, text: part)) {
-                    var f = f
-                    f.start += r.lowerBound
-                    f.end += r.lowerBound
-                    findings.append(f)
-                }
+                findings += offset(rules, AnalyzedText(field: field, text: String(decoding: bytes[r], as: UTF8.self)), by: r.lowerBound)
             }
         }
         return findings
+    }
+
+    /// `rules`' findings in `text`, moved by `offset` scalars (where the window starts).
+    static func offset(_ rules: [DetectionRule], _ text: AnalyzedText, by offset: Int) -> [Finding] {
+        rules.flatMap { rule in
+            rule.findings(in: text).map { f in
+                var f = f
+                f.start += offset
+                f.end += offset
+                return f
+            }
+        }
     }
 
     /// `range` cut into windows of at most `window` positions, each overlapping the one before by
@@ -195,24 +203,18 @@ public enum ContentScanner {
             scalars.removeAll(where: InvisibleCharacters.isInvisible)
             field += "(visible)"
         }
-        func scanned(_ s: ArraySlice<Unicode.Scalar>, offset: Int) {
-            var utf8: [UInt8] = []
-            utf8.reserveCapacity(s.count)
-            for x in s { UTF8.encode(x) { utf8.append($0) } }
-            let analysed = AnalyzedText(field: field, text: String(decoding: utf8, as: UTF8.self))
-            for rule in rules {
-                for f in rule.findings(in: analysed) {
-                    var f = f
-                    f.start += offset
-                    f.end += offset
-                    findings.append(f)
-                }
+        func read(_ scalars: [Unicode.Scalar]) {
+            for r in Self.windows(0..<scalars.count) {
+                var utf8: [UInt8] = []
+                utf8.reserveCapacity(r.count)
+                for x in scalars[r] { UTF8.encode(x) { utf8.append($0) } }
+                findings += offset(rules, AnalyzedText(field: field, text: String(decoding: utf8, as: UTF8.self)), by: r.lowerBound)
             }
         }
-        for r in windows(0..<scalars.count) { scanned(scalars[r], offset: r.lowerBound) }
+        read(scalars)
         // Look-alikes read as what they look like: compatibility forms (full-width, mathematical
         // letters), accents and combining marks, and Cyrillic and Greek letters shaped like Latin
-        // ones. All of the folded text is read, in windows too.
+        // ones. All of the folded text is read: in windows, or through the screen when it is ASCII.
         let folded = Folding.fold(text)
         if folded.unicodeScalars.elementsEqual(text.unicodeScalars) == false {
             let seen = Set(findings.map(\.rule))
@@ -222,13 +224,9 @@ public enum ContentScanner {
                 // Accented text usually folds to ASCII, which the screen can read: only where some
                 // rule's words occur is analysed. (The Unicode rules read the text as written, above.)
                 let ascii = Array(folded.utf8)
-                let ranges = ascii.withUnsafeBufferPointer { ResultScreen.shared.ranges($0) }
-                for range in ranges {
-                    for r in windows(range) { scanned(ascii[r].map { Unicode.Scalar($0) }[...], offset: r.lowerBound) }
-                }
+                findings += screened(ascii, ascii.withUnsafeBufferPointer { ResultScreen.shared.ranges($0) }, field: field, rules: rules)
             } else {
-                let scalars = Array(folded.unicodeScalars)
-                for r in windows(0..<scalars.count) { scanned(scalars[r], offset: r.lowerBound) }
+                read(Array(folded.unicodeScalars))
             }
             let added = findings[before...].filter { !seen.contains($0.rule) }
             findings.removeSubrange(before...)
