@@ -46,8 +46,14 @@ struct GrantFlowTests {
             ["op": "call", "name": "delete_everything", "arguments": ["confirm": false], "timeout": 30],
         ], home: home)
         let (pending, cliAfter) = try await waitForPending(home: home)
-        let pushAfter = try #require(pushed.withLock { $0 })
-        #expect(pushAfter < 200, "pending grant pushed \(pushAfter) ms after the relay held the call")
+        // The CLI can see the request before the push is read off the console's socket: wait for
+        // the push itself. Its figure is taken when it arrives, so waiting does not flatter it; the
+        // bound is loose because a loaded two-core CI machine is no place to time things closely;
+        // the figure is printed below.
+        let pushDeadline = Date().addingTimeInterval(5)
+        while pushed.withLock({ $0 }) == nil, Date() < pushDeadline { try await Task.sleep(for: .milliseconds(5)) }
+        let pushAfter = try #require(pushed.withLock { $0 }, "no pending grant was pushed to a subscriber within 5 s")
+        #expect(pushAfter < 1000, "pending grant pushed \(pushAfter) ms after the relay held the call")
         // The CLI's figure includes starting a (debug) process per poll; reported, not asserted.
         print("pending grant: pushed to a subscriber after \(Int(pushAfter)) ms; seen by `warden grants list` after \(Int(cliAfter)) ms")
         #expect(pending["tool"] as? String == "delete_everything")
