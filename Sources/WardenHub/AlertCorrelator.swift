@@ -238,9 +238,9 @@ public final class AlertCorrelator: Sendable {
         var found: [(String, Severity, String, JSONObject)] = []
         let id = "\(e.server)/\(tool)"
         let sensitiveRead = targets.first { t in Self.sensitivePaths.contains { t.contains($0) } }
-        let isSink = !destinations.isEmpty || Self.sinkWords.contains { tool.lowercased().contains($0) }
         let previousSensitive: String? = state.withLock { s in
-            var b = s.baselines[id] ?? Baseline()
+            // Taken out while it changes, so its sets are not copied on every call.
+            var b = s.baselines.removeValue(forKey: id) ?? Baseline()
             defer {
                 s.baselines[id] = b
                 s.dirty.insert(id)
@@ -315,7 +315,9 @@ public final class AlertCorrelator: Sendable {
         var out = found.map { aspect, severity, text, details in
             alert("behaviour.anomaly", severity, .evaluationObservability, "\(id): \(text)", "\(e.server)|\(tool)|\(aspect)", details)
         }
-        if let source = previousSensitive, isSink {
+        // Whether the tool sends data out matters only after a sensitive read, so its name is
+        // looked at only then.
+        if let source = previousSensitive, !destinations.isEmpty || Self.sinkWords.contains(where: tool.lowercased().contains) {
             out.append(alert("flow.toxic", .high, .dataOperations,
                              "\(id) sends data out after \(source) was read in this session", "\(e.session)|\(tool)|sink",
                              JSONObject(pairs: [("source", .string(source)), ("sink", .string(tool)), ("destinations", .array(destinations.sorted().map { .string($0) }))])))

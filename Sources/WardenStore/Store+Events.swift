@@ -31,14 +31,14 @@ extension Store {
         let f = e.fields
         switch e.kind {
         case .sessionStarted:
-            try db.execute(sql: """
+            try db.run("""
                 INSERT INTO sessions (id, server, warden_pid, server_pid, started_at, last_activity, isolation) VALUES (?,?,?,?,?,?,?)
                 ON CONFLICT(id) DO NOTHING
                 """, arguments: [e.session, e.server, f["wardenPid"]?.intValue, f["serverPid"]?.intValue, e.time, e.time,
                                  Isolation(json: f["isolation"]).map { JSONColumn.text($0.json) }])
         case .sessionInitialized:
             try ensureSession(e, db)
-            try db.execute(sql: """
+            try db.run("""
                 UPDATE sessions SET client_name = ?, client_version = ?, server_name = ?, server_version = ?,
                   protocol_version = ?, instructions = ?, last_activity = max(last_activity, ?) WHERE id = ?
                 """, arguments: [f["client"]?.stringValue, f["clientVersion"]?.stringValue, f["serverName"]?.stringValue,
@@ -46,36 +46,36 @@ extension Store {
                                  e.time, e.session])
         case .sessionEnded, .serverExited:
             try ensureSession(e, db)
-            try db.execute(sql: "UPDATE sessions SET ended_at = coalesce(ended_at, ?), end_status = coalesce(?, end_status), last_activity = max(last_activity, ?) WHERE id = ?",
+            try db.run("UPDATE sessions SET ended_at = coalesce(ended_at, ?), end_status = coalesce(?, end_status), last_activity = max(last_activity, ?) WHERE id = ?",
                            arguments: [e.time, f["status"]?.stringValue, e.time, e.session])
         case .callCompleted:
             try ensureSession(e, db)
-            try db.execute(sql: "UPDATE sessions SET calls = calls + 1, last_activity = max(last_activity, ?) WHERE id = ?", arguments: [e.time, e.session])
+            try db.run("UPDATE sessions SET calls = calls + 1, last_activity = max(last_activity, ?) WHERE id = ?", arguments: [e.time, e.session])
         case .callDecided:
             try ensureSession(e, db)
             let refused = f["decision"]?.stringValue != "approved"
-            try db.execute(sql: "UPDATE sessions SET denials = denials + ?, last_activity = max(last_activity, ?) WHERE id = ?",
+            try db.run("UPDATE sessions SET denials = denials + ?, last_activity = max(last_activity, ?) WHERE id = ?",
                            arguments: [refused ? 1 : 0, e.time, e.session])
         case .toolReviewed:
             try upsertTool(e, db)
         case .toolQuarantined:
-            try db.execute(sql: "UPDATE tools SET review_state = CASE WHEN review_state = 'approved' AND trusted_pin = pin THEN review_state ELSE 'quarantined' END, quarantine_reason = ? WHERE server = ? AND name = ?",
+            try db.run("UPDATE tools SET review_state = CASE WHEN review_state = 'approved' AND trusted_pin = pin THEN review_state ELSE 'quarantined' END, quarantine_reason = ? WHERE server = ? AND name = ?",
                            arguments: [f["reason"]?.stringValue, e.server, f["tool"]?.stringValue])
-            try db.execute(sql: "UPDATE sessions SET risk = min(100, risk + 20) WHERE id = ?", arguments: [e.session])
+            try db.run("UPDATE sessions SET risk = min(100, risk + 20) WHERE id = ?", arguments: [e.session])
         case .toolChanged:
-            try db.execute(sql: "UPDATE tools SET review_state = 'changed', trusted_pin = coalesce(trusted_pin, ?), trusted_definition = coalesce(trusted_definition, ?) WHERE server = ? AND name = ?",
+            try db.run("UPDATE tools SET review_state = 'changed', trusted_pin = coalesce(trusted_pin, ?), trusted_definition = coalesce(trusted_definition, ?) WHERE server = ? AND name = ?",
                            arguments: [f["trustedPin"]?.stringValue, f["trustedDefinition"].map(JSONColumn.text), e.server, f["tool"]?.stringValue])
         case .dlpFinding, .resultInjection, .sandboxNetwork:
             try ensureSession(e, db)
-            try db.execute(sql: "UPDATE sessions SET risk = min(100, risk + 30), last_activity = max(last_activity, ?) WHERE id = ?", arguments: [e.time, e.session])
+            try db.run("UPDATE sessions SET risk = min(100, risk + 30), last_activity = max(last_activity, ?) WHERE id = ?", arguments: [e.time, e.session])
         case .notification, .response, .callHeld, .callCancelled, .toolsListed, .protocolError:
-            try db.execute(sql: "UPDATE sessions SET last_activity = max(last_activity, ?) WHERE id = ?", arguments: [e.time, e.session])
+            try db.run("UPDATE sessions SET last_activity = max(last_activity, ?) WHERE id = ?", arguments: [e.time, e.session])
         }
     }
 
     /// Events can arrive before their session's first event (a spool replayed late): make a row.
     static func ensureSession(_ e: Event, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO sessions (id, server, started_at, last_activity) VALUES (?,?,?,?) ON CONFLICT(id) DO NOTHING",
+        try db.run("INSERT INTO sessions (id, server, started_at, last_activity) VALUES (?,?,?,?) ON CONFLICT(id) DO NOTHING",
                        arguments: [e.session, e.server, e.time, e.time])
     }
 
@@ -87,7 +87,7 @@ extension Store {
         let findings = JSONColumn.text(f["findings"] ?? .array([]))
         let score = f["score"]?.intValue ?? 0
         let state = verdict == "clean" ? "unreviewed" : "flagged"
-        try db.execute(sql: """
+        try db.run("""
             INSERT INTO tools (server, name, pin, definition, verdict, score, findings, review_state, trusted_pin, trusted_definition, first_seen, last_seen)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(server, name) DO UPDATE SET
@@ -144,5 +144,14 @@ extension Store {
                 FROM events WHERE kind = 'call.completed' GROUP BY server, tool
                 """).map { ($0["server"], $0["tool"] ?? "", $0["first"], $0["last"], $0["calls"]) }
         }
+    }
+}
+
+extension Database {
+    /// Runs one of the ingest path's fixed statements from the connection's statement cache: every
+    /// event runs one to three of them, and compiling each afresh (with GRDB's authorizer looking at
+    /// every column) was about a sixth of the hub's time under a flood of calls.
+    func run(_ sql: String, arguments: StatementArguments) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 }

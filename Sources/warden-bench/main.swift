@@ -300,17 +300,15 @@ func hubBenchmark() throws {
     guard let control else { fatalError("hub did not start") }
 
     print("hub benchmark: \(wrappers) concurrent relays × \(perWrapper) events, then \(approvals) approvals")
-    let links = (0..<wrappers).map { EventLink(home: home, sessionID: "s-bench-\($0)", retryInterval: 0.05) }
-    usleep(300_000)  // let every link connect
+    // The relays are a child process: a process whose event links say hello is a relay to the hub,
+    // and a relay (or anything below one) is refused operator authority, so the approvals below
+    // could not be made from a process that also sent the events.
+    let load = try ServerProcess.spawn([products + "/warden-bench", "hub-load", "--wrappers", String(wrappers), "--events", String(perWrapper)])
     let total = wrappers * perWrapper
+    // The child prints "go" once every link is connected; the clock starts then.
+    var byte: UInt8 = 0
+    while read(load.stdoutFD, &byte, 1) == 1, byte != 0x0A {}
     let start = DispatchTime.now().uptimeNanoseconds
-    DispatchQueue.concurrentPerform(iterations: wrappers) { w in
-        let link = links[w]
-        for i in 1...perWrapper {
-            link.record(Event(sequence: i, time: Date().timeIntervalSince1970, session: "s-bench-\(w)", server: "bench", kind: .callCompleted,
-                              fields: ["tool": "echo", "decision": "allowed", "rule": "defaults", "micros": 42, "bytes": 120, "isError": false]))
-        }
-    }
     var stored = 0
     while stored < total {
         usleep(20_000)
@@ -318,7 +316,8 @@ func hubBenchmark() throws {
         if Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 > 120 { break }
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    for link in links { link.close() }
+    load.signal(SIGTERM)
+    _ = load.wait()
     print("ingest: \(stored) of \(total) events stored in \(String(format: "%.2f", seconds)) s = \(Int(Double(stored) / seconds)) events/s sustained; lost: \(total - stored)")
 
     // Approvals: a real relay holds each call; the operator's approve is timed to the client's answer.
@@ -415,7 +414,27 @@ func corpusEvaluation() throws {
     }
 }
 
+/// The relays' side of `hub`: concurrent event links, each sending `--events` call records.
+func hubLoad() {
+    let wrappers = option("--wrappers", 50)
+    let perWrapper = option("--events", 4000)
+    let home = WardenHome(path: ProcessInfo.processInfo.environment["WARDEN_HOME"] ?? "")
+    let links = (0..<wrappers).map { EventLink(home: home, sessionID: "s-bench-\($0)", retryInterval: 0.05) }
+    usleep(300_000)  // let every link connect
+    _ = write(1, "go\n", 3)
+    DispatchQueue.concurrentPerform(iterations: wrappers) { w in
+        let link = links[w]
+        for i in 1...perWrapper {
+            link.record(Event(sequence: i, time: Date().timeIntervalSince1970, session: "s-bench-\(w)", server: "bench", kind: .callCompleted,
+                              fields: ["tool": "echo", "decision": "allowed", "rule": "defaults", "micros": 42, "bytes": 120, "isError": false]))
+        }
+    }
+    // The links deliver in the background: stay until the parent has counted them.
+    while true { sleep(60) }
+}
+
 switch arguments.first {
+case "hub-load": hubLoad()
 case "corpus": try corpusEvaluation()
 case "relay": try relayBenchmark()
 case "scan": try scanBenchmark()
