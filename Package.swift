@@ -47,10 +47,11 @@ let package = Package(
         // The control plane: socket API, grant broker, SIEM export.
         .target(
             name: "WardenHub",
-            dependencies: ["WardenCore", "WardenProtocol", "WardenStore", "WardenDetect", "WardenSystem"],
+            dependencies: ["WardenCore", "WardenHubAPI", "WardenProtocol", "WardenStore", "WardenDetect", "WardenSystem"],
             swiftSettings: strict),
         // The client side of the hub's socket API, the event spool, the hub-backed grant authority.
-        .target(name: "WardenHubClient", dependencies: ["WardenCore", "WardenProtocol", "WardenSystem"], swiftSettings: strict),
+        .target(name: "WardenHubClient", dependencies: ["WardenCore", "WardenHubAPI", "WardenProtocol", "WardenSystem"], swiftSettings: strict),
+        .target(name: "WardenHubAPI", dependencies: ["WardenCore"], swiftSettings: strict),
         // prctl(2) for Swift (variadic in C): nothing else.
         .target(name: "CWardenSystem"),
         // The kernel's process table and process hardening, shared by the relay and the hub.
@@ -67,7 +68,7 @@ let package = Package(
         // `warden console`: view model, renderer, themes, the ncurses and in-memory screens.
         .target(
             name: "WardenConsole",
-            dependencies: ["WardenCore", "WardenHubClient", "CNcursesw", .product(name: "Yams", package: "Yams")],
+            dependencies: ["WardenCore", "WardenHubAPI", "WardenHubClient", "CNcursesw", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         // `warden demo`: demo MCP servers, a scripted agent, and the run that ties them to a hub and the console.
         .target(
@@ -79,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore", "WardenConsole", "WardenDemo", "WardenSetup", "WardenSandbox", "WardenSystem",
+                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubAPI", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore", "WardenConsole", "WardenDemo", "WardenSetup", "WardenSandbox", "WardenSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -101,8 +102,8 @@ let package = Package(
         .testTarget(name: "WardenSandboxTests", dependencies: ["WardenSandbox", "WardenCore"]),
         .testTarget(name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenHubClient", "WardenDetect"]),
         .testTarget(name: "WardenStoreTests", dependencies: ["WardenStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenCore"], exclude: ["__Snapshots__"]),
-        .testTarget(name: "WardenHubTests", dependencies: ["WardenHub", "WardenStore", "WardenHubClient"]),
+        .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenCore", "WardenHubAPI"], exclude: ["__Snapshots__"]),
+        .testTarget(name: "WardenHubTests", dependencies: ["WardenHub", "WardenHubAPI", "WardenStore", "WardenHubClient"]),
         // GRDB and Crypto are the attacker's tools in AuditIntegrityTests (rewriting the chain and
         // re-signing its head with a stolen key), not a way into Warden's own code.
         .testTarget(

@@ -1,4 +1,5 @@
 import WardenCore
+import WardenHubAPI
 
 /// An operator decision the console sends to the hub. Each is the same hub call a CLI command makes
 /// (named in `cli`), so everything the console does can be scripted.
@@ -20,27 +21,27 @@ public enum ConsoleAction: Sendable, Equatable {
     case stepNote(run: String, note: String)
 
     /// The hub method and its parameters.
-    public var request: (method: String, params: JSONObject) {
+    public var request: (method: HubMethod, params: JSONObject) {
         switch self {
         case .approveGrant(let id, let scope, let ttl):
-            ("grants.approve", JSONObject(pairs: [("id", .string(id)), ("scope", .string(scope)), ("ttl", .string(ttl))]))
-        case .denyGrant(let id, let reason): ("grants.deny", JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
-        case .revokeGrant(let id, let reason): ("grants.revoke", JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
-        case .approveTool(let name): ("tools.approve", JSONObject(pairs: [("name", .string(name))]))
-        case .quarantineTool(let name, let reason): ("tools.quarantine", JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))]))
+            (.grantsApprove, JSONObject(pairs: [("id", .string(id)), ("scope", .string(scope)), ("ttl", .string(ttl))]))
+        case .denyGrant(let id, let reason): (.grantsDeny, JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
+        case .revokeGrant(let id, let reason): (.grantsRevoke, JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
+        case .approveTool(let name): (.toolsApprove, JSONObject(pairs: [("name", .string(name))]))
+        case .quarantineTool(let name, let reason): (.toolsQuarantine, JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))]))
         case .suppressRule(let name, let rule, let reason):
-            ("tools.suppress", JSONObject(pairs: [("name", .string(name)), ("rule", .string(rule)), ("reason", .string(reason))]))
-        case .resetBaseline(let name, let reason): ("baselines.reset", JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))]))
-        case .acknowledgeAlert(let id): ("alerts.ack", JSONObject(pairs: [("id", .string(id))]))
-        case .escalateAlert(let id): ("incidents.open", JSONObject(pairs: [("alert", .string(id))]))
-        case .falsePositive(let id, let reason): ("alerts.false-positive", JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
+            (.toolsSuppress, JSONObject(pairs: [("name", .string(name)), ("rule", .string(rule)), ("reason", .string(reason))]))
+        case .resetBaseline(let name, let reason): (.baselinesReset, JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))]))
+        case .acknowledgeAlert(let id): (.alertsAck, JSONObject(pairs: [("id", .string(id))]))
+        case .escalateAlert(let id): (.incidentsOpen, JSONObject(pairs: [("alert", .string(id))]))
+        case .falsePositive(let id, let reason): (.alertsFalsePositive, JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
         case .startPlaybook(let incident, let playbook):
-            ("playbooks.start", JSONObject(pairs: [("incident", .string(incident)), ("name", .string(playbook))]))
+            (.playbooksStart, JSONObject(pairs: [("incident", .string(incident)), ("name", .string(playbook))]))
         case .stepDone(let run, let note):
-            ("playbooks.step", JSONObject(pairs: [("run", .string(run)), ("action", "done")] + (note.map { [("note", JSONValue.string($0))] } ?? [])))
-        case .stepSkip(let run, let reason): ("playbooks.step", JSONObject(pairs: [("run", .string(run)), ("action", "skip"), ("reason", .string(reason))]))
-        case .stepRun(let run): ("playbooks.step", JSONObject(pairs: [("run", .string(run)), ("action", "run")]))
-        case .stepNote(let run, let note): ("playbooks.step", JSONObject(pairs: [("run", .string(run)), ("action", "note"), ("note", .string(note))]))
+            (.playbooksStep, JSONObject(pairs: [("run", .string(run)), ("action", "done")] + (note.map { [("note", JSONValue.string($0))] } ?? [])))
+        case .stepSkip(let run, let reason): (.playbooksStep, JSONObject(pairs: [("run", .string(run)), ("action", "skip"), ("reason", .string(reason))]))
+        case .stepRun(let run): (.playbooksStep, JSONObject(pairs: [("run", .string(run)), ("action", "run")]))
+        case .stepNote(let run, let note): (.playbooksStep, JSONObject(pairs: [("run", .string(run)), ("action", "note"), ("note", .string(note))]))
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WardenCore
+import WardenHubAPI
 import WardenHubClient
 
 /// Parts of the data the console reloads from the hub, each after its own pushes.
@@ -65,6 +66,11 @@ public final class ConsoleApp {
                 while read(wakeRead, &sink, sink.count) > 0 {}
             }
             deferred.formUnion(pushed.take())
+            let grants = pushed.takeGrants()
+            if !grants.isEmpty {
+                model.update { $0.apply(grants) }
+                needsDraw = true
+            }
             if !deferred.isEmpty {
                 let t = Date().timeIntervalSince1970
                 let due = deferred.filter { t - (lastLoad[$0] ?? 0) >= Self.minimumInterval[$0, default: 0] }
@@ -109,22 +115,24 @@ public final class ConsoleApp {
         let wake = wakeWrite
         let pushed = self.pushed
         do {
-            let c = try HubLauncher.connect(home: home, timeout: 3) { method, _ in
-                let part: [DataPart] = switch method {
-                case "hub.events": [.sessions, .status]
-                case "hub.grants": [.grants]
-                case "hub.tools": [.tools]
-                case "hub.audit": [.audit]
-                case "hub.alerts": [.alerts, .incidents]
-                default: []
+            let c = try HubLauncher.connect(home: home, timeout: 3) { method, params in
+                let part: [DataPart]
+                switch HubPush(rawValue: method) {
+                case .events?: part = [.sessions, .status]
+                case .grants?:
+                    // The push carries the whole grant; one that does not decode is fetched instead.
+                    if let grant = try? HubWire.decode(HubGrant.self, from: params) { pushed.add(grant); part = [] } else { part = [.grants] }
+                case .tools?: part = [.tools]
+                case .audit?: part = [.audit]
+                case .alerts?: part = [.alerts, .incidents]
+                case .toolsChanged?, nil: return
                 }
-                guard !part.isEmpty else { return }
                 pushed.add(part)
                 var byte: UInt8 = 1
                 _ = write(wake, &byte, 1)
             }
-            _ = try c.callBlocking("hello", ["api": .int(HubConnection.apiVersion), "role": "console", "pid": .int(Int(getpid()))], timeout: 5)
-            _ = try c.callBlocking("subscribe", [:], timeout: 5)
+            _ = try c.callBlocking(.hello, ["api": .int(HubConnection.apiVersion), "role": "console", "pid": .int(Int(getpid()))], timeout: 5)
+            _ = try c.callBlocking(.subscribe, [:], timeout: 5)
             connection = c
             model.update { $0.hub.connected = true; $0.hub.problem = nil }
             reload(Set(DataPart.allCases))
@@ -134,7 +142,7 @@ public final class ConsoleApp {
         }
     }
 
-    func call(_ method: String, _ params: JSONObject = [:]) -> JSONValue? {
+    func call(_ method: HubMethod, _ params: JSONObject = [:]) -> JSONValue? {
         guard let c = connection else { return nil }
         do {
             return try c.callBlocking(method, params, timeout: 10)
@@ -149,7 +157,7 @@ public final class ConsoleApp {
     }
 
     /// A call whose method a hub may not have yet (older hubs): a missing method is an empty answer.
-    func optionalCall(_ method: String, _ params: JSONObject = [:]) -> JSONValue? {
+    func optionalCall(_ method: HubMethod, _ params: JSONObject = [:]) -> JSONValue? {
         guard let c = connection else { return nil }
         return try? c.callBlocking(method, params, timeout: 10)
     }
@@ -160,39 +168,39 @@ public final class ConsoleApp {
         for part in DataPart.allCases where parts.contains(part) {
             switch part {
             case .status:
-                if let s = call("hub.status") {
+                if let s = call(.hubStatus) {
                     model.update { $0.hub.pid = s["pid"]?.intValue ?? 0; $0.hub.events = s["events"]?.intValue ?? 0 }
                 }
             case .sessions:
-                if let s = call("sessions.list", ["limit": 20_000]) {
+                if let s = call(.sessionsList, ["limit": 20_000]) {
                     let rows = (s["sessions"]?.arrayValue ?? []).compactMap(SessionRow.init)
                     model.update { $0.sessions = rows }
                 }
                 if case .session(let id)? = model.state.detail { apply(.loadSession(id)) }
             case .grants:
-                if let g = call("grants.list") {
-                    let rows = (g["grants"]?.arrayValue ?? []).compactMap(GrantRow.init)
+                if let g = call(.grantsList) {
+                    let rows = (g["grants"]?.arrayValue ?? []).compactMap { try? HubWire.decode(HubGrant.self, from: $0) }
                     model.update { $0.grants = rows }
                 }
             case .tools:
-                if let t = call("tools.list") {
+                if let t = call(.toolsList) {
                     let rows = (t["tools"]?.arrayValue ?? []).compactMap(ToolRow.init)
                     model.update { $0.tools = rows }
                 }
                 if case .tool(let name)? = model.state.detail { apply(.loadTool(name)) }
             case .alerts:
-                if let a = optionalCall("alerts.list") {
+                if let a = optionalCall(.alertsList) {
                     let rows = (a["alerts"]?.arrayValue ?? []).compactMap(AlertRow.init)
                     model.update { $0.alerts = rows }
                 }
             case .incidents:
-                if let i = optionalCall("incidents.list") {
+                if let i = optionalCall(.incidentsList) {
                     let rows = (i["incidents"]?.arrayValue ?? []).flatMap(Self.incidentRows)
                     model.update { $0.incidents = rows }
                 }
                 if case .run(let run)? = model.state.detail { apply(.loadRun(run)) }
             case .audit:
-                if let a = call("audit.list", ["limit": 500]) {
+                if let a = call(.auditList, ["limit": 500]) {
                     let rows = (a["records"]?.arrayValue ?? []).compactMap(AuditRow.init)
                     model.update { $0.audit = rows }
                 }
@@ -235,16 +243,16 @@ public final class ConsoleApp {
                 }
             }
         case .loadSession(let id):
-            if let s = call("sessions.show", ["id": .string(id), "limit": 300]), let session = s["session"].flatMap(SessionRow.init) {
+            if let s = call(.sessionsShow, ["id": .string(id), "limit": 300]), let session = s["session"].flatMap(SessionRow.init) {
                 let events = (s["events"]?.arrayValue ?? []).compactMap(EventRow.init)
                 model.update { $0.sessionDetail = SessionDetail(session: session, events: events) }
             }
         case .loadTool(let name):
-            if let t = call("tools.show", ["name": .string(name)]), let detail = t["tool"].flatMap(ToolDetail.init) {
+            if let t = call(.toolsShow, ["name": .string(name)]), let detail = t["tool"].flatMap(ToolDetail.init) {
                 model.update { $0.toolDetail = detail }
             }
         case .loadRun(let run):
-            if let r = optionalCall("playbooks.run", ["run": .string(run)]) {
+            if let r = optionalCall(.playbooksRun, ["run": .string(run)]) {
                 let steps = (r["steps"]?.arrayValue ?? []).map { s in
                     PlaybookRunDetail.Step(id: s["id"]?.stringValue ?? "", name: s["name"]?.stringValue ?? "", phase: s["phase"]?.stringValue ?? "",
                                            kind: s["kind"]?.stringValue ?? "", description: s["description"]?.stringValue ?? "",
@@ -256,7 +264,7 @@ public final class ConsoleApp {
                 }
             }
         case .verifyAudit:
-            if let v = call("audit.verify") {
+            if let v = call(.auditVerify) {
                 let status: ChainStatus = v["intact"]?.boolValue == true
                     ? .intact(records: v["records"]?.intValue ?? 0, head: v["head"]?.stringValue ?? "")
                     : .broken(sequence: v["sequence"]?.intValue ?? 0, problem: v["problem"]?.stringValue ?? "")
@@ -269,6 +277,10 @@ public final class ConsoleApp {
 /// Topics the hub pushed since the loop last looked (written by the connection's reader thread).
 final class PushedTopics: Sendable {
     private let parts = Mutex<Set<DataPart>>([])
+    /// Grants carried by `hub.grants` pushes: applied as they are, not re-fetched.
+    private let grants = Mutex<[HubGrant]>([])
     func add(_ p: [DataPart]) { parts.withLock { $0.formUnion(p) } }
     func take() -> Set<DataPart> { parts.withLock { p in defer { p.removeAll() }; return p } }
+    func add(_ g: HubGrant) { grants.withLock { $0.append(g) } }
+    func takeGrants() -> [HubGrant] { grants.withLock { g in defer { g.removeAll() }; return g } }
 }

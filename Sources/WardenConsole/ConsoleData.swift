@@ -1,12 +1,13 @@
 import Foundation
 import WardenCore
+import WardenHubAPI
 
 /// What the console shows, as the hub API returns it (docs/hub-api.md). Strings are raw; the frame
 /// escapes them when they are drawn.
 public struct ConsoleData: Sendable {
     public var hub = HubSummary()
     public var sessions: [SessionRow] = []
-    public var grants: [GrantRow] = []
+    public var grants: [HubGrant] = []
     public var tools: [ToolRow] = []
     public var alerts: [AlertRow] = []
     public var incidents: [IncidentRow] = []
@@ -82,61 +83,6 @@ public struct SessionRow: Sendable, Equatable {
                   risk: j["risk"]?.intValue ?? 0, live: j["live"]?.boolValue ?? false, endStatus: j["endStatus"]?.stringValue,
                   isolation: Isolation(json: j["isolation"]))
     }
-}
-
-public struct GrantRow: Sendable, Equatable {
-    public var id: String
-    public var state: String
-    public var session: String
-    public var client: String
-    public var server: String
-    public var tool: String
-    public var arguments: String
-    public var rule: String
-    public var ruleReason: String?
-    public var requestedAt: Double
-    public var deadline: Double
-    public var maxTTL: Double?
-    public var scope: String?
-    public var expiresAt: Double?
-    public var decidedBy: String?
-    public var decisionReason: String?
-    public var uses: Int
-
-    public init(id: String, state: String, session: String, client: String, server: String, tool: String, arguments: String, rule: String,
-                ruleReason: String? = nil, requestedAt: Double, deadline: Double, maxTTL: Double? = nil, scope: String? = nil,
-                expiresAt: Double? = nil, decidedBy: String? = nil, decisionReason: String? = nil, uses: Int = 0) {
-        self.id = id
-        self.state = state
-        self.session = session
-        self.client = client
-        self.server = server
-        self.tool = tool
-        self.arguments = arguments
-        self.rule = rule
-        self.ruleReason = ruleReason
-        self.requestedAt = requestedAt
-        self.deadline = deadline
-        self.maxTTL = maxTTL
-        self.scope = scope
-        self.expiresAt = expiresAt
-        self.decidedBy = decidedBy
-        self.decisionReason = decisionReason
-        self.uses = uses
-    }
-
-    /// From the hub API's JSON form (docs/hub-api.md).
-    public init?(_ j: JSONValue) {
-        guard let id = j["id"]?.stringValue else { return nil }
-        self.init(id: id, state: j["state"]?.stringValue ?? "?", session: j["session"]?.stringValue ?? "", client: j["client"]?.stringValue ?? "?",
-                  server: j["server"]?.stringValue ?? "?", tool: j["tool"]?.stringValue ?? "?", arguments: j["arguments"]?.stringValue ?? "",
-                  rule: j["rule"]?.stringValue ?? "", ruleReason: j["ruleReason"]?.stringValue, requestedAt: j["requestedAt"]?.doubleValue ?? 0,
-                  deadline: j["deadline"]?.doubleValue ?? 0, maxTTL: j["maxTTL"]?.doubleValue, scope: j["scope"]?.stringValue,
-                  expiresAt: j["expiresAt"]?.doubleValue, decidedBy: j["decidedBy"]?.stringValue, decisionReason: j["decisionReason"]?.stringValue,
-                  uses: j["uses"]?.intValue ?? 0)
-    }
-
-    public var isPending: Bool { state == "pending" }
 }
 
 public struct FindingRow: Sendable, Equatable {
@@ -430,3 +376,16 @@ public struct PlaybookRunDetail: Sendable, Equatable {
     }
 }
 
+extension ConsoleData {
+    /// Applies pushed grants: a known id is replaced where it stands (the cursor stays on it), a
+    /// new one joins the pending requests at the top, as `grants.list` orders them.
+    public mutating func apply(_ pushed: [HubGrant]) {
+        for g in pushed {
+            if let i = grants.firstIndex(where: { $0.id == g.id }) {
+                grants[i] = g
+            } else {
+                grants.insert(g, at: g.isPending ? 0 : grants.firstIndex { !$0.isPending } ?? grants.count)
+            }
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import WardenHubAPI
 
 /// What the console asks its driver to do after a key: talk to the hub, load a detail, quit.
 public enum Effect: Sendable, Equatable {
@@ -90,7 +91,7 @@ public struct ConsoleModel: Sendable {
             return [s.id, s.server, s.client, s.protocolVersion, String(s.wardenPID), String(s.serverPID), s.live ? "live" : "ended"].joined(separator: " ")
         case .grants:
             let g = data.grants[i]
-            return [g.id, g.state, g.client, g.server, g.tool, g.arguments, g.rule, g.scope ?? ""].joined(separator: " ")
+            return [g.id, g.state.rawValue, g.client, g.server, g.tool, g.arguments, g.rule, g.scope?.rawValue ?? ""].joined(separator: " ")
         case .tools:
             let t = data.tools[i]
             return ([t.server, t.name, t.verdict, t.review] + t.findings.map(\.rule)).joined(separator: " ")
@@ -116,7 +117,7 @@ public struct ConsoleModel: Sendable {
         return rows.isEmpty ? nil : rows[min(l.selected, rows.count - 1)]
     }
 
-    public var selectedGrant: GrantRow? { state.view == .grants ? selectedIndex.map { data.grants[$0] } : nil }
+    public var selectedGrant: HubGrant? { state.view == .grants ? selectedIndex.map { data.grants[$0] } : nil }
     public var selectedTool: ToolRow? { state.view == .tools ? selectedIndex.map { data.tools[$0] } : nil }
     public var selectedAlert: AlertRow? { state.view == .alerts ? selectedIndex.map { data.alerts[$0] } : nil }
     public var selectedIncident: IncidentRow? { state.view == .playbooks ? selectedIndex.map { data.incidents[$0] } : nil }
@@ -241,15 +242,15 @@ public struct ConsoleModel: Sendable {
         switch (state.view, c) {
         case (.grants, "a"):
             guard let g = selectedGrant else { return [] }
-            guard g.isPending else { return note("grant \(g.id) is \(g.state); only pending requests can be approved") }
+            guard g.isPending else { return note("grant \(g.id) is \(g.state.rawValue); only pending requests can be approved") }
             state.modal = .approve(grant: g.id, tool: "\(g.server)/\(g.tool)", scope: 0, ttl: "15m")
         case (.grants, "d"):
             guard let g = selectedGrant else { return [] }
-            guard g.isPending else { return note("grant \(g.id) is \(g.state); only pending requests can be denied (r revokes an active grant)") }
+            guard g.isPending else { return note("grant \(g.id) is \(g.state.rawValue); only pending requests can be denied (r revokes an active grant)") }
             state.modal = .input(title: "Deny \(g.server)/\(g.tool) — reason (required):", text: "", purpose: .denyGrant(g.id))
         case (.grants, "r"):
             guard let g = selectedGrant else { return [] }
-            guard g.state == "active" || g.state == "approved" else { return note("grant \(g.id) is \(g.state); only active grants can be revoked") }
+            guard g.state == .active || g.state == .approved else { return note("grant \(g.id) is \(g.state.rawValue); only active grants can be revoked") }
             state.modal = .input(title: "Revoke \(g.server)/\(g.tool) — reason:", text: "", purpose: .revokeGrant(g.id))
         case (.tools, "a"):
             guard let t = selectedTool else { return [] }

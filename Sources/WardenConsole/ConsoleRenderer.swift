@@ -1,5 +1,6 @@
 import Foundation
 import WardenCore
+import WardenHubAPI
 
 /// Draws the console into a frame: header, view tabs, the current list or detail, the message or
 /// input line, the key footer, and any dialog on top. Formats only the rows on screen, so a frame
@@ -162,16 +163,16 @@ public struct ConsoleRenderer: Sendable {
             if g.isPending {
                 left = Format.span(g.deadline - now)
                 leftRole = g.deadline - now < 10 ? .critical : .pending
-            } else if let e = g.expiresAt, g.state == "active" || g.state == "approved" {
+            } else if let e = g.expiresAt, g.state == .active || g.state == .approved {
                 left = Format.span(e - now)
                 leftRole = .success
             } else {
                 left = "-"
                 leftRole = .dim
             }
-            let stateRole: Role = g.isPending ? .pending : g.state == "active" || g.state == "approved" ? .success : g.state == "denied" ? .high : .dim
-            if compact { return [(g.state, stateRole), ("\(g.server)/\(g.tool)", .normal), (left, leftRole)] }
-            return [(g.state, stateRole), ("\(g.server)/\(g.tool)", .normal), (g.client, .normal), (left, leftRole), (g.scope ?? "-", .dim), (g.arguments, .dim)]
+            let stateRole: Role = g.isPending ? .pending : g.state == .active || g.state == .approved ? .success : g.state == .denied ? .high : .dim
+            if compact { return [(g.state.rawValue, stateRole), ("\(g.server)/\(g.tool)", .normal), (left, leftRole)] }
+            return [(g.state.rawValue, stateRole), ("\(g.server)/\(g.tool)", .normal), (g.client, .normal), (left, leftRole), (g.scope?.rawValue ?? "-", .dim), (g.arguments, .dim)]
         case .tools:
             let t = d.tools[i]
             let review: Role = t.review == "approved" ? .success : t.review == "quarantined" ? .high : t.review == "changed" ? .medium : .normal
@@ -294,11 +295,11 @@ public struct ConsoleRenderer: Sendable {
         case .grant(let id):
             title = "Grant \(id)"
             if let g = m.data.grants.first(where: { $0.id == id }) {
-                var rows: [(String, String)] = [("state", g.state), ("tool", "\(g.server)/\(g.tool)"), ("client", g.client), ("session", g.session),
+                var rows: [(String, String)] = [("state", g.state.rawValue), ("tool", "\(g.server)/\(g.tool)"), ("client", g.client), ("session", g.session),
                                                 ("policy rule", g.rule + (g.ruleReason.map { " — \($0)" } ?? "")),
                                                 ("requested", Format.clock(g.requestedAt, offset: utcOffset))]
                 if g.isPending { rows.append(("answer within", Format.span(g.deadline - now))) }
-                if let scope = g.scope { rows.append(("scope", scope)) }
+                if let scope = g.scope { rows.append(("scope", scope.rawValue)) }
                 if let e = g.expiresAt { rows.append(("expires", Format.clock(e, offset: utcOffset) + " (in \(Format.span(e - now)))")) }
                 if let by = g.decidedBy { rows.append(("decided by", by + (g.decisionReason.map { " — \($0)" } ?? ""))) }
                 rows.append(("uses", String(g.uses)))

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import WardenConsole
 import WardenCore
+import WardenHubAPI
 import WardenHubClient
 import WardenProxy
 
@@ -217,16 +218,16 @@ public final class Demo: @unchecked Sendable {
         defer { hub.close() }
         var decided = 0
         while !operatorDone.load(ordering: .relaxed) {
-            if let g = try? hub.callBlocking("grants.list", ["state": "pending"], timeout: 5), let first = g["grants"]?.arrayValue?.first,
+            if let g = try? hub.callBlocking(.grantsList, ["state": "pending"], timeout: 5), let first = g["grants"]?.arrayValue?.first,
                let id = first["id"]?.stringValue {
                 usleep(useconds_t(options.pace * 500_000))
                 let what = "\(first["server"]?.stringValue ?? "")/\(first["tool"]?.stringValue ?? "") \(first["arguments"]?.stringValue ?? "")"
                 if decided == 0 {
                     say("[operator] approves \(what) (scope call, 5m)")
-                    _ = try? hub.callBlocking("grants.approve", ["id": .string(id), "scope": "call", "ttl": "5m", "actor": "demo-operator"], timeout: 5)
+                    _ = try? hub.callBlocking(.grantsApprove, ["id": .string(id), "scope": "call", "ttl": "5m", "actor": "demo-operator"], timeout: 5)
                 } else {
                     say("[operator] denies \(what): keep scratch notes until Friday")
-                    _ = try? hub.callBlocking("grants.deny", ["id": .string(id), "reason": "keep scratch notes until Friday", "actor": "demo-operator"], timeout: 5)
+                    _ = try? hub.callBlocking(.grantsDeny, ["id": .string(id), "reason": "keep scratch notes until Friday", "actor": "demo-operator"], timeout: 5)
                 }
                 decided += 1
             }
@@ -239,21 +240,21 @@ public final class Demo: @unchecked Sendable {
         guard let hub = hub() else { return }
         defer { hub.close() }
         usleep(500_000)
-        guard let alerts = try? hub.callBlocking("alerts.list", [:], timeout: 5)["alerts"]?.arrayValue,
+        guard let alerts = try? hub.callBlocking(.alertsList, [:], timeout: 5)["alerts"]?.arrayValue,
               let alert = alerts.first(where: { $0["rule"]?.stringValue == "tool.poisoned" && $0["server"]?.stringValue == "weather" }),
               let alertID = alert["id"]?.stringValue else {
             say("[operator] no poisoned-tool alert to escalate")
             return
         }
         say("[operator] escalates alert \(alertID) (\(alert["title"]?.stringValue ?? "")) to an incident")
-        guard let incident = try? hub.callBlocking("incidents.open", ["alert": .string(alertID), "actor": "demo-operator"], timeout: 5)["incident"]?["id"]?.stringValue,
-              let run = try? hub.callBlocking("playbooks.start", ["name": "tool-poisoning", "incident": .string(incident), "actor": "demo-operator"], timeout: 5),
+        guard let incident = try? hub.callBlocking(.incidentsOpen, ["alert": .string(alertID), "actor": "demo-operator"], timeout: 5)["incident"]?["id"]?.stringValue,
+              let run = try? hub.callBlocking(.playbooksStart, ["name": "tool-poisoning", "incident": .string(incident), "actor": "demo-operator"], timeout: 5),
               let runID = run["id"]?.stringValue else { return }
         say("[operator] starts playbook tool-poisoning (run \(runID)) for incident \(incident)")
         var current = run
         for action in ["done", "run", "run", "run"] {
             let step = current["currentStep"]?.stringValue ?? "?"
-            guard let next = try? hub.callBlocking("playbooks.step", ["run": .string(runID), "action": .string(action), "actor": "demo-operator",
+            guard let next = try? hub.callBlocking(.playbooksStep, ["run": .string(runID), "action": .string(action), "actor": "demo-operator",
                                                                      "note": action == "done" ? "the description hides instructions for the model" : .null], timeout: 20) else { break }
             let outcome = next["log"]?.arrayValue?.last?["note"]?.stringValue ?? ""
             say("[operator] step \"\(step)\": \(action == "done" ? "done" : "ran") — \(outcome)")
@@ -281,14 +282,14 @@ public final class Demo: @unchecked Sendable {
     func summary() {
         guard let hub = hub() else { return }
         defer { hub.close() }
-        let alerts = (try? hub.callBlocking("alerts.list", [:], timeout: 5)["alerts"]?.arrayValue) ?? []
+        let alerts = (try? hub.callBlocking(.alertsList, [:], timeout: 5)["alerts"]?.arrayValue) ?? []
         var byRule: [String: Int] = [:]
         for a in alerts { byRule[a["rule"]?.stringValue ?? "?", default: 0] += 1 }
         say("alerts raised: \(alerts.count) — " + byRule.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-        if let stats = try? hub.callBlocking("grants.stats", [:], timeout: 5) {
+        if let stats = try? hub.callBlocking(.grantsStats, [:], timeout: 5) {
             say("grants: \(JSONWriter.compact(stats["byState"] ?? .null)); exposure \(JSONWriter.compact(stats["exposureSeconds"] ?? .null)) s against standing \(JSONWriter.compact(stats["standingSeconds"] ?? .null)) s")
         }
-        if case .intact(let n)? = (try? hub.callBlocking("audit.verify", [:], timeout: 5)).map({ v in v["intact"]?.boolValue == true ? AuditState.intact(v["records"].map(JSONWriter.compact) ?? "?") : .broken }) {
+        if case .intact(let n)? = (try? hub.callBlocking(.auditVerify, [:], timeout: 5)).map({ v in v["intact"]?.boolValue == true ? AuditState.intact(v["records"].map(JSONWriter.compact) ?? "?") : .broken }) {
             say("audit chain intact: \(n) records")
         }
         say("demo finished")
@@ -304,7 +305,7 @@ public final class Demo: @unchecked Sendable {
         while Date() < deadline {
             if let c = try? HubConnection.connect(path: home.socketPath) {
                 defer { c.close() }
-                if let s = try? c.callBlocking("hub.status", [:], timeout: 5), case .number(let p)? = s["pid"] {
+                if let s = try? c.callBlocking(.hubStatus, [:], timeout: 5), case .number(let p)? = s["pid"] {
                     hubPID = Int32(p) ?? 0
                     return true
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WardenCore
+import WardenHubAPI
 import WardenStore
 
 /// Decides who may call what, and for how long: the hub's just-in-time access broker.
@@ -58,13 +59,13 @@ public final class GrantBroker: Sendable {
         }
         if let g = covering {
             try? store.recordGrantUse(g.id)
-            reply(Self.outcome("approved", g))
+            reply(Self.outcome(.approved, g))
             return
         }
         do {
             try store.insertPending(r, actor: "wrap:\(r.sessionID)")
         } catch {
-            reply(["outcome": "unavailable", "reason": .string("the hub could not record the request: \(error)")])
+            reply(HubWire.encode(HubGrantAnswer(outcome: .unavailable, grantId: r.id, reason: "the hub could not record the request: \(error)")))
             return
         }
         state.withLock { $0.waiting[r.id] = Waiter(reply: reply, connection: connection, deadline: r.deadline) }
@@ -91,7 +92,7 @@ public final class GrantBroker: Sendable {
             s.active[id] = grant
             return s.waiting.removeValue(forKey: id)
         }
-        waiter?.reply(Self.outcome("approved", grant))
+        waiter?.reply(Self.outcome(.approved, grant))
         let result = try store.transition(id, to: .active, actor: actor, reason: nil, at: now)
         guard case .success(let active) = result else { return result }
         if waiter != nil { try? store.recordGrantUse(id) }
@@ -108,7 +109,7 @@ public final class GrantBroker: Sendable {
             g.decisionReason = reason
         }
         if case .success(let g) = result {
-            state.withLock { $0.waiting.removeValue(forKey: id) }?.reply(Self.outcome("denied", g))
+            state.withLock { $0.waiting.removeValue(forKey: id) }?.reply(Self.outcome(.denied, g))
             onChange(g)
         }
         return result
@@ -134,7 +135,7 @@ public final class GrantBroker: Sendable {
     /// The relay withdrew its request (the client cancelled the call).
     public func withdraw(_ id: String, reason: String) {
         guard case .success(let g)? = try? store.transition(id, to: .cancelled, actor: "wrap", reason: reason, at: clock()) else { return }
-        state.withLock { $0.waiting.removeValue(forKey: id) }?.reply(Self.outcome("cancelled", g))
+        state.withLock { $0.waiting.removeValue(forKey: id) }?.reply(Self.outcome(.cancelled, g))
         onChange(g)
     }
 
@@ -159,11 +160,11 @@ public final class GrantBroker: Sendable {
         }
         for (id, waiter) in late {
             if case .success(let g)? = try? store.transition(id, to: .expired, actor: "hub", reason: "no decision before the deadline", at: now) {
-                waiter.reply(Self.outcome("expired", g))
+                waiter.reply(Self.outcome(.expired, g))
                 onChange(g)
             } else if let g = try? store.grant(id) {
                 // Decided in the same instant by an operator: answer with what was decided.
-                waiter.reply(Self.outcome(g.state == .active ? "approved" : g.state.rawValue, g))
+                waiter.reply(Self.outcome(g.state == .active ? .approved : HubGrantAnswer.Outcome(rawValue: g.state.rawValue) ?? .expired, g))
             }
         }
         for id in ended {
@@ -174,12 +175,7 @@ public final class GrantBroker: Sendable {
     /// Requests waiting for an operator right now.
     public var waitingCount: Int { state.withLock { $0.waiting.count } }
 
-    static func outcome(_ outcome: String, _ g: GrantRecord) -> JSONValue {
-        var o = JSONObject(pairs: [("outcome", .string(outcome)), ("grantId", .string(g.id))])
-        if let by = g.decidedBy { o["decidedBy"] = .string(by) }
-        if let reason = g.decisionReason { o["reason"] = .string(reason) }
-        if let scope = g.scope { o["scope"] = .string(scope.rawValue) }
-        if let expires = g.expiresAt { o["expiresAt"] = .number(String(expires)) }
-        return .object(o)
+    static func outcome(_ outcome: HubGrantAnswer.Outcome, _ g: GrantRecord) -> JSONValue {
+        HubWire.encode(HubGrantAnswer(outcome: outcome, grantId: g.id, decidedBy: g.decidedBy, reason: g.decisionReason, scope: g.scope, expiresAt: g.expiresAt))
     }
 }

@@ -1,4 +1,5 @@
 import WardenCore
+import WardenHubAPI
 import WardenStore
 
 /// How the hub API represents its records (documented in docs/hub-api.md). Untrusted strings stay
@@ -7,17 +8,7 @@ public enum HubJSON {
     static func num(_ d: Double?) -> JSONValue { d.map { .number(String($0)) } ?? .null }
     static func str(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
 
-    public static func grant(_ g: GrantRecord) -> JSONValue {
-        let r = g.request
-        return .object(JSONObject(pairs: [
-            ("id", .string(g.id)), ("state", .string(g.state.rawValue)), ("session", .string(r.sessionID)), ("client", .string(r.client)),
-            ("server", .string(r.server)), ("tool", .string(r.tool)), ("arguments", .string(r.arguments)),
-            ("argumentDigest", .string(r.argumentDigest)), ("rule", .string(r.rule)), ("ruleReason", str(r.reason)),
-            ("requestedAt", num(r.requestedAt)), ("deadline", num(r.deadline)), ("maxTTL", num(r.maxTTL)),
-            ("scope", str(g.scope?.rawValue)), ("ttl", num(g.ttl)), ("decidedAt", num(g.decidedAt)), ("decidedBy", str(g.decidedBy)),
-            ("decisionReason", str(g.decisionReason)), ("expiresAt", num(g.expiresAt)), ("endedAt", num(g.endedAt)), ("uses", .int(g.uses)),
-        ]))
-    }
+    public static func grant(_ g: GrantRecord) -> JSONValue { HubWire.encode(HubGrant(g)) }
 
     public static func session(_ s: SessionRecord) -> JSONValue {
         let i = s.info

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WardenCore
+import WardenHubAPI
 import WardenProtocol
 
 /// One connection to the hub: a relay, a console or a CLI command.
@@ -45,9 +46,11 @@ public final class HubPeer: Sendable {
     }
 
     /// Pushes a notification if the peer subscribed to `topic`.
-    func push(_ topic: String, _ params: JSONValue) {
-        guard state.withLock({ $0.topics.contains(topic) }) else { return }
-        send(["jsonrpc": "2.0", "method": .string("hub.\(topic)"), "params": params])
+    func push(_ push: HubPush, _ params: JSONValue) {
+        if let topic = push.topic {
+            guard state.withLock({ $0.topics.contains(topic) }) else { return }
+        }
+        send(["jsonrpc": "2.0", "method": .string(push.rawValue), "params": params])
     }
 
     /// The actor as the hub records it: what the kernel says about the process, then the name it

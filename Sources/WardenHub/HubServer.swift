@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WardenCore
+import WardenHubAPI
 import WardenProtocol
 import WardenStore
 
@@ -177,9 +178,14 @@ public final class HubServer: Sendable {
             if n <= 0 { break }
             framer.drain { frame in
                 guard case .line(_, let content) = frame else { return }
-                guard let message = try? JSONParser.parse(content), let method = message["method"]?.stringValue else {
+                guard let message = try? JSONParser.parse(content) else {
                     peer.send(.object(JSONObject(pairs: [("jsonrpc", "2.0"), ("id", .null),
-                                                         ("error", ["code": -32700, "message": "not a JSON-RPC request"])])))
+                                                         ("error", ["code": .int(HubErrorCode.parseError.rawValue), "message": "not JSON"])])))
+                    return
+                }
+                guard let method = message["method"]?.stringValue else {
+                    peer.send(.object(JSONObject(pairs: [("jsonrpc", "2.0"), ("id", .null),
+                                                         ("error", ["code": .int(HubErrorCode.invalidRequest.rawValue), "message": "not a JSON-RPC request"])])))
                     return
                 }
                 let id = message["id"]

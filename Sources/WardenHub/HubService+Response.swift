@@ -1,5 +1,6 @@
 import Foundation
 import WardenCore
+import WardenHubAPI
 import WardenStore
 
 /// Alerts, incidents and playbooks: triage, escalation, and the playbook runner with its actions.
@@ -13,37 +14,37 @@ extension HubService {
             if let (alert, _) = try? store.raise(c) { changed.append(alert.json) }
         }
         afterChange()
-        for p in peers.all { p.push("alerts", ["alerts": .array(changed)]) }
+        for p in peers.all { p.push(.alerts, ["alerts": .array(changed)]) }
     }
 
-    func responseCall(_ method: String, _ p: JSONObject, from peer: HubPeer) throws -> JSONValue? {
+    func responseCall(_ method: HubMethod, _ p: JSONObject, from peer: HubPeer) throws -> JSONValue {
         let actor = peer.actor(p["actor"]?.stringValue)
         let now = clock()
         switch method {
-        case "alerts.list":
+        case .alertsList:
             return ["alerts": .array(try store.alerts(openOnly: p["open"]?.boolValue ?? false, limit: int(p["limit"]) ?? 1000).map(\.json))]
-        case "alerts.show":
+        case .alertsShow:
             let id = try text(p, "id")
             guard let a = try store.alert(id) else { throw HubAPIError.refused("no alert \(id)") }
             let events = try a.events.suffix(50).compactMap { eid -> JSONValue? in
                 try store.events(session: a.session, limit: 2000).first { $0.id == eid }?.json
             }
             return ["alert": a.json, "events": .array(events)]
-        case "alerts.ack":
+        case .alertsAck:
             return try triage(p, actor: actor, action: "alert.acknowledged", now: now) { a in
                 guard a.status == .new else { return "alert is \(a.status.rawValue), not new" }
                 a.status = .acknowledged
                 return nil
             }
-        case "alerts.assign":
+        case .alertsAssign:
             let assignee = try text(p, "assignee")
             return try triage(p, actor: actor, action: "alert.assigned", now: now, details: ["assignee": .string(assignee)]) { a in
                 a.assignee = assignee
                 if a.status == .new { a.status = .acknowledged }
                 return nil
             }
-        case "alerts.resolve", "alerts.false-positive":
-            let fp = method == "alerts.false-positive"
+        case .alertsResolve, .alertsFalsePositive:
+            let fp = method == .alertsFalsePositive
             let reason = p["reason"]?.stringValue ?? ""
             if fp && reason.trimmingCharacters(in: .whitespaces).isEmpty { throw HubAPIError.usage("a false positive needs a reason (--reason TEXT)") }
             return try triage(p, actor: actor, action: fp ? "alert.false-positive" : "alert.resolved", now: now, details: ["reason": .string(reason)]) { a in
@@ -52,13 +53,13 @@ extension HubService {
                 if !reason.isEmpty { a.notes.append(Alert.Note(time: now, actor: actor, text: reason)) }
                 return nil
             }
-        case "alerts.note":
+        case .alertsNote:
             let note = try text(p, "text")
             return try triage(p, actor: actor, action: "alert.noted", now: now, details: ["text": .string(note)]) { a in
                 a.notes.append(Alert.Note(time: now, actor: actor, text: note))
                 return nil
             }
-        case "incidents.list":
+        case .incidentsList:
             let runs = Dictionary(grouping: try store.runs(), by: \.incident)
             return ["incidents": .array(try store.incidents().map { i in
                 var o = i.json.objectValue!
@@ -68,12 +69,12 @@ extension HubService {
                 })
                 return .object(o)
             })]
-        case "incidents.show":
+        case .incidentsShow:
             let id = try text(p, "id")
             guard let i = try store.incident(id) else { throw HubAPIError.refused("no incident \(id)") }
             return ["incident": i.json, "alerts": .array(try i.alerts.compactMap { try store.alert($0)?.json }),
                     "runs": .array(try store.runs().filter { $0.incident == id }.map(\.json))]
-        case "incidents.open":
+        case .incidentsOpen:
             let ids = p["alert"]?.stringValue.map { [$0] } ?? p["alerts"]?.arrayValue?.compactMap(\.stringValue) ?? []
             guard !ids.isEmpty else { throw HubAPIError.usage("incidents.open needs alert (an alert id)") }
             var alerts: [Alert] = []
@@ -88,7 +89,7 @@ extension HubService {
             afterChange()
             pushAlerts()
             return ["incident": saved.json]
-        case "incidents.close":
+        case .incidentsClose:
             let id = try text(p, "id")
             let resolution = p["resolution"]?.stringValue ?? p["reason"]?.stringValue ?? ""
             guard let i = try store.updateIncident(id, actor: actor, action: "incident.closed", at: now, details: ["resolution": .string(resolution)], { i in
@@ -100,23 +101,23 @@ extension HubService {
             afterChange()
             pushAlerts()
             return ["incident": i.json]
-        case "playbooks.list":
+        case .playbooksList:
             let imported = try store.importedPlaybooks()
             let builtIn = BuiltInPlaybooks.all.filter { b in !imported.contains { $0.name == b.name } }
             return ["playbooks": .array((builtIn.map { ($0, "built-in") } + imported.map { ($0, "imported") }).map { pb, source in
                 .object(JSONObject(pairs: [("name", .string(pb.name)), ("id", .string(pb.id)), ("description", .string(pb.description)),
                                            ("steps", .int(pb.steps.values.filter { $0.kind == .action }.count)), ("source", .string(source))]))
             })]
-        case "playbooks.show", "playbooks.export":
+        case .playbooksShow, .playbooksExport:
             return ["playbook": try playbook(named: try text(p, "name")).cacao]
-        case "playbooks.import":
+        case .playbooksImport:
             guard let document = p["document"] else { throw HubAPIError.usage("playbooks.import needs document (CACAO JSON)") }
             let pb: Playbook
             do { pb = try Playbook.cacao(document) } catch { throw HubAPIError.usage("not a playbook Warden can run: \(error)") }
             try store.savePlaybook(pb, actor: actor, at: now)
             afterChange()
             return ["name": .string(pb.name), "steps": .int(pb.steps.count)]
-        case "playbooks.start":
+        case .playbooksStart:
             let pb = try playbook(named: try text(p, "name"))
             let incidentID = try text(p, "incident")
             guard let incident = try store.incident(incidentID) else { throw HubAPIError.refused("no incident \(incidentID)") }
@@ -132,22 +133,23 @@ extension HubService {
             afterChange()
             pushAlerts()
             return run.json
-        case "playbooks.run":
+        case .playbooksRun:
             let id = try text(p, "run")
             guard let run = try store.run(id) else { throw HubAPIError.refused("no playbook run \(id)") }
             return run.json
-        case "playbooks.runs":
+        case .playbooksRuns:
             return ["runs": .array(try store.runs().map(\.json))]
-        case "playbooks.step":
+        case .playbooksStep:
             return try step(p, actor: actor, now: now)
         default:
-            return nil
+            // `call` sends only the methods above here.
+            throw HubAPIError(code: HubErrorCode.methodNotFound.rawValue, message: "unknown method \(method.rawValue)")
         }
     }
 
     static func shortID() -> String { String(format: "%06x", UInt32.random(in: 0...0xFFFFFF)) }
 
-    func pushAlerts() { for p in peers.all { p.push("alerts", [:]) } }
+    func pushAlerts() { for p in peers.all { p.push(.alerts, [:]) } }
 
     func playbook(named name: String) throws -> Playbook {
         if let imported = try store.importedPlaybooks().first(where: { $0.name == name }) { return imported }
@@ -277,8 +279,8 @@ extension HubService {
     func notifyRelays(server: String) {
         let note: JSONValue = ["server": .string(server)]
         for peer in peers.all where peer.role == "wrap" {
-            peer.send(["jsonrpc": "2.0", "method": "tools.changed", "params": note])
+            peer.push(.toolsChanged, note)
         }
-        for peer in peers.all { peer.push("tools", note) }
+        for peer in peers.all { peer.push(.tools, note) }
     }
 }

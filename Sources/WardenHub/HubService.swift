@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WardenCore
+import WardenHubAPI
 import WardenDetect
 import WardenStore
 
@@ -8,8 +9,8 @@ import WardenStore
 public struct HubAPIError: Error, Sendable {
     public var code: Int
     public var message: String
-    public static func refused(_ m: String) -> HubAPIError { HubAPIError(code: 1, message: m) }
-    public static func usage(_ m: String) -> HubAPIError { HubAPIError(code: 2, message: m) }
+    public static func refused(_ m: String) -> HubAPIError { HubAPIError(code: HubErrorCode.refused.rawValue, message: m) }
+    public static func usage(_ m: String) -> HubAPIError { HubAPIError(code: HubErrorCode.usage.rawValue, message: m) }
 }
 
 /// The hub's API (docs/hub-api.md): one method per operation, the same for consoles, the CLI and relays.
@@ -45,7 +46,7 @@ public final class HubService: Sendable {
         self.signer = try AuditSigner(home: home, store: store, clock: clock)
         let peers = self.peers
         self.broker = try GrantBroker(store: store, clock: clock) { grant in
-            for p in peers.all { p.push("grants", HubJSON.grant(grant)) }
+            for p in peers.all { p.push(.grants, HubJSON.grant(grant)) }
         }
         lastAudit.withLock { $0 = (try? store.auditHead())?.sequence ?? 0 }
         if let records = signer.createdOver, records > 0 {
@@ -90,7 +91,7 @@ public final class HubService: Sendable {
             lastAudit.withLock { $0 = max($0, last.sequence) }
             exporter.send(records.compactMap(SIEMRecord.from))
             let all = peers.all
-            for r in records { for p in all { p.push("audit", HubJSON.audit(r)) } }
+            for r in records { for p in all { p.push(.audit, HubJSON.audit(r)) } }
         }
         signer.advance()
         if let anchor = signer.anchorDue() { exporter.send([SIEMRecord.from(anchor)]) }
@@ -104,13 +105,16 @@ public final class HubService: Sendable {
 
     // MARK: Dispatch
 
-    public func handle(_ method: String, _ p: JSONObject, from peer: HubPeer, reply: @escaping Reply) {
-        if OperatorAuthority.access(method) == .operator, let why = authority.refusal(peer) {
-            return reply(.failure(refuseAuthority(method, why, peer: peer)))
+    public func handle(_ name: String, _ p: JSONObject, from peer: HubPeer, reply: @escaping Reply) {
+        guard let method = HubMethod(rawValue: name) else {
+            return reply(.failure(HubAPIError(code: HubErrorCode.methodNotFound.rawValue, message: "unknown method \(SafeText.escape(name))")))
+        }
+        if method.authority == .operator, let why = authority.refusal(peer) {
+            return reply(.failure(refuseAuthority(name, why, peer: peer)))
         }
         do {
             switch method {
-            case "grants.request":
+            case .grantsRequest:
                 guard let request = Self.grantRequest(p) else { throw HubAPIError.usage("grants.request needs id, session, server, tool, deadline") }
                 peer.state.withLock { _ = $0.sessions.insert(request.sessionID) }
                 broker.request(request, connection: peer.id) { reply(.success($0)) }
@@ -126,9 +130,9 @@ public final class HubService: Sendable {
         }
     }
 
-    func call(_ method: String, _ p: JSONObject, from peer: HubPeer) throws -> JSONValue {
+    func call(_ method: HubMethod, _ p: JSONObject, from peer: HubPeer) throws -> JSONValue {
         switch method {
-        case "hello":
+        case .hello:
             peer.state.withLock { s in
                 // A role, once said, is for the life of the connection: a relay cannot become a console.
                 if s.role == "unknown" { s.role = p["role"]?.stringValue ?? "unknown" }
@@ -136,13 +140,13 @@ public final class HubService: Sendable {
             }
             if peer.role == "wrap" { authority.register(relay: peer.identity) }
             return ["api": .int(Self.apiVersion), "pid": .int(Int(getpid()))]
-        case "hub.status":
+        case .hubStatus:
             return status()
-        case "subscribe":
-            let topics = p["topics"]?.arrayValue?.compactMap(\.stringValue) ?? ["events", "grants", "tools", "audit", "alerts"]
+        case .subscribe:
+            let topics = p["topics"]?.arrayValue?.compactMap(\.stringValue) ?? HubPush.allCases.compactMap(\.topic)
             peer.state.withLock { $0.topics.formUnion(topics) }
             return ["topics": .array(topics.map { .string($0) })]
-        case "events.append":
+        case .eventsAppend:
             let events = p["events"]?.arrayValue?.compactMap(Event.init(json:)) ?? []
             let result = try store.ingest(events, receivedAt: clock())
             if result.inserted > 0 {
@@ -150,11 +154,11 @@ public final class HubService: Sendable {
                 raiseAlerts(events)
             }
             return ["accepted": .int(result.inserted), "duplicates": .int(result.duplicates)]
-        case "events.tail":
+        case .eventsTail:
             let events = try store.events(session: p["session"]?.stringValue, since: number(p["since"]), limit: int(p["limit"]) ?? 100,
                                           ascending: p["since"] != nil)
             return ["events": .array(events.map(\.json))]
-        case "grants.withdraw":
+        case .grantsWithdraw:
             // Only the connection whose session asked may withdraw: a relay's peer (a server that
             // reached the socket) must not cancel what other sessions wait for.
             let id = try text(p, "id")
@@ -164,14 +168,14 @@ public final class HubService: Sendable {
             broker.withdraw(id, reason: p["reason"]?.stringValue ?? "withdrawn")
             afterChange()
             return [:]
-        case "grants.list":
+        case .grantsList:
             let states = p["state"]?.stringValue.map { $0.split(separator: ",").compactMap { GrantState(rawValue: String($0)) } }
             return ["grants": .array(try store.grants(states: states).map(HubJSON.grant))]
-        case "grants.show":
+        case .grantsShow:
             let id = try text(p, "id")
             guard let g = try store.grant(id) else { throw HubAPIError.refused("no grant \(id)") }
             return ["grant": HubJSON.grant(g), "transitions": .array(try store.grantTransitions(id).map { .object($0) })]
-        case "grants.approve":
+        case .grantsApprove:
             let scopeName = p["scope"]?.stringValue ?? "call"
             guard let scope = GrantScope(rawValue: scopeName) else { throw HubAPIError.usage("scope must be call, session or server") }
             var ttl: Double?
@@ -180,24 +184,24 @@ public final class HubService: Sendable {
                 ttl = s
             }
             return try decided(broker.approve(try text(p, "id"), scope: scope, ttl: ttl, actor: peer.actor(p["actor"]?.stringValue), reason: p["reason"]?.stringValue))
-        case "grants.deny":
+        case .grantsDeny:
             guard let reason = p["reason"]?.stringValue, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw HubAPIError.usage("denying needs a reason (--reason TEXT)")
             }
             return try decided(broker.deny(try text(p, "id"), actor: peer.actor(p["actor"]?.stringValue), reason: reason))
-        case "grants.revoke":
+        case .grantsRevoke:
             return try decided(broker.revoke(try text(p, "id"), actor: peer.actor(p["actor"]?.stringValue), reason: p["reason"]?.stringValue))
-        case "grants.stats":
+        case .grantsStats:
             return try stats()
-        case "sessions.list":
+        case .sessionsList:
             return ["sessions": .array(try store.sessions(limit: int(p["limit"]) ?? 1000, liveOnly: p["live"]?.boolValue ?? false).map(HubJSON.session))]
-        case "sessions.show":
+        case .sessionsShow:
             let id = try text(p, "id")
             guard let s = try store.session(id) else { throw HubAPIError.refused("no session \(id)") }
             return ["session": HubJSON.session(s), "events": .array(try store.events(session: id, limit: int(p["limit"]) ?? 200).map(\.json))]
-        case "tools.list":
+        case .toolsList:
             return ["tools": .array(try store.tools(flaggedOnly: p["flagged"]?.boolValue ?? false).map { HubJSON.tool($0) })]
-        case "tools.show":
+        case .toolsShow:
             let (server, name) = try toolName(p)
             guard let t = try store.tool(server: server, name: name) else { throw HubAPIError.refused("no tool \(server)/\(name)") }
             var tool = HubJSON.tool(t, detail: true).objectValue!
@@ -207,15 +211,15 @@ public final class HubService: Sendable {
             }
             if let baseline = correlator.baseline("\(server)/\(name)") { tool["baseline"] = .object(baseline) }
             return ["tool": .object(tool)]
-        case "tools.suppress":
+        case .toolsSuppress:
             return try suppress(p, from: peer)
-        case "baselines.list":
+        case .baselinesList:
             return ["baselines": .array(correlator.baselines().map { id, summary in
                 var row = JSONObject(pairs: [("id", .string(id))])
                 for (k, v) in summary.members { row[k] = v }
                 return .object(row)
             }), "warmUp": .int(correlator.warmUp)]
-        case "baselines.reset":
+        case .baselinesReset:
             let name = try text(p, "name")
             let reason = try text(p, "reason")
             let ids = try baselineWrites.withLock { _ throws(StoreError) -> [String] in
@@ -226,9 +230,9 @@ public final class HubService: Sendable {
             guard !ids.isEmpty else { throw HubAPIError.refused("no baseline for \(name) (warden baselines list shows them)") }
             afterChange()
             return ["reset": .array(ids.map { .string($0) })]
-        case "tools.approve", "tools.quarantine":
-            return try review(method == "tools.approve" ? .approved : .quarantined, p, from: peer)
-        case "audit.verify":
+        case .toolsApprove, .toolsQuarantine:
+            return try review(method == .toolsApprove ? .approved : .quarantined, p, from: peer)
+        case .auditVerify:
             var anchors: [AuditAnchor] = []
             for (i, value) in (p["anchors"]?.arrayValue ?? []).enumerated() {
                 guard let token = value.stringValue, let anchor = AuditAnchor(token: token) else {
@@ -244,9 +248,9 @@ public final class HubService: Sendable {
                 return .object(answer)
             case .broken(let seq, let problem): return ["intact": false, "sequence": .int(seq), "problem": .string(problem)]
             }
-        case "audit.list":
+        case .auditList:
             return ["records": .array(try store.auditRecords(limit: int(p["limit"]) ?? 100).map(HubJSON.audit))]
-        case "audit.export":
+        case .auditExport:
             guard let format = SIEMFormat(rawValue: p["format"]?.stringValue ?? "ocsf") else { throw HubAPIError.usage("format must be ocsf, cef or syslog") }
             let since = number(p["since"]) ?? 0
             var records = try store.events(since: since, limit: Int.max, ascending: true).compactMap(SIEMRecord.from)
@@ -257,9 +261,13 @@ public final class HubService: Sendable {
             signer.advance()
             if let head = signer.head { records.append(SIEMRecord.from(head)) }
             return ["lines": .array(records.map { .string(format.encode($0)) })]
-        default:
-            if let answer = try responseCall(method, p, from: peer) { return answer }
-            throw HubAPIError.usage("unknown method \(method)")
+        case .alertsList, .alertsShow, .alertsAck, .alertsAssign, .alertsResolve, .alertsFalsePositive, .alertsNote,
+             .incidentsList, .incidentsShow, .incidentsOpen, .incidentsClose,
+             .playbooksList, .playbooksShow, .playbooksExport, .playbooksImport, .playbooksStart, .playbooksStep, .playbooksRun, .playbooksRuns:
+            return try responseCall(method, p, from: peer)
+        case .grantsRequest:
+            // Answered when decided, so `handle` takes it before this.
+            throw HubAPIError.usage("grants.request is answered asynchronously")
         }
     }
 
@@ -283,9 +291,9 @@ public final class HubService: Sendable {
         exporter.send(events.compactMap(SIEMRecord.from))
         let all = peers.all
         let payload: JSONValue = ["events": .array(events.map(\.json))]
-        for p in all { p.push("events", payload) }
+        for p in all { p.push(.events, payload) }
         if events.contains(where: { [.toolReviewed, .toolQuarantined, .toolChanged].contains($0.kind) }) {
-            for p in all { p.push("tools", [:]) }
+            for p in all { p.push(.tools, [:]) }
         }
     }
 
@@ -319,8 +327,8 @@ public final class HubService: Sendable {
         afterChange()
         let note: JSONValue = ["server": .string(server), "tool": .string(name)]
         for peer in peers.all where peer.role == "wrap" {
-            peer.send(["jsonrpc": "2.0", "method": "tools.changed", "params": note])
-            peer.push("tools", note)
+            peer.push(.toolsChanged, note)
+            peer.push(.tools, note)
         }
         return ["tool": HubJSON.tool(tool)]
     }
@@ -356,8 +364,8 @@ public final class HubService: Sendable {
         afterChange()
         let note: JSONValue = ["server": .string(server), "tool": .string(name)]
         for peer in peers.all where peer.role == "wrap" {
-            peer.send(["jsonrpc": "2.0", "method": "tools.changed", "params": note])
-            peer.push("tools", note)
+            peer.push(.toolsChanged, note)
+            peer.push(.tools, note)
         }
         return ["tool": HubJSON.tool(tool)]
     }
@@ -426,15 +434,13 @@ public final class HubService: Sendable {
     func int(_ v: JSONValue?) -> Int? { v?.intValue }
 
     static func grantRequest(_ p: JSONObject) -> GrantRequest? {
+        guard var r = try? HubWire.decode(HubGrantRequest.self, from: .object(p)) else { return nil }
         // Times and durations as a relay sent them, kept to what clocks can hold (a grant with a
         // deadline in the year 10^290 would trap every formatter that shows it).
-        func d(_ k: String) -> Double? { p[k]?.doubleValue.flatMap { Event.plausibleTimes.contains($0) ? $0 : nil } }
-        guard let id = p["id"]?.stringValue, let session = p["session"]?.stringValue, let server = p["server"]?.stringValue,
-              let tool = p["tool"]?.stringValue, let deadline = d("deadline") else { return nil }
-        return GrantRequest(id: id, sessionID: session, client: p["client"]?.stringValue ?? "unknown client", server: server, tool: tool,
-                            arguments: p["arguments"]?.stringValue ?? "{}", argumentDigest: p["argumentDigest"]?.stringValue ?? "",
-                            rule: p["rule"]?.stringValue ?? "", reason: p["reason"]?.stringValue,
-                            requestedAt: d("requestedAt") ?? Date().timeIntervalSince1970, deadline: deadline, maxTTL: d("maxTTL") ?? 3600)
+        guard Event.plausibleTimes.contains(r.deadline) else { return nil }
+        if !Event.plausibleTimes.contains(r.requestedAt) { r.requestedAt = Date().timeIntervalSince1970 }
+        if !Event.plausibleTimes.contains(r.maxTTL) { r.maxTTL = 3600 }
+        return r.request
     }
 }
 

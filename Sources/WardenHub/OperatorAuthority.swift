@@ -12,21 +12,9 @@ import WardenSystem
 ///   started. Relays are child subreapers, so a server that double-forks stays below its relay.
 /// The verdict is taken at connect and again at every operator call; once refused, a connection
 /// stays refused (its process cannot leave the tree it was found in by reconnecting either).
-/// What this does not stop is in ARCHITECTURE.md ("Operator authority").
+/// Which methods need an operator is `HubMethod.authority`; unknown methods are refused before
+/// this is asked. What this does not stop is in docs/isolation.md.
 public final class OperatorAuthority: Sendable {
-    /// What a method needs.
-    public enum Access: Sendable {
-        /// What a relay needs: its hello, events, its own grant requests and withdrawals, status.
-        case relay
-        /// Everything else: reading other sessions' traffic, and every decision.
-        case `operator`
-    }
-
-    /// Methods a relay uses; all others need an operator (unknown methods too).
-    public static let relayMethods: Set<String> = ["hello", "events.append", "grants.request", "grants.withdraw", "hub.status"]
-
-    public static func access(_ method: String) -> Access { relayMethods.contains(method) ? .relay : .operator }
-
     /// Relays that said hello: pid → start time (a later process that reuses the pid is not one).
     private let relays = Mutex<[Int32: UInt64]>([:])
     private let ownNamespace = ProcessTable.pidNamespace(getpid())

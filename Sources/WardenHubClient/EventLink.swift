@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WardenCore
+import WardenHubAPI
 import WardenProtocol
 
 /// Streams a relay's events to the hub, and spools them to disk while the hub is away.
@@ -176,7 +177,7 @@ public final class EventLink: EventSink, Sendable {
         guard let connection = try? HubLauncher.connect(home: home, autoStart: spawn, timeout: 3, onNotification: onNotification) else { return nil }
         let hello = JSONObject(pairs: [("api", .int(HubConnection.apiVersion)), ("role", "wrap"),
                                        ("pid", .int(Int(getpid()))), ("session", .string(sessionID))])
-        guard (try? connection.callBlocking("hello", hello, timeout: 5)) != nil else {
+        guard (try? connection.callBlocking(.hello, hello, timeout: 5)) != nil else {
             connection.close()
             return nil
         }
@@ -208,7 +209,7 @@ public final class EventLink: EventSink, Sendable {
                 e.append(to: &params)
             }
             params.append(contentsOf: [0x5D, 0x7D])
-            guard (try? connection.callBlocking("events.append", rawParams: params, timeout: 10)) != nil else { return false }
+            guard (try? connection.callBlocking(.eventsAppend, rawParams: params, timeout: 10)) != nil else { return false }
         }
         return true
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WardenCore
+import WardenHubAPI
 import WardenProtocol
 import WardenSystem
 
@@ -71,7 +72,7 @@ public final class HubConnection: Sendable {
     public var isOpen: Bool { !state.withLock { $0.closed } }
 
     /// Calls a hub method and waits for its result.
-    public func call(_ method: String, _ params: JSONObject) async throws -> JSONValue {
+    public func call(_ method: HubMethod, _ params: JSONObject) async throws -> JSONValue {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
             let id: Int? = state.withLock { s in
                 guard !s.closed else { return nil }
@@ -81,18 +82,18 @@ public final class HubConnection: Sendable {
                 return id
             }
             guard let id else { return continuation.resume(throwing: HubError.disconnected) }
-            if !send(id: id, method: method, params: params) { fail(id: id, error: .disconnected) }
+            if !send(id: id, method: method.rawValue, params: params) { fail(id: id, error: .disconnected) }
         }
     }
 
     /// Calls a hub method from a thread that may block (never from the cooperative pool).
-    public func callBlocking(_ method: String, _ params: JSONObject, timeout: Double) throws(HubError) -> JSONValue {
+    public func callBlocking(_ method: HubMethod, _ params: JSONObject, timeout: Double) throws(HubError) -> JSONValue {
         try callBlocking(method, rawParams: JSONWriter.compactBytes(.object(params)), timeout: timeout)
     }
 
     /// Like `callBlocking`, with `params` already serialised (a JSON object's bytes): for the event
     /// stream, which would otherwise build a tree per event only to flatten it again.
-    public func callBlocking(_ method: String, rawParams: [UInt8], timeout: Double) throws(HubError) -> JSONValue {
+    public func callBlocking(_ method: HubMethod, rawParams: [UInt8], timeout: Double) throws(HubError) -> JSONValue {
         let slot = BlockingSlot()
         let id: Int? = state.withLock { s in
             guard !s.closed else { return nil }
@@ -104,7 +105,7 @@ public final class HubConnection: Sendable {
         guard let id else { throw .disconnected }
         var line = Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"#.utf8)
         line.reserveCapacity(rawParams.count + 64)
-        JSONWriter.writeString(method, into: &line)
+        JSONWriter.writeString(method.rawValue, into: &line)
         line.append(contentsOf: #","params":"#.utf8)
         line.append(contentsOf: rawParams)
         line.append(contentsOf: [0x7D, 0x0A])
@@ -114,7 +115,7 @@ public final class HubConnection: Sendable {
         }
         guard let result = slot.wait(timeout: timeout) else {
             _ = state.withLock { $0.waiters.removeValue(forKey: id) }
-            throw .timedOut(method: method)
+            throw .timedOut(method: method.rawValue)
         }
         switch result {
         case .success(let value): return value

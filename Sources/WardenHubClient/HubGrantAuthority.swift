@@ -1,5 +1,6 @@
 import Foundation
 import WardenCore
+import WardenHubAPI
 
 /// A `GrantAuthority` backed by the hub's grant broker over the hub connection.
 ///
@@ -20,7 +21,7 @@ public struct HubGrantAuthority: GrantAuthority {
             return .unavailable(reason: "the Warden hub is not running or not reachable")
         }
         do {
-            let result = try await connection.call("grants.request", Self.params(request))
+            let result = try await connection.call(.grantsRequest, Self.params(request))
             return Self.outcome(result, request: request)
         } catch {
             return .unavailable(reason: "lost the Warden hub while waiting for a decision (\(error))")
@@ -29,34 +30,23 @@ public struct HubGrantAuthority: GrantAuthority {
 
     public func withdraw(requestID: String, reason: String) async {
         guard let connection = link.connection else { return }
-        _ = try? await connection.call("grants.withdraw", JSONObject(pairs: [("id", .string(requestID)), ("reason", .string(reason))]))
+        _ = try? await connection.call(.grantsWithdraw, JSONObject(pairs: [("id", .string(requestID)), ("reason", .string(reason))]))
     }
 
-    static func params(_ r: GrantRequest) -> JSONObject {
-        var o = JSONObject(pairs: [
-            ("id", .string(r.id)), ("session", .string(r.sessionID)), ("client", .string(r.client)),
-            ("server", .string(r.server)), ("tool", .string(r.tool)), ("arguments", .string(r.arguments)),
-            ("argumentDigest", .string(r.argumentDigest)), ("rule", .string(r.rule)),
-            ("requestedAt", .number(String(r.requestedAt))), ("deadline", .number(String(r.deadline))),
-            ("maxTTL", .number(String(r.maxTTL))),
-        ])
-        if let reason = r.reason { o["reason"] = .string(reason) }
-        return o
-    }
+    static func params(_ r: GrantRequest) -> JSONObject { HubWire.encode(HubGrantRequest(r)).objectValue ?? JSONObject() }
 
     static func outcome(_ result: JSONValue, request: GrantRequest) -> GrantOutcome {
-        let grantID = result["grantId"]?.stringValue ?? request.id
-        let info = GrantDecisionInfo(
-            grantID: grantID,
-            decidedBy: result["decidedBy"]?.stringValue ?? "unknown",
-            reason: result["reason"]?.stringValue,
-            scope: result["scope"]?.stringValue.flatMap(GrantScope.init(rawValue:)),
-            expiresAt: result["expiresAt"]?.doubleValue)
-        switch result["outcome"]?.stringValue {
-        case "approved": return .approved(info)
-        case "denied": return .denied(info)
-        case "expired": return .expired(grantID: grantID)
-        default: return .unavailable(reason: "the hub gave an answer this Warden does not understand")
+        guard let answer = try? HubWire.decode(HubGrantAnswer.self, from: result) else {
+            return .unavailable(reason: "the hub gave an answer this Warden does not understand")
+        }
+        let info = GrantDecisionInfo(grantID: answer.grantId, decidedBy: answer.decidedBy ?? "unknown", reason: answer.reason,
+                                     scope: answer.scope, expiresAt: answer.expiresAt)
+        switch answer.outcome {
+        case .approved: return .approved(info)
+        case .denied: return .denied(info)
+        case .expired: return .expired(grantID: answer.grantId)
+        case .cancelled: return .unavailable(reason: "the hub cancelled the request")
+        case .unavailable: return .unavailable(reason: answer.reason ?? "the hub could not take the request")
         }
     }
 }

@@ -5,6 +5,7 @@
 import Foundation
 import Synchronization
 import WardenCore
+import WardenHubAPI
 import WardenHubClient
 import WardenDetect
 import WardenProtocol
@@ -312,7 +313,7 @@ func hubBenchmark() throws {
     var stored = 0
     while stored < total {
         usleep(20_000)
-        stored = (try? control.callBlocking("hub.status", [:], timeout: 10))?["events"]?.intValue ?? 0
+        stored = (try? control.callBlocking(.hubStatus, [:], timeout: 10))?["events"]?.intValue ?? 0
         if Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 > 120 { break }
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -330,7 +331,7 @@ func hubBenchmark() throws {
         relay.send(Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"tools/call","params":{"name":"delete_everything","arguments":{"n":\#(i)}}}"#.utf8) + [0x0A])
         var pendingID: String?
         while pendingID == nil {
-            let list = try? control.callBlocking("grants.list", ["state": "pending"], timeout: 10)
+            let list = try? control.callBlocking(.grantsList, ["state": "pending"], timeout: 10)
             pendingID = list?["grants"]?.arrayValue?.first?["id"]?.stringValue
             if pendingID == nil { usleep(200) }
         }
@@ -340,7 +341,7 @@ func hubBenchmark() throws {
         let id = pendingID!
         let rpcTime = Mutex<Double>(0)
         Thread {
-            _ = try? control.callBlocking("grants.approve", ["id": .string(id), "scope": "call", "actor": "bench"], timeout: 10)
+            _ = try? control.callBlocking(.grantsApprove, ["id": .string(id), "scope": "call", "actor": "bench"], timeout: 10)
             rpcTime.withLock { $0 = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 }
             approved.signal()
         }.start()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import WardenCore
+import WardenHubAPI
 import WardenHubClient
 
 /// Options every hub command takes.
@@ -15,7 +16,7 @@ struct HubOptions: ParsableArguments {
     var wardenHome: WardenHome { home.map(WardenHome.init(path:)) ?? WardenHome.current() }
 
     /// Calls a hub method, starting the hub if none is running. Refusals exit 1, other failures 2.
-    func call(_ method: String, _ params: JSONObject = JSONObject()) throws -> JSONValue {
+    func call(_ method: HubMethod, _ params: JSONObject = JSONObject()) throws -> JSONValue {
         let connection: HubConnection
         do {
             connection = try HubLauncher.connect(home: wardenHome)
@@ -61,8 +62,10 @@ enum CLI {
         }
     }
 
-    static func time(_ v: JSONValue?) -> String {
-        guard let t = v?.doubleValue else { return "-" }
+    static func time(_ v: JSONValue?) -> String { time(v?.doubleValue) }
+
+    static func time(_ t: Double?) -> String {
+        guard let t else { return "-" }
         let delta = t - Date().timeIntervalSince1970
         let d = DurationText.format(seconds: abs(delta))
         return delta >= 0 ? "in \(d)" : "\(d) ago"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenCore
+import WardenHubAPI
 
 /// `warden grants …`: just-in-time access requests and grants.
 struct Grants: ParsableCommand {
@@ -17,14 +18,18 @@ struct Grants: ParsableCommand {
         func run() throws {
             var p = JSONObject()
             if let state { p["state"] = .string(state) }
-            options.output(try options.call("grants.list", p)) { v in
-                let rows = (v["grants"]?.arrayValue ?? []).map { g -> [String] in
-                    let state = CLI.s(g["state"])
-                    let when = state == "pending" ? "expires \(CLI.time(g["deadline"]))" : state == "active" ? "ends \(CLI.time(g["expiresAt"]))" : CLI.time(g["endedAt"])
-                    return [CLI.s(g["id"]), state.uppercased(), "\(CLI.s(g["server"]))/\(CLI.s(g["tool"]))", CLI.s(g["arguments"]),
-                            CLI.s(g["scope"]), when, CLI.s(g["decidedBy"])]
+            options.output(try options.call(.grantsList, p)) { v in
+                let grants = (v["grants"]?.arrayValue ?? []).compactMap { try? HubWire.decode(HubGrant.self, from: $0) }
+                let rows = grants.map { g -> [String] in
+                    let when = switch g.state {
+                    case .pending: "expires \(CLI.time(g.deadline))"
+                    case .active, .approved: "ends \(CLI.time(g.expiresAt))"
+                    default: CLI.time(g.endedAt)
+                    }
+                    return [g.id, g.state.rawValue.uppercased(), SafeText.escape("\(g.server)/\(g.tool)"), SafeText.escape(g.arguments),
+                            g.scope?.rawValue ?? "-", String(g.uses), when, g.decidedBy.map { SafeText.escape($0) } ?? "-"]
                 }
-                CLI.table(["ID", "STATE", "TOOL", "ARGUMENTS", "SCOPE", "WHEN", "BY"], rows)
+                CLI.table(["ID", "STATE", "TOOL", "ARGUMENTS", "SCOPE", "USES", "WHEN", "BY"], rows)
             }
         }
     }
@@ -35,7 +40,7 @@ struct Grants: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            options.output(try options.call("grants.show", ["id": .string(id)])) { v in
+            options.output(try options.call(.grantsShow, ["id": .string(id)])) { v in
                 let g = v["grant"]
                 CLI.fields([("grant", CLI.s(g?["id"])), ("state", CLI.s(g?["state"])), ("tool", "\(CLI.s(g?["server"]))/\(CLI.s(g?["tool"]))"),
                             ("client", CLI.s(g?["client"])), ("session", CLI.s(g?["session"])), ("arguments", CLI.s(g?["arguments"])),
@@ -67,7 +72,7 @@ struct Grants: ParsableCommand {
             var p = JSONObject(pairs: [("id", .string(id)), ("scope", .string(scope)), ("ttl", .string(ttl))])
             if let reason { p["reason"] = .string(reason) }
             if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call("grants.approve", p)) { v in
+            options.output(try options.call(.grantsApprove, p)) { v in
                 print("approved \(CLI.s(v["grant"]?["id"])): \(CLI.s(v["grant"]?["server"]))/\(CLI.s(v["grant"]?["tool"])), scope \(CLI.s(v["grant"]?["scope"])), ends \(CLI.time(v["grant"]?["expiresAt"]))")
             }
         }
@@ -85,7 +90,7 @@ struct Grants: ParsableCommand {
         func run() throws {
             var p = JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))])
             if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call("grants.deny", p)) { v in print("denied \(CLI.s(v["grant"]?["id"]))") }
+            options.output(try options.call(.grantsDeny, p)) { v in print("denied \(CLI.s(v["grant"]?["id"]))") }
         }
     }
 
@@ -102,7 +107,7 @@ struct Grants: ParsableCommand {
             var p = JSONObject(pairs: [("id", .string(id))])
             if let reason { p["reason"] = .string(reason) }
             if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call("grants.revoke", p)) { v in print("revoked \(CLI.s(v["grant"]?["id"]))") }
+            options.output(try options.call(.grantsRevoke, p)) { v in print("revoked \(CLI.s(v["grant"]?["id"]))") }
         }
     }
 
@@ -111,7 +116,7 @@ struct Grants: ParsableCommand {
         @OptionGroup var options: HubOptions
 
         func run() throws {
-            options.output(try options.call("grants.stats")) { v in
+            options.output(try options.call(.grantsStats)) { v in
                 CLI.fields([("grants", CLI.s(v["grants"])), ("by state", CLI.s(v["byState"])),
                             ("exposure (grants active)", "\(CLI.s(v["exposureSeconds"])) s"),
                             ("standing access would be", "\(CLI.s(v["standingSeconds"])) s (first to last call of each granted tool)"),

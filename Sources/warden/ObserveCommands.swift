@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenCore
+import WardenHubAPI
 import WardenDetect
 import WardenHubClient
 import WardenStore
@@ -15,7 +16,7 @@ struct Sessions: ParsableCommand {
         @Flag(help: "Only live sessions.") var live = false
 
         func run() throws {
-            options.output(try options.call("sessions.list", ["live": .bool(live)])) { v in
+            options.output(try options.call(.sessionsList, ["live": .bool(live)])) { v in
                 let rows = (v["sessions"]?.arrayValue ?? []).map { s in
                     [CLI.s(s["id"]), s["live"] == true ? "live" : "ended", CLI.s(s["client"]), CLI.s(s["server"]), CLI.s(s["protocolVersion"]),
                      CLI.s(s["serverPid"]), Isolation(json: s["isolation"])?.label ?? "-", CLI.time(s["startedAt"]), CLI.time(s["lastActivity"]),
@@ -32,7 +33,7 @@ struct Sessions: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            options.output(try options.call("sessions.show", ["id": .string(id)])) { v in
+            options.output(try options.call(.sessionsShow, ["id": .string(id)])) { v in
                 let s = v["session"]
                 CLI.fields([("session", CLI.s(s?["id"])), ("client", "\(CLI.s(s?["client"])) \(CLI.s(s?["clientVersion"]))"),
                             ("server", "\(CLI.s(s?["server"])) (\(CLI.s(s?["serverName"])) \(CLI.s(s?["serverVersion"])))"),
@@ -57,7 +58,7 @@ struct Baselines: ParsableCommand {
         @OptionGroup var options: HubOptions
 
         func run() throws {
-            options.output(try options.call("baselines.list")) { v in
+            options.output(try options.call(.baselinesList)) { v in
                 func list(_ value: JSONValue?) -> String {
                     let items = value?.arrayValue?.map { CLI.s($0) } ?? []
                     return items.isEmpty ? "-" : items.joined(separator: ",")
@@ -81,7 +82,7 @@ struct Baselines: ParsableCommand {
         func run() throws {
             var p = JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))])
             if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call("baselines.reset", p)) { v in
+            options.output(try options.call(.baselinesReset, p)) { v in
                 for id in v["reset"]?.arrayValue ?? [] { print("reset \(CLI.s(id)): learnt again from its next calls") }
             }
         }
@@ -99,7 +100,7 @@ struct Tools: ParsableCommand {
         @Flag(help: "Only flagged, quarantined or changed tools.") var flagged = false
 
         func run() throws {
-            options.output(try options.call("tools.list", ["flagged": .bool(flagged)])) { v in
+            options.output(try options.call(.toolsList, ["flagged": .bool(flagged)])) { v in
                 let rows = (v["tools"]?.arrayValue ?? []).map { t in
                     // Rule ids arrive in relay events: escape them like any other untrusted text.
                     let rules = Set((t["findings"]?.arrayValue ?? []).compactMap { $0["rule"]?.stringValue }).sorted().map { SafeText.escape($0) }.joined(separator: ",")
@@ -117,7 +118,7 @@ struct Tools: ParsableCommand {
         @Argument(help: "SERVER/TOOL") var name: String
 
         func run() throws {
-            options.output(try options.call("tools.show", ["name": .string(name)])) { v in
+            options.output(try options.call(.toolsShow, ["name": .string(name)])) { v in
                 let t = v["tool"]
                 CLI.fields([("tool", "\(CLI.s(t?["server"]))/\(CLI.s(t?["name"]))"), ("verdict", "\(CLI.s(t?["verdict"])) (score \(CLI.s(t?["score"])))"),
                             ("review", CLI.s(t?["review"])), ("pin", CLI.s(t?["pin"])), ("trusted pin", CLI.s(t?["trustedPin"])),
@@ -157,7 +158,7 @@ struct Tools: ParsableCommand {
         @Option(help: "Why (recorded in the audit log; shown to clients for a quarantine).") var reason: String?
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
-        func send(_ method: String, done: String) throws {
+        func send(_ method: HubMethod, done: String) throws {
             var p = JSONObject(pairs: [("name", .string(name))])
             if let reason { p["reason"] = .string(reason) }
             if let actor { p["actor"] = .string(actor) }
@@ -176,7 +177,7 @@ struct Tools: ParsableCommand {
         func run() throws {
             var p = JSONObject(pairs: [("name", .string(name)), ("rule", .string(rule)), ("reason", .string(reason))])
             if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call("tools.suppress", p)) { v in
+            options.output(try options.call(.toolsSuppress, p)) { v in
                 print("suppressed \(SafeText.escape(rule)) for \(SafeText.escape(name)): now \(CLI.s(v["tool"]?["verdict"])) (score \(CLI.s(v["tool"]?["score"])))")
             }
         }
@@ -185,13 +186,13 @@ struct Tools: ParsableCommand {
     struct Approve: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Trust the tool's current definition (pin it); it is shown to clients again.")
         @OptionGroup var review: Review
-        func run() throws { try review.send("tools.approve", done: "approved (current definition pinned):") }
+        func run() throws { try review.send(.toolsApprove, done: "approved (current definition pinned):") }
     }
 
     struct Quarantine: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Hide the tool from clients and refuse its calls.")
         @OptionGroup var review: Review
-        func run() throws { try review.send("tools.quarantine", done: "quarantined") }
+        func run() throws { try review.send(.toolsQuarantine, done: "quarantined") }
     }
 }
 
@@ -216,7 +217,7 @@ struct Events: ParsableCommand {
         func run() throws {
             var p = JSONObject(pairs: [("limit", .int(limit))])
             if let session { p["session"] = .string(session) }
-            let recent = (try options.call("events.tail", p)["events"]?.arrayValue ?? []).reversed()
+            let recent = (try options.call(.eventsTail, p)["events"]?.arrayValue ?? []).reversed()
             for e in recent { FileHandle.standardOutput.write(Data(((options.json ? JSONWriter.safe(e) : Events.line(e)) + "\n").utf8)) }
             guard follow else { return }
             let json = options.json
@@ -226,7 +227,7 @@ struct Events: ParsableCommand {
                     FileHandle.standardOutput.write(Data(((json ? JSONWriter.safe(e) : Events.line(e)) + "\n").utf8))
                 }
             }
-            _ = try connection.callBlocking("subscribe", ["topics": ["events"]], timeout: 10)
+            _ = try connection.callBlocking(.subscribe, ["topics": ["events"]], timeout: 10)
             while connection.isOpen { usleep(200_000) }
         }
     }
@@ -259,7 +260,7 @@ struct Audit: ParsableCommand {
                 if found.isEmpty { CLI.fail("no audit anchor (warden-anchor.1.…) in \(source)", code: 2) }
                 tokens += found.map { .string($0.token) }
             }
-            let v = try options.call("audit.verify", tokens.isEmpty ? JSONObject() : ["anchors": .array(tokens)])
+            let v = try options.call(.auditVerify, tokens.isEmpty ? JSONObject() : ["anchors": .array(tokens)])
             options.output(v) { v in
                 if v["intact"] == true {
                     var line = "audit log intact: \(CLI.s(v["records"])) records, head \(CLI.s(v["head"])), signed by key \(CLI.s(v["keyId"]))"
@@ -279,7 +280,7 @@ struct Audit: ParsableCommand {
         @Option(help: "How many.") var limit = 50
 
         func run() throws {
-            options.output(try options.call("audit.list", ["limit": .int(limit)])) { v in
+            options.output(try options.call(.auditList, ["limit": .int(limit)])) { v in
                 let rows = (v["records"]?.arrayValue ?? []).map { r in
                     [CLI.s(r["sequence"]), CLI.time(r["time"]), CLI.s(r["actor"]), CLI.s(r["action"]), CLI.s(r["subject"]), String(CLI.s(r["hash"]).prefix(12))]
                 }
@@ -305,7 +306,7 @@ struct Audit: ParsableCommand {
                     CLI.fail("--since takes a duration such as 24h or a Unix time", code: 2)
                 }
             }
-            for line in try options.call("audit.export", p)["lines"]?.arrayValue ?? [] { print(line.stringValue ?? "") }
+            for line in try options.call(.auditExport, p)["lines"]?.arrayValue ?? [] { print(line.stringValue ?? "") }
         }
     }
 }

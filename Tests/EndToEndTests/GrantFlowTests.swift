@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import WardenCore
+import WardenHubAPI
 import WardenHubClient
 
 /// Held, approved, denied, timed-out and revoked calls, end to end with real processes: the Python
@@ -39,7 +40,7 @@ struct GrantFlowTests {
             pushed.withLock { $0 = $0 ?? (Date().timeIntervalSince1970 - requested) * 1000 }
         }
         defer { console.close() }
-        _ = try await console.call("subscribe", ["topics": ["grants"]])
+        _ = try await console.call(.subscribe, ["topics": ["grants"]])
         let client = pythonClientTask(command: try command(home: home), steps: [
             ["op": "call", "name": "delete_everything", "arguments": ["confirm": true], "timeout": 30],
             ["op": "call", "name": "delete_everything", "arguments": ["confirm": true]],

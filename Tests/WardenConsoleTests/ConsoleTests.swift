@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+import WardenHubAPI
 @testable import WardenConsole
 
 @Suite("frame: escaping, widths, clipping")
@@ -103,7 +104,7 @@ struct ModelTests {
         let action = ConsoleAction.resetBaseline(name: "evil/add", reason: "v2 changed its arguments")
         #expect(m.state.modal == .confirm(title: ConsoleModel.confirmation(action), action: action))
         #expect(m.handle(.char("y")) == [.perform(action)])
-        #expect(action.request.method == "baselines.reset" && action.cli == "warden baselines reset evil/add --reason …")
+        #expect(action.request.method == .baselinesReset && action.cli == "warden baselines reset evil/add --reason …")
     }
 
     @Test("/ filters by regular expression, esc clears it; a bad expression is reported, not applied")

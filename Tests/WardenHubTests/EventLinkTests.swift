@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+import WardenHubAPI
 import WardenHubClient
 @testable import WardenHub
 
@@ -113,12 +114,12 @@ struct EventLinkTests {
         defer { hub.stop() }
         let connection = try HubConnection.connect(path: home.socketPath)
         defer { connection.close() }
-        _ = try connection.callBlocking("hello", ["api": 1, "role": "test"], timeout: 5)
-        _ = try connection.callBlocking("alerts.list", ["limit": .number("1e300")], timeout: 5)
+        _ = try connection.callBlocking(.hello, ["api": 1, "role": "test"], timeout: 5)
+        _ = try connection.callBlocking(.alertsList, ["limit": .number("1e300")], timeout: 5)
         let far = #"{"events":[{"id":"s-x:1","session":"s-x","server":"web","kind":"call.completed","time":1e300,"fields":{"tool":"t"}}]}"#
-        let appended = try connection.callBlocking("events.append", rawParams: Array(far.utf8), timeout: 5)
+        let appended = try connection.callBlocking(.eventsAppend, rawParams: Array(far.utf8), timeout: 5)
         #expect(appended["accepted"] == 0)
-        #expect((try? connection.callBlocking("hub.status", [:], timeout: 5)) != nil, "the hub still answers")
+        #expect((try? connection.callBlocking(.hubStatus, [:], timeout: 5)) != nil, "the hub still answers")
     }
 
     @Test("a grant request is withdrawn only by a connection of its own session")
@@ -132,16 +133,16 @@ struct EventLinkTests {
         defer { relay.close() }
         let other = try HubConnection.connect(path: home.socketPath)
         defer { other.close() }
-        _ = try relay.callBlocking("hello", ["api": 1, "role": "wrap", "session": "s-a"], timeout: 5)
-        _ = try other.callBlocking("hello", ["api": 1, "role": "wrap", "session": "s-b"], timeout: 5)
+        _ = try relay.callBlocking(.hello, ["api": 1, "role": "wrap", "session": "s-a"], timeout: 5)
+        _ = try other.callBlocking(.hello, ["api": 1, "role": "wrap", "session": "s-b"], timeout: 5)
         // The request is held until decided: sent without waiting for its answer.
-        Thread { _ = try? relay.callBlocking("grants.request", ["id": "g-a", "session": "s-a", "server": "srv", "tool": "rm",
+        Thread { _ = try? relay.callBlocking(.grantsRequest, ["id": "g-a", "session": "s-a", "server": "srv", "tool": "rm",
                                                                 "deadline": .number(String(Date().timeIntervalSince1970 + 30))], timeout: 30) }.start()
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline, (try? hub.service.store.grant("g-a")) == nil { usleep(10_000) }
-        #expect(throws: HubError.self) { try other.callBlocking("grants.withdraw", ["id": "g-a", "reason": "not mine"], timeout: 5) }
+        #expect(throws: HubError.self) { try other.callBlocking(.grantsWithdraw, ["id": "g-a", "reason": "not mine"], timeout: 5) }
         #expect(try hub.service.store.grant("g-a")?.state == .pending)
-        _ = try relay.callBlocking("grants.withdraw", ["id": "g-a", "reason": "client cancelled"], timeout: 5)
+        _ = try relay.callBlocking(.grantsWithdraw, ["id": "g-a", "reason": "client cancelled"], timeout: 5)
         #expect(try hub.service.store.grant("g-a")?.state == .cancelled)
     }
 
@@ -152,12 +153,7 @@ struct EventLinkTests {
         let hub = try HubServer(home: home)
         hub.start()
         defer { hub.stop() }
-        let methods = ["alerts.ack", "alerts.assign", "alerts.list", "alerts.note", "alerts.resolve", "alerts.show", "alerts.false-positive", "audit.export",
-                       "audit.list", "audit.verify", "baselines.list", "baselines.reset", "events.append", "events.tail", "grants.approve", "grants.deny",
-                       "grants.list", "grants.request", "grants.revoke", "grants.show", "grants.stats", "grants.withdraw", "hub.status", "incidents.close",
-                       "incidents.list", "incidents.open", "incidents.show", "playbooks.import", "playbooks.list", "playbooks.runs", "playbooks.show",
-                       "playbooks.start", "playbooks.step", "sessions.list", "sessions.show", "subscribe", "tools.approve", "tools.list", "tools.show",
-                       "tools.suppress", "tools.quarantine"]
+        let methods = HubMethod.allCases
         let keys = ["id", "limit", "since", "name", "reason", "scope", "ttl", "state", "session", "server", "tool", "events", "format", "playbook",
                     "incident", "alert", "run", "step", "action", "note", "assignee", "actor", "open", "topics", "deadline", "requestedAt", "maxTTL", "cacao", "rule"]
         let event: JSONValue = ["id": "s:1", "session": "s", "server": "x", "kind": "call.completed", "time": .number("1e300"),
@@ -189,6 +185,6 @@ struct EventLinkTests {
         #expect(answered == 800)
         let check = try HubConnection.connect(path: home.socketPath)
         defer { check.close() }
-        #expect((try? check.callBlocking("hub.status", [:], timeout: 5)) != nil, "the hub still answers")
+        #expect((try? check.callBlocking(.hubStatus, [:], timeout: 5)) != nil, "the hub still answers")
     }
 }

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+import WardenHubAPI
+
+/// `docs/hub-api.md` is the hub API's reference for people; `HubMethod` and `HubPush` are the one
+/// definition the code uses. This holds the page to the enums, both ways.
+@Suite("the hub API document matches the API")
+struct HubAPIDocumentTests {
+    static let page: String = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return (try? String(contentsOf: root.appendingPathComponent("docs/hub-api.md"), encoding: .utf8)) ?? ""
+    }()
+
+    /// The names in the first cell of every method table row: "| `alerts.ack` / `alerts.assign` | …".
+    static var documentedMethods: Set<String> {
+        var names: Set<String> = []
+        for line in page.split(separator: "\n") where line.hasPrefix("| `") {
+            let cell = line.dropFirst(2).prefix { $0 != "|" }
+            for (i, part) in cell.split(separator: "`", omittingEmptySubsequences: false).enumerated() where i % 2 == 1 { names.insert(String(part)) }
+        }
+        return names
+    }
+
+    @Test("every method is documented, and every documented method exists")
+    func methods() {
+        #expect(!Self.page.isEmpty, "docs/hub-api.md not found")
+        let code = Set(HubMethod.allCases.map(\.rawValue))
+        let documented = Self.documentedMethods
+        #expect(code.subtracting(documented).sorted() == [], "methods missing from docs/hub-api.md")
+        #expect(documented.subtracting(code).sorted() == [], "docs/hub-api.md documents methods the hub does not have")
+    }
+
+    @Test("every push and every error code is named on the page")
+    func pushesAndErrors() {
+        for push in HubPush.allCases { #expect(Self.page.contains("`\(push.rawValue)`"), "push \(push.rawValue) is not documented") }
+        for code in HubErrorCode.allCases { #expect(Self.page.contains("\(code.rawValue)"), "error code \(code.rawValue) is not documented") }
+    }
+
+    @Test("a grant survives the wire: typed state and scope, raw untrusted text")
+    func grantRoundTrip() throws {
+        let grant = HubGrant(id: "g-1", state: .active, session: "s", client: "c", server: "fs", tool: "rm\u{202E}", arguments: #"{"p":"\u001B[2J"}"#,
+                             rule: "r", requestedAt: 1_700_000_000.25, deadline: 1_700_000_060, scope: .session, expiresAt: 1_700_000_900, uses: 4)
+        let wire = HubWire.encode(grant)
+        #expect(wire["state"]?.stringValue == "active" && wire["scope"]?.stringValue == "session")
+        #expect(try HubWire.decode(HubGrant.self, from: wire) == grant)
+        #expect(throws: HubWire.DecodingFailure.self) { try HubWire.decode(HubGrant.self, from: ["id": "g-1", "state": "sideways"]) }
+    }
+}
