@@ -243,7 +243,7 @@ public struct ConsoleModel: Sendable {
         case (.grants, "a"):
             guard let g = selectedGrant else { return [] }
             guard g.isPending else { return note("grant \(g.id) is \(g.state.rawValue); only pending requests can be approved") }
-            state.modal = .approve(grant: g.id, tool: "\(g.server)/\(g.tool)", scope: 0, ttl: "15m")
+            state.modal = .approve(grant: g, scope: 0, ttl: "15m")
         case (.grants, "d"):
             guard let g = selectedGrant else { return [] }
             guard g.isPending else { return note("grant \(g.id) is \(g.state.rawValue); only pending requests can be denied (r revokes an active grant)") }
@@ -254,7 +254,16 @@ public struct ConsoleModel: Sendable {
             state.modal = .input(title: "Revoke \(g.server)/\(g.tool) — reason:", text: "", purpose: .revokeGrant(g.id))
         case (.tools, "a"):
             guard let t = selectedTool else { return [] }
-            state.modal = .confirm(title: "Trust the current definition of \(t.qualifiedName) (pin it; clients see it again)?", action: .approveTool(name: t.qualifiedName))
+            let action = ConsoleAction.approveTool(name: t.qualifiedName)
+            switch t.verdict {
+            case "malicious":
+                state.modal = .typedConfirm(title: "Warden judged \(t.qualifiedName) MALICIOUS (score \(t.score)). Trusting it pins this definition and shows it to clients again. Type trust to confirm:",
+                                            word: "trust", text: "", action: action)
+            case "clean":
+                state.modal = .confirm(title: "Trust the current definition of \(t.qualifiedName) (pin it; clients see it again)?", action: action)
+            default:
+                state.modal = .confirm(title: "Warden judged \(t.qualifiedName) \(t.verdict.uppercased()) (score \(t.score)). Trust this definition anyway (pin it; clients see it again)?", action: action)
+            }
         case (.tools, "Q"):
             guard let t = selectedTool else { return [] }
             state.modal = .input(title: "Quarantine \(t.qualifiedName) — reason:", text: "", purpose: .quarantineTool(t.qualifiedName))
@@ -310,7 +319,7 @@ public struct ConsoleModel: Sendable {
     mutating func handleModal(_ key: Key) -> [Effect] {
         guard let modal = state.modal else { return [] }
         switch modal {
-        case .approve(let grant, let tool, var scope, var ttl):
+        case .approve(let grant, var scope, var ttl):
             switch key {
             case .escape: state.modal = nil
             case .left, .backTab: scope = (scope + 2) % 3
@@ -319,10 +328,31 @@ public struct ConsoleModel: Sendable {
             case .char(let c) where c.isLetter || c.isNumber: if ttl.count < 8 { ttl.append(c) }
             case .enter:
                 state.modal = nil
-                return [.perform(.approveGrant(id: grant, scope: ConsoleState.scopes[scope], ttl: ttl.isEmpty ? "15m" : ttl))]
+                return [.perform(.approveGrant(id: grant.id, scope: ConsoleState.scopes[scope], ttl: ttl.isEmpty ? "15m" : ttl))]
             default: break
             }
-            if state.modal != nil { state.modal = .approve(grant: grant, tool: tool, scope: scope, ttl: ttl) }
+            if state.modal != nil { state.modal = .approve(grant: grant, scope: scope, ttl: ttl) }
+        case .typedConfirm(let title, let word, var text, let action):
+            switch key {
+            case .escape:
+                state.modal = nil
+                state.message = "cancelled"
+                state.messageIsError = false
+                return []
+            case .backspace: if !text.isEmpty { text.removeLast() }
+            case .char(let c): if text.count < 32 { text.append(c) }
+            case .enter:
+                guard text == word else {
+                    state.message = "type \(word) to confirm (esc cancels)"
+                    state.messageIsError = true
+                    return []
+                }
+                state.modal = nil
+                state.message = nil
+                return [.perform(action)]
+            default: break
+            }
+            state.modal = .typedConfirm(title: title, word: word, text: text, action: action)
         case .confirm(_, let action):
             switch key {
             case .char("y"), .char("Y"), .enter:

@@ -117,9 +117,11 @@ public struct ConsoleRenderer: Sendable {
             [Column(title: "SERVER", width: 12), Column(title: "CLIENT", width: 0), Column(title: "LAST", width: 9), Column(title: "CALLS", width: 5), Column(title: "DEN", width: 4), Column(title: "RISK", width: 4)]
         case (.grants, false):
             [Column(title: "STATE", width: 8), Column(title: "TOOL", width: 24), Column(title: "CLIENT", width: 14), Column(title: "TIME LEFT", width: 10),
-             Column(title: "SCOPE", width: 7), Column(title: "ARGUMENTS", width: 0)]
+             Column(title: "SCOPE", width: 7), Column(title: "USES", width: 4), Column(title: "ARGUMENTS", width: 0)]
         case (.grants, true):
-            [Column(title: "STATE", width: 8), Column(title: "TOOL", width: 0), Column(title: "LEFT", width: 7)]
+            // Held calls of one tool differ only in their arguments: they stay at every width.
+            [Column(title: "STATE", width: 7), Column(title: "TOOL", width: 18), Column(title: "LEFT", width: 6), Column(title: "USES", width: 4),
+             Column(title: "ARGUMENTS", width: 0)]
         case (.tools, false):
             [Column(title: "VERDICT", width: 10), Column(title: "SCORE", width: 5), Column(title: "REVIEW", width: 11), Column(title: "TOOL", width: 30), Column(title: "RULES", width: 0)]
         case (.tools, true):
@@ -171,8 +173,10 @@ public struct ConsoleRenderer: Sendable {
                 leftRole = .dim
             }
             let stateRole: Role = g.isPending ? .pending : g.state == .active || g.state == .approved ? .success : g.state == .denied ? .high : .dim
-            if compact { return [(g.state.rawValue, stateRole), ("\(g.server)/\(g.tool)", .normal), (left, leftRole)] }
-            return [(g.state.rawValue, stateRole), ("\(g.server)/\(g.tool)", .normal), (g.client, .normal), (left, leftRole), (g.scope?.rawValue ?? "-", .dim), (g.arguments, .dim)]
+            let uses = (g.uses > 0 ? String(g.uses) : "-", g.uses > 0 ? Role.normal : .dim)
+            if compact { return [(g.state.rawValue, stateRole), ("\(g.server)/\(g.tool)", .normal), (left, leftRole), uses, (g.arguments, .dim)] }
+            return [(g.state.rawValue, stateRole), ("\(g.server)/\(g.tool)", .normal), (g.client, .normal), (left, leftRole), (g.scope?.rawValue ?? "-", .dim),
+                    uses, (g.arguments, .dim)]
         case .tools:
             let t = d.tools[i]
             let review: Role = t.review == "approved" ? .success : t.review == "quarantined" ? .high : t.review == "changed" ? .medium : .normal
@@ -590,18 +594,47 @@ public struct ConsoleRenderer: Sendable {
     func dialog(_ f: inout Frame, _ modal: Modal) {
         var lines: [Line]
         switch modal {
-        case .approve(let grant, let tool, let scope, let ttl):
+        case .approve(let g, let scope, let ttl):
             var scopes: Line = [("scope: ", .normal)]
             for (i, s) in ConsoleState.scopes.enumerated() {
                 scopes.append((i == scope ? "[\(s)]" : " \(s) ", i == scope ? .selection : .dim))
                 scopes.append((" ", .normal))
             }
-            lines = [[("Approve \(tool)", .title)], [("grant \(grant)", .dim)], scopes,
-                     [("       call: these exact arguments · session: this tool in this session · server: this tool, any session", .dim)],
-                     [("ttl:   ", .normal), (ttl + "▏", .input), ("  (type: 30s, 15m, 2h)", .dim)],
-                     [("←/→ scope · enter approve · esc cancel", .warning)]]
+            let tool = "\(g.server)/\(g.tool)"
+            let lasting = "for \(ttl.isEmpty ? "15m" : ttl)"
+            let allows = switch ConsoleState.scopes[scope] {
+            case "call": "\(tool) with exactly the arguments above, in session \(g.session) only, \(lasting)"
+            case "session": "every call of \(tool), with any arguments, in session \(g.session) (\(g.client)), \(lasting)"
+            default: "every call of \(tool), with any arguments, in every session of server \(g.server), \(lasting)"
+            }
+            // The arguments are what the operator is deciding on: shown whole up to a screenful,
+            // and the detail (enter on the grant) has the rest.
+            let inner = min(f.cols - 2, 78) - 4
+            let head: [Line] = [[("Approve \(tool)", .title)],
+                                [("requested by ", .dim), (g.client, .normal), (" in session ", .dim), (g.session, .normal)],
+                                [("rule ", .dim), (g.rule, .normal)] + (g.ruleReason.map { [(": " + $0, .dim)] } ?? []),
+                                [("arguments:", .normal)]]
+            let tail: [Line] = [scopes,
+                                [("allows: ", .warning), (allows, .normal)],
+                                [("ttl:   ", .normal), (ttl + "▏", .input),
+                                 ("  (type: 30s, 15m, 2h\(g.maxTTL.map { "; at most " + DurationText.format(seconds: $0) } ?? ""))", .dim)],
+                                [("←/→ scope · enter approve · esc cancel", .warning)]]
+            // The arguments get the rows the rest leaves (the box's border takes two, the screen's
+            // header and footer two more), and at least one.
+            let fixed = (head + tail).reduce(0) { $0 + wrap($1, width: inner).count }
+            let argumentLines = wrap([(g.arguments, .normal)], width: max(8, inner - 2))
+            var shown = min(argumentLines.count, max(1, f.rows - 4 - fixed))
+            if shown < argumentLines.count { shown = max(1, shown - 1) }
+            lines = head + argumentLines.prefix(shown).map { [("  ", .normal)] + $0 }
+            if argumentLines.count > shown {
+                lines.append([("  … \(argumentLines.count - shown) more lines: esc, then enter on the grant", .warning)])
+            }
+            lines += tail
         case .confirm(let title, let action):
             lines = [[(title, .title)], [("same as: \(action.cli)", .dim)], [("y confirm · n/esc cancel", .warning)]]
+        case .typedConfirm(let title, _, let text, let action):
+            lines = [[(title, .high)], [("> ", .normal), (text + "▏", .input)], [("same as: \(action.cli)", .dim)],
+                     [("enter confirm · esc cancel", .warning)]]
         case .input(let title, let text, _):
             lines = [[(title, .title)], [("> ", .normal), (text + "▏", .input)], [("enter submit · esc cancel", .warning)]]
         }

@@ -1,4 +1,5 @@
 import Foundation
+import WardenHubAPI
 
 /// A key press, decoded from the terminal (or scripted by a test).
 public enum Key: Sendable, Equatable {
@@ -43,10 +44,14 @@ public struct ListState: Sendable, Equatable {
 
 /// A question the console is asking the operator; keys go to it until it is answered or dismissed.
 public enum Modal: Sendable, Equatable {
-    /// Approve a pending grant: choose the scope (`c`/`s`/`S`, or ←/→) and the TTL, then confirm.
-    case approve(grant: String, tool: String, scope: Int, ttl: String)
+    /// Approve a pending grant: choose the scope (←/→) and the TTL, then confirm. It carries the
+    /// request, so the dialog shows exactly what the approval lets through.
+    case approve(grant: HubGrant, scope: Int, ttl: String)
     /// A destructive action waiting for `y`.
     case confirm(title: String, action: ConsoleAction)
+    /// An action too dangerous for one key: it runs only when `word` is typed (trusting a tool
+    /// Warden judged malicious).
+    case typedConfirm(title: String, word: String, text: String, action: ConsoleAction)
     /// Text the action needs (a reason, a note); `make` builds the action from it.
     case input(title: String, text: String, purpose: InputPurpose)
 }

@@ -82,11 +82,17 @@ struct ModelTests {
         guard case .input(_, _, .revokeGrant("g-3"))? = m.state.modal else { Issue.record("revoke should ask for a reason"); return }
     }
 
-    @Test("quarantine and trust ask for confirmation; suppress cycles the tool's rules with tab")
+    @Test("quarantine and trust ask for confirmation (typed, naming the verdict, for a malicious tool); suppress cycles the tool's rules with tab")
     func tools() {
         var m = model(.tools)
         _ = m.handle(.char("a"))
-        #expect(m.handle(.char("y")) == [.perform(.approveTool(name: "evil/add"))])
+        guard case .typedConfirm(let title, "trust", _, _)? = m.state.modal else { Issue.record("trusting a malicious tool should ask for a typed word"); return }
+        #expect(title.contains("MALICIOUS") && title.contains("score"))
+        #expect(m.handle(.char("y")).isEmpty && m.handle(.enter).isEmpty, "one key does not trust a malicious tool")
+        #expect(m.state.message == "type trust to confirm (esc cancels)")
+        _ = m.handle(.backspace)
+        for c in "trust" { _ = m.handle(.char(c)) }
+        #expect(m.handle(.enter) == [.perform(.approveTool(name: "evil/add"))])
         _ = m.handle(.char("s"))
         _ = m.handle(.tab)
         for c in "known" { _ = m.handle(.char(c)) }
