@@ -177,6 +177,8 @@ public final class ConsoleApp {
                     model.update { $0.sessions = rows }
                 }
                 if case .session(let id)? = model.state.detail { apply(.loadSession(id)) }
+                // A grant's uses grow with calls: its detail follows the event stream.
+                if case .grant(let id)? = model.state.detail { apply(.loadGrant(id)) }
             case .grants:
                 if let g = call(.grantsList) {
                     let rows = (g["grants"]?.arrayValue ?? []).compactMap { try? HubWire.decode(HubGrant.self, from: $0) }
@@ -246,6 +248,16 @@ public final class ConsoleApp {
             if let s = call(.sessionsShow, ["id": .string(id), "limit": 300]), let session = s["session"].flatMap(SessionRow.init) {
                 let events = (s["events"]?.arrayValue ?? []).compactMap(EventRow.init)
                 model.update { $0.sessionDetail = SessionDetail(session: session, events: events) }
+            }
+        case .loadGrant(let id):
+            if let g = call(.grantsShow, ["id": .string(id)]) {
+                let calls = (g["calls"]?.arrayValue ?? []).map { c in
+                    GrantCalls.Call(time: c["time"]?.doubleValue ?? 0, session: c["session"]?.stringValue ?? "", arguments: c["fields"]?["arguments"]?.stringValue ?? "")
+                }
+                model.update {
+                    $0.grantCalls = GrantCalls(grant: id, calls: calls)
+                    if let grant = try? HubWire.decode(HubGrant.self, from: g["grant"] ?? .null) { $0.apply([grant]) }
+                }
             }
         case .loadTool(let name):
             if let t = call(.toolsShow, ["name": .string(name)]), let detail = t["tool"].flatMap(ToolDetail.init) {

@@ -15,6 +15,8 @@ public struct ConsoleData: Sendable {
     /// `audit.verify`'s answer, shown above the audit log.
     public var chain: ChainStatus = .unknown
     public var sessionDetail: SessionDetail?
+    /// The calls the grant in the detail let through (`grants.show`).
+    public var grantCalls: GrantCalls?
     public var toolDetail: ToolDetail?
     public var runDetail: PlaybookRunDetail?
 
@@ -229,13 +231,37 @@ public struct EventRow: Sendable, Equatable {
         guard let kind = j["kind"]?.stringValue else { return nil }
         let f = j["fields"]
         var parts: [String] = []
-        for key in ["tool", "method", "decision", "verdict", "reason", "status", "action", "problem", "client", "serverName"] {
-            if let v = f?[key]?.stringValue, !v.isEmpty { parts.append(key == "tool" || key == "method" ? v : "\(key)=\(v)") }
+        let labels = ["grantId": "grant", "decidedBy": "by"]
+        for key in ["tool", "method", "decision", "verdict", "reason", "status", "action", "problem", "client", "serverName", "grantId", "decidedBy"] {
+            if let v = f?[key]?.stringValue, !v.isEmpty { parts.append(key == "tool" || key == "method" ? v : "\(labels[key] ?? key)=\(v)") }
         }
-        if let micros = f?["micros"]?.intValue { parts.append("\(micros) µs") }
+        if let micros = f?["micros"]?.intValue { parts.append(DurationText.format(micros: micros)) }
+        // Last, as it is the longest: what a held or granted call carried.
+        if let arguments = f?["arguments"]?.stringValue { parts.append("args " + arguments) }
         if let kinds = f?["kinds"]?.arrayValue { parts.append("secrets: " + kinds.compactMap(\.stringValue).joined(separator: ",")) }
         if let rules = f?["rules"]?.arrayValue { parts.append("rules: " + rules.compactMap(\.stringValue).joined(separator: ",")) }
         self.init(time: j["time"]?.doubleValue ?? 0, kind: kind, summary: parts.joined(separator: "  "))
+    }
+}
+
+/// Every call a grant let through: the held call it was made for, then the calls in its scope.
+public struct GrantCalls: Sendable, Equatable {
+    public struct Call: Sendable, Equatable {
+        public var time: Double
+        public var session: String
+        public var arguments: String
+        public init(time: Double, session: String, arguments: String) {
+            self.time = time
+            self.session = session
+            self.arguments = arguments
+        }
+    }
+
+    public var grant: String
+    public var calls: [Call]
+    public init(grant: String, calls: [Call]) {
+        self.grant = grant
+        self.calls = calls
     }
 }
 

@@ -6,6 +6,7 @@ public enum Effect: Sendable, Equatable {
     case perform(ConsoleAction)
     case loadSession(String)
     case loadTool(String)
+    case loadGrant(String)
     case loadRun(String)
     case verifyAudit
 }
@@ -218,6 +219,7 @@ public struct ConsoleModel: Sendable {
             return [.loadSession(data.sessions[i].id)]
         case .grants:
             state.detail = .grant(data.grants[i].id)
+            return [.loadGrant(data.grants[i].id)]
         case .tools:
             state.detail = .tool(data.tools[i].qualifiedName)
             return [.loadTool(data.tools[i].qualifiedName)]

@@ -227,7 +227,14 @@ public struct ConsoleRenderer: Sendable {
             top += 1
         }
         let rows = m.rows(view)
-        let height = max(1, f.rows - top - 2)
+        var height = max(1, f.rows - top - 2)
+        // Narrow Grants: the ARGUMENTS column is too short to tell held calls of one tool apart, so
+        // the selected request's arguments are shown whole (up to three rows) under the list.
+        var preview: [Line] = []
+        if view == .grants, compact, let g = m.selectedGrant {
+            preview = Array(wrap([(g.arguments, .normal)], width: max(8, f.cols - 2)).prefix(3))
+            if height - preview.count - 1 < 2 { preview = [] } else { height -= preview.count + 1 }
+        }
         if rows.isEmpty {
             f.put(emptyText(view, m), row: top, col: 1, role: .dim)
             return
@@ -253,6 +260,10 @@ public struct ConsoleRenderer: Sendable {
         if rows.count > height {
             let label = " \(l.selected + 1)/\(rows.count) "
             f.put(label, row: top + height - 1, col: f.cols - label.count, role: .dim)
+        }
+        if !preview.isEmpty {
+            f.put("─ arguments " + String(repeating: "─", count: max(0, f.cols - 13)), row: top + height, col: 1, role: .dim)
+            for (i, line) in preview.enumerated() { f.put(segments: line, row: top + height + 1 + i, col: 1, width: f.cols - 2) }
         }
     }
 
@@ -312,6 +323,13 @@ public struct ConsoleRenderer: Sendable {
                 lines.append([("Arguments (exactly what the call will carry)", .title)])
                 for l in g.arguments.split(separator: "\n", omittingEmptySubsequences: false) { lines.append([(String(l), .normal)]) }
                 if g.isPending { lines += [[], [("a approve (choose scope and TTL) · d deny (reason required)", .warning)]] }
+                if let covered = m.data.grantCalls, covered.grant == id {
+                    lines.append([])
+                    lines.append([("Calls it let through (\(covered.calls.count))", .title)])
+                    for c in covered.calls {
+                        lines.append([(Format.clock(c.time, offset: utcOffset) + "  ", .dim), (c.session + "  ", .dim), (c.arguments, .normal)])
+                    }
+                }
             }
         case .tool(let name):
             title = "Tool \(name)"

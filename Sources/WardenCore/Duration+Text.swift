@@ -14,7 +14,12 @@ public enum DurationText {
 
     /// A latency: `412 µs` under a millisecond, else whole milliseconds (`38 ms`).
     public static func format(micros: Int) -> String {
-        micros < 1000 ? "\(micros) µs" : "\(micros / 1000) ms"
+        switch micros {
+        case ..<1000: "\(micros) µs"
+        case ..<1_000_000: "\(micros / 1000) ms"
+        case ..<60_000_000: String(format: "%.1f s", Double(micros) / 1e6)
+        default: format(seconds: Double(micros) / 1e6)
+        }
     }
 
     /// A compact rendering: `45s`, `15m`, `2h5m`.

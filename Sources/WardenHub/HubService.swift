@@ -174,7 +174,8 @@ public final class HubService: Sendable {
         case .grantsShow:
             let id = try text(p, "id")
             guard let g = try store.grant(id) else { throw HubAPIError.refused("no grant \(id)") }
-            return ["grant": HubJSON.grant(g), "transitions": .array(try store.grantTransitions(id).map { .object($0) })]
+            return ["grant": HubJSON.grant(g), "transitions": .array(try store.grantTransitions(id).map { .object($0) }),
+                    "calls": .array(try store.callsCovered(byGrant: id).map(\.json))]
         case .grantsApprove:
             let scopeName = p["scope"]?.stringValue ?? "call"
             guard let scope = GrantScope(rawValue: scopeName) else { throw HubAPIError.usage("scope must be call, session or server") }

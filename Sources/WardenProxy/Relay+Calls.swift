@@ -146,7 +146,8 @@ extension Relay {
                                pending: Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), shape: shape))
         }
         var fields: [(String, JSONValue)] = [("id", id), ("tool", .string(tool)), ("grantId", .string(request.id)), ("rule", .string(decision.rule)),
-                                             ("argumentDigest", .string(request.argumentDigest)), ("deadline", .number(String(request.deadline)))]
+                                             ("argumentDigest", .string(request.argumentDigest)), ("arguments", Self.shownArguments(request.arguments)),
+                                             ("deadline", .number(String(request.deadline)))]
         if let destination { fields.append(("destination", .string(destination))) }
         emit(.callHeld, fields)
         let task = Task { [self] in
@@ -196,8 +197,11 @@ extension Relay {
         var meta: [(String, JSONValue)] = [("grantId", .string(request.id)), ("rule", .string(request.rule))]
         switch outcome {
         case .approved(let info):
+            // With the arguments: a session or server grant lets calls through that nobody saw held,
+            // and these records are how the operator sees what it let through.
             emit(.callDecided, [("id", id), ("tool", .string(tool)), ("decision", "approved"), ("grantId", .string(info.grantID)),
-                                ("decidedBy", .string(info.decidedBy)), ("rule", .string(request.rule))])
+                                ("decidedBy", .string(info.decidedBy)), ("rule", .string(request.rule)),
+                                ("argumentDigest", .string(request.argumentDigest)), ("arguments", Self.shownArguments(request.arguments))])
             if !toServer.write(release) {
                 state.withLock { _ = $0.pending.removeValue(forKey: key) }
                 toClient.write(.error(id: id, code: RPCErrorCode.serverExited, message: "MCP server '\(server)' is gone; the approved call could not be delivered."))
@@ -288,5 +292,15 @@ func firstOf<T: Sendable>(timeout: Double, fallback: T, _ operation: @escaping @
                 work.cancel()
             }
         }
+    }
+}
+
+extension Relay {
+    /// A call's arguments as events carry them for the operator: the compact JSON, cut at 2 KiB
+    /// (the digest names the whole), so a huge argument cannot bloat the event log.
+    static func shownArguments(_ compact: String) -> JSONValue {
+        let limit = 2048
+        guard compact.utf8.count > limit else { return .string(compact) }
+        return .string(String(decoding: compact.utf8.prefix(limit), as: UTF8.self) + "… (\(compact.utf8.count) bytes)")
     }
 }

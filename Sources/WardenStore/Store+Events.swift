@@ -114,6 +114,17 @@ extension Store {
         }
     }
 
+    /// The calls a grant let through, oldest first: the `call.decided` approvals that name it
+    /// (the held call it was made for, then every later call in its scope).
+    public func callsCovered(byGrant id: String, limit: Int = 500) throws(StoreError) -> [Event] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM events WHERE kind = 'call.decided' AND json_extract(fields, '$.grantId') = ?
+                  AND json_extract(fields, '$.decision') = 'approved' ORDER BY time ASC, rowid ASC LIMIT ?
+                """, arguments: [id, limit]).compactMap(Self.event)
+        }
+    }
+
     static func event(_ row: Row) -> Event? {
         let id: String = row["id"]
         guard let colon = id.lastIndex(of: ":"), let sequence = Int(id[id.index(after: colon)...]),

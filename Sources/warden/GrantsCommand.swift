@@ -51,6 +51,11 @@ struct Grants: ParsableCommand {
                 for t in v["transitions"]?.arrayValue ?? [] {
                     print("  \(CLI.time(t["time"]))  \(CLI.s(t["from"])) → \(CLI.s(t["to"]))  by \(CLI.s(t["actor"]))\(t["reason"] == .null ? "" : ": \(CLI.s(t["reason"]))")")
                 }
+                let calls = v["calls"]?.arrayValue ?? []
+                print("\ncalls it let through (\(calls.count)):")
+                CLI.table(["WHEN", "SESSION", "ARGUMENTS"], calls.map { c in
+                    [CLI.time(c["time"]), CLI.s(c["session"]), CLI.s(c["fields"]?["arguments"])]
+                }, maxWidth: 200)
             }
         }
     }

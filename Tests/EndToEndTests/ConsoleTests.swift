@@ -48,6 +48,47 @@ struct ConsoleEndToEndTests {
 
     static func tmuxAvailable() -> Bool { FileManager.default.isExecutableFile(atPath: tmuxPath) }
 
+    @Test("at 60x20 the approve dialog shows the arguments and what the scope allows; a session grant's detail lists every call it let through")
+    func approveDialogAndUses() async throws {
+        try Harness.requirePeers()
+        try #require(Self.tmuxAvailable(), "tmux is needed (.ci/run installs it)")
+        let home = Harness.temporaryHome()
+        try Self.policy.write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
+        let hub = try await HubProcess(home: home)
+        defer { Task { await hub.stop() } }
+        let tmux = Tmux()
+        defer { Task { await tmux.kill() } }
+        try await tmux.run(["new-session", "-d", "-s", "console", "-x", "60", "-y", "20",
+                            "sh", "-c", "WARDEN_HOME='\(home)' TZ=UTC exec '\(Harness.warden)' console --view grants 2>>'\(home)/console.err'"])
+        defer { if let err = try? String(contentsOfFile: home + "/console.err", encoding: .utf8), !err.isEmpty { print("console stderr:\n" + err) } }
+        _ = try await tmux.waitFor("its header") { $0.contains("WARDEN") && $0.contains("no grant requests") }
+        let wrap = [Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"]
+        let client = pythonClientTask(command: wrap, steps: [
+            ["op": "call", "name": "delete_everything", "arguments": ["confirm": true, "target": "notes/alpha"], "timeout": 60],
+            ["op": "call", "name": "delete_everything", "arguments": ["confirm": true, "target": "notes/beta"]],
+            ["op": "call", "name": "delete_everything", "arguments": ["confirm": true, "target": "notes/gamma"]],
+        ], home: home)
+        _ = try await tmux.waitFor("the pending grant", timeout: 30) { $0.contains("pending") && $0.contains("notes/al") }
+        try await tmux.keys("a")
+        let dialog = try await tmux.waitFor("the approve dialog") { $0.contains("Approve store/delete_everything") }
+        #expect(dialog.screen.contains(#""target":"notes/alpha""#), "the dialog shows the arguments:\n\(dialog.screen)")
+        #expect(dialog.screen.contains("allows:") && dialog.screen.contains("exactly"), "\(dialog.screen)")
+        try await tmux.keys("Right")
+        let session = try await tmux.waitFor("the session scope") { $0.contains("[session]") }
+        #expect(session.screen.contains("every call of") && session.screen.contains("any"), "\(session.screen)")
+        try await tmux.keys("Enter")
+        let results = try await client.value["results"] as! [Any]
+        #expect(results.allSatisfy { !isError($0) })
+        _ = try await tmux.waitFor("three uses on the row") { $0.contains("active") && $0.contains(" 3 ") }
+        try await tmux.keys("Enter")
+        _ = try await tmux.waitFor("the calls in the grant's detail") { $0.contains("Calls it let through (3)") }
+        // Twenty rows hold the grant's fields; the calls are a page down.
+        try await tmux.keys("NPage")
+        let detail = try await tmux.waitFor("the calls it let through") { $0.contains("gamma") }
+        let calls = detail.screen.components(separatedBy: "Calls it let through (3)").last ?? ""
+        for target in ["alpha", "beta", "gamma"] { #expect(calls.contains(target), "\(detail.screen)") }
+    }
+
     @Test("a held call appears within 1 s; approve and deny from the keyboard reach the client; resizing to 60x20 keeps the screen intact")
     func approveDenyResize() async throws {
         try Harness.requirePeers()

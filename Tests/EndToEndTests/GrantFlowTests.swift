@@ -80,6 +80,35 @@ struct GrantFlowTests {
         #expect(decidedBy.contains("(uid \(getuid()), pid ") && decidedBy.hasSuffix("label \"alice\""), "\(decidedBy)")
     }
 
+    @Test("a session-scope grant: the calls it let through are listed, each with its arguments, in `grants show` and counted in USES")
+    func sessionScopeUses() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let hub = try await HubProcess(home: home)
+        defer { Task { await hub.stop() } }
+        let client = pythonClientTask(command: try command(home: home), steps: [
+            ["op": "call", "name": "delete_everything", "arguments": ["confirm": true, "note": "first"], "timeout": 30],
+            ["op": "call", "name": "delete_everything", "arguments": ["confirm": true, "note": "second"]],
+            ["op": "call", "name": "delete_everything", "arguments": ["confirm": true, "note": "third \u{1B}[2J"]],
+        ], home: home)
+        let id = try #require(try await waitForPending(home: home).grant["id"] as? String)
+        let approve = try await warden(["grants", "approve", id, "--scope", "session", "--ttl", "10m"], home: home)
+        #expect(approve.status == 0, "\(approve.stderr)")
+        let results = try await client.value["results"] as! [Any]
+        #expect(results.allSatisfy { !isError($0) })
+        let shown = try await wardenJSON(["grants", "show", id], home: home)
+        let calls = try #require(shown["calls"] as? [[String: Any]])
+        let arguments = calls.compactMap { ($0["fields"] as? [String: Any])?["arguments"] as? String }
+        #expect(arguments.count == 3 && arguments[0].contains("first") && arguments[1].contains("second") && arguments[2].contains("third"), "\(arguments)")
+        #expect((shown["grant"] as? [String: Any])?["uses"] as? Int == 3)
+        // The table a person reads: every call, its arguments as JSON text (the escape stays `\u001b`).
+        let table = try await warden(["grants", "show", id], home: home)
+        #expect(table.stdoutText.contains("calls it let through (3)") && table.stdoutText.contains("second") && table.stdoutText.contains(#"\u001b[2J"#), "\(table.stdoutText)")
+        #expect(!table.stdoutText.contains("\u{1B}"))
+        let list = try await warden(["grants", "list"], home: home)
+        #expect(list.stdoutText.contains("USES") && list.stdoutText.split(separator: "\n").contains { $0.contains(id) && $0.contains("  3  ") }, "\(list.stdoutText)")
+    }
+
     @Test("deny reaches the client with who and why; a second decision is refused naming the first")
     func denied() async throws {
         try Harness.requirePeers()
