@@ -31,9 +31,13 @@ public final class ConsoleApp {
     var lastLoad: [DataPart: Double] = [:]
     static let minimumInterval: [DataPart: Double] = [.sessions: 1, .status: 1]
 
-    public init(home: WardenHome, screen: NcursesScreen, startView: ViewID = .sessions) {
+    /// Whether a notice also rings the terminal bell (`console.bell` in config.yaml).
+    let bell: Bool
+
+    public init(home: WardenHome, screen: NcursesScreen, startView: ViewID = .sessions, bell: Bool = true) {
         self.home = home
         self.screen = screen
+        self.bell = bell
         var fds: [Int32] = [0, 0]
         pipe(&fds)
         _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
@@ -68,7 +72,7 @@ public final class ConsoleApp {
             deferred.formUnion(pushed.take())
             let grants = pushed.takeGrants()
             if !grants.isEmpty {
-                model.update { $0.apply(grants) }
+                if model.applyPushed(grants) { ring() }
                 needsDraw = true
             }
             if !deferred.isEmpty {
@@ -106,6 +110,8 @@ public final class ConsoleApp {
         let frame = renderer.render(&model, size: screen.size, now: Date().timeIntervalSince1970)
         screen.present(frame)
     }
+
+    func ring() { if bell { screen.bell() } }
 
     // MARK: Hub
 
@@ -193,7 +199,7 @@ public final class ConsoleApp {
             case .alerts:
                 if let a = optionalCall(.alertsList) {
                     let rows = (a["alerts"]?.arrayValue ?? []).compactMap(AlertRow.init)
-                    model.update { $0.alerts = rows }
+                    if model.replaceAlerts(rows) { ring() }
                 }
             case .incidents:
                 if let i = optionalCall(.incidentsList) {

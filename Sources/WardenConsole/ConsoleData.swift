@@ -17,6 +17,8 @@ public struct ConsoleData: Sendable {
     public var sessionDetail: SessionDetail?
     /// The calls the grant in the detail let through (`grants.show`).
     public var grantCalls: GrantCalls?
+    /// Whether alerts were loaded once: alerts on the first load are not news.
+    public var alertsLoaded = false
     public var toolDetail: ToolDetail?
     public var runDetail: PlaybookRunDetail?
 

@@ -312,6 +312,37 @@ public struct ConsoleModel: Sendable {
     /// The built-in playbooks (`p` offers them; tab cycles).
     public static let playbookNames = ["tool-poisoning", "unauthorised-access", "data-exfiltration", "server-compromise", "resource-exhaustion"]
 
+    /// Applies grants the hub pushed. A held call that expired with nobody deciding becomes a
+    /// notice, wherever the operator is: the agent was told no, and someone may be waiting on it.
+    /// Returns whether the operator should be alerted (the bell).
+    public mutating func applyPushed(_ pushed: [HubGrant]) -> Bool {
+        var expired: [HubGrant] = []
+        for g in pushed where g.state == .expired {
+            if data.grants.first(where: { $0.id == g.id })?.state == .pending { expired.append(g) }
+        }
+        update { $0.apply(pushed) }
+        guard let g = expired.last else { return false }
+        let more = expired.count > 1 ? " (and \(expired.count - 1) more)" : ""
+        state.message = "held call \(g.server)/\(g.tool) expired unanswered\(more): the client was told no (grant \(g.id), 2 lists them)"
+        state.messageIsError = true
+        return true
+    }
+
+    /// Replaces the alerts. A critical alert not seen before becomes a notice; returns whether the
+    /// operator should be alerted (the bell). The first load only fills the list.
+    public mutating func replaceAlerts(_ rows: [AlertRow]) -> Bool {
+        let known = Set(data.alerts.map(\.id))
+        let loadedBefore = data.alertsLoaded
+        update {
+            $0.alerts = rows
+            $0.alertsLoaded = true
+        }
+        guard loadedBefore, let new = rows.first(where: { $0.severity == "critical" && !known.contains($0.id) }) else { return false }
+        state.message = "critical alert \(new.id): \(new.title) (4 lists alerts)"
+        state.messageIsError = true
+        return true
+    }
+
     mutating func note(_ text: String) -> [Effect] {
         state.message = text
         state.messageIsError = true

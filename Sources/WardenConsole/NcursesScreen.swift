@@ -150,6 +150,9 @@ public final class NcursesScreen: Screen {
     }
 
     /// Gives the terminal back.
+    /// The terminal bell (or the terminal's visible bell, if that is how it is set up).
+    public func bell() { _ = beep() }
+
     public func close() {
         guard open else { return }
         open = false

@@ -32,6 +32,9 @@ public struct HubConfig: Sendable {
     public var consoleTheme: String?
     /// `console.mouse`: whether the console takes mouse clicks and the wheel.
     public var consoleMouse = false
+    /// `console.bell`: whether the console rings the terminal bell when a held call expires
+    /// unanswered or a critical alert arrives (the notice shows either way).
+    public var consoleBell = true
 
     public init() {}
 
@@ -70,8 +73,11 @@ public struct HubConfig: Sendable {
                     case "mouse":
                         guard let b = cv.bool else { throw PolicyError(file: path, line: cv.mark?.line, key: "console.mouse", problem: "must be true or false") }
                         config.consoleMouse = b
+                    case "bell":
+                        guard let b = cv.bool else { throw PolicyError(file: path, line: cv.mark?.line, key: "console.bell", problem: "must be true or false") }
+                        config.consoleBell = b
                     default:
-                        throw PolicyError(file: path, line: ck.mark?.line, key: "console.\(ck.string ?? "")", problem: "is not a known key (expected theme or mouse)")
+                        throw PolicyError(file: path, line: ck.mark?.line, key: "console.\(ck.string ?? "")", problem: "is not a known key (expected theme, mouse or bell)")
                     }
                 }
             default:

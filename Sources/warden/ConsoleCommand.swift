@@ -40,7 +40,7 @@ struct Console: ParsableCommand {
         } catch {
             CLI.fail(error.description, code: 2)
         }
-        let app = ConsoleApp(home: wardenHome, screen: screen, startView: start)
+        let app = ConsoleApp(home: wardenHome, screen: screen, startView: start, bell: config.consoleBell)
         let status = app.run(initialMessage: problem)
         if status != 0 { throw ExitCode(status) }
     }

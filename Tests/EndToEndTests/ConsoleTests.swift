@@ -48,6 +48,30 @@ struct ConsoleEndToEndTests {
 
     static func tmuxAvailable() -> Bool { FileManager.default.isExecutableFile(atPath: tmuxPath) }
 
+    @Test("a held call that expires while the operator looks at another view shows a notice there")
+    func expiryNotice() async throws {
+        try Harness.requirePeers()
+        try #require(Self.tmuxAvailable(), "tmux is needed (.ci/run installs it)")
+        let home = Harness.temporaryHome()
+        try Self.policy.replacingOccurrences(of: "timeout: 60s", with: "timeout: 3s").write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
+        let hub = try await HubProcess(home: home)
+        defer { Task { await hub.stop() } }
+        let tmux = Tmux()
+        defer { Task { await tmux.kill() } }
+        try await tmux.run(["new-session", "-d", "-s", "console", "-x", "100", "-y", "24",
+                            "sh", "-c", "WARDEN_HOME='\(home)' TZ=UTC exec '\(Harness.warden)' console --view tools 2>>'\(home)/console.err'"])
+        _ = try await tmux.waitFor("its header") { $0.contains("WARDEN") }
+        let wrap = [Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"]
+        let client = pythonClientTask(command: wrap, steps: [
+            ["op": "call", "name": "delete_everything", "arguments": ["confirm": true], "timeout": 30],
+        ], home: home)
+        _ = try await tmux.waitFor("the pending count in the header", timeout: 30) { $0.contains("PENDING") }
+        let notice = try await tmux.waitFor("the expiry notice", timeout: 15) { $0.contains("expired unanswered") }
+        #expect(notice.screen.contains("store/delete_everything"), "\(notice.screen)")
+        let results = try await client.value["results"] as! [Any]
+        #expect(decisionMeta(results[0])["decision"] as? String == "expired")
+    }
+
     @Test("at 60x20 the approve dialog shows the arguments and what the scope allows; a session grant's detail lists every call it let through")
     func approveDialogAndUses() async throws {
         try Harness.requirePeers()

@@ -165,6 +165,34 @@ struct ModelTests {
         _ = m.handle(.escape)
         m.state.view = .tools
         #expect(m.handle(.enter) == [.loadTool("evil/add")])
+        m.state.view = .grants
+        #expect(m.handle(.enter) == [.loadGrant("g-1")])
+    }
+
+    @Test("a held call that expires unanswered, and a new critical alert, become notices wherever the operator is")
+    func notices() throws {
+        var m = model(.tools)
+        var expired = try #require(Fixtures.data.grants.first { $0.id == "g-1" })
+        expired.state = .expired
+        var active = try #require(Fixtures.data.grants.first { $0.id == "g-3" })
+        active.uses += 1
+        let used = m.applyPushed([active])
+        #expect(!used, "a grant that was used is no news")
+        #expect(m.data.grants.first { $0.id == "g-3" }?.uses == 4, "the pushed grant replaces the row")
+        let expiredNotice = m.applyPushed([expired])
+        #expect(expiredNotice)
+        #expect(m.state.message?.hasPrefix("held call fs/delete_file expired unanswered") == true && m.state.messageIsError)
+        let again = m.applyPushed([expired])
+        #expect(!again, "already expired: no second notice")
+
+        var alerts = model(.sessions)
+        let first = alerts.replaceAlerts(Fixtures.data.alerts), second = alerts.replaceAlerts(Fixtures.data.alerts)
+        #expect(!first && !second, "the first load, and alerts seen before, are not news")
+        let new = AlertRow(id: "a-9", severity: "critical", rule: "flow.toxic", layer: "L2-data-operations", status: "new", title: "exfiltration after a key read",
+                           firstSeen: 0, lastSeen: 0)
+        let critical = alerts.replaceAlerts([new] + Fixtures.data.alerts)
+        #expect(critical)
+        #expect(alerts.state.message == "critical alert a-9: exfiltration after a key read (4 lists alerts)")
     }
 }
 
