@@ -68,7 +68,8 @@ let package = Package(
         // `warden console`: view model, renderer, themes, the ncurses and in-memory screens.
         .target(
             name: "WardenConsole",
-            dependencies: ["WardenCore", "WardenHubAPI", "WardenHubClient", "CNcursesw", .product(name: "Yams", package: "Yams")],
+            dependencies: ["WardenCore", "WardenHubAPI", "WardenHubClient", "CNcursesw", .product(name: "Yams", package: "Yams"),
+                           .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         // `warden demo`: demo MCP servers, a scripted agent, and the run that ties them to a hub and the console.
         .target(
@@ -93,7 +94,8 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "warden-bench",
-            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenProxy", "WardenHub", "WardenStore", "WardenHubClient", "WardenConsole"],
+            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenProxy", "WardenHub", "WardenStore", "WardenHubClient", "WardenConsole",
+                           .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
 
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),
@@ -102,7 +104,7 @@ let package = Package(
         .testTarget(name: "WardenSandboxTests", dependencies: ["WardenSandbox", "WardenCore"]),
         .testTarget(name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenHubClient", "WardenDetect"]),
         .testTarget(name: "WardenStoreTests", dependencies: ["WardenStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenCore", "WardenHubAPI"], exclude: ["__Snapshots__"]),
+        .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenCore", "WardenHubAPI", .product(name: "Crypto", package: "swift-crypto")], exclude: ["__Snapshots__"]),
         .testTarget(name: "WardenHubTests", dependencies: ["WardenHub", "WardenHubAPI", "WardenStore", "WardenHubClient"]),
         // GRDB and Crypto are the attacker's tools in AuditIntegrityTests (rewriting the chain and
         // re-signing its head with a stolen key), not a way into Warden's own code.

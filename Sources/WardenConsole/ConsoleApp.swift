@@ -70,6 +70,14 @@ public final class ConsoleApp {
                 while read(wakeRead, &sink, sink.count) > 0 {}
             }
             deferred.formUnion(pushed.take())
+            let records = pushed.takeAudit()
+            if !records.isEmpty {
+                // In order: each extends the head the one before it left, or the chain is verified whole.
+                var extended = true
+                for r in records where !model.appendAudit(r) { extended = false }
+                if !extended { apply(.verifyAudit) }
+                needsDraw = true
+            }
             let grants = pushed.takeGrants()
             if !grants.isEmpty {
                 if model.applyPushed(grants) { ring() }
@@ -129,7 +137,10 @@ public final class ConsoleApp {
                     // The push carries the whole grant; one that does not decode is fetched instead.
                     if let grant = try? HubWire.decode(HubGrant.self, from: params) { pushed.add(grant); part = [] } else { part = [.grants] }
                 case .tools?: part = [.tools]
-                case .audit?: part = [.audit]
+                case .audit?:
+                    // Applied as it comes and checked against the verified head; one that does not
+                    // decode sends the console back to the whole list.
+                    if let record = AuditRecord(hubJSON: params) { pushed.add(record); part = [] } else { part = [.audit] }
                 case .alerts?: part = [.alerts, .incidents]
                 case .toolsChanged?, nil: return
                 }
@@ -301,4 +312,8 @@ final class PushedTopics: Sendable {
     func take() -> Set<DataPart> { parts.withLock { p in defer { p.removeAll() }; return p } }
     func add(_ g: HubGrant) { grants.withLock { $0.append(g) } }
     func takeGrants() -> [HubGrant] { grants.withLock { g in defer { g.removeAll() }; return g } }
+    /// Audit records carried by `hub.audit` pushes, in order.
+    private let audit = Mutex<[AuditRecord]>([])
+    func add(_ r: AuditRecord) { audit.withLock { $0.append(r) } }
+    func takeAudit() -> [AuditRecord] { audit.withLock { a in defer { a.removeAll() }; return a } }
 }

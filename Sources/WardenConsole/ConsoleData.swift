@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import WardenCore
 import WardenHubAPI
@@ -415,5 +416,26 @@ extension ConsoleData {
                 grants.insert(g, at: g.isPending ? 0 : grants.firstIndex { !$0.isPending } ?? grants.count)
             }
         }
+    }
+}
+
+extension ConsoleData {
+    /// How many audit records the console holds (what `audit.list` loads).
+    public static let auditRows = 500
+
+    /// Applies a pushed audit record: it joins the top of the log, and the verified head moves to
+    /// it when it is the next record after that head, links to it, and hashes to what it says.
+    /// That costs the same however long the log is. Returns false when it does not extend the
+    /// verified head (not verified yet, a gap, a bad link or hash): the whole chain is verified then.
+    public mutating func appendAudit(_ record: AuditRecord) -> Bool {
+        audit.insert(AuditRow(sequence: record.sequence, time: record.time, actor: record.actor, action: record.action,
+                              subject: record.subject, hash: record.hash), at: 0)
+        if audit.count > Self.auditRows { audit.removeLast(audit.count - Self.auditRows) }
+        guard case .intact(let records, let head) = chain, record.sequence == records + 1, record.previousHash == head,
+              SHA256.hash(data: record.hashedContent).map({ String(format: "%02x", $0) }).joined() == record.hash else {
+            return false
+        }
+        chain = .intact(records: record.sequence, head: record.hash)
+        return true
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import WardenHubAPI
 
 /// What the console asks its driver to do after a key: talk to the hub, load a detail, quit.
@@ -32,6 +33,21 @@ public struct ConsoleModel: Sendable {
     public mutating func update(_ change: (inout ConsoleData) -> Void) {
         change(&data)
         refilterAll()
+    }
+
+    /// Like `update`, for a change that touches one view's rows: only that view is refiltered
+    /// (a push of one audit record must not cost a pass over ten thousand sessions).
+    public mutating func update(_ view: ViewID, _ change: (inout ConsoleData) -> Void) {
+        change(&data)
+        refilter(view)
+    }
+
+    /// Applies a pushed audit record (`ConsoleData.appendAudit`). Returns false when it does not
+    /// extend the verified head, so the caller verifies the whole chain.
+    public mutating func appendAudit(_ record: AuditRecord) -> Bool {
+        var extended = false
+        update(.audit) { extended = $0.appendAudit(record) }
+        return extended
     }
 
     mutating func refilterAll() {
@@ -320,7 +336,7 @@ public struct ConsoleModel: Sendable {
         for g in pushed where g.state == .expired {
             if data.grants.first(where: { $0.id == g.id })?.state == .pending { expired.append(g) }
         }
-        update { $0.apply(pushed) }
+        update(.grants) { $0.apply(pushed) }
         guard let g = expired.last else { return false }
         let more = expired.count > 1 ? " (and \(expired.count - 1) more)" : ""
         state.message = "held call \(g.server)/\(g.tool) expired unanswered\(more): the client was told no (grant \(g.id), 2 lists them)"

@@ -36,10 +36,5 @@ public enum HubJSON {
         return .object(o)
     }
 
-    public static func audit(_ a: AuditRecord) -> JSONValue {
-        .object(JSONObject(pairs: [
-            ("sequence", .int(a.sequence)), ("time", num(a.time)), ("actor", .string(a.actor)), ("action", .string(a.action)),
-            ("subject", .string(a.subject)), ("details", .object(a.details)), ("previousHash", .string(a.previousHash)), ("hash", .string(a.hash)),
-        ]))
-    }
+    public static func audit(_ a: AuditRecord) -> JSONValue { a.hubJSON }
 }

@@ -1,3 +1,4 @@
+import Crypto
 // warden-bench: measures what Warden adds to the data path. Run in release:
 //   swift run -c release warden-bench relay [--calls N] [--pipelined N]
 //   swift run -c release warden-bench scan  (tool definitions analysed per second)
@@ -508,6 +509,39 @@ func consoleBenchmark() throws {
     for k: Key in [.char("/"), .char("g"), .char("i"), .char("t"), .enter] { _ = model.handle(k) }
     print(String(format: "load %d sessions from the store: %.1f ms; regex filter over them: %.1f ms (%d match)", rows.count, loadMs,
                  Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6, model.rows(.sessions).count))
+
+    // An audit push: checked against the verified head (what the console does now), against
+    // re-hashing the whole chain (what each push cost before), at two lengths of the log.
+    func sha(_ r: AuditRecord) -> String { SHA256.hash(data: r.hashedContent).map { String(format: "%02x", $0) }.joined() }
+    for length in [10_000, 100_000] {
+        var chain: [AuditRecord] = []
+        chain.reserveCapacity(length + 1000)
+        var previous = AuditRecord.genesisHash
+        for seq in 1...(length + 1000) {
+            var r = AuditRecord(sequence: seq, time: base + Double(seq), actor: "alice (uid 1000)", action: "grant.approved", subject: "g-\(seq)",
+                                details: ["scope": "call", "ttl": 900], previousHash: previous, hash: "")
+            r.hash = sha(r)
+            previous = r.hash
+            chain.append(r)
+        }
+        var audited = ConsoleModel(data: ConsoleData())
+        audited.update { d in
+            d.audit = chain[length - ConsoleData.auditRows..<length].reversed().map {
+                AuditRow(sequence: $0.sequence, time: $0.time, actor: $0.actor, action: $0.action, subject: $0.subject, hash: $0.hash)
+            }
+            d.chain = .intact(records: length, head: chain[length - 1].hash)
+        }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var extended = 0
+        for r in chain[length...] where audited.appendAudit(r) { extended += 1 }
+        let perPush = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3 / 1000
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        var intact = true
+        for r in chain[..<length] where sha(r) != r.hash { intact = false }
+        let whole = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e6
+        print(String(format: "audit push with %d records in the log: %.1f µs each (%d of 1000 extended the head); re-hashing the whole chain: %.1f ms%@",
+                     length, perPush, extended, whole, intact ? "" : " (BROKEN)"))
+    }
 
     // The real console, idle, in tmux.
     guard let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WardenCore
 import WardenHubAPI
+import Crypto
 @testable import WardenConsole
 
 @Suite("frame: escaping, widths, clipping")
@@ -235,5 +236,36 @@ struct ThemeTests {
         #expect(ThemeColor("#d33682")?.index(available: 256) == 168)
         #expect(ThemeColor("#d33682")?.index(available: 8) == 5)
         #expect(ThemeColor("default")?.index(available: 256) == -1)
+    }
+
+    @Test("a pushed audit record moves the verified head only when it is the next link and hashes right")
+    func auditPush() throws {
+        func record(_ seq: Int, after previous: String, action: String = "grant.approved") -> AuditRecord {
+            var r = AuditRecord(sequence: seq, time: 1_700_000_000 + Double(seq), actor: "alice (uid 1000)", action: action, subject: "g-\(seq)",
+                                details: ["reason": "ok"], previousHash: previous, hash: "")
+            r.hash = SHA256.hash(data: r.hashedContent).map { String(format: "%02x", $0) }.joined()
+            return r
+        }
+        var m = ConsoleModel(data: Fixtures.data)
+        m.state.view = .audit
+        let first = record(1, after: AuditRecord.genesisHash)
+        let r1 = m.appendAudit(first)
+        #expect(!r1, "nothing verified yet: the whole chain is checked")
+        m.update { $0.chain = .intact(records: 1, head: first.hash) }
+        let second = record(2, after: first.hash)
+        let r2 = m.appendAudit(second)
+        #expect(r2)
+        #expect(m.data.chain == .intact(records: 2, head: second.hash) && m.data.audit.first?.sequence == 2)
+        var forged = record(3, after: second.hash)
+        forged.action = "grant.denied"  // edited after hashing
+        let r3 = m.appendAudit(forged)
+        #expect(!r3, "a record whose hash is not its content's")
+        #expect(m.data.chain == .intact(records: 2, head: second.hash))
+        let r4 = m.appendAudit(record(4, after: second.hash))
+        #expect(!r4, "a gap")
+        let r5 = m.appendAudit(record(3, after: first.hash))
+        #expect(!r5, "a link to another record")
+        let r6 = m.appendAudit(record(3, after: second.hash))
+        #expect(r6)
     }
 }
