@@ -159,7 +159,7 @@ public struct ConsoleModel: Sendable {
         case .char(let c) where c.isNumber:
             if let n = c.wholeNumberValue, let v = ViewID(rawValue: n) { open(v) }
         case .char(":"): state.command = ""
-        case .char("/"): state.filterInput = state.current.filter
+        case .char("/"): state.filterInput = state.detail == nil ? state.current.filter : state.detailFilter
         case .char("?"): state.showHelp = true
         case .char("q"):
             state.quit = true
@@ -172,7 +172,9 @@ public struct ConsoleModel: Sendable {
         case .tab: open(ViewID(rawValue: state.view.rawValue % 6 + 1)!)
         case .backTab: open(ViewID(rawValue: (state.view.rawValue + 4) % 6 + 1)!)
         case .escape:
-            if state.detail != nil {
+            if state.detail != nil, !state.detailFilter.isEmpty {
+                state.detailFilter = ""
+            } else if state.detail != nil {
                 state.detail = nil
                 state.detailScroll = 0
             } else if !state.current.filter.isEmpty {
@@ -197,6 +199,7 @@ public struct ConsoleModel: Sendable {
         state.view = view
         state.detail = nil
         state.detailScroll = 0
+        state.detailFilter = ""
     }
 
     mutating func move(_ delta: Int) {
@@ -229,6 +232,7 @@ public struct ConsoleModel: Sendable {
     mutating func openDetail() -> [Effect] {
         guard let i = selectedIndex else { return [] }
         state.detailScroll = 0
+        state.detailFilter = ""
         switch state.view {
         case .sessions:
             state.detail = .session(data.sessions[i].id)
@@ -497,20 +501,37 @@ public struct ConsoleModel: Sendable {
     /// `:` commands, for completion.
     public static let commands = ViewID.allCases.map(\.command) + ["help", "quit", "q"]
 
+    /// `/`: the filter applies as it is typed (when what is typed so far is a regular expression)
+    /// to what is on screen: the open detail's lines, or else the list. Enter keeps it, esc clears it.
     mutating func handleFilter(_ key: Key) -> [Effect] {
         var text = state.filterInput ?? ""
         switch key {
-        case .escape: state.filterInput = nil
-        case .backspace: if !text.isEmpty { text.removeLast() }; state.filterInput = text
-        case .char(let c): state.filterInput = text + String(c)
+        case .escape:
+            state.filterInput = nil
+            apply(filter: "")
+            return []
+        case .backspace: if !text.isEmpty { text.removeLast() }
+        case .char(let c): text.append(c)
         case .enter:
             state.filterInput = nil
             if !text.isEmpty, (try? Regex(text)) == nil {
                 return note("not a regular expression: \(text)")
             }
-            setFilter(text)
-        default: break
+            apply(filter: text)
+            return []
+        default: return []
         }
+        state.filterInput = text
+        if text.isEmpty || (try? Regex(text)) != nil { apply(filter: text) }
         return []
+    }
+
+    mutating func apply(filter: String) {
+        if state.detail != nil {
+            state.detailFilter = filter
+            state.detailScroll = 0
+        } else {
+            setFilter(filter)
+        }
     }
 }

@@ -368,8 +368,16 @@ public struct ConsoleRenderer: Sendable {
                 lines.append([("loading…", .dim)])
             }
         }
+        // `/` in a detail keeps the lines that match (a line as written, before wrapping).
+        var shownTitle = title + "   (esc back)"
+        if !m.state.detailFilter.isEmpty, let regex = try? Regex(m.state.detailFilter).ignoresCase() {
+            let total = lines.count
+            lines = lines.filter { line in (try? regex.firstMatch(in: line.map(\.0).joined())) != nil }
+            shownTitle = title + "   /\(m.state.detailFilter)/: \(lines.count) of \(total) lines (esc clears)"
+            if lines.isEmpty { lines = [[("no line matches /\(m.state.detailFilter)/", .dim)]] }
+        }
         f.fill(row: 2, role: .title)
-        f.put(title + "   (esc back)", row: 2, col: 1, width: f.cols - 2, role: .title)
+        f.put(shownTitle, row: 2, col: 1, width: f.cols - 2, role: .title)
         let wrapped = lines.flatMap { wrap($0, width: width) }
         let height = max(1, f.rows - Self.listTop - 2)
         let maxScroll = max(0, wrapped.count - height)

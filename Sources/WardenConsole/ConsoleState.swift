@@ -104,8 +104,10 @@ public struct ConsoleState: Sendable, Equatable {
     public var modal: Modal?
     /// The `:` command line while it is open.
     public var command: String?
-    /// The `/` filter line while it is being typed.
+    /// The `/` filter line while it is being typed (applied as it is typed).
     public var filterInput: String?
+    /// A regular expression over the open detail's lines (`/` in a detail); empty: every line.
+    public var detailFilter = ""
     public var showHelp = false
     /// The last message (an action's result, an error), with its role.
     public var message: String?

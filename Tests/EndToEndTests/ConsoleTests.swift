@@ -111,6 +111,11 @@ struct ConsoleEndToEndTests {
         let detail = try await tmux.waitFor("the calls it let through") { $0.contains("gamma") }
         let calls = detail.screen.components(separatedBy: "Calls it let through (3)").last ?? ""
         for target in ["alpha", "beta", "gamma"] { #expect(calls.contains(target), "\(detail.screen)") }
+        // The live filter works on the detail's lines, as it is typed.
+        try await tmux.keys("/")
+        try await tmux.run(["send-keys", "-t", "console", "-l", "beta"])
+        let filtered = try await tmux.waitFor("the filtered detail") { $0.contains("/beta/:") }
+        #expect(filtered.screen.contains("beta") && !filtered.screen.contains("gamma") && !filtered.screen.contains("alpha"), "\(filtered.screen)")
     }
 
     @Test("a held call appears within 1 s; approve and deny from the keyboard reach the client; resizing to 60x20 keeps the screen intact")

@@ -125,6 +125,30 @@ struct ModelTests {
         #expect(m.state.messageIsError && m.rows(.audit).count == 30)
     }
 
+    @Test("/ in a detail filters the detail's lines as it is typed and leaves the list alone; esc clears it, then closes the detail")
+    func detailFilter() throws {
+        var m = model(.sessions)
+        let id = m.data.sessions[1].id
+        _ = m.handle(.down)
+        _ = m.handle(.enter)
+        #expect(m.state.detail == .session(id))
+        for c in "call.h" { _ = m.handle(.char(c)) }
+        #expect(m.state.filterInput == nil, "without / the keys are not a filter")
+        _ = m.handle(.char("/"))
+        for c in "call.h" { _ = m.handle(.char(c)) }
+        #expect(m.state.detailFilter == "call.h", "applied while typing")
+        #expect(m.rows(.sessions).count == m.data.sessions.count, "the list behind the detail is not filtered")
+        _ = m.handle(.enter)
+        let frame = ConsoleRenderer(utcOffset: 0).render(&m, size: TerminalSize(rows: 24, cols: 80), now: Fixtures.now)
+        let text = frame.text
+        #expect(text.contains("/call.h/:") && text.contains("call.held"), "\(text)")
+        #expect(!text.contains("dlp.finding"), "\(text)")
+        _ = m.handle(.escape)
+        #expect(m.state.detailFilter.isEmpty && m.state.detail == .session(id))
+        _ = m.handle(.escape)
+        #expect(m.state.detail == nil)
+    }
+
     @Test(": commands switch views, complete with tab, and :q quits")
     func commands() {
         var m = model(.sessions)
