@@ -65,6 +65,10 @@ public struct ConsoleModel: Sendable {
         } else {
             indices = Array(0..<count)
         }
+        if view == .alerts, !state.showClosedAlerts {
+            indices = indices.filter { !["resolved", "false-positive"].contains(data.alerts[$0].status) }
+        }
+        indices = sorted(indices, view, by: sortKey(view))
         visible[view] = indices
         // Keep the selection on the same row (by key) when it is still there.
         var l = list
@@ -76,6 +80,58 @@ public struct ConsoleModel: Sendable {
         // row, where new pending grants and flagged tools appear.
         if l.selectedKey != nil { l.selectedKey = indices.isEmpty ? nil : rowKey(view, indices[l.selected]) }
         state.lists[view] = l
+    }
+
+    /// The order a view is in now.
+    public func sortKey(_ view: ViewID) -> SortKey {
+        let options = SortKey.options(view)
+        return options[state.list(view).sort % options.count]
+    }
+
+    static let severityRank = ["critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4]
+
+    /// Rows in `order`; ties keep the hub's order (the sort is stable).
+    func sorted(_ indices: [Int], _ view: ViewID, by order: SortKey) -> [Int] {
+        func by<T: Comparable>(_ key: (Int) -> T) -> [Int] {
+            indices.enumerated().sorted { a, b in
+                let (ka, kb) = (key(a.element), key(b.element))
+                return ka != kb ? ka < kb : a.offset < b.offset
+            }.map(\.element)
+        }
+        switch (view, order) {
+        case (.sessions, .started): return by { -data.sessions[$0].startedAt }
+        case (.sessions, .activity): return by { -data.sessions[$0].lastActivity }
+        case (.sessions, .risk): return by { -data.sessions[$0].risk }
+        case (.sessions, .name): return by { data.sessions[$0].server + " " + data.sessions[$0].client }
+        case (.grants, .state): return by { data.grants[$0].isPending ? 0 : data.grants[$0].state == .active ? 1 : 2 }
+        case (.grants, .time): return by { -data.grants[$0].requestedAt }
+        case (.grants, .name): return by { data.grants[$0].server + "/" + data.grants[$0].tool }
+        case (.tools, .score): return by { -data.tools[$0].score }
+        case (.tools, .name): return by { data.tools[$0].qualifiedName }
+        // Open alerts by severity, newest first within one: triage (ack) does not move a row.
+        case (.alerts, .severity):
+            return by { i in
+                let a = data.alerts[i]
+                // Closed after open, then severity, then newest first (seconds since 1970 fit in 10^10).
+                let closed = ["resolved", "false-positive"].contains(a.status) ? 1.0 : 0.0
+                return closed * 1e12 + Double(Self.severityRank[a.severity] ?? 5) * 1e11 - a.firstSeen
+            }
+        case (.alerts, .time): return by { -data.alerts[$0].lastSeen }
+        case (.alerts, .name): return by { data.alerts[$0].rule + " " + data.alerts[$0].title }
+        default: return indices
+        }
+    }
+
+    mutating func cycleSort() {
+        let options = SortKey.options(state.view)
+        guard options.count > 1 else { return _ = note("\(state.view.title) keeps the hub's order") }
+        var l = state.current
+        l.sort = (l.sort + 1) % options.count
+        if l.selectedKey == nil, let i = selectedIndex { l.selectedKey = rowKey(state.view, i) }
+        state.current = l
+        refilter(state.view)
+        state.message = "\(state.view.title) sorted by \(sortKey(state.view).rawValue) (o for the next order)"
+        state.messageIsError = false
     }
 
     func rowCount(_ view: ViewID) -> Int {
@@ -161,6 +217,12 @@ public struct ConsoleModel: Sendable {
         case .char(":"): state.command = ""
         case .char("/"): state.filterInput = state.detail == nil ? state.current.filter : state.detailFilter
         case .char("?"): state.showHelp = true
+        case .char("o"): cycleSort()
+        case .char("C") where state.view == .alerts:
+            state.showClosedAlerts.toggle()
+            refilter(.alerts)
+            state.message = state.showClosedAlerts ? "showing closed alerts too (C hides them)" : "closed alerts hidden (C shows them)"
+            state.messageIsError = false
         case .char("q"):
             state.quit = true
         case .char("j"), .down: move(1)

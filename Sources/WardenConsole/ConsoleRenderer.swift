@@ -211,11 +211,18 @@ public struct ConsoleRenderer: Sendable {
         let flex = max(4, f.cols - fixed)
         // Column titles, and the audit chain's status above the audit log.
         var x = 1
+        var titlesEnd = 0
         f.fill(row: 2, role: .title)
         for c in cols {
             let w = c.width == 0 ? flex : c.width
             f.put(c.title, row: 2, col: x, width: w, role: .title)
+            titlesEnd = x + min(w, c.title.count)
             x += w + 1
+        }
+        // The order, at the right of the titles, where it covers none of them.
+        let marker = " ↓\(m.sortKey(view).rawValue) (o) "
+        if SortKey.options(view).count > 1, f.cols - marker.count - 1 > titlesEnd + 1 {
+            f.put(marker, row: 2, col: f.cols - marker.count - 1, role: .title)
         }
         var top = Self.listTop
         if view == .audit {
@@ -688,7 +695,8 @@ public struct ConsoleRenderer: Sendable {
             [("  1-6, tab        ", .footerKey), ("views: sessions, grants, tools, alerts, playbooks, audit", .normal)],
             [("  :NAME           ", .footerKey), (":sessions :grants :tools :alerts :playbooks :audit :help :q (tab completes)", .normal)],
             [("  j/k ↑/↓ g/G     ", .footerKey), ("move; PgUp/PgDn page", .normal)],
-            [("  /REGEX  esc     ", .footerKey), ("filter the list; esc clears it or closes a detail", .normal)],
+            [("  /REGEX  esc     ", .footerKey), ("filter what is on screen (the list, or a detail's lines) as you type; esc clears it", .normal)],
+            [("  o   C           ", .footerKey), ("next sort order (sessions, grants, tools, alerts); show closed alerts", .normal)],
             [("  enter           ", .footerKey), ("detail: timeline, grant, tool evidence, alert, playbook steps", .normal)],
             [("  a               ", .footerKey), ("approve a pending grant (scope, TTL) or trust a tool's definition", .normal)],
             [("  d / r           ", .footerKey), ("deny a pending grant (reason) / revoke an active one", .normal)],

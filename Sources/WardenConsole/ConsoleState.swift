@@ -40,6 +40,25 @@ public struct ListState: Sendable, Equatable {
     public var selectedKey: String?
     /// A regular expression rows must match (`/`), empty for none.
     public var filter = ""
+    /// Index into the view's `SortKey.options` (`o` cycles).
+    public var sort = 0
+}
+
+/// How a list is ordered. Every order is stable: rows that tie keep the hub's order, and none
+/// depends on what changes every second, so the row under the cursor stays put by default.
+public enum SortKey: String, Sendable, CaseIterable {
+    case started, activity, risk, name, severity, time, state, verdict, score, hub
+
+    /// The orders a view offers, the default first.
+    public static func options(_ view: ViewID) -> [SortKey] {
+        switch view {
+        case .sessions: [.started, .activity, .risk, .name]
+        case .grants: [.state, .time, .name]
+        case .tools: [.hub, .score, .name]
+        case .alerts: [.severity, .time, .name]
+        case .playbooks, .audit: [.hub]
+        }
+    }
 }
 
 /// A question the console is asking the operator; keys go to it until it is answered or dismissed.
@@ -108,6 +127,8 @@ public struct ConsoleState: Sendable, Equatable {
     public var filterInput: String?
     /// A regular expression over the open detail's lines (`/` in a detail); empty: every line.
     public var detailFilter = ""
+    /// Whether Alerts also lists resolved and false-positive alerts (`C` toggles).
+    public var showClosedAlerts = false
     public var showHelp = false
     /// The last message (an action's result, an error), with its role.
     public var message: String?

@@ -158,6 +158,31 @@ struct ModelTests {
         #expect(m.state.quit)
     }
 
+    @Test("lists keep a stable order: activity does not move sessions, triage does not move alerts, closed alerts are hidden; o cycles the order")
+    func stableOrder() {
+        var m = model(.sessions)
+        let before = m.rows(.sessions).map { m.data.sessions[$0].id }
+        m.update { d in
+            for i in d.sessions.indices { d.sessions[i].lastActivity += Double(i * 100) }
+            d.sessions.reverse()  // the hub's order changed (it sorts by activity)
+        }
+        #expect(m.rows(.sessions).map { m.data.sessions[$0].id } == before, "sorted by start, whatever the hub's order")
+        _ = m.handle(.char("o"))
+        #expect(m.sortKey(.sessions) == .activity && m.state.message?.contains("sorted by activity") == true)
+
+        var a = model(.alerts)
+        let critical = a.data.alerts.first { $0.severity == "critical" }!.id
+        #expect(a.selectedIndex.map { a.data.alerts[$0].id } == critical, "open criticals first")
+        a.update { d in
+            for i in d.alerts.indices where d.alerts[i].severity != "critical" { d.alerts[i].status = "acknowledged"; d.alerts[i].lastSeen += 1000 }
+        }
+        #expect(a.rows(.alerts).first.map { a.data.alerts[$0].id } == critical, "a triaged alert does not jump above a new critical")
+        a.update { d in d.alerts[d.alerts.firstIndex { $0.id == critical }!].status = "resolved" }
+        #expect(!a.rows(.alerts).contains { a.data.alerts[$0].id == critical }, "closed alerts are hidden")
+        _ = a.handle(.char("C"))
+        #expect(a.rows(.alerts).last.map { a.data.alerts[$0].id } == critical, "C shows them, after the open ones")
+    }
+
     @Test("the selection follows its row when a refresh reorders the list")
     func selectionFollows() {
         var m = model(.sessions)
