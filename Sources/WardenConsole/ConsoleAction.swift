@@ -14,6 +14,10 @@ public enum ConsoleAction: Sendable, Equatable {
     case acknowledgeAlert(id: String)
     case escalateAlert(id: String)
     case falsePositive(id: String, reason: String)
+    case resolveAlert(id: String, reason: String)
+    case assignAlert(id: String, assignee: String)
+    case noteAlert(id: String, text: String)
+    case closeIncident(id: String, resolution: String)
     case startPlaybook(incident: String, playbook: String)
     case stepDone(run: String, note: String?)
     case stepSkip(run: String, reason: String)
@@ -35,6 +39,10 @@ public enum ConsoleAction: Sendable, Equatable {
         case .acknowledgeAlert(let id): (.alertsAck, JSONObject(pairs: [("id", .string(id))]))
         case .escalateAlert(let id): (.incidentsOpen, JSONObject(pairs: [("alert", .string(id))]))
         case .falsePositive(let id, let reason): (.alertsFalsePositive, JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
+        case .resolveAlert(let id, let reason): (.alertsResolve, JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
+        case .assignAlert(let id, let assignee): (.alertsAssign, JSONObject(pairs: [("id", .string(id)), ("assignee", .string(assignee))]))
+        case .noteAlert(let id, let text): (.alertsNote, JSONObject(pairs: [("id", .string(id)), ("text", .string(text))]))
+        case .closeIncident(let id, let resolution): (.incidentsClose, JSONObject(pairs: [("id", .string(id)), ("resolution", .string(resolution))]))
         case .startPlaybook(let incident, let playbook):
             (.playbooksStart, JSONObject(pairs: [("incident", .string(incident)), ("name", .string(playbook))]))
         case .stepDone(let run, let note):
@@ -58,6 +66,10 @@ public enum ConsoleAction: Sendable, Equatable {
         case .acknowledgeAlert(let id): "warden alerts ack \(id)"
         case .escalateAlert(let id): "warden incidents open --alert \(id)"
         case .falsePositive(let id, _): "warden alerts false-positive \(id) --reason …"
+        case .resolveAlert(let id, _): "warden alerts resolve \(id) --reason …"
+        case .assignAlert(let id, let assignee): "warden alerts assign \(id) --to \(assignee)"
+        case .noteAlert(let id, _): "warden alerts note \(id) --text …"
+        case .closeIncident(let id, _): "warden incidents close \(id) --resolution …"
         case .startPlaybook(let incident, let playbook): "warden playbooks start \(playbook) --incident \(incident)"
         case .stepDone(let run, _): "warden playbooks step \(run) --done"
         case .stepSkip(let run, _): "warden playbooks step \(run) --skip --reason …"

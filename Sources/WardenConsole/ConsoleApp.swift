@@ -292,6 +292,15 @@ public final class ConsoleApp {
                                                      status: r["status"]?.stringValue ?? "", current: r["currentStepId"]?.stringValue, steps: steps)
                 }
             }
+        case .copy(let text):
+            // OSC 52 puts it on the clipboard in terminals that allow it (tmux passes it on with
+            // set-clipboard); the message shows it either way, to select by hand. The id is
+            // Warden's own or escaped, so the sequence carries nothing a server chose raw.
+            let payload = Data(SafeText.escape(text).utf8).base64EncodedString()
+            let sequence = Array("\u{1B}]52;c;\(payload)\u{07}".utf8)
+            _ = sequence.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            model.state.message = "copied \(text) (if the terminal allows OSC 52; select it here otherwise)"
+            model.state.messageIsError = false
         case .verifyAudit:
             if let v = call(.auditVerify) {
                 let status: ChainStatus = v["intact"]?.boolValue == true

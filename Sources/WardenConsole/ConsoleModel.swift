@@ -10,6 +10,8 @@ public enum Effect: Sendable, Equatable {
     case loadGrant(String)
     case loadRun(String)
     case verifyAudit
+    /// Put text on the terminal's clipboard (OSC 52) and show it, for terminals that refuse.
+    case copy(String)
 }
 
 /// The console's view model: data from the hub, the operator's view state, and the rows each list
@@ -367,11 +369,24 @@ public struct ConsoleModel: Sendable {
         case (.alerts, "f"):
             guard let a = selectedAlert else { return [] }
             state.modal = .input(title: "Mark \(a.id) a false positive — reason:", text: "", purpose: .falsePositive(a.id))
+        case (.alerts, "v"):
+            guard let a = selectedAlert else { return [] }
+            state.modal = .input(title: "Resolve \(a.id) — how was it resolved?", text: "", purpose: .resolveAlert(a.id))
+        case (.alerts, "A"):
+            guard let a = selectedAlert else { return [] }
+            state.modal = .input(title: "Assign \(a.id) to:", text: a.assignee ?? "", purpose: .assignAlert(a.id))
+        case (.alerts, "n"):
+            guard let a = selectedAlert else { return [] }
+            state.modal = .input(title: "Note on \(a.id):", text: "", purpose: .noteAlert(a.id))
+        case (.playbooks, "X"):
+            guard let i = selectedIncident else { return [] }
+            guard i.status != "closed" else { return note("incident \(i.id) is already closed") }
+            state.modal = .input(title: "Close incident \(i.id) — resolution:", text: "", purpose: .closeIncident(i.id))
         case (.playbooks, "p"), (.alerts, "p"):
             let incident = state.view == .playbooks ? selectedIncident?.id : selectedAlert?.incident
             guard let incident else { return note("escalate the alert to an incident first (e)") }
             state.modal = .input(title: "Start which playbook on \(incident)? (tab: next)", text: ConsoleModel.playbookNames[0], purpose: .startPlaybook(incident: incident))
-        case (.playbooks, "c"):
+        case (.playbooks, "d"):
             guard let run = selectedIncident?.run ?? currentRun else { return [] }
             state.modal = .confirm(title: "Mark the current step of \(run) complete?", action: .stepDone(run: run, note: nil))
         case (.playbooks, "s"):
@@ -383,10 +398,31 @@ public struct ConsoleModel: Sendable {
         case (.playbooks, "n"):
             guard let run = selectedIncident?.run ?? currentRun else { return [] }
             state.modal = .input(title: "Note for \(run):", text: "", purpose: .note(run))
+        case (_, "c"):
+            // The id of what is on screen: the detail's subject, or the selected row.
+            guard let id = selectedID else { return note("nothing selected to copy") }
+            return [.copy(id)]
         default:
             break
         }
         return []
+    }
+
+    /// The id an operator would paste into a CLI command: the open detail's, or the selected row's.
+    public var selectedID: String? {
+        switch state.detail {
+        case .session(let id)?, .grant(let id)?, .tool(let id)?, .alert(let id)?, .run(let id)?: return id
+        case nil: break
+        }
+        guard let i = selectedIndex else { return nil }
+        switch state.view {
+        case .sessions: return data.sessions[i].id
+        case .grants: return data.grants[i].id
+        case .tools: return data.tools[i].qualifiedName
+        case .alerts: return data.alerts[i].id
+        case .playbooks: return data.incidents[i].id
+        case .audit: return String(data.audit[i].sequence)
+        }
     }
 
     var currentRun: String? { if case .run(let r)? = state.detail { r } else { nil } }

@@ -370,7 +370,7 @@ public struct ConsoleRenderer: Sendable {
                         if let o = s.outcome { lines.append([("     → ", .dim), (o, .dim)]) }
                     }
                 }
-                lines += [[], [("c complete · s skip (reason) · R run the automated action · n note", .warning)]]
+                lines += [[], [("d done · s skip (reason) · R run the automated action · n note · X close the incident", .warning)]]
             } else {
                 lines.append([("loading…", .dim)])
             }
@@ -609,8 +609,8 @@ public struct ConsoleRenderer: Sendable {
         switch (m.state.view, m.state.detail != nil) {
         case (.grants, _): keys = [("a", "approve"), ("d", "deny"), ("r", "revoke"), ("enter", "detail")]
         case (.tools, _): keys = [("a", "trust"), ("Q", "quarantine"), ("s", "suppress"), ("B", "baseline"), ("enter", "detail")]
-        case (.alerts, _): keys = [("x", "ack"), ("e", "escalate"), ("f", "false +"), ("p", "playbook")]
-        case (.playbooks, _): keys = [("enter", "steps"), ("c", "complete"), ("s", "skip"), ("R", "run"), ("n", "note"), ("p", "start")]
+        case (.alerts, _): keys = [("x", "ack"), ("v", "resolve"), ("A", "assign"), ("n", "note"), ("e", "escalate"), ("f", "false +"), ("p", "playbook")]
+        case (.playbooks, _): keys = [("enter", "steps"), ("d", "done"), ("s", "skip"), ("R", "run"), ("n", "note"), ("p", "start"), ("X", "close")]
         case (.audit, _): keys = [("enter", "verify chain")]
         case (.sessions, _): keys = [("enter", "timeline")]
         }
@@ -701,8 +701,10 @@ public struct ConsoleRenderer: Sendable {
             [("  a               ", .footerKey), ("approve a pending grant (scope, TTL) or trust a tool's definition", .normal)],
             [("  d / r           ", .footerKey), ("deny a pending grant (reason) / revoke an active one", .normal)],
             [("  Q / s / B       ", .footerKey), ("quarantine a tool / suppress one of its rules / reset its baseline (reason)", .normal)],
-            [("  x e f p         ", .footerKey), ("alerts: acknowledge, escalate, false positive, start a playbook", .normal)],
-            [("  c s R n         ", .footerKey), ("playbooks: complete, skip, run automated step, note", .normal)],
+            [("  x v A n         ", .footerKey), ("alerts: acknowledge, resolve (how), assign (to whom), note", .normal)],
+            [("  e f p           ", .footerKey), ("alerts: escalate to an incident, false positive (reason), start a playbook", .normal)],
+            [("  d s R n X       ", .footerKey), ("playbooks: step done, skip (reason), run its automated action, note; close the incident", .normal)],
+            [("  c               ", .footerKey), ("copy the id on screen (OSC 52 where the terminal allows; always shown)", .normal)],
             [("  q, :q           ", .footerKey), ("quit", .normal)],
             [],
             [("Destructive actions ask for confirmation. Every action is also a CLI command (warden grants|tools|alerts|playbooks …).", .dim)],

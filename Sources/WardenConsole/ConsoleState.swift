@@ -86,6 +86,10 @@ public enum InputPurpose: Sendable, Equatable {
     case skipStep(String)
     case note(String)
     case startPlaybook(incident: String)
+    case resolveAlert(String)
+    case assignAlert(String)
+    case noteAlert(String)
+    case closeIncident(String)
 
     /// Whether an empty answer is refused (reasons are required for denials and skips).
     var requiresText: Bool { true }
@@ -101,6 +105,10 @@ public enum InputPurpose: Sendable, Equatable {
         case .skipStep(let run): .stepSkip(run: run, reason: text)
         case .note(let run): .stepNote(run: run, note: text)
         case .startPlaybook(let incident): .startPlaybook(incident: incident, playbook: text)
+        case .resolveAlert(let id): .resolveAlert(id: id, reason: text)
+        case .assignAlert(let id): .assignAlert(id: id, assignee: text)
+        case .noteAlert(let id): .noteAlert(id: id, text: text)
+        case .closeIncident(let id): .closeIncident(id: id, resolution: text)
         }
     }
 }

@@ -149,6 +149,29 @@ struct ModelTests {
         #expect(m.state.detail == nil)
     }
 
+    @Test("alerts resolve, assign and note, incidents close, each from a prompt; c copies the id on screen")
+    func triageActions() {
+        func answer(_ m: inout ConsoleModel, _ key: Character, _ text: String) -> [Effect] {
+            _ = m.handle(.char(key))
+            if case .input(_, let prefilled, _)? = m.state.modal { for _ in prefilled { _ = m.handle(.backspace) } }
+            for c in text { _ = m.handle(.char(c)) }
+            return m.handle(.enter)
+        }
+        var m = model(.alerts)
+        let id = m.selectedAlert!.id
+        #expect(answer(&m, "v", "rotated the token") == [.perform(.resolveAlert(id: id, reason: "rotated the token"))])
+        #expect(answer(&m, "A", "bob") == [.perform(.assignAlert(id: id, assignee: "bob"))])
+        #expect(answer(&m, "n", "seen in staging too") == [.perform(.noteAlert(id: id, text: "seen in staging too"))])
+        #expect(m.handle(.char("c")) == [.copy(id)])
+        #expect(ConsoleAction.resolveAlert(id: id, reason: "x").request.method == .alertsResolve)
+        var p = model(.playbooks)
+        let incident = p.selectedIncident!.id
+        #expect(answer(&p, "X", "contained") == [.perform(.closeIncident(id: incident, resolution: "contained"))])
+        var g = model(.grants)
+        _ = g.handle(.enter)
+        #expect(g.handle(.char("c")) == [.copy("g-1")], "in a detail, its subject's id")
+    }
+
     @Test(": commands switch views, complete with tab, and :q quits")
     func commands() {
         var m = model(.sessions)
