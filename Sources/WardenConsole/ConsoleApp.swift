@@ -287,9 +287,14 @@ public final class ConsoleApp {
                                            kind: s["kind"]?.stringValue ?? "", description: s["description"]?.stringValue ?? "",
                                            status: s["status"]?.stringValue ?? "", outcome: s["outcome"]?.stringValue)
                 }
+                var detail = PlaybookRunDetail(run: run, playbook: r["playbook"]?.stringValue ?? "", incident: r["incident"]?.stringValue ?? "",
+                                               status: r["status"]?.stringValue ?? "", current: r["currentStepId"]?.stringValue, steps: steps)
+                detail.notes = (r["log"]?.arrayValue ?? []).compactMap { e in
+                    guard e["outcome"]?.stringValue == "note", let text = e["note"]?.stringValue else { return nil }
+                    return PlaybookRunDetail.Note(time: e["time"]?.doubleValue ?? 0, actor: e["actor"]?.stringValue ?? "", text: text)
+                }
                 model.update {
-                    $0.runDetail = PlaybookRunDetail(run: run, playbook: r["playbook"]?.stringValue ?? "", incident: r["incident"]?.stringValue ?? "",
-                                                     status: r["status"]?.stringValue ?? "", current: r["currentStepId"]?.stringValue, steps: steps)
+                    $0.runDetail = detail
                 }
             }
         case .copy(let text):

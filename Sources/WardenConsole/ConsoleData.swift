@@ -395,6 +395,20 @@ public struct PlaybookRunDetail: Sendable, Equatable {
     public var status: String
     public var current: String?
     public var steps: [Step]
+    /// Notes the operators wrote on the run (`n`), oldest first: (time, who, text).
+    public var notes: [Note] = []
+
+    public struct Note: Sendable, Equatable {
+        public var time: Double
+        public var actor: String
+        public var text: String
+        public init(time: Double, actor: String, text: String) {
+            self.time = time
+            self.actor = actor
+            self.text = text
+        }
+    }
+
     public init(run: String, playbook: String, incident: String, status: String, current: String?, steps: [Step]) {
         self.run = run
         self.playbook = playbook

@@ -394,6 +394,9 @@ public struct ConsoleModel: Sendable {
             state.modal = .input(title: "Skip the current step of \(run) — reason:", text: "", purpose: .skipStep(run))
         case (.playbooks, "R"):
             guard let run = selectedIncident?.run ?? currentRun else { return [] }
+            if let d = data.runDetail, d.run == run, let step = d.steps.first(where: { $0.id == d.current }), step.kind == "manual" {
+                return note("\(step.name) is a manual step: nothing to run. Do it, then d marks it done")
+            }
             state.modal = .confirm(title: "Run the current step's automated action for \(run)?", action: .stepRun(run: run))
         case (.playbooks, "n"):
             guard let run = selectedIncident?.run ?? currentRun else { return [] }
@@ -533,7 +536,9 @@ public struct ConsoleModel: Sendable {
                     let names = ConsoleModel.playbookNames
                     text = names[((names.firstIndex(of: text) ?? -1) + 1) % names.count]
                 }
-            case .char(let c): if text.count < 500 { text.append(c) }
+            case .char(let c):
+                if text.count < 500 { text.append(c) }
+                state.message = nil  // "a reason is required" is answered by typing one
             case .enter:
                 let trimmed = text.trimmingCharacters(in: .whitespaces)
                 guard !trimmed.isEmpty || !purpose.requiresText else {

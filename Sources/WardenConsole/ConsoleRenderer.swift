@@ -370,6 +370,10 @@ public struct ConsoleRenderer: Sendable {
                         if let o = s.outcome { lines.append([("     → ", .dim), (o, .dim)]) }
                     }
                 }
+                if !r.notes.isEmpty {
+                    lines += [[], [("Notes", .title)]]
+                    for n in r.notes { lines.append([(Format.clock(n.time, offset: utcOffset) + "  ", .dim), (n.actor + ": ", .dim), (n.text, .normal)]) }
+                }
                 lines += [[], [("d done · s skip (reason) · R run the automated action · n note · X close the incident", .warning)]]
             } else {
                 lines.append([("loading…", .dim)])

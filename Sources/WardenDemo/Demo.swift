@@ -334,6 +334,10 @@ public final class Demo: @unchecked Sendable {
             }
         }
         try? log?.close()
-        if !options.keep { try? FileManager.default.removeItem(atPath: home.path) }
+        if !options.keep {
+            try? FileManager.default.removeItem(atPath: home.path)
+            // Said where it stays readable: the console has closed by now.
+            FileHandle.standardError.write(Data("warden demo: removed \(home.path) (the store, audit log and evidence bundle); `warden demo --keep` keeps them\n".utf8))
+        }
     }
 }

@@ -172,6 +172,23 @@ struct ModelTests {
         #expect(g.handle(.char("c")) == [.copy("g-1")], "in a detail, its subject's id")
     }
 
+    @Test("R on a manual step says so instead of confirming; a stale 'reason is required' goes once typing starts")
+    func manualStepAndStaleMessage() {
+        var m = model(.playbooks)
+        m.update { d in
+            d.runDetail?.current = "s1"
+            if let i = d.incidents.indices.first { d.incidents[i].run = "r-1" }
+        }
+        #expect(m.handle(.char("R")).isEmpty && m.state.modal == nil)
+        #expect(m.state.message?.contains("manual step") == true)
+        var g = model(.grants)
+        _ = g.handle(.char("d"))
+        _ = g.handle(.enter)
+        #expect(g.state.message == "a reason is required")
+        _ = g.handle(.char("x"))
+        #expect(g.state.message == nil)
+    }
+
     @Test(": commands switch views, complete with tab, and :q quits")
     func commands() {
         var m = model(.sessions)

@@ -79,6 +79,7 @@ enum Fixtures {
             .init(id: "s2", name: "Revoke the session's grants", phase: "containment", kind: "warden:revoke-grants", description: "Revokes every active grant of the session.", status: "pending"),
             .init(id: "s3", name: "Export evidence", phase: "evidence-preservation", kind: "warden:export-bundle", description: "Writes a forensic bundle.", status: "pending"),
         ])
+        d.runDetail?.notes = [.init(time: now - 40, actor: "alice (uid 1000)", text: "token rotated \u{1B}[2J at 14:05")]
         return d
     }
 }
