@@ -182,22 +182,23 @@ public final class AlertCorrelator: Sendable {
             return [alert("result.injection", .high, .foundationModels, "result of \(e.server)/\(tool ?? "?") carries instructions for the model (\(rules.joined(separator: ", ")))",
                           key: "\(e.server)|\(tool ?? "")", details: JSONObject(pairs: [("action", f["action"] ?? .null)]))]
         case .callDecided:
-            let decision = f["decision"]?.stringValue ?? ""
+            // A decision this hub does not know (a newer relay) raises nothing rather than a guess.
+            guard let decision = f["decision"]?.stringValue.flatMap(CallDecision.init(rawValue:)) else { return [] }
             switch decision {
-            case "denied-egress", "held-egress":
+            case .deniedEgress:
                 let destination = f["destination"]?.stringValue ?? "?"
                 return [alert("egress.blocked", .high, .deploymentInfrastructure, "\(e.server)/\(tool ?? "?") tried to reach \(destination), outside its allowed destinations",
-                              key: "\(e.server)|\(destination)", details: JSONObject(pairs: [("destination", .string(destination)), ("decision", .string(decision))]))]
-            case "denied-rate-limit":
+                              key: "\(e.server)|\(destination)", details: JSONObject(pairs: [("destination", .string(destination)), ("decision", .string(decision.rawValue))]))]
+            case .deniedRateLimit:
                 return [alert("resource.exhaustion", .medium, .deploymentInfrastructure, "\(e.server): calls over the limit in session \(e.session) (\(f["reason"]?.stringValue ?? ""))",
                               key: "\(e.server)|\(e.session)", details: JSONObject(pairs: [("limit", f["limit"] ?? .null)]))]
-            case "quarantined", "blocked":
-                return [alert("call.blocked", .medium, .agentFrameworks, "a call to \(decision) tool \(e.server)/\(tool ?? "?") was refused",
+            case .quarantined, .blocked:
+                return [alert("call.blocked", .medium, .agentFrameworks, "a call to \(decision.rawValue) tool \(e.server)/\(tool ?? "?") was refused",
                               key: "\(e.server)|\(tool ?? "")|\(e.session)")]
-            case "denied-by-policy", "denied-secret", "denied-signature":
-                return [alert("access.denied", .low, .securityCompliance, "policy refused \(e.server)/\(tool ?? "?") (\(decision))",
-                              key: "\(e.server)|\(tool ?? "")|\(e.session)|\(decision)")]
-            default:
+            case .deniedByPolicy, .deniedSecret:
+                return [alert("access.denied", .low, .securityCompliance, "policy refused \(e.server)/\(tool ?? "?") (\(decision.rawValue))",
+                              key: "\(e.server)|\(tool ?? "")|\(e.session)|\(decision.rawValue)")]
+            case .allowed, .approved, .denied, .expired, .unavailable, .unreviewed, .invalid, .withheld:
                 return []
             }
         case .callHeld:

@@ -47,7 +47,7 @@ public struct SIEMRecord: Sendable {
                               extra: JSONObject(pairs: [("isError", f["isError"] ?? .bool(false)), ("micros", f["micros"] ?? 0)]))
         case .callDecided:
             let decision = f["decision"]?.stringValue ?? "?"
-            return SIEMRecord(kind: .toolCall, uid: e.id, time: e.time, severity: decision == "approved" ? .info : .medium, name: "tool.call",
+            return SIEMRecord(kind: .toolCall, uid: e.id, time: e.time, severity: decision == CallDecision.approved.rawValue ? .info : .medium, name: "tool.call",
                               message: "tools/call \(tool ?? "?") on \(e.server): \(decision)", server: e.server, tool: tool, session: e.session,
                               actor: f["decidedBy"]?.stringValue ?? "mcp-client", outcome: decision,
                               extra: JSONObject(pairs: [("rule", f["rule"] ?? .null), ("grantId", f["grantId"] ?? .null)]))

@@ -36,7 +36,7 @@ extension Relay {
         let key = message.idKey!
         let params = message.params ?? JSONObject()
         guard case .string(let tool)? = params["name"] else {
-            refuseCall(id: id, tool: "", decision: "invalid", rule: "protocol", extra: [],
+            refuseCall(id: id, tool: "", decision: .invalid, rule: "protocol", extra: [],
                        text: "Warden refused this call: it names no tool (\"params.name\" must be a string).")
             return .refused
         }
@@ -56,13 +56,13 @@ extension Relay {
                 known = ToolState(definition: definition, review: review, quarantineReason: quarantineReason(review, record))
             }
             if known?.quarantineReason == nil {
-                refuseCall(id: id, tool: tool, decision: "unreviewed", rule: "review", extra: [("reason", "not in the server's tool list")],
+                refuseCall(id: id, tool: tool, decision: .unreviewed, rule: "review", extra: [("reason", "not in the server's tool list")],
                            text: "Warden blocked this call: server '\(config.serverName)' does not list a tool named '\(SafeText.escape(tool))', so Warden has no definition of it to review. The tool did not run.")
                 return .refused
             }
         }
         if let reason = known?.quarantineReason {
-            refuseCall(id: id, tool: tool, decision: "quarantined", rule: "quarantine", extra: [("reason", .string(reason))],
+            refuseCall(id: id, tool: tool, decision: .quarantined, rule: "quarantine", extra: [("reason", .string(reason))],
                        text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' is quarantined (\(reason)). The tool did not run. An operator can review it with `warden tools show \(config.serverName)/\(tool)`.")
             return .refused
         }
@@ -71,12 +71,12 @@ extension Relay {
         state.withLock { _ = $0.listedFor.remove(key) }
         let shape = CallShape(bytes: raw.count, keys: (arguments.objectValue?.keys ?? []).sorted(), targets: found.network + found.paths)
         if let reason = state.withLock({ $0.controls.blocked[config.serverName] }) {
-            refuseCall(id: id, tool: tool, decision: "blocked", rule: "controls.blocked", extra: [("reason", .string(reason))],
+            refuseCall(id: id, tool: tool, decision: .blocked, rule: "controls.blocked", extra: [("reason", .string(reason))],
                        text: "Warden blocked this call: server '\(config.serverName)' is blocked by an operator (\(reason)). The tool did not run.")
             return .refused
         }
         if let refusal = overLimit(tool: tool) {
-            refuseCall(id: id, tool: tool, decision: "denied-rate-limit", rule: "limits", extra: [("reason", .string(refusal.reason)), ("limit", .int(refusal.limit))],
+            refuseCall(id: id, tool: tool, decision: .deniedRateLimit, rule: "limits", extra: [("reason", .string(refusal.reason)), ("limit", .int(refusal.limit))],
                        text: "Warden blocked this call: \(refusal.reason) on server '\(config.serverName)'. The tool did not run; slow down and try again.")
             return .refused
         }
@@ -87,7 +87,7 @@ extension Relay {
                 switch config.policy.egress.decide(server: config.serverName, destination: destination, lockdown: lockdown) {
                 case .allow: continue
                 case .deny:
-                    refuseCall(id: id, tool: tool, decision: "denied-egress", rule: "egress", extra: [("destination", .string(destination))],
+                    refuseCall(id: id, tool: tool, decision: .deniedEgress, rule: "egress", extra: [("destination", .string(destination))],
                                text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' would reach \(destination), which is not an allowed destination\(lockdown ? " (egress is locked down by an incident playbook)" : ""). The tool did not run.")
                     return .refused
                 case .grant:
@@ -102,7 +102,7 @@ extension Relay {
             reportSecrets(secrets, direction: "arguments", tool: tool, id: id, action: deny ? "denied" : "alerted")
             if deny {
                 let kinds = Set(secrets.map(\.kind)).sorted().joined(separator: ", ")
-                refuseCall(id: id, tool: tool, decision: "denied-secret", rule: "dlp.arguments", extra: [("kinds", .string(kinds))],
+                refuseCall(id: id, tool: tool, decision: .deniedSecret, rule: "dlp.arguments", extra: [("kinds", .string(kinds))],
                            text: "Warden blocked this call: its arguments to tool '\(tool)' on server '\(config.serverName)' contain a secret (\(kinds)), and policy forbids sending secrets to tools. The tool did not run.")
                 return .refused
             }
@@ -117,11 +117,11 @@ extension Relay {
         switch decision.action {
         case .allow:
             // Recorded once, with the outcome, when the server answers (`call.completed`).
-            state.withLock { $0.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), decision: "allowed", rule: decision.rule, shape: shape) }
+            state.withLock { $0.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), decision: .allowed, rule: decision.rule, shape: shape) }
             return .forward
         case .deny:
             let why = decision.reason.map { ": \($0)" } ?? ""
-            refuseCall(id: id, tool: tool, decision: "denied-by-policy", rule: decision.rule, extra: [],
+            refuseCall(id: id, tool: tool, decision: .deniedByPolicy, rule: decision.rule, extra: [],
                        text: "Warden blocked this call: policy rule \(decision.rule) (\(config.policy.source)) denies tool '\(tool)' on server '\(config.serverName)'\(why). The tool did not run.")
             return .refused
         case .grant:
@@ -185,7 +185,7 @@ extension Relay {
             guard let held = s.held.removeValue(forKey: key) else { return false }
             if approved {
                 var pending = held.pending
-                pending.decision = "approved"
+                pending.decision = .approved
                 pending.rule = request.rule
                 s.pending[key] = pending
             }
@@ -199,7 +199,7 @@ extension Relay {
         case .approved(let info):
             // With the arguments: a session or server grant lets calls through that nobody saw held,
             // and these records are how the operator sees what it let through.
-            emit(.callDecided, [("id", id), ("tool", .string(tool)), ("decision", "approved"), ("grantId", .string(info.grantID)),
+            emit(.callDecided, [("id", id), ("tool", .string(tool)), ("decision", .string(CallDecision.approved.rawValue)), ("grantId", .string(info.grantID)),
                                 ("decidedBy", .string(info.decidedBy)), ("rule", .string(request.rule)),
                                 ("argumentDigest", .string(request.argumentDigest)), ("arguments", Self.shownArguments(request.arguments))])
             if !toServer.write(release) {
@@ -210,14 +210,14 @@ extension Relay {
         case .denied(let info):
             meta += [("grantId", .string(info.grantID)), ("decidedBy", .string(info.decidedBy)), ("reason", .string(info.reason ?? ""))]
             let why = info.reason.map { ": \"\($0)\"" } ?? ""
-            refuseCall(id: id, tool: tool, decision: "denied", rule: request.rule, extra: meta,
+            refuseCall(id: id, tool: tool, decision: .denied, rule: request.rule, extra: meta,
                        text: "Warden blocked this call: \(info.decidedBy) denied access to tool '\(tool)' on server '\(server)' (grant \(info.grantID))\(why). The tool did not run.")
         case .expired(let grantID):
-            refuseCall(id: id, tool: tool, decision: "expired", rule: request.rule, extra: meta,
+            refuseCall(id: id, tool: tool, decision: .expired, rule: request.rule, extra: meta,
                        text: "Warden blocked this call: no operator approved access to tool '\(tool)' on server '\(server)' within \(DurationText.format(seconds: request.deadline - request.requestedAt)) (grant \(grantID), policy rule \(request.rule)). The tool did not run; an operator can approve it in `warden console`, then retry.")
         case .unavailable(let reason):
             meta.append(("reason", .string(reason)))
-            refuseCall(id: id, tool: tool, decision: "unavailable", rule: request.rule, extra: meta,
+            refuseCall(id: id, tool: tool, decision: .unavailable, rule: request.rule, extra: meta,
                        text: "Warden blocked this call: tool '\(tool)' on server '\(server)' needs an operator's approval (policy rule \(request.rule)), but \(reason). Failing closed: the tool did not run.")
         }
     }
@@ -261,11 +261,11 @@ extension Relay {
     }
 
     /// Answers a call Warden will not forward, and records why.
-    func refuseCall(id: JSONValue, tool: String, decision: String, rule: String, extra: [(String, JSONValue)], text: String) {
-        var meta = JSONObject(pairs: [("decision", .string(decision)), ("server", .string(config.serverName)), ("tool", .string(tool)), ("rule", .string(rule))])
+    func refuseCall(id: JSONValue, tool: String, decision: CallDecision, rule: String, extra: [(String, JSONValue)], text: String) {
+        var meta = JSONObject(pairs: [("decision", .string(decision.rawValue)), ("server", .string(config.serverName)), ("tool", .string(tool)), ("rule", .string(rule))])
         for (k, v) in extra { meta[k] = v }
         toClient.write(.toolError(id: id, text: text, meta: meta))
-        var fields: [(String, JSONValue)] = [("id", id), ("tool", .string(tool)), ("decision", .string(decision)), ("rule", .string(rule))]
+        var fields: [(String, JSONValue)] = [("id", id), ("tool", .string(tool)), ("decision", .string(decision.rawValue)), ("rule", .string(rule))]
         fields += extra.filter { $0.0 != "rule" }
         emit(.callDecided, fields)
     }

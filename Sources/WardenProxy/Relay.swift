@@ -19,7 +19,7 @@ public final class Relay: Sendable {
         var tool: String?
         var startedAt: UInt64
         /// For calls: the decision that let it through (`allowed` by a rule, or `approved` by a grant).
-        var decision: String? = nil
+        var decision: CallDecision? = nil
         var rule: String? = nil
         /// What the call's arguments looked like, for behaviour baselines (`call.completed`).
         var shape: CallShape? = nil
@@ -136,7 +136,7 @@ public final class Relay: Sendable {
         var fields = base
         let tool = pending.tool ?? ""
         fields.append(("tool", .string(tool)))
-        fields.append(("decision", .string(pending.decision ?? "allowed")))
+        fields.append(("decision", .string((pending.decision ?? .allowed).rawValue)))
         fields.append(("rule", .string(pending.rule ?? "")))
         fields.append(("isError", .bool(message.object["result"]?["isError"]?.boolValue ?? false)))
         if let shape = pending.shape {

@@ -381,7 +381,7 @@ extension Relay {
         if let answer, answer.method == "tools/call" {
             // The model reads a tool's error result: it learns the call ran and what became of its output.
             let tool = answer.tool ?? ""
-            let meta = JSONObject(pairs: [("decision", "withheld"), ("server", .string(config.serverName)), ("tool", .string(tool)), ("reason", .string(why))])
+            let meta = JSONObject(pairs: [("decision", .string(CallDecision.withheld.rawValue)), ("server", .string(config.serverName)), ("tool", .string(tool)), ("reason", .string(why))])
             toClient.write(.toolError(id: answer.id, text: "Warden withheld the result of '\(SafeText.escape(tool))' on MCP server '\(config.serverName)': \(why).", meta: meta))
         } else if let answer {
             toClient.write(.error(id: answer.id, code: RPCErrorCode.internalError,
@@ -597,7 +597,7 @@ extension Relay {
             return Array(s.waiting.values)
         }
         for call in waiting {
-            refuseCall(id: call.message.id!, tool: call.tool, decision: "unreviewed", rule: "review", extra: [("reason", .string(why))],
+            refuseCall(id: call.message.id!, tool: call.tool, decision: .unreviewed, rule: "review", extra: [("reason", .string(why))],
                        text: "Warden blocked this call: tool '\(call.tool)' on server '\(config.serverName)' has not been reviewed, and Warden could not get the server's tool list (\(why)). The tool did not run.")
         }
     }

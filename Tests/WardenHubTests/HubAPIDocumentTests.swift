@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WardenCore
 import WardenHubAPI
 
 /// `docs/hub-api.md` is the hub API's reference for people; `HubMethod` and `HubPush` are the one
@@ -34,6 +35,11 @@ struct HubAPIDocumentTests {
     func pushesAndErrors() {
         for push in HubPush.allCases { #expect(Self.page.contains("`\(push.rawValue)`"), "push \(push.rawValue) is not documented") }
         for code in HubErrorCode.allCases { #expect(Self.page.contains("\(code.rawValue)"), "error code \(code.rawValue) is not documented") }
+    }
+
+    @Test("every call decision the relay can report is documented")
+    func decisions() {
+        for d in CallDecision.allCases { #expect(Self.page.contains("`\(d.rawValue)`"), "decision \(d.rawValue) is not in docs/hub-api.md") }
     }
 
     @Test("a grant survives the wire: typed state and scope, raw untrusted text")
