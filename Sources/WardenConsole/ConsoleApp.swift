@@ -272,7 +272,7 @@ public final class ConsoleApp {
                     GrantCalls.Call(time: c["time"]?.doubleValue ?? 0, session: c["session"]?.stringValue ?? "", arguments: c["fields"]?["arguments"]?.stringValue ?? "")
                 }
                 model.update {
-                    $0.grantCalls = GrantCalls(grant: id, calls: calls)
+                    $0.grantCalls = GrantCalls(grant: id, calls: calls, total: g["callsTotal"]?.intValue)
                     if let grant = try? HubWire.decode(HubGrant.self, from: g["grant"] ?? .null) { $0.apply([grant]) }
                 }
             }
@@ -301,10 +301,10 @@ public final class ConsoleApp {
             // OSC 52 puts it on the clipboard in terminals that allow it (tmux passes it on with
             // set-clipboard); the message shows it either way, to select by hand. The id is
             // Warden's own or escaped, so the sequence carries nothing a server chose raw.
-            let payload = Data(SafeText.escape(text).utf8).base64EncodedString()
+            let payload = Data(ConsoleModel.pasteable(text).utf8).base64EncodedString()
             let sequence = Array("\u{1B}]52;c;\(payload)\u{07}".utf8)
             _ = sequence.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-            model.state.message = "copied \(text) (if the terminal allows OSC 52; select it here otherwise)"
+            model.state.message = "copied \(ConsoleModel.pasteable(text)) (if the terminal allows OSC 52; select it here otherwise)"
             model.state.messageIsError = false
         case .verifyAudit:
             if let v = call(.auditVerify) {

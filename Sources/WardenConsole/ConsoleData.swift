@@ -262,9 +262,12 @@ public struct GrantCalls: Sendable, Equatable {
 
     public var grant: String
     public var calls: [Call]
-    public init(grant: String, calls: [Call]) {
+    /// How many there are in all (`calls` holds the first ones).
+    public var total: Int
+    public init(grant: String, calls: [Call], total: Int? = nil) {
         self.grant = grant
         self.calls = calls
+        self.total = total ?? calls.count
     }
 }
 
@@ -425,12 +428,22 @@ extension ConsoleData {
     public mutating func apply(_ pushed: [HubGrant]) {
         for g in pushed {
             if let i = grants.firstIndex(where: { $0.id == g.id }) {
+                // Pushes from the hub's threads can arrive out of order: a grant that has ended
+                // does not come back to life from a late push (the next full load settles it).
+                if grants[i].state.isFinal, !g.state.isFinal { continue }
                 grants[i] = g
             } else {
                 grants.insert(g, at: g.isPending ? 0 : grants.firstIndex { !$0.isPending } ?? grants.count)
             }
         }
+        // What `grants.list` loads at most: a flood of requests cannot grow the console without bound.
+        if grants.count > Self.grantRows {
+            let keep = grants.filter { !$0.state.isFinal }
+            grants = Array((keep + grants.filter(\.state.isFinal)).prefix(Self.grantRows))
+        }
     }
+
+    public static let grantRows = 500
 }
 
 extension ConsoleData {
@@ -442,8 +455,15 @@ extension ConsoleData {
     /// That costs the same however long the log is. Returns false when it does not extend the
     /// verified head (not verified yet, a gap, a bad link or hash): the whole chain is verified then.
     public mutating func appendAudit(_ record: AuditRecord) -> Bool {
-        audit.insert(AuditRow(sequence: record.sequence, time: record.time, actor: record.actor, action: record.action,
-                              subject: record.subject, hash: record.hash), at: 0)
+        // Already here (the reload after an action loaded it before its push came): nothing to do,
+        // and the head already covers it when it is at or before it.
+        let row = AuditRow(sequence: record.sequence, time: record.time, actor: record.actor, action: record.action,
+                           subject: record.subject, hash: record.hash)
+        if audit.prefix(64).contains(row) {
+            if case .intact(let records, _) = chain, record.sequence <= records { return true }
+            return false
+        }
+        audit.insert(row, at: 0)
         if audit.count > Self.auditRows { audit.removeLast(audit.count - Self.auditRows) }
         guard case .intact(let records, let head) = chain, record.sequence == records + 1, record.previousHash == head,
               SHA256.hash(data: record.hashedContent).map({ String(format: "%02x", $0) }).joined() == record.hash else {

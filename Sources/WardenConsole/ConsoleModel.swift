@@ -114,9 +114,8 @@ public struct ConsoleModel: Sendable {
         case (.alerts, .severity):
             return by { i in
                 let a = data.alerts[i]
-                // Closed after open, then severity, then newest first (seconds since 1970 fit in 10^10).
-                let closed = ["resolved", "false-positive"].contains(a.status) ? 1.0 : 0.0
-                return closed * 1e12 + Double(Self.severityRank[a.severity] ?? 5) * 1e11 - a.firstSeen
+                // Closed after open, then severity, then newest first.
+                return AlertOrder(closed: ["resolved", "false-positive"].contains(a.status) ? 1 : 0, severity: Self.severityRank[a.severity] ?? 5, age: -a.firstSeen)
             }
         case (.alerts, .time): return by { -data.alerts[$0].lastSeen }
         case (.alerts, .name): return by { data.alerts[$0].rule + " " + data.alerts[$0].title }
@@ -411,6 +410,14 @@ public struct ConsoleModel: Sendable {
         return []
     }
 
+    /// What `c` copies: an id as it is when it is plain (Warden's own ids always are), otherwise
+    /// escaped and single-quoted for a shell — tool and server names come from the server, and
+    /// the operator pastes them after `warden tools approve`.
+    public static func pasteable(_ id: String) -> String {
+        let plain = !id.isEmpty && id.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._:/@-".unicodeScalars.contains($0)) }
+        return plain ? id : "'" + SafeText.escape(id).replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
+
     /// The id an operator would paste into a CLI command: the open detail's, or the selected row's.
     public var selectedID: String? {
         switch state.detail {
@@ -438,8 +445,11 @@ public struct ConsoleModel: Sendable {
     /// Returns whether the operator should be alerted (the bell).
     public mutating func applyPushed(_ pushed: [HubGrant]) -> Bool {
         var expired: [HubGrant] = []
-        for g in pushed where g.state == .expired {
-            if data.grants.first(where: { $0.id == g.id })?.state == .pending { expired.append(g) }
+        // State as the batch goes: a request that arrives and expires in one batch is news too.
+        var last = Dictionary(data.grants.map { ($0.id, $0.state) }, uniquingKeysWith: { first, _ in first })
+        for g in pushed {
+            if g.state == .expired, last[g.id] == .pending { expired.append(g) }
+            last[g.id] = g.state
         }
         update(.grants) { $0.apply(pushed) }
         guard let g = expired.last else { return false }
@@ -637,4 +647,12 @@ public struct ConsoleModel: Sendable {
             setFilter(filter)
         }
     }
+}
+
+/// Alerts' default order, compared field by field (no field can spill into another).
+struct AlertOrder: Comparable {
+    var closed: Int
+    var severity: Int
+    var age: Double
+    static func < (a: AlertOrder, b: AlertOrder) -> Bool { (a.closed, a.severity, a.age) < (b.closed, b.severity, b.age) }
 }

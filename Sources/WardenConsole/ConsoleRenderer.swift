@@ -239,7 +239,7 @@ public struct ConsoleRenderer: Sendable {
         // the selected request's arguments are shown whole (up to three rows) under the list.
         var preview: [Line] = []
         if view == .grants, compact, let g = m.selectedGrant {
-            preview = Array(wrap([(g.arguments, .normal)], width: max(8, f.cols - 2)).prefix(3))
+            preview = Array(wrap([(String(g.arguments.prefix(4 * f.cols)), .normal)], width: max(8, f.cols - 2)).prefix(3))
             if height - preview.count - 1 < 2 { preview = [] } else { height -= preview.count + 1 }
         }
         if rows.isEmpty {
@@ -332,7 +332,8 @@ public struct ConsoleRenderer: Sendable {
                 if g.isPending { lines += [[], [("a approve (choose scope and TTL) · d deny (reason required)", .warning)]] }
                 if let covered = m.data.grantCalls, covered.grant == id {
                     lines.append([])
-                    lines.append([("Calls it let through (\(covered.calls.count))", .title)])
+                    let shown = covered.total > covered.calls.count ? ", the first \(covered.calls.count) shown" : ""
+                    lines.append([("Calls it let through (\(covered.total)\(shown))", .title)])
                     for c in covered.calls {
                         lines.append([(Format.clock(c.time, offset: utcOffset) + "  ", .dim), (c.session + "  ", .dim), (c.arguments, .normal)])
                     }
@@ -639,10 +640,15 @@ public struct ConsoleRenderer: Sendable {
             }
             let tool = "\(g.server)/\(g.tool)"
             let lasting = "for \(ttl.isEmpty ? "15m" : ttl)"
-            let allows = switch ConsoleState.scopes[scope] {
-            case "call": "\(tool) with exactly the arguments above, in session \(g.session) only, \(lasting)"
-            case "session": "every call of \(tool), with any arguments, in session \(g.session) (\(g.client)), \(lasting)"
-            default: "every call of \(tool), with any arguments, in every session of server \(g.server), \(lasting)"
+            // Warden's words in one style, the names the server and client chose quoted in another:
+            // a tool named "x with exactly the arguments above" cannot pass for the sentence.
+            let quoted = { (name: String) -> (String, Role) in ("“" + name + "”", .evidence) }
+            let allows: Line = switch ConsoleState.scopes[scope] {
+            case "call": [quoted(tool), (" with exactly the arguments above, in session ", .normal), quoted(g.session), (" only, \(lasting)", .normal)]
+            case "session": [("every call of ", .normal), quoted(tool), (", with any arguments, in session ", .normal), quoted(g.session), (" (", .normal),
+                             quoted(g.client), ("), \(lasting)", .normal)]
+            default: [("every call of ", .normal), quoted(tool), (", with any arguments, in every session of server ", .normal), quoted(g.server),
+                      (", \(lasting)", .normal)]
             }
             // The arguments are what the operator is deciding on: shown whole up to a screenful,
             // and the detail (enter on the grant) has the rest.
@@ -652,14 +658,15 @@ public struct ConsoleRenderer: Sendable {
                                 [("rule ", .dim), (g.rule, .normal)] + (g.ruleReason.map { [(": " + $0, .dim)] } ?? []),
                                 [("arguments:", .normal)]]
             let tail: [Line] = [scopes,
-                                [("allows: ", .warning), (allows, .normal)],
+                                [("allows: ", .warning)] + allows,
                                 [("ttl:   ", .normal), (ttl + "▏", .input),
                                  ("  (type: 30s, 15m, 2h\(g.maxTTL.map { "; at most " + DurationText.format(seconds: $0) } ?? ""))", .dim)],
                                 [("←/→ scope · enter approve · esc cancel", .warning)]]
             // The arguments get the rows the rest leaves (the box's border takes two, the screen's
             // header and footer two more), and at least one.
             let fixed = (head + tail).reduce(0) { $0 + wrap($1, width: inner).count }
-            let argumentLines = wrap([(g.arguments, .normal)], width: max(8, inner - 2))
+            // Cut before wrapping: arguments can be megabytes, and this runs every frame.
+            let argumentLines = wrap([(String(g.arguments.prefix(4096)), .normal)], width: max(8, inner - 2))
             var shown = min(argumentLines.count, max(1, f.rows - 4 - fixed))
             if shown < argumentLines.count { shown = max(1, shown - 1) }
             lines = head + argumentLines.prefix(shown).map { [("  ", .normal)] + $0 }

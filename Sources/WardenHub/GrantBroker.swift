@@ -60,12 +60,14 @@ public final class GrantBroker: Sendable {
         if let g = covering {
             try? store.recordGrantUse(g.id)
             reply(Self.outcome(.approved, g))
+            // Consoles show how often a grant was used: the count they hold grows with it.
+            if let used = try? store.grant(g.id) { onChange(used) }
             return
         }
         do {
             try store.insertPending(r, actor: "wrap:\(r.sessionID)")
         } catch {
-            reply(HubWire.encode(HubGrantAnswer(outcome: .unavailable, grantId: r.id, reason: "the hub could not record the request: \(error)")))
+            reply(HubGrantAnswer(outcome: .unavailable, grantId: r.id, reason: "the hub could not record the request: \(error)").json)
             return
         }
         state.withLock { $0.waiting[r.id] = Waiter(reply: reply, connection: connection, deadline: r.deadline) }
@@ -176,6 +178,6 @@ public final class GrantBroker: Sendable {
     public var waitingCount: Int { state.withLock { $0.waiting.count } }
 
     static func outcome(_ outcome: HubGrantAnswer.Outcome, _ g: GrantRecord) -> JSONValue {
-        HubWire.encode(HubGrantAnswer(outcome: outcome, grantId: g.id, decidedBy: g.decidedBy, reason: g.decisionReason, scope: g.scope, expiresAt: g.expiresAt))
+        HubGrantAnswer(outcome: outcome, grantId: g.id, decidedBy: g.decidedBy, reason: g.decisionReason, scope: g.scope, expiresAt: g.expiresAt).json
     }
 }

@@ -174,8 +174,9 @@ public final class HubService: Sendable {
         case .grantsShow:
             let id = try text(p, "id")
             guard let g = try store.grant(id) else { throw HubAPIError.refused("no grant \(id)") }
+            let covered = try store.callsCovered(byGrant: id, server: g.request.server, tool: g.request.tool)
             return ["grant": HubJSON.grant(g), "transitions": .array(try store.grantTransitions(id).map { .object($0) }),
-                    "calls": .array(try store.callsCovered(byGrant: id).map(\.json))]
+                    "calls": .array(covered.calls.map(\.json)), "callsTotal": .int(covered.total)]
         case .grantsApprove:
             let scopeName = p["scope"]?.stringValue ?? "call"
             guard let scope = GrantScope(rawValue: scopeName) else { throw HubAPIError.usage("scope must be call, session or server") }
@@ -435,7 +436,7 @@ public final class HubService: Sendable {
     func int(_ v: JSONValue?) -> Int? { v?.intValue }
 
     static func grantRequest(_ p: JSONObject) -> GrantRequest? {
-        guard var r = try? HubWire.decode(HubGrantRequest.self, from: .object(p)) else { return nil }
+        guard var r = HubGrantRequest(json: p) else { return nil }
         // Times and durations as a relay sent them, kept to what clocks can hold (a grant with a
         // deadline in the year 10^290 would trap every formatter that shows it).
         guard Event.plausibleTimes.contains(r.deadline) else { return nil }

@@ -139,3 +139,65 @@ public struct HubGrantAnswer: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 }
+
+// `grants.request` and its answer travel on every call a grant holds or covers: written and read
+// by hand, not through Foundation's coders (the same fields and rules as the `Codable` forms).
+extension HubGrantRequest {
+    public var json: JSONObject {
+        var o = JSONObject(pairs: [
+            ("id", .string(id)), ("session", .string(session)), ("client", .string(client)), ("server", .string(server)), ("tool", .string(tool)),
+            ("arguments", .string(arguments)), ("argumentDigest", .string(argumentDigest)), ("rule", .string(rule)),
+            ("requestedAt", .number(String(requestedAt))), ("deadline", .number(String(deadline))), ("maxTTL", .number(String(maxTTL))),
+        ])
+        if let reason { o["reason"] = .string(reason) }
+        return o
+    }
+
+    /// Nil when a required field (id, session, server, tool, deadline) is missing or any field has
+    /// the wrong type; optional fields take the `Codable` form's defaults.
+    public init?(json p: JSONObject) {
+        /// The field's text, nil inside when absent or null; nil outside when it is not a string.
+        func string(_ k: String) -> String?? {
+            switch p[k] {
+            case nil, .null?: return .some(nil)
+            case .string(let s)?: return .some(s)
+            default: return nil
+            }
+        }
+        guard let id = p["id"]?.stringValue, let session = p["session"]?.stringValue, let server = p["server"]?.stringValue,
+              let tool = p["tool"]?.stringValue, let deadline = p["deadline"]?.doubleValue else { return nil }
+        guard let client = string("client"), let arguments = string("arguments"), let digest = string("argumentDigest"),
+              let rule = string("rule"), let reason = string("reason") else { return nil }
+        for k in ["requestedAt", "maxTTL"] where p[k] != nil && p[k] != .null && p[k]?.doubleValue == nil { return nil }
+        self.id = id
+        self.session = session
+        self.server = server
+        self.tool = tool
+        self.deadline = deadline
+        self.client = client ?? "unknown client"
+        self.arguments = arguments ?? "{}"
+        self.argumentDigest = digest ?? ""
+        self.rule = rule ?? ""
+        self.reason = reason
+        self.requestedAt = p["requestedAt"]?.doubleValue ?? Date().timeIntervalSince1970
+        self.maxTTL = p["maxTTL"]?.doubleValue ?? 3600
+    }
+}
+
+extension HubGrantAnswer {
+    public var json: JSONValue {
+        var o = JSONObject(pairs: [("outcome", .string(outcome.rawValue)), ("grantId", .string(grantId))])
+        if let decidedBy { o["decidedBy"] = .string(decidedBy) }
+        if let reason { o["reason"] = .string(reason) }
+        if let scope { o["scope"] = .string(scope.rawValue) }
+        if let expiresAt { o["expiresAt"] = .number(String(expiresAt)) }
+        return .object(o)
+    }
+
+    /// Nil when the outcome or grant id is missing or unknown: the relay then fails closed.
+    public init?(json j: JSONValue) {
+        guard let outcome = j["outcome"]?.stringValue.flatMap(Outcome.init(rawValue:)), let grantId = j["grantId"]?.stringValue else { return nil }
+        self.init(outcome: outcome, grantId: grantId, decidedBy: j["decidedBy"]?.stringValue, reason: j["reason"]?.stringValue,
+                  scope: j["scope"]?.stringValue.flatMap(GrantScope.init(rawValue:)), expiresAt: j["expiresAt"]?.doubleValue)
+    }
+}

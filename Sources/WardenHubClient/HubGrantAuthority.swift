@@ -33,10 +33,10 @@ public struct HubGrantAuthority: GrantAuthority {
         _ = try? await connection.call(.grantsWithdraw, JSONObject(pairs: [("id", .string(requestID)), ("reason", .string(reason))]))
     }
 
-    static func params(_ r: GrantRequest) -> JSONObject { HubWire.encode(HubGrantRequest(r)).objectValue ?? JSONObject() }
+    static func params(_ r: GrantRequest) -> JSONObject { HubGrantRequest(r).json }
 
     static func outcome(_ result: JSONValue, request: GrantRequest) -> GrantOutcome {
-        guard let answer = try? HubWire.decode(HubGrantAnswer.self, from: result) else {
+        guard let answer = HubGrantAnswer(json: result) else {
             return .unavailable(reason: "the hub gave an answer this Warden does not understand")
         }
         let info = GrantDecisionInfo(grantID: answer.grantId, decidedBy: answer.decidedBy ?? "unknown", reason: answer.reason,

@@ -300,7 +300,11 @@ extension Relay {
     /// (the digest names the whole), so a huge argument cannot bloat the event log.
     static func shownArguments(_ compact: String) -> JSONValue {
         let limit = 2048
-        guard compact.utf8.count > limit else { return .string(compact) }
-        return .string(String(decoding: compact.utf8.prefix(limit), as: UTF8.self) + "… (\(compact.utf8.count) bytes)")
+        let utf8 = compact.utf8
+        guard utf8.count > limit else { return .string(compact) }
+        // At a character's first byte, so the cut leaves no broken character.
+        var end = utf8.index(utf8.startIndex, offsetBy: limit)
+        while end > utf8.startIndex, utf8[end] & 0xC0 == 0x80 { end = utf8.index(before: end) }
+        return .string(String(compact[..<end]) + "… (cut: \(utf8.count) bytes in all)")
     }
 }

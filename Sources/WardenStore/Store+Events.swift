@@ -116,12 +116,18 @@ extension Store {
 
     /// The calls a grant let through, oldest first: the `call.decided` approvals that name it
     /// (the held call it was made for, then every later call in its scope).
-    public func callsCovered(byGrant id: String, limit: Int = 500) throws(StoreError) -> [Event] {
+    /// Only rows of the grant's own server and tool count: any process of the uid can append
+    /// events, and a record naming the grant from elsewhere is not a call it let through.
+    public func callsCovered(byGrant id: String, server: String, tool: String, limit: Int = 500) throws(StoreError) -> (calls: [Event], total: Int) {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM events WHERE kind = 'call.decided' AND json_extract(fields, '$.grantId') = ?
-                  AND json_extract(fields, '$.decision') = 'approved' ORDER BY time ASC, rowid ASC LIMIT ?
-                """, arguments: [id, limit]).compactMap(Self.event)
+            let filter = """
+                FROM events WHERE kind = 'call.decided' AND json_extract(fields, '$.grantId') = ? AND server = ?
+                  AND json_extract(fields, '$.tool') = ? AND json_extract(fields, '$.decision') = 'approved'
+                """
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) " + filter, arguments: [id, server, tool]) ?? 0
+            let calls = try Row.fetchAll(db, sql: "SELECT * " + filter + " ORDER BY time ASC, rowid ASC LIMIT ?",
+                                         arguments: [id, server, tool, limit]).compactMap(Self.event)
+            return (calls, total)
         }
     }
 

@@ -115,6 +115,10 @@ public final class Store: Sendable {
             // What isolation each session's server ran under (JSON of `Isolation`), shown on its row.
             try db.execute(sql: "ALTER TABLE sessions ADD COLUMN isolation TEXT")
         }
+        m.registerMigration("v4-grant-calls") { db in
+            // The calls a grant let through (`grants.show`), found without reading every event.
+            try db.execute(sql: "CREATE INDEX events_by_grant ON events(json_extract(fields, '$.grantId')) WHERE kind = 'call.decided'")
+        }
         return m
     }
 

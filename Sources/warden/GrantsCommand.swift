@@ -26,7 +26,7 @@ struct Grants: ParsableCommand {
                     case .active, .approved: "ends \(CLI.time(g.expiresAt))"
                     default: CLI.time(g.endedAt)
                     }
-                    return [g.id, g.state.rawValue.uppercased(), SafeText.escape("\(g.server)/\(g.tool)"), SafeText.escape(g.arguments),
+                    return [SafeText.escape(g.id), g.state.rawValue.uppercased(), SafeText.escape("\(g.server)/\(g.tool)"), SafeText.escape(g.arguments),
                             g.scope?.rawValue ?? "-", String(g.uses), when, g.decidedBy.map { SafeText.escape($0) } ?? "-"]
                 }
                 CLI.table(["ID", "STATE", "TOOL", "ARGUMENTS", "SCOPE", "USES", "WHEN", "BY"], rows)
@@ -52,7 +52,8 @@ struct Grants: ParsableCommand {
                     print("  \(CLI.time(t["time"]))  \(CLI.s(t["from"])) → \(CLI.s(t["to"]))  by \(CLI.s(t["actor"]))\(t["reason"] == .null ? "" : ": \(CLI.s(t["reason"]))")")
                 }
                 let calls = v["calls"]?.arrayValue ?? []
-                print("\ncalls it let through (\(calls.count)):")
+                let total = v["callsTotal"]?.intValue ?? calls.count
+                print("\ncalls it let through (\(total)\(total > calls.count ? ", the first \(calls.count) shown" : "")):")
                 CLI.table(["WHEN", "SESSION", "ARGUMENTS"], calls.map { c in
                     [CLI.time(c["time"]), CLI.s(c["session"]), CLI.s(c["fields"]?["arguments"])]
                 }, maxWidth: 200)

