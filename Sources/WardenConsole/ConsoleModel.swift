@@ -480,6 +480,12 @@ public struct ConsoleModel: Sendable {
         return []
     }
 
+    mutating func cancelModal() {
+        state.modal = nil
+        state.message = "cancelled"
+        state.messageIsError = false
+    }
+
     mutating func handleModal(_ key: Key) -> [Effect] {
         guard let modal = state.modal else { return [] }
         switch modal {
@@ -499,9 +505,7 @@ public struct ConsoleModel: Sendable {
         case .typedConfirm(let title, let word, var text, let action):
             switch key {
             case .escape:
-                state.modal = nil
-                state.message = "cancelled"
-                state.messageIsError = false
+                cancelModal()
                 return []
             case .backspace: if !text.isEmpty { text.removeLast() }
             case .char(let c): if text.count < 32 { text.append(c) }
@@ -523,17 +527,13 @@ public struct ConsoleModel: Sendable {
                 state.modal = nil
                 return [.perform(action)]
             case .char("n"), .char("N"), .escape:
-                state.modal = nil
-                state.message = "cancelled"
-                state.messageIsError = false
+                cancelModal()
             default: break
             }
         case .input(var title, var text, var purpose):
             switch key {
             case .escape:
-                state.modal = nil
-                state.message = "cancelled"
-                state.messageIsError = false
+                cancelModal()
                 return []
             case .backspace: if !text.isEmpty { text.removeLast() }
             case .tab:

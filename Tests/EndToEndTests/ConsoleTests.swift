@@ -42,24 +42,39 @@ struct ConsoleEndToEndTests {
         }
 
         func kill() async { _ = try? await run(["kill-server"]) }
+
+        /// Starts `warden console` on `home` in a window of this size. Its stderr goes to a file,
+        /// so a crash leaves its message behind (`consoleErrors` prints it).
+        func startConsole(home: String, cols: Int, rows: Int, view: String) async throws {
+            try await run(["new-session", "-d", "-s", "console", "-x", String(cols), "-y", String(rows),
+                           "sh", "-c", "WARDEN_HOME='\(home)' TZ=UTC exec '\(Harness.warden)' console --view \(view) 2>>'\(home)/console.err'"])
+        }
     }
 
     static let tmuxPath = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/tmux"
 
     static func tmuxAvailable() -> Bool { FileManager.default.isExecutableFile(atPath: tmuxPath) }
 
+    /// What each console test starts from: real peers, a home with `policy`, a real hub, a tmux
+    /// server of its own. The caller stops the hub and the tmux server.
+    static func rig(policy: String = Self.policy) async throws -> (home: String, hub: HubProcess, tmux: Tmux) {
+        try Harness.requirePeers()
+        try #require(tmuxAvailable(), "tmux is needed (.ci/run installs it)")
+        let home = Harness.temporaryHome()
+        try policy.write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
+        return (home, try await HubProcess(home: home), Tmux())
+    }
+
+    /// What the console wrote to stderr, printed when there is something.
+    static func consoleErrors(_ home: String) {
+        if let err = try? String(contentsOfFile: home + "/console.err", encoding: .utf8), !err.isEmpty { print("console stderr:\n" + err) }
+    }
+
     @Test("a held call that expires while the operator looks at another view shows a notice there")
     func expiryNotice() async throws {
-        try Harness.requirePeers()
-        try #require(Self.tmuxAvailable(), "tmux is needed (.ci/run installs it)")
-        let home = Harness.temporaryHome()
-        try Self.policy.replacingOccurrences(of: "timeout: 60s", with: "timeout: 3s").write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
-        let hub = try await HubProcess(home: home)
-        defer { Task { await hub.stop() } }
-        let tmux = Tmux()
-        defer { Task { await tmux.kill() } }
-        try await tmux.run(["new-session", "-d", "-s", "console", "-x", "100", "-y", "24",
-                            "sh", "-c", "WARDEN_HOME='\(home)' TZ=UTC exec '\(Harness.warden)' console --view tools 2>>'\(home)/console.err'"])
+        let (home, hub, tmux) = try await Self.rig(policy: Self.policy.replacingOccurrences(of: "timeout: 60s", with: "timeout: 3s"))
+        defer { Task { await hub.stop(); await tmux.kill() } }
+        try await tmux.startConsole(home: home, cols: 100, rows: 24, view: "tools")
         _ = try await tmux.waitFor("its header") { $0.contains("WARDEN") }
         let wrap = [Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"]
         let client = pythonClientTask(command: wrap, steps: [
@@ -74,17 +89,10 @@ struct ConsoleEndToEndTests {
 
     @Test("at 60x20 the approve dialog shows the arguments and what the scope allows; a session grant's detail lists every call it let through")
     func approveDialogAndUses() async throws {
-        try Harness.requirePeers()
-        try #require(Self.tmuxAvailable(), "tmux is needed (.ci/run installs it)")
-        let home = Harness.temporaryHome()
-        try Self.policy.write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
-        let hub = try await HubProcess(home: home)
-        defer { Task { await hub.stop() } }
-        let tmux = Tmux()
-        defer { Task { await tmux.kill() } }
-        try await tmux.run(["new-session", "-d", "-s", "console", "-x", "60", "-y", "20",
-                            "sh", "-c", "WARDEN_HOME='\(home)' TZ=UTC exec '\(Harness.warden)' console --view grants 2>>'\(home)/console.err'"])
-        defer { if let err = try? String(contentsOfFile: home + "/console.err", encoding: .utf8), !err.isEmpty { print("console stderr:\n" + err) } }
+        let (home, hub, tmux) = try await Self.rig()
+        defer { Task { await hub.stop(); await tmux.kill() } }
+        try await tmux.startConsole(home: home, cols: 60, rows: 20, view: "grants")
+        defer { Self.consoleErrors(home) }
         _ = try await tmux.waitFor("its header") { $0.contains("WARDEN") && $0.contains("no grant requests") }
         let wrap = [Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"]
         let client = pythonClientTask(command: wrap, steps: [
@@ -120,18 +128,10 @@ struct ConsoleEndToEndTests {
 
     @Test("a held call appears within 1 s; approve and deny from the keyboard reach the client; resizing to 60x20 keeps the screen intact")
     func approveDenyResize() async throws {
-        try Harness.requirePeers()
-        try #require(Self.tmuxAvailable(), "tmux is needed (.ci/run installs it)")
-        let home = Harness.temporaryHome()
-        try Self.policy.write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
-        let hub = try await HubProcess(home: home)
-        defer { Task { await hub.stop() } }
-        let tmux = Tmux()
-        defer { Task { await tmux.kill() } }
-        // The console's stderr goes to a file, so a crash leaves its message behind.
-        try await tmux.run(["new-session", "-d", "-s", "console", "-x", "110", "-y", "30",
-                            "sh", "-c", "WARDEN_HOME='\(home)' TZ=UTC exec '\(Harness.warden)' console --view grants 2>>'\(home)/console.err'"])
-        defer { if let err = try? String(contentsOfFile: home + "/console.err", encoding: .utf8), !err.isEmpty { print("console stderr:\n" + err) } }
+        let (home, hub, tmux) = try await Self.rig()
+        defer { Task { await hub.stop(); await tmux.kill() } }
+        try await tmux.startConsole(home: home, cols: 110, rows: 30, view: "grants")
+        defer { Self.consoleErrors(home) }
         _ = try await tmux.waitFor("its header") { $0.contains("WARDEN") && $0.contains("no grant requests") }
 
         let wrap = [Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"]
