@@ -207,32 +207,7 @@ public struct ConsoleRenderer: Sendable {
         let full = columns(view, compact: false)
         let compact = f.cols < full.reduce(0) { $0 + $1.width } + full.count + 8
         let cols = compact ? columns(view, compact: true) : full
-        let fixed = cols.reduce(0) { $0 + $1.width } + cols.count
-        let flex = max(4, f.cols - fixed)
-        // Column titles, and the audit chain's status above the audit log.
-        var x = 1
-        var titlesEnd = 0
-        f.fill(row: 2, role: .title)
-        for c in cols {
-            let w = c.width == 0 ? flex : c.width
-            f.put(c.title, row: 2, col: x, width: w, role: .title)
-            titlesEnd = x + min(w, c.title.count)
-            x += w + 1
-        }
-        // The order, at the right of the titles, where it covers none of them.
-        let marker = " ↓\(m.sortKey(view).rawValue) (o) "
-        if SortKey.options(view).count > 1, f.cols - marker.count - 1 > titlesEnd + 1 {
-            f.put(marker, row: 2, col: f.cols - marker.count - 1, role: .title)
-        }
-        var top = Self.listTop
-        if view == .audit {
-            switch m.data.chain {
-            case .intact(let records, let head): f.put("chain intact: \(records) records, head \(head.prefix(16))…", row: top, col: 1, role: .success)
-            case .broken(let seq, let problem): f.put("CHAIN BROKEN at record \(seq): \(problem)", row: top, col: 1, role: .critical)
-            case .unknown: f.put("chain not verified yet (enter verifies)", row: top, col: 1, role: .dim)
-            }
-            top += 1
-        }
+        let top = Self.listTop + (view == .audit ? 1 : 0)
         let rows = m.rows(view)
         var height = max(1, f.rows - top - 2)
         // Narrow Grants: the ARGUMENTS column is too short to tell held calls of one tool apart, so
@@ -242,23 +217,47 @@ public struct ConsoleRenderer: Sendable {
             preview = Array(wrap([(String(g.arguments.prefix(4 * f.cols)), .normal)], width: max(8, f.cols - 2)).prefix(3))
             if height - preview.count - 1 < 2 { preview = [] } else { height -= preview.count + 1 }
         }
-        if rows.isEmpty {
-            f.put(emptyText(view, m), row: top, col: 1, role: .dim)
-            return
-        }
         var l = m.state.current
         if l.selected < l.top { l.top = l.selected }
         if l.selected >= l.top + height { l.top = l.selected - height + 1 }
         l.top = max(0, min(l.top, max(0, rows.count - height)))
         m.state.current = l
-        for r in 0..<min(height, rows.count - l.top) {
-            let index = rows[l.top + r]
+        // The rows on screen, formatted once: the columns are sized from them.
+        let shown = (0..<max(0, min(height, rows.count - l.top))).map { cells(view, m, rows[l.top + $0], now: now, compact: compact) }
+        let widths = Self.fit(cols, shown, total: f.cols)
+
+        // Column titles, and the audit chain's status above the audit log.
+        var x = 1
+        var titlesEnd = 0
+        f.fill(row: 2, role: .title)
+        for (c, w) in zip(cols, widths) {
+            f.put(c.title, row: 2, col: x, width: w, role: .title)
+            titlesEnd = x + min(w, c.title.count)
+            x += w + 1
+        }
+        // The order, at the right of the titles, where it covers none of them.
+        let marker = " ↓\(m.sortKey(view).rawValue) (o) "
+        if SortKey.options(view).count > 1, f.cols - marker.count - 1 > titlesEnd + 1 {
+            f.put(marker, row: 2, col: f.cols - marker.count - 1, role: .title)
+        }
+        if view == .audit {
+            let row = Self.listTop
+            switch m.data.chain {
+            case .intact(let records, let head): f.put("chain intact: \(records) records, head \(head.prefix(16))…", row: row, col: 1, role: .success)
+            case .broken(let seq, let problem): f.put("CHAIN BROKEN at record \(seq): \(problem)", row: row, col: 1, role: .critical)
+            case .unknown: f.put("chain not verified yet (enter verifies)", row: row, col: 1, role: .dim)
+            }
+        }
+        if rows.isEmpty {
+            f.put(emptyText(view, m), row: top, col: 1, role: .dim)
+            return
+        }
+        for (r, cells) in shown.enumerated() {
             let selected = l.top + r == l.selected
             let row = top + r
             if selected { f.fill(row: row, role: .selection) }
             var x = 1
-            for (c, (text, role)) in zip(cols, cells(view, m, index, now: now, compact: compact)) {
-                let w = c.width == 0 ? flex : c.width
+            for (w, (text, role)) in zip(widths, cells) {
                 f.put(text, row: row, col: x, width: w, role: selected && role != .pending && role != .critical ? .selection : role)
                 x += w + 1
             }
@@ -272,6 +271,32 @@ public struct ConsoleRenderer: Sendable {
             f.put("─ arguments " + String(repeating: "─", count: max(0, f.cols - 13)), row: top + height, col: 1, role: .dim)
             for (i, line) in preview.enumerated() { f.put(segments: line, row: top + height + 1 + i, col: 1, width: f.cols - 2) }
         }
+    }
+
+    /// Column widths for the space there is. Fixed columns get their width and the flexible one
+    /// (width 0) the rest, as before; but when the flexible column's text on screen leaves room,
+    /// that room first goes to fixed columns whose text on screen is cut, so a wide terminal does
+    /// not cut a server name beside an empty half screen.
+    static func fit(_ cols: [Column], _ shown: [[(String, Role)]], total: Int) -> [Int] {
+        func need(_ c: Int) -> Int {
+            shown.reduce(CellWidth.of(cols[c].title)) { m, row in c < row.count ? max(m, CellWidth.of(SafeText.escape(row[c].0))) : m }
+        }
+        var widths = cols.map(\.width)
+        let flex = cols.firstIndex { $0.width == 0 }
+        var spare = max(0, total - cols.count - 1 - widths.reduce(0, +))
+        guard let flex else { return widths }
+        let flexNeed = max(4, need(flex))
+        if spare > flexNeed {
+            var room = spare - flexNeed
+            for c in cols.indices where c != flex && room > 0 {
+                let grow = min(room, max(0, need(c) - widths[c]))
+                widths[c] += grow
+                room -= grow
+                spare -= grow
+            }
+        }
+        widths[flex] = max(4, spare)
+        return widths
     }
 
     func emptyText(_ view: ViewID, _ m: ConsoleModel) -> String {

@@ -83,18 +83,38 @@ enum CLI {
         return Mutex(f)
     }()
 
-    /// Prints rows as aligned columns; cells are cut with an ellipsis at `maxWidth`.
+    /// Prints rows as aligned columns. On a terminal the widest columns are cut (with an ellipsis)
+    /// until a line fits its width, and no cell is longer than `maxWidth`; into a pipe or a file
+    /// nothing is cut, so scripts and `grep` see every character.
     static func table(_ header: [String], _ rows: [[String]], maxWidth: Int = 48) {
-        let cut = rows.map { $0.map { $0.count > maxWidth ? String($0.prefix(maxWidth - 1)) + "…" : $0 } }
+        let terminal = terminalColumns()
         var widths = header.map(\.count)
-        for row in cut { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        if let terminal {
+            widths = widths.map { min($0, max(maxWidth, 8)) }
+            // The last column is not padded, so it is what a line's overflow comes from first.
+            while widths.reduce(0, +) + 2 * (widths.count - 1) > terminal, let widest = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[widest] > 8 {
+                widths[widest] -= 1
+            }
+        }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
+            cells.enumerated().map { i, c in
+                let w = i < widths.count ? widths[i] : c.count
+                let cell = c.count > w ? String(c.prefix(w - 1)) + "…" : c
+                return i == cells.count - 1 ? cell : cell.padding(toLength: w, withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
         }
         print(line(header))
-        for row in cut { print(line(row)) }
+        for row in rows { print(line(row)) }
         if rows.isEmpty { print("(none)") }
+    }
+
+    /// The terminal's width when standard output is one (nil into a pipe or a file).
+    static func terminalColumns() -> Int? {
+        guard isatty(STDOUT_FILENO) == 1 else { return nil }
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
     }
 
     /// `key: value` lines.

@@ -87,7 +87,7 @@ struct GrantFlowTests {
         let hub = try await HubProcess(home: home)
         defer { Task { await hub.stop() } }
         let client = pythonClientTask(command: try command(home: home), steps: [
-            ["op": "call", "name": "delete_everything", "arguments": ["confirm": true, "note": "first"], "timeout": 30],
+            ["op": "call", "name": "delete_everything", "arguments": ["confirm": true, "note": "first, with a note long enough to be cut in a terminal"], "timeout": 30],
             ["op": "call", "name": "delete_everything", "arguments": ["confirm": true, "note": "second"]],
             ["op": "call", "name": "delete_everything", "arguments": ["confirm": true, "note": "third \u{1B}[2J"]],
         ], home: home)
@@ -107,6 +107,8 @@ struct GrantFlowTests {
         #expect(!table.stdoutText.contains("\u{1B}"))
         let list = try await warden(["grants", "list"], home: home)
         #expect(list.stdoutText.contains("USES") && list.stdoutText.split(separator: "\n").contains { $0.contains(id) && $0.contains("  3  ") }, "\(list.stdoutText)")
+        // Into a pipe nothing is cut: scripts see every character.
+        #expect(list.stdoutText.contains("long enough to be cut in a terminal"), "\(list.stdoutText)")
     }
 
     @Test("deny reaches the client with who and why; a second decision is refused naming the first")
