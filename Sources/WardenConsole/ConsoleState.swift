@@ -47,7 +47,7 @@ public struct ListState: Sendable, Equatable {
 /// How a list is ordered. Every order is stable: rows that tie keep the hub's order, and none
 /// depends on what changes every second, so the row under the cursor stays put by default.
 public enum SortKey: String, Sendable, CaseIterable {
-    case started, activity, risk, name, severity, time, state, verdict, score, hub
+    case started, activity, risk, name, severity, time, state, score, hub
 
     /// The orders a view offers, the default first.
     public static func options(_ view: ViewID) -> [SortKey] {

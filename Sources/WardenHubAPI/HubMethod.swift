@@ -95,11 +95,6 @@ public enum HubPush: String, CaseIterable, Sendable {
         case .toolsChanged: nil
         }
     }
-
-    public init?(topic: String) {
-        guard let push = Self.allCases.first(where: { $0.topic == topic }) else { return nil }
-        self = push
-    }
 }
 
 /// The `code` of a hub error.
