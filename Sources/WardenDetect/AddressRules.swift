@@ -50,16 +50,21 @@ enum ForeignOverride {
     static let stems = PhrasePattern.Step(["ignorez", "oubliez", "ignora", "olvida", "ignoriere", "vergiss", "negeer", "zignoruj", "dimentica",
                                            "systemanweisung", "systemanweisungen", "instrucciones", "istruzioni", "gib"])
 
+    /// The needles by their first scalar: most scalars start none, and the rest only a few.
+    static let byFirst: [UInt32: [[Unicode.Scalar]]] = Dictionary(grouping: needles) { $0[0].value }
+
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
         if text.isASCII, !stems.occurs(in: text) { return [] }
         let lower = text.lower
-        // ASCII-only needles start with i, o, v, e, n, z; the others are not ASCII at all.
         var hits: [(Range<Int>, String?)] = []
         var i = 0
         while i < lower.count {
-            let c = lower[i]
-            if c.value < 0x80 && c != "i" && c != "o" && c != "v" && c != "e" && c != "n" && c != "z" && c != "s" && c != "g" { i += 1; continue }
-            if let n = needles.first(where: { i + $0.count <= lower.count && $0[0] == c && lower[i..<(i + $0.count)].elementsEqual($0) }) {
+            let c = lower[i].value
+            // A needle written in a Latin script starts a word: inside one (after an ASCII letter)
+            // only the scripts written without spaces can start one, and they are not ASCII.
+            if c < 0x80, i > 0, lower[i - 1].value >= 0x61 && lower[i - 1].value <= 0x7A { i += 1; continue }
+            if let candidates = byFirst[c],
+               let n = candidates.first(where: { i + $0.count <= lower.count && lower[i..<(i + $0.count)].elementsEqual($0) }) {
                 hits.append((i..<(i + n.count), "in another language"))
                 i += n.count
                 continue

@@ -56,9 +56,14 @@ public final class AnalyzedText: Sendable {
     /// Texts longer than this are analysed up to it (the rest is reported by the size rule).
     public static let maxScalars = 256 * 1024
 
-    public init(field: String, text: String) {
+    public convenience init(field: String, text: String) {
+        self.init(field: field, scalars: Array(text.unicodeScalars))
+    }
+
+    /// From scalars already decoded (a window of a long text): no trip through UTF-8 and back.
+    public init(field: String, scalars: [Unicode.Scalar]) {
         self.field = field
-        var scalars = Array(text.unicodeScalars)
+        var scalars = scalars
         if scalars.count > Self.maxScalars { scalars.removeLast(scalars.count - Self.maxScalars) }
         self.scalars = scalars
         // One pass builds the lower-cased scalars and the words; word characters are ASCII, so a

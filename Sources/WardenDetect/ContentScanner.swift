@@ -205,10 +205,7 @@ public enum ContentScanner {
         }
         func read(_ scalars: [Unicode.Scalar]) {
             for r in Self.windows(0..<scalars.count) {
-                var utf8: [UInt8] = []
-                utf8.reserveCapacity(r.count)
-                for x in scalars[r] { UTF8.encode(x) { utf8.append($0) } }
-                findings += offset(rules, AnalyzedText(field: field, text: String(decoding: utf8, as: UTF8.self)), by: r.lowerBound)
+                findings += offset(rules, AnalyzedText(field: field, scalars: r == scalars.indices ? scalars : Array(scalars[r])), by: r.lowerBound)
             }
         }
         read(scalars)
