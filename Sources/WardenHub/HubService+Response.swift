@@ -141,6 +141,21 @@ extension HubService {
             return ["runs": .array(try store.runs().map(\.json))]
         case .playbooksStep:
             return try step(p, actor: actor, now: now)
+        case .responseRun:
+            // The console's and the CLI's containment keys: the same actions a playbook step runs,
+            // with the operator's own reason (required: it is what the audit log shows).
+            let name = try text(p, "action")
+            guard let action = PlaybookAction(rawValue: name) else {
+                throw HubAPIError.usage("no action \(name) (one of \(PlaybookAction.names.joined(separator: ", ")))")
+            }
+            guard let reason = p["reason"]?.stringValue, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw HubAPIError.usage("\(name) needs a reason (--reason TEXT)")
+            }
+            let args = (p["args"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let done = try perform(action, args, reason: reason, incident: action == .exportBundle ? args.first : nil, actor: actor, now: now)
+            afterChange()
+            pushAlerts()
+            return .object(JSONObject(pairs: [("outcome", .string(done.outcome))] + (done.bundle.map { [("bundle", JSONValue.string($0))] } ?? [])))
         default:
             // `call` sends only the methods above here.
             throw HubAPIError(code: HubErrorCode.methodNotFound.rawValue, message: "unknown method \(method.rawValue)")
@@ -198,8 +213,9 @@ extension HubService {
             for command in step.commands where command.type == "x-warden" {
                 let expanded = run.expand(command.command)
                 guard let (a, args) = PlaybookAction.parse(expanded) else { throw HubAPIError.usage("cannot run \(expanded)") }
-                let outcome = try perform(a, args, run: &run, actor: actor, now: now)
-                outcomes.append(outcome)
+                let done = try perform(a, args, reason: "playbook \(run.playbook.name) (\(run.id))", incident: run.incident, actor: actor, now: now)
+                if let bundle = done.bundle { run.variables["$$bundle$$"] = bundle }
+                outcomes.append(done.outcome)
             }
             run.complete(outcome: "ran", actor: actor, at: now, note: [note].compactMap { $0 }.first.map { "\($0); " + outcomes.joined(separator: "; ") } ?? outcomes.joined(separator: "; "))
         default:
@@ -212,11 +228,12 @@ extension HubService {
         return run.json
     }
 
-    /// Runs one Warden action; returns what it did (recorded in the run and the audit log).
-    func perform(_ action: PlaybookAction, _ args: [String], run: inout PlaybookRun, actor: String, now: Double) throws -> String {
-        let reason = "playbook \(run.playbook.name) (\(run.id))"
+    /// Runs one Warden action; returns what it did (recorded in the run and the audit log) and, for
+    /// `export-bundle`, where the bundle went.
+    func perform(_ action: PlaybookAction, _ args: [String], reason: String, incident: String?, actor: String,
+                 now: Double) throws -> (outcome: String, bundle: String?) {
         func arg(_ i: Int, _ what: String) throws -> String {
-            guard i < args.count, !args[i].isEmpty else { throw HubAPIError.refused("\(action.rawValue) needs \(what) (the incident did not name one)") }
+            guard i < args.count, !args[i].isEmpty else { throw HubAPIError.refused("\(action.rawValue) needs \(what) (none was named)") }
             return args[i]
         }
         switch action {
@@ -227,7 +244,7 @@ extension HubService {
             where (scope == "session" && g.request.sessionID == subject) || (scope == "server" && g.request.server == subject) {
                 if case .success = try broker.revoke(g.id, actor: actor, reason: reason) { n += 1 }
             }
-            return "revoked \(n) grant(s) of \(scope) \(subject)"
+            return ("revoked \(n) grant(s) of \(scope) \(subject)", nil)
         case .terminateSession:
             let session = try arg(0, "a session")
             var sent = 0
@@ -236,11 +253,11 @@ extension HubService {
                 sent += 1
             }
             _ = try store.audit(actor: actor, action: "session.terminated", subject: session, details: ["reason": .string(reason), "relays": .int(sent)], time: now)
-            return sent > 0 ? "terminated session \(session)" : "session \(session) has no live relay (already ended)"
+            return (sent > 0 ? "terminated session \(session)" : "session \(session) has no live relay (already ended)", nil)
         case .quarantineTool:
             let name = try arg(0, "SERVER/TOOL")
             _ = try review(.quarantined, ["name": .string(name), "reason": .string(reason)], actor: actor)
-            return "quarantined \(name)"
+            return ("quarantined \(name)", nil)
         case .blockServer, .unblockServer:
             let server = try arg(0, "a server")
             var controls = Controls.load(path: home.controlsPath)
@@ -248,7 +265,7 @@ extension HubService {
             try controls.save(path: home.controlsPath)
             _ = try store.audit(actor: actor, action: action == .blockServer ? "server.blocked" : "server.unblocked", subject: server, details: ["reason": .string(reason)], time: now)
             notifyRelays(server: server)
-            return "\(action == .blockServer ? "blocked" : "unblocked") \(server)"
+            return ("\(action == .blockServer ? "blocked" : "unblocked") \(server)", nil)
         case .tightenEgress, .restoreEgress:
             let server = try arg(0, "a server")
             var controls = Controls.load(path: home.controlsPath)
@@ -256,7 +273,7 @@ extension HubService {
             try controls.save(path: home.controlsPath)
             _ = try store.audit(actor: actor, action: action == .tightenEgress ? "egress.tightened" : "egress.restored", subject: server, details: ["reason": .string(reason)], time: now)
             notifyRelays(server: server)
-            return action == .tightenEgress ? "egress of \(server) cut to its allow list" : "egress of \(server) restored"
+            return (action == .tightenEgress ? "egress of \(server) cut to its allow list" : "egress of \(server) restored", nil)
         case .isolateServer, .releaseServer:
             let server = try arg(0, "a server")
             var controls = Controls.load(path: home.controlsPath)
@@ -265,13 +282,13 @@ extension HubService {
             _ = try store.audit(actor: actor, action: action == .isolateServer ? "server.isolated" : "server.released", subject: server,
                                 details: ["reason": .string(reason)], time: now)
             notifyRelays(server: server)
-            return action == .isolateServer ? "\(server)'s next sessions start with no network (sandbox required)" : "\(server) starts with its policy's network again"
+            return (action == .isolateServer ? "\(server)'s next sessions start with no network (sandbox required)" : "\(server) starts with its policy's network again", nil)
         case .exportBundle:
-            guard let incident = try store.incident(run.incident) else { throw HubAPIError.refused("no incident \(run.incident)") }
+            guard let id = incident else { throw HubAPIError.refused("export-bundle needs an incident") }
+            guard let incident = try store.incident(id) else { throw HubAPIError.refused("no incident \(id)") }
             let (path, files) = try ForensicBundle.write(incident: incident, store: store, signer: signer, home: home, at: now)
-            run.variables["$$bundle$$"] = path
             _ = try store.audit(actor: actor, action: "evidence.exported", subject: incident.id, details: ["path": .string(path), "files": .int(files)], time: now)
-            return "evidence bundle \(path) (\(files) files, SHA256SUMS)"
+            return ("evidence bundle \(path) (\(files) files, SHA256SUMS)", path)
         }
     }
 

@@ -147,12 +147,7 @@ public final class HubService: Sendable {
             peer.state.withLock { $0.topics.formUnion(topics) }
             return ["topics": .array(topics.map { .string($0) })]
         case .eventsAppend:
-            let events = p["events"]?.arrayValue?.compactMap(Event.init(json:)) ?? []
-            let result = try store.ingest(events, receivedAt: clock())
-            if result.inserted > 0 {
-                ingested(events)
-                raiseAlerts(events)
-            }
+            let result = try ingest(p["events"]?.arrayValue?.compactMap(Event.init(json:)) ?? [])
             return ["accepted": .int(result.inserted), "duplicates": .int(result.duplicates)]
         case .eventsTail:
             let events = try store.events(session: p["session"]?.stringValue, since: number(p["since"]), limit: int(p["limit"]) ?? 100,
@@ -265,7 +260,7 @@ public final class HubService: Sendable {
             return ["lines": .array(records.map { .string(format.encode($0)) })]
         case .alertsList, .alertsShow, .alertsAck, .alertsAssign, .alertsResolve, .alertsFalsePositive, .alertsNote,
              .incidentsList, .incidentsShow, .incidentsOpen, .incidentsClose,
-             .playbooksList, .playbooksShow, .playbooksExport, .playbooksImport, .playbooksStart, .playbooksStep, .playbooksRun, .playbooksRuns:
+             .playbooksList, .playbooksShow, .playbooksExport, .playbooksImport, .playbooksStart, .playbooksStep, .playbooksRun, .playbooksRuns, .responseRun:
             return try responseCall(method, p, from: peer)
         case .grantsRequest:
             // Answered when decided, so `handle` takes it before this.
@@ -287,6 +282,18 @@ public final class HubService: Sendable {
             afterChange()
         }
         return .refused("refused: \(method) is an operator's decision, and \(why). Decide from the console or the CLI in your own terminal.")
+    }
+
+    /// Stores events as `events.append` does — pushed to subscribers, exported, correlated into
+    /// alerts — for in-process callers (tests, benchmarks); relays send them over the socket.
+    @discardableResult
+    public func ingest(_ events: [Event]) throws(StoreError) -> (inserted: Int, duplicates: Int) {
+        let result = try store.ingest(events, receivedAt: clock())
+        if result.inserted > 0 {
+            ingested(events)
+            raiseAlerts(events)
+        }
+        return (result.inserted, result.duplicates)
     }
 
     func ingested(_ events: [Event]) {

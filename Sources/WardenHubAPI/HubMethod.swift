@@ -50,6 +50,8 @@ public enum HubMethod: String, CaseIterable, Sendable {
     case playbooksStep = "playbooks.step"
     case playbooksRun = "playbooks.run"
     case playbooksRuns = "playbooks.runs"
+    /// One response action (a playbook's `x-warden` command) run by the operator directly.
+    case responseRun = "response.run"
 
     /// Who may call a method.
     public enum Authority: Sendable {

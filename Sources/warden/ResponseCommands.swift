@@ -271,3 +271,25 @@ struct Playbooks: ParsableCommand {
         func run() throws { options.output(try options.call(.playbooksRun, ["run": .string(runID)])) { Playbooks.printRun($0) } }
     }
 }
+
+/// `warden respond ACTION ARGS… --reason TEXT`: one containment action now, outside a playbook.
+struct Respond: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one response action now: revoke-grants, terminate-session, quarantine-tool, block-server, …",
+        discussion: """
+        The actions a playbook step runs, for the operator to run directly (the console's K, G and B keys \
+        do the same). Actions: \(PlaybookAction.names.joined(separator: ", ")).
+        Examples: warden respond terminate-session S1 --reason "exfiltration"; \
+        warden respond revoke-grants session S1 --reason …; warden respond block-server files --reason …
+        """)
+    @OptionGroup var options: HubOptions
+    @Argument(help: "The action.") var action: String
+    @Argument(help: "Its arguments (a session, a server, SERVER/TOOL, an incident).") var args: [String] = []
+    @Option(help: "Why (required; recorded in the audit log).") var reason: String
+    @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
+    func run() throws {
+        var p: JSONObject = ["action": .string(action), "args": .array(args.map { .string($0) }), "reason": .string(reason)]
+        if let actor { p["actor"] = .string(actor) }
+        options.output(try options.call(.responseRun, p)) { v in print(CLI.s(v["outcome"])) }
+    }
+}
