@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "WardenSandboxTests", dependencies: ["WardenSandbox", "WardenCore"]),
         .testTarget(name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenHubClient", "WardenDetect"]),
         .testTarget(name: "WardenStoreTests", dependencies: ["WardenStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenCore", "WardenHubAPI", .product(name: "Crypto", package: "swift-crypto")], exclude: ["__Snapshots__"]),
+        .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenCore", "WardenHubAPI", "WardenHub", "WardenHubClient", .product(name: "Crypto", package: "swift-crypto")], exclude: ["__Snapshots__"]),
         .testTarget(name: "WardenHubTests", dependencies: ["WardenHub", "WardenHubAPI", "WardenStore", "WardenHubClient"]),
         // GRDB and Crypto are the attacker's tools in AuditIntegrityTests (rewriting the chain and
         // re-signing its head with a stolen key), not a way into Warden's own code.

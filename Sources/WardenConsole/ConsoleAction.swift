@@ -23,6 +23,9 @@ public enum ConsoleAction: Sendable, Equatable {
     case stepSkip(run: String, reason: String)
     case stepRun(run: String)
     case stepNote(run: String, note: String)
+    /// A containment action run now (`warden respond`): terminate a session, revoke its grants,
+    /// block or unblock a server.
+    case respond(PlaybookAction, args: [String], reason: String)
 
     /// The hub method and its parameters.
     public var request: (method: HubMethod, params: JSONObject) {
@@ -50,6 +53,8 @@ public enum ConsoleAction: Sendable, Equatable {
         case .stepSkip(let run, let reason): (.playbooksStep, JSONObject(pairs: [("run", .string(run)), ("action", "skip"), ("reason", .string(reason))]))
         case .stepRun(let run): (.playbooksStep, JSONObject(pairs: [("run", .string(run)), ("action", "run")]))
         case .stepNote(let run, let note): (.playbooksStep, JSONObject(pairs: [("run", .string(run)), ("action", "note"), ("note", .string(note))]))
+        case .respond(let action, let args, let reason):
+            (.responseRun, JSONObject(pairs: [("action", .string(action.rawValue)), ("args", .array(args.map { .string($0) })), ("reason", .string(reason))]))
         }
     }
 
@@ -75,6 +80,7 @@ public enum ConsoleAction: Sendable, Equatable {
         case .stepSkip(let run, _): "warden playbooks step \(run) --skip --reason …"
         case .stepRun(let run): "warden playbooks step \(run) --run"
         case .stepNote(let run, _): "warden playbooks step \(run) --note …"
+        case .respond(let action, let args, _): "warden respond \(([action.rawValue] + args.map(ConsoleModel.pasteable)).joined(separator: " ")) --reason …"
         }
     }
 }

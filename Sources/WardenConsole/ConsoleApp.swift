@@ -9,22 +9,39 @@ enum DataPart: String, CaseIterable, Sendable {
     case status, sessions, grants, tools, alerts, incidents, audit
 }
 
+/// The hub as the console uses it: blocking calls on one connection whose pushes arrive on another
+/// thread. `HubConnection` is the real one; tests may connect to an in-process `HubServer` or fake it.
+public protocol ConsoleHub: AnyObject, Sendable {
+    var isOpen: Bool { get }
+    func callBlocking(_ method: HubMethod, _ params: JSONObject, timeout: Double) throws(HubError) -> JSONValue
+    func close()
+}
+
+extension HubConnection: ConsoleHub {}
+
+/// Opens a connection to the hub; `onPush` hears its pushes (on the connection's reader thread).
+public typealias ConsoleHubConnector = @Sendable (_ onPush: @escaping @Sendable (String, JSONValue) -> Void) throws -> any ConsoleHub
+
 /// Runs `warden console`: owns the terminal, the hub connection and the loop that joins them.
 ///
 /// One thread does everything (keys, hub calls, drawing); the hub connection's reader thread only
 /// records which topics were pushed and wakes the loop through a pipe. Redraws are coalesced: pushes
 /// arriving together cost one reload and one frame. When nothing happens the loop sleeps in
 /// `poll` and draws once a second (the header clock and grant countdowns).
+///
+/// The terminal and the hub are protocols, so the whole app runs in-process in tests: keys typed
+/// into a `MemoryScreen`, a real `HubServer` on a temporary home, `step()` for one turn of the loop.
 public final class ConsoleApp {
-    let home: WardenHome
-    let screen: NcursesScreen
+    let screen: any ConsoleTerminal
+    let connector: ConsoleHubConnector
     var model = ConsoleModel()
     var renderer = ConsoleRenderer()
-    var connection: HubConnection?
+    var connection: (any ConsoleHub)?
     let wakeRead: Int32
     let wakeWrite: Int32
     let pushed = PushedTopics()
     var lastReconnect = 0.0
+    var lastDraw = 0.0
     /// Parts pushed but not reloaded yet, and when each was last loaded: event pushes come in floods,
     /// so the session list reloads at most once a second; decisions (grants, tools) at once.
     var deferred: Set<DataPart> = []
@@ -34,9 +51,16 @@ public final class ConsoleApp {
     /// Whether a notice also rings the terminal bell (`console.bell` in config.yaml).
     let bell: Bool
 
-    public init(home: WardenHome, screen: NcursesScreen, startView: ViewID = .sessions, bell: Bool = true) {
-        self.home = home
+    /// The console of the hub of `home` (started if it is not running and auto-start is on).
+    public convenience init(home: WardenHome, screen: any ConsoleTerminal, startView: ViewID = .sessions, bell: Bool = true) {
+        self.init(screen: screen, startView: startView, bell: bell) { onPush in
+            try HubLauncher.connect(home: home, timeout: 3, onNotification: onPush)
+        }
+    }
+
+    public init(screen: any ConsoleTerminal, startView: ViewID = .sessions, bell: Bool = true, connector: @escaping ConsoleHubConnector) {
         self.screen = screen
+        self.connector = connector
         self.bell = bell
         var fds: [Int32] = [0, 0]
         pipe(&fds)
@@ -54,64 +78,86 @@ public final class ConsoleApp {
 
     /// Runs until the operator quits; returns the exit status.
     public func run(initialMessage: String? = nil) -> Int32 {
+        start(initialMessage: initialMessage)
+        while !model.state.quit {
+            wait()
+            step()
+        }
+        finish()
+        return 0
+    }
+
+    /// Connects and draws the first frame.
+    public func start(initialMessage: String? = nil) {
         connect()
         if let initialMessage { model.state.message = initialMessage; model.state.messageIsError = true }
-        var lastDraw = 0.0
         draw()
-        while !model.state.quit {
-            var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-            let now = Date().timeIntervalSince1970
-            // Wake for the next whole second (clock, countdowns), or at once when a push is waiting.
-            let timeout = Int32(max(1, (1 - now.truncatingRemainder(dividingBy: 1)) * 1000))
-            _ = poll(&fds, 2, timeout)
-            var needsDraw = false
-            if fds[1].revents != 0 {
-                var sink = [UInt8](repeating: 0, count: 256)
-                while read(wakeRead, &sink, sink.count) > 0 {}
-            }
-            deferred.formUnion(pushed.take())
-            let records = pushed.takeAudit()
-            if !records.isEmpty {
-                // In order: each extends the head the one before it left, or the chain is verified whole.
-                var extended = true
-                for r in records where !model.appendAudit(r) { extended = false }
-                if !extended { apply(.verifyAudit) }
-                needsDraw = true
-            }
-            let grants = pushed.takeGrants()
-            if !grants.isEmpty {
-                if model.applyPushed(grants) { ring() }
-                needsDraw = true
-            }
-            if !deferred.isEmpty {
-                let t = Date().timeIntervalSince1970
-                let due = deferred.filter { t - (lastLoad[$0] ?? 0) >= Self.minimumInterval[$0, default: 0] }
-                if !due.isEmpty {
-                    deferred.subtract(due)
-                    reload(due)
-                    needsDraw = true
-                }
-            }
-            while let key = screen.nextKey() {
-                needsDraw = true
-                if key == .resize { continue }
-                let effects = model.handle(key, pageSize: ConsoleRenderer.pageSize(screen.size), width: screen.size.cols)
-                for effect in effects { apply(effect) }
-                if model.state.quit { break }
-            }
-            if connection?.isOpen != true, Date().timeIntervalSince1970 - lastReconnect > 2 {
-                connect()
-                needsDraw = true
-            }
-            let t = Date().timeIntervalSince1970
-            if needsDraw || t - lastDraw >= 1 {
-                draw()
-                lastDraw = t
-            }
-        }
+        lastDraw = Date().timeIntervalSince1970
+    }
+
+    /// Closes the hub connection and gives the terminal back.
+    public func finish() {
         connection?.close()
         screen.close()
-        return 0
+    }
+
+    /// Whether the operator quit.
+    public var quit: Bool { model.state.quit }
+
+    /// Sleeps until a key or a push waits, or the next whole second (the clock, countdowns).
+    func wait() {
+        var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        if let input = screen.inputDescriptor { fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0)) }
+        let now = Date().timeIntervalSince1970
+        let timeout = Int32(max(1, (1 - now.truncatingRemainder(dividingBy: 1)) * 1000))
+        _ = poll(&fds, nfds_t(fds.count), timeout)
+    }
+
+    /// One turn of the loop: applies what the hub pushed, handles the keys waiting, reconnects if
+    /// the hub went away, and draws if anything changed (or a second passed).
+    public func step() {
+        var needsDraw = false
+        var sink = [UInt8](repeating: 0, count: 256)
+        while read(wakeRead, &sink, sink.count) > 0 {}
+        deferred.formUnion(pushed.take())
+        let records = pushed.takeAudit()
+        if !records.isEmpty {
+            // In order: each extends the head the one before it left, or the chain is verified whole.
+            var extended = true
+            for r in records where !model.appendAudit(r) { extended = false }
+            if !extended { apply(.verifyAudit) }
+            needsDraw = true
+        }
+        let grants = pushed.takeGrants()
+        if !grants.isEmpty {
+            if model.applyPushed(grants) { ring() }
+            needsDraw = true
+        }
+        if !deferred.isEmpty {
+            let t = Date().timeIntervalSince1970
+            let due = deferred.filter { t - (lastLoad[$0] ?? 0) >= Self.minimumInterval[$0, default: 0] }
+            if !due.isEmpty {
+                deferred.subtract(due)
+                reload(due)
+                needsDraw = true
+            }
+        }
+        while let key = screen.nextKey() {
+            needsDraw = true
+            if key == .resize { continue }
+            let effects = model.handle(key, pageSize: ConsoleRenderer.pageSize(screen.size), width: screen.size.cols)
+            for effect in effects { apply(effect) }
+            if model.state.quit { return }
+        }
+        if connection?.isOpen != true, Date().timeIntervalSince1970 - lastReconnect > 2 {
+            connect()
+            needsDraw = true
+        }
+        let t = Date().timeIntervalSince1970
+        if needsDraw || t - lastDraw >= 1 {
+            draw()
+            lastDraw = t
+        }
     }
 
     func draw() {
@@ -129,7 +175,7 @@ public final class ConsoleApp {
         let wake = wakeWrite
         let pushed = self.pushed
         do {
-            let c = try HubLauncher.connect(home: home, timeout: 3) { method, params in
+            let c = try connector { method, params in
                 let part: [DataPart]
                 switch HubPush(rawValue: method) {
                 case .events?: part = [.sessions, .status]
@@ -193,7 +239,10 @@ public final class ConsoleApp {
                     let rows = (s["sessions"]?.arrayValue ?? []).compactMap(SessionRow.init)
                     model.update { $0.sessions = rows }
                 }
-                if case .session(let id)? = model.state.detail { apply(.loadSession(id)) }
+                switch model.state.detail {
+                case .session(let id)?, .call(let id, _)?: apply(.loadSession(id))
+                default: break
+                }
                 // A grant's uses grow with calls: its detail follows the event stream.
                 if case .grant(let id)? = model.state.detail { apply(.loadGrant(id)) }
             case .grants:
@@ -228,6 +277,20 @@ public final class ConsoleApp {
         }
     }
 
+    /// What an action changed is loaded again on the loop's next turn: several actions in a row
+    /// cost one reload.
+    func reloadAfter(_ action: ConsoleAction) {
+        switch action {
+        case .approveGrant, .denyGrant, .revokeGrant: deferred.formUnion([.grants, .audit])
+        case .approveTool, .quarantineTool, .suppressRule: deferred.formUnion([.tools, .audit])
+        case .respond: deferred.formUnion([.sessions, .grants, .tools, .alerts, .incidents, .audit])
+        case .resetBaseline(let name, _):
+            deferred.insert(.audit)
+            if case .tool(name)? = model.state.detail { apply(.loadTool(name)) }
+        default: deferred.formUnion([.alerts, .incidents, .audit])
+        }
+    }
+
     /// One row per playbook run of an incident (or one for an incident with none).
     static func incidentRows(_ j: JSONValue) -> [IncidentRow] {
         guard let id = j["id"]?.stringValue else { return [] }
@@ -248,18 +311,24 @@ public final class ConsoleApp {
     func apply(_ effect: Effect) {
         switch effect {
         case .perform(let action):
-            let (method, params) = action.request
-            if call(method, params) != nil {
-                model.state.message = "done: \(action.cli)"
+            if let result = call(action.request.method, action.request.params) {
+                // A response action says what it did ("session S has no live relay"); others echo the CLI.
+                model.state.message = result["outcome"]?.stringValue.map { "\($0) (\(action.cli))" } ?? "done: \(action.cli)"
                 model.state.messageIsError = false
-                switch action {
-                case .approveGrant, .denyGrant, .revokeGrant: reload([.grants, .audit])
-                case .approveTool, .quarantineTool, .suppressRule: reload([.tools, .audit])
-                case .resetBaseline(let name, _):
-                    reload([.audit])
-                    if case .tool(name)? = model.state.detail { apply(.loadTool(name)) }
-                default: reload([.alerts, .incidents, .audit])
-                }
+                reloadAfter(action)
+            }
+        case .performAll(let actions):
+            var done = 0
+            for action in actions where call(action.request.method, action.request.params) != nil {
+                done += 1
+                reloadAfter(action)
+            }
+            if done == actions.count {
+                model.state.message = "done ×\(done): \(actions.first?.cli ?? "")\(done > 1 ? " …" : "")"
+                model.state.messageIsError = false
+            } else {
+                model.state.message = "\(done) of \(actions.count) done; the first refusal: \(model.state.message ?? "?")"
+                model.state.messageIsError = true
             }
         case .loadSession(let id):
             if let s = call(.sessionsShow, ["id": .string(id), "limit": 300]), let session = s["session"].flatMap(SessionRow.init) {
@@ -269,7 +338,8 @@ public final class ConsoleApp {
         case .loadGrant(let id):
             if let g = call(.grantsShow, ["id": .string(id)]) {
                 let calls = (g["calls"]?.arrayValue ?? []).map { c in
-                    GrantCalls.Call(time: c["time"]?.doubleValue ?? 0, session: c["session"]?.stringValue ?? "", arguments: c["fields"]?["arguments"]?.stringValue ?? "")
+                    GrantCalls.Call(time: c["time"]?.doubleValue ?? 0, session: c["session"]?.stringValue ?? "", arguments: c["fields"]?["arguments"]?.stringValue ?? "",
+                                    call: c["fields"]?["id"].flatMap { $0 == .null ? nil : JSONWriter.compact($0) })
                 }
                 model.update {
                     $0.grantCalls = GrantCalls(grant: id, calls: calls, total: g["callsTotal"]?.intValue)
@@ -298,12 +368,8 @@ public final class ConsoleApp {
                 }
             }
         case .copy(let text):
-            // OSC 52 puts it on the clipboard in terminals that allow it (tmux passes it on with
-            // set-clipboard); the message shows it either way, to select by hand. The id is
-            // Warden's own or escaped, so the sequence carries nothing a server chose raw.
-            let payload = Data(ConsoleModel.pasteable(text).utf8).base64EncodedString()
-            let sequence = Array("\u{1B}]52;c;\(payload)\u{07}".utf8)
-            _ = sequence.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            // The id is Warden's own or escaped, so the clipboard gets nothing a server chose raw.
+            screen.copy(ConsoleModel.pasteable(text))
             model.state.message = "copied \(ConsoleModel.pasteable(text)) (if the terminal allows OSC 52; select it here otherwise)"
             model.state.messageIsError = false
         case .verifyAudit:

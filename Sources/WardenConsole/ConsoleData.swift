@@ -222,11 +222,18 @@ public struct EventRow: Sendable, Equatable {
     public var time: Double
     public var kind: String
     public var summary: String
+    /// The JSON-RPC id of the call the event belongs to (compact JSON), if it belongs to one: the
+    /// events of one call (held, decided, completed, findings) share it.
+    public var call: String?
+    /// Every field as the relay recorded it, for the call's detail.
+    public var fields: JSONObject
 
-    public init(time: Double, kind: String, summary: String) {
+    public init(time: Double, kind: String, summary: String, call: String? = nil, fields: JSONObject = JSONObject()) {
         self.time = time
         self.kind = kind
         self.summary = summary
+        self.call = call
+        self.fields = fields
     }
 
     /// From the hub API's JSON form (docs/hub-api.md).
@@ -243,7 +250,8 @@ public struct EventRow: Sendable, Equatable {
         if let arguments = f?["arguments"]?.stringValue { parts.append("args " + arguments) }
         if let kinds = f?["kinds"]?.arrayValue { parts.append("secrets: " + kinds.compactMap(\.stringValue).joined(separator: ",")) }
         if let rules = f?["rules"]?.arrayValue { parts.append("rules: " + rules.compactMap(\.stringValue).joined(separator: ",")) }
-        self.init(time: j["time"]?.doubleValue ?? 0, kind: kind, summary: parts.joined(separator: "  "))
+        let call = f?["id"].flatMap { $0 == .null ? nil : JSONWriter.compact($0) }
+        self.init(time: j["time"]?.doubleValue ?? 0, kind: kind, summary: parts.joined(separator: "  "), call: call, fields: f?.objectValue ?? JSONObject())
     }
 }
 
@@ -253,10 +261,13 @@ public struct GrantCalls: Sendable, Equatable {
         public var time: Double
         public var session: String
         public var arguments: String
-        public init(time: Double, session: String, arguments: String) {
+        /// The call's JSON-RPC id in its session (compact JSON): where its detail is found.
+        public var call: String?
+        public init(time: Double, session: String, arguments: String, call: String? = nil) {
             self.time = time
             self.session = session
             self.arguments = arguments
+            self.call = call
         }
     }
 
@@ -287,21 +298,29 @@ public struct AuditRow: Sendable, Equatable {
     public var action: String
     public var subject: String
     public var hash: String
+    public var previousHash: String
+    /// What the record says beyond who did what to what: the reason of a denial or a revocation,
+    /// the scope of an approval, the rule of a suppression.
+    public var details: JSONObject
 
-    public init(sequence: Int, time: Double, actor: String, action: String, subject: String, hash: String) {
+    public init(sequence: Int, time: Double, actor: String, action: String, subject: String, hash: String, previousHash: String = "",
+                details: JSONObject = JSONObject()) {
         self.sequence = sequence
         self.time = time
         self.actor = actor
         self.action = action
         self.subject = subject
         self.hash = hash
+        self.previousHash = previousHash
+        self.details = details
     }
 
     /// From the hub API's JSON form (docs/hub-api.md).
     public init?(_ j: JSONValue) {
         guard let seq = j["sequence"]?.intValue else { return nil }
         self.init(sequence: seq, time: j["time"]?.doubleValue ?? 0, actor: j["actor"]?.stringValue ?? "?", action: j["action"]?.stringValue ?? "?",
-                  subject: j["subject"]?.stringValue ?? "", hash: j["hash"]?.stringValue ?? "")
+                  subject: j["subject"]?.stringValue ?? "", hash: j["hash"]?.stringValue ?? "", previousHash: j["previousHash"]?.stringValue ?? "",
+                  details: j["details"]?.objectValue ?? JSONObject())
     }
 }
 
@@ -458,7 +477,7 @@ extension ConsoleData {
         // Already here (the reload after an action loaded it before its push came): nothing to do,
         // and the head already covers it when it is at or before it.
         let row = AuditRow(sequence: record.sequence, time: record.time, actor: record.actor, action: record.action,
-                           subject: record.subject, hash: record.hash)
+                           subject: record.subject, hash: record.hash, previousHash: record.previousHash, details: record.details)
         if audit.prefix(64).contains(row) {
             if case .intact(let records, _) = chain, record.sequence <= records { return true }
             return false

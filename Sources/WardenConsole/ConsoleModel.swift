@@ -5,6 +5,8 @@ import WardenHubAPI
 /// What the console asks its driver to do after a key: talk to the hub, load a detail, quit.
 public enum Effect: Sendable, Equatable {
     case perform(ConsoleAction)
+    /// Several actions at once (marked alerts): each its own hub call, reported together.
+    case performAll([ConsoleAction])
     case loadSession(String)
     case loadTool(String)
     case loadGrant(String)
@@ -191,6 +193,15 @@ public struct ConsoleModel: Sendable {
         return rows.isEmpty ? nil : rows[min(l.selected, rows.count - 1)]
     }
 
+    /// The marked alerts still listed, in list order.
+    var markedAlerts: [String] { data.alerts.map(\.id).filter(state.marked.contains) }
+
+    /// The session on screen: the detail's, or the selected row's.
+    public var selectedSession: SessionRow? {
+        guard state.view == .sessions else { return nil }
+        if case .session(let id)? = state.detail { return data.sessions.first { $0.id == id } ?? data.sessionDetail?.session }
+        return selectedIndex.map { data.sessions[$0] }
+    }
     public var selectedGrant: HubGrant? { state.view == .grants ? selectedIndex.map { data.grants[$0] } : nil }
     public var selectedTool: ToolRow? { state.view == .tools ? selectedIndex.map { data.tools[$0] } : nil }
     public var selectedAlert: AlertRow? { state.view == .alerts ? selectedIndex.map { data.alerts[$0] } : nil }
@@ -237,13 +248,24 @@ public struct ConsoleModel: Sendable {
         case .escape:
             if state.detail != nil, !state.detailFilter.isEmpty {
                 state.detailFilter = ""
+            } else if let back = state.detailStack.popLast() {
+                state.detail = back.detail
+                state.detailCursor = back.cursor
+                state.detailScroll = 0
+                return reloadEffect(back.detail)
             } else if state.detail != nil {
                 state.detail = nil
                 state.detailScroll = 0
             } else if !state.current.filter.isEmpty {
                 setFilter("")
             }
-        case .enter: return openDetail()
+        case .enter:
+            if state.detail != nil { return openLink() }
+            return openDetail()
+        case .char("V") where state.view == .audit:
+            state.message = "verifying the audit chain…"
+            state.messageIsError = false
+            return [.verifyAudit]
         case .mouse(let row, let col, let wheel):
             if wheel != 0 {
                 move(wheel * 3)
@@ -263,11 +285,19 @@ public struct ConsoleModel: Sendable {
         state.detail = nil
         state.detailScroll = 0
         state.detailFilter = ""
+        state.detailCursor = 0
+        state.detailStack = []
     }
 
     mutating func move(_ delta: Int) {
         if state.detail != nil {
-            state.detailScroll = max(0, state.detailScroll + delta)
+            // A detail with links moves its cursor (the renderer keeps it on screen); others scroll.
+            let links = detailLinks.count
+            if links > 0 {
+                state.detailCursor = min(max(0, state.detailCursor + delta), links - 1)
+            } else {
+                state.detailScroll = max(0, state.detailScroll + delta)
+            }
             return
         }
         moveTo(state.current.selected + delta)
@@ -276,6 +306,7 @@ public struct ConsoleModel: Sendable {
     mutating func moveTo(_ index: Int) {
         if state.detail != nil {
             state.detailScroll = index == Int.max ? Int.max / 2 : 0
+            state.detailCursor = index == Int.max ? max(0, detailLinks.count - 1) : 0
             return
         }
         let rows = rows(state.view)
@@ -316,9 +347,48 @@ public struct ConsoleModel: Sendable {
             state.detail = .run(run)
             return [.loadRun(run)]
         case .audit:
-            return [.verifyAudit]
+            state.detail = .audit(data.audit[i].sequence)
         }
         return []
+    }
+
+    /// What the open detail lists that has a detail of its own, in the order it shows them: a
+    /// session's calls in its timeline, the calls a grant let through.
+    public var detailLinks: [Detail] {
+        switch state.detail {
+        case .session(let id)?:
+            guard let d = data.sessionDetail, d.session.id == id else { return [] }
+            return d.events.compactMap { e in e.call.map { .call(session: id, request: $0) } }
+        case .grant(let id)?:
+            guard let covered = data.grantCalls, covered.grant == id else { return [] }
+            return covered.calls.compactMap { c in c.call.map { .call(session: c.session, request: $0) } }
+        default:
+            return []
+        }
+    }
+
+    /// `enter` in a detail: opens what its cursor is on, if anything.
+    mutating func openLink() -> [Effect] {
+        let links = detailLinks
+        guard let current = state.detail, !links.isEmpty else { return [] }
+        let target = links[min(state.detailCursor, links.count - 1)]
+        state.detailStack.append(DetailPlace(detail: current, cursor: state.detailCursor))
+        state.detail = target
+        state.detailCursor = 0
+        state.detailScroll = 0
+        state.detailFilter = ""
+        // A call's events are its session's: a grant's call may be in a session not loaded yet.
+        if case .call(let session, _) = target, data.sessionDetail?.session.id != session { return [.loadSession(session)] }
+        return []
+    }
+
+    /// What to fetch again when going back to a detail.
+    func reloadEffect(_ detail: Detail) -> [Effect] {
+        switch detail {
+        case .session(let id): [.loadSession(id)]
+        case .grant(let id): [.loadGrant(id)]
+        default: []
+        }
     }
 
     /// Keys that act on the selected row: approve, deny, revoke, quarantine, acknowledge…
@@ -359,6 +429,22 @@ public struct ConsoleModel: Sendable {
         case (.tools, "B"):
             guard let t = selectedTool else { return [] }
             state.modal = .input(title: "Reset the behaviour baseline of \(t.qualifiedName) — reason:", text: "", purpose: .resetBaseline(t.qualifiedName))
+        case (.alerts, "m"):
+            // Marks for bulk triage: x and f then act on every marked alert.
+            guard let a = selectedAlert else { return [] }
+            if state.marked.remove(a.id) == nil { state.marked.insert(a.id) }
+            move(1)
+        case (.alerts, "M"):
+            let shown = rows(.alerts).map { data.alerts[$0].id }
+            state.marked = state.marked.isSuperset(of: shown) ? [] : Set(shown)
+            return note(state.marked.isEmpty ? "marks cleared" : "\(state.marked.count) alerts marked: x acknowledges them, f closes them as false positives")
+        case (.alerts, "x") where !state.marked.isEmpty:
+            let ids = markedAlerts
+            state.marked = []
+            return [.performAll(ids.map { .acknowledgeAlert(id: $0) })]
+        case (.alerts, "f") where !state.marked.isEmpty:
+            let ids = markedAlerts
+            state.modal = .input(title: "Mark \(ids.count) alerts false positives — reason:", text: "", purpose: .falsePositives(ids))
         case (.alerts, "x"):
             guard let a = selectedAlert else { return [] }
             return [.perform(.acknowledgeAlert(id: a.id))]
@@ -377,6 +463,23 @@ public struct ConsoleModel: Sendable {
         case (.alerts, "n"):
             guard let a = selectedAlert else { return [] }
             state.modal = .input(title: "Note on \(a.id):", text: "", purpose: .noteAlert(a.id))
+        case (.sessions, "K"):
+            guard let s = selectedSession else { return [] }
+            guard s.live else { return note("session \(s.id) has already ended") }
+            state.modal = .input(title: "Terminate session \(s.id) (stops \(s.server) for \(s.client)) — reason:", text: "",
+                                 purpose: .respond(.terminateSession, args: [s.id]))
+        case (.sessions, "R"):
+            guard let s = selectedSession else { return [] }
+            let active = data.grants.filter { $0.session == s.id && ($0.state == .active || $0.state == .approved) }.count
+            state.modal = .input(title: "Revoke the grants of session \(s.id) (\(active) active) — reason:", text: "",
+                                 purpose: .respond(.revokeGrants, args: ["session", s.id]))
+        case (.sessions, "X"), (.tools, "X"):
+            guard let server = state.view == .sessions ? selectedSession?.server : selectedTool?.server else { return [] }
+            state.modal = .input(title: "Block server \(server): every call to it is refused, in every session — reason:", text: "",
+                                 purpose: .respond(.blockServer, args: [server]))
+        case (.sessions, "U"), (.tools, "U"):
+            guard let server = state.view == .sessions ? selectedSession?.server : selectedTool?.server else { return [] }
+            state.modal = .input(title: "Unblock server \(server) — reason:", text: "", purpose: .respond(.unblockServer, args: [server]))
         case (.playbooks, "X"):
             guard let i = selectedIncident else { return [] }
             guard i.status != "closed" else { return note("incident \(i.id) is already closed") }
@@ -422,6 +525,8 @@ public struct ConsoleModel: Sendable {
     public var selectedID: String? {
         switch state.detail {
         case .session(let id)?, .grant(let id)?, .tool(let id)?, .alert(let id)?, .run(let id)?: return id
+        case .call(let session, _)?: return session
+        case .audit(let sequence)?: return String(sequence)
         case nil: break
         }
         guard let i = selectedIndex else { return nil }
@@ -530,6 +635,16 @@ public struct ConsoleModel: Sendable {
                 cancelModal()
             default: break
             }
+        case .confirmAll(_, let actions):
+            switch key {
+            case .char("y"), .char("Y"), .enter:
+                state.modal = nil
+                state.marked = []
+                return [.performAll(actions)]
+            case .char("n"), .char("N"), .escape:
+                cancelModal()
+            default: break
+            }
         case .input(var title, var text, var purpose):
             switch key {
             case .escape:
@@ -558,7 +673,11 @@ public struct ConsoleModel: Sendable {
                 }
                 let action = purpose.action(trimmed)
                 switch purpose {
-                case .denyGrant, .revokeGrant, .quarantineTool, .falsePositive, .suppressRule, .resetBaseline:
+                case .falsePositives(let ids):
+                    state.modal = .confirmAll(title: "Close \(ids.count) alerts as false positives (\(trimmed))?", actions: ids.map { .falsePositive(id: $0, reason: trimmed) })
+                    return []
+                case .denyGrant, .revokeGrant, .quarantineTool, .falsePositive, .suppressRule, .resetBaseline, .respond(.terminateSession, _), .respond(.revokeGrants, _),
+                     .respond(.blockServer, _):
                     // Destructive: the reason is not the confirmation.
                     state.modal = .confirm(title: Self.confirmation(action), action: action)
                 default:
@@ -581,6 +700,10 @@ public struct ConsoleModel: Sendable {
         case .falsePositive(let id, _): "Close \(id) as a false positive?"
         case .suppressRule(let name, let rule, _): "Suppress \(rule) for \(name)?"
         case .resetBaseline(let name, _): "Forget what \(name)'s normal behaviour is? It is learnt again from its next calls."
+        case .respond(.terminateSession, let args, _): "Terminate session \(args.first ?? "")? Its relay stops the server; the client sees the server exit."
+        case .respond(.revokeGrants, let args, _): "Revoke every active grant of \(args.joined(separator: " "))? Their calls need a person again."
+        case .respond(.blockServer, let args, _): "Block \(args.first ?? "")? Every call to it is refused in every session until it is unblocked."
+        case .respond(let action, let args, _): "Run \(action.rawValue) \(args.joined(separator: " "))?"
         default: "Go ahead?"
         }
     }

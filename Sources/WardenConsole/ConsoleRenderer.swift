@@ -217,6 +217,10 @@ public struct ConsoleRenderer: Sendable {
             preview = Array(wrap([(String(g.arguments.prefix(4 * f.cols)), .normal)], width: max(8, f.cols - 2)).prefix(3))
             if height - preview.count - 1 < 2 { preview = [] } else { height -= preview.count + 1 }
         }
+        // A list longer than the screen gives its last row to the position ("12/480"), so the
+        // label never covers a row's text.
+        let scrolls = rows.count > height && height > 1
+        if scrolls { height -= 1 }
         var l = m.state.current
         if l.selected < l.top { l.top = l.selected }
         if l.selected >= l.top + height { l.top = l.selected - height + 1 }
@@ -245,7 +249,7 @@ public struct ConsoleRenderer: Sendable {
             switch m.data.chain {
             case .intact(let records, let head): f.put("chain intact: \(records) records, head \(head.prefix(16))…", row: row, col: 1, role: .success)
             case .broken(let seq, let problem): f.put("CHAIN BROKEN at record \(seq): \(problem)", row: row, col: 1, role: .critical)
-            case .unknown: f.put("chain not verified yet (enter verifies)", row: row, col: 1, role: .dim)
+            case .unknown: f.put("chain not verified yet (V verifies)", row: row, col: 1, role: .dim)
             }
         }
         if rows.isEmpty {
@@ -261,15 +265,18 @@ public struct ConsoleRenderer: Sendable {
                 f.put(text, row: row, col: x, width: w, role: selected && role != .pending && role != .critical ? .selection : role)
                 x += w + 1
             }
-            if selected { f.put("▶", row: row, col: 0, role: .selection) }
+            if selected { f.put("▶", row: row, col: 0, role: .selection) } else if view == .alerts, m.state.marked.contains(m.data.alerts[rows[l.top + r]].id) {
+                f.put("●", row: row, col: 0, role: .pending)
+            }
         }
-        if rows.count > height {
+        if scrolls {
             let label = " \(l.selected + 1)/\(rows.count) "
-            f.put(label, row: top + height - 1, col: f.cols - label.count, role: .dim)
+            f.put(label, row: top + height, col: f.cols - label.count, role: .dim)
         }
         if !preview.isEmpty {
-            f.put("─ arguments " + String(repeating: "─", count: max(0, f.cols - 13)), row: top + height, col: 1, role: .dim)
-            for (i, line) in preview.enumerated() { f.put(segments: line, row: top + height + 1 + i, col: 1, width: f.cols - 2) }
+            let at = top + height + (scrolls ? 1 : 0)
+            f.put("─ arguments " + String(repeating: "─", count: max(0, f.cols - 13)), row: at, col: 1, role: .dim)
+            for (i, line) in preview.enumerated() { f.put(segments: line, row: at + 1 + i, col: 1, width: f.cols - 2) }
         }
     }
 
@@ -330,11 +337,12 @@ public struct ConsoleRenderer: Sendable {
                                  ("last activity", Format.ago(s.lastActivity, now: now)), ("calls", "\(s.calls), \(s.denials) refused"),
                                  ("risk", String(s.risk)), ("state", s.live ? "live" : "ended \(s.endStatus ?? "")")])
                 lines.append([])
-                lines.append([("Timeline (newest first)", .title)])
+                lines.append([("Timeline (newest first; j/k pick a call, enter opens it)", .title)])
                 for e in d.events {
                     let role: Role = e.kind.hasPrefix("dlp") || e.kind == "result.injection" || e.kind == "tool.quarantined" ? .high
                         : e.kind == "call.held" ? .pending : e.kind == "call.decided" ? .medium : .normal
-                    lines.append([(Format.clock(e.time, offset: utcOffset) + "  ", .dim), (e.kind.padding(toLength: 20, withPad: " ", startingAt: 0) + " ", role), (e.summary, .normal)])
+                    lines.append(link(e.call != nil) + [(Format.clock(e.time, offset: utcOffset) + "  ", .dim),
+                                                       (e.kind.padding(toLength: 20, withPad: " ", startingAt: 0) + " ", role), (e.summary, .normal)])
                 }
             } else {
                 lines.append([("loading…", .dim)])
@@ -360,7 +368,7 @@ public struct ConsoleRenderer: Sendable {
                     let shown = covered.total > covered.calls.count ? ", the first \(covered.calls.count) shown" : ""
                     lines.append([("Calls it let through (\(covered.total)\(shown))", .title)])
                     for c in covered.calls {
-                        lines.append([(Format.clock(c.time, offset: utcOffset) + "  ", .dim), (c.session + "  ", .dim), (c.arguments, .normal)])
+                        lines.append(link(c.call != nil) + [(Format.clock(c.time, offset: utcOffset) + "  ", .dim), (c.session + "  ", .dim), (c.arguments, .normal)])
                     }
                 }
             }
@@ -379,6 +387,25 @@ public struct ConsoleRenderer: Sendable {
                                  ("last seen", Format.clock(a.lastSeen, offset: utcOffset)), ("incident", a.incident ?? "-")])
                 lines.append([])
                 lines.append([(a.title, .normal)])
+            }
+        case .call(let session, let request):
+            title = "Call \(request) in session \(session)"
+            lines += callLines(m, session: session, request: request)
+        case .audit(let sequence):
+            title = "Audit record \(sequence)"
+            if let r = m.data.audit.first(where: { $0.sequence == sequence }) {
+                lines += fields([("time", Format.clock(r.time, offset: utcOffset)), ("actor", r.actor), ("action", r.action), ("subject", r.subject)])
+                lines += fields(r.details.members.map { ($0.0, Self.shown($0.1)) })
+                lines.append([])
+                lines += fields([("hash", r.hash), ("previous hash", r.previousHash.isEmpty ? "-" : r.previousHash)])
+                let chain: String = switch m.data.chain {
+                case .intact(let records, _): sequence <= records ? "verified: the chain is intact through record \(records)" : "not verified yet (V verifies)"
+                case .broken(let at, let problem): "BROKEN at record \(at): \(problem)"
+                case .unknown: "not verified yet (V verifies)"
+                }
+                lines += fields([("chain", chain)])
+            } else {
+                lines.append([("record \(sequence) is not among the records loaded", .dim)])
             }
         case .run(let run):
             title = "Playbook run \(run)"
@@ -415,17 +442,89 @@ public struct ConsoleRenderer: Sendable {
         }
         f.fill(row: 2, role: .title)
         f.put(shownTitle, row: 2, col: 1, width: f.cols - 2, role: .title)
-        let wrapped = lines.flatMap { wrap($0, width: width) }
-        let height = max(1, f.rows - Self.listTop - 2)
+        // The cursor's line is the n-th line that starts with the link marker; it is drawn as
+        // selected and kept on screen.
+        var wrapped: [Line] = []
+        var cursorRow: Int?
+        var link = 0
+        for line in lines {
+            if let first = line.first, first.0 == Self.linkMark {
+                if link == m.state.detailCursor { cursorRow = wrapped.count }
+                link += 1
+            }
+            wrapped += wrap(line, width: width)
+        }
+        var height = max(1, f.rows - Self.listTop - 2)
+        // As in lists: the last row shows the position when the detail is longer than the screen.
+        let scrolls = wrapped.count > height && height > 1
+        if scrolls { height -= 1 }
         let maxScroll = max(0, wrapped.count - height)
+        if let row = cursorRow {
+            if row < m.state.detailScroll { m.state.detailScroll = row }
+            if row >= m.state.detailScroll + height { m.state.detailScroll = row - height + 1 }
+            wrapped[row][0] = ("▶ ", .selection)
+        }
         m.state.detailScroll = min(m.state.detailScroll, maxScroll)
         for (r, line) in wrapped.dropFirst(m.state.detailScroll).prefix(height).enumerated() {
             f.put(segments: line, row: Self.listTop + r, col: 1, width: width)
         }
-        if maxScroll > 0 {
+        if scrolls {
             let label = " \(m.state.detailScroll + 1)-\(min(wrapped.count, m.state.detailScroll + height))/\(wrapped.count) "
-            f.put(label, row: Self.listTop + height - 1, col: f.cols - label.count, role: .dim)
+            f.put(label, row: Self.listTop + height, col: f.cols - label.count, role: .dim)
         }
+    }
+
+    /// The first segment of a line that opens a detail of its own; the cursor's becomes "▶ ".
+    static let linkMark = "  "
+    func link(_ isLink: Bool) -> Line { isLink ? [(Self.linkMark, .normal)] : [] }
+
+    /// A field's value as one line of text: strings as they are (escaped when drawn), numbers as
+    /// written, lists of strings joined, anything else as compact JSON.
+    static func shown(_ v: JSONValue) -> String {
+        switch v {
+        case .string(let s): s
+        case .array(let items) where items.allSatisfy({ $0.stringValue != nil }): items.compactMap(\.stringValue).joined(separator: ", ")
+        default: JSONWriter.compact(v)
+        }
+    }
+
+    /// Everything about one call, from the events its session recorded for it: what it carried,
+    /// where it was going, who decided and why, what it cost, what was found in its result.
+    func callLines(_ m: ConsoleModel, session: String, request: String) -> [Line] {
+        guard let d = m.data.sessionDetail, d.session.id == session else { return [[("loading…", .dim)]] }
+        let events = d.events.filter { $0.call == request }.sorted { $0.time < $1.time }
+        guard !events.isEmpty else { return [[("the events of call \(request) are not among the session's last \(d.events.count)", .dim)]] }
+        func first(_ key: String) -> JSONValue? { events.lazy.compactMap { $0.fields[key] }.first { $0 != .null && $0 != .string("") } }
+        var rows: [(String, String)] = [("server", d.session.server), ("client", d.session.client)]
+        for (label, key) in [("tool", "tool"), ("method", "method"), ("decision", "decision"), ("policy rule", "rule"), ("grant", "grantId"),
+                             ("decided by", "decidedBy"), ("reason", "reason")] {
+            if let v = first(key) { rows.append((label, Self.shown(v))) }
+        }
+        if let micros = first("micros")?.intValue { rows.append(("latency", DurationText.format(micros: micros))) }
+        if let bytes = first("bytes")?.intValue { rows.append(("result size", Format.bytes(bytes))) }
+        if let bytes = first("argBytes")?.intValue { rows.append(("argument size", Format.bytes(bytes))) }
+        if let targets = first("targets") ?? first("destination") { rows.append(("destinations", Self.shown(targets))) }
+        if first("isError")?.boolValue == true || first("error")?.boolValue == true { rows.append(("answer", "an error")) }
+        var lines = fields(rows)
+        if let arguments = first("arguments")?.stringValue {
+            lines += [[], [("Arguments", .title)]]
+            for l in arguments.split(separator: "\n", omittingEmptySubsequences: false) { lines.append([(String(l), .normal)]) }
+        }
+        let findings = events.filter { $0.kind == "dlp.finding" || $0.kind == "result.injection" }
+        if !findings.isEmpty {
+            lines += [[], [("Findings", .title)]]
+            for e in findings {
+                lines.append([(e.kind + "  ", .high), (e.summary, .normal)])
+                if let list = e.fields["findings"]?.arrayValue {
+                    for item in list.prefix(20) { lines.append([("    ", .normal), (Self.shown(item), .dim)]) }
+                }
+            }
+        }
+        lines += [[], [("Events", .title)]]
+        for e in events {
+            lines.append([(Format.clock(e.time, offset: utcOffset) + "  ", .dim), (e.kind.padding(toLength: 20, withPad: " ", startingAt: 0) + " ", .normal), (e.summary, .normal)])
+        }
+        return lines
     }
 
     func fields(_ rows: [(String, String)]) -> [Line] {
@@ -638,11 +737,11 @@ public struct ConsoleRenderer: Sendable {
         var keys: [(String, String)]
         switch (m.state.view, m.state.detail != nil) {
         case (.grants, _): keys = [("a", "approve"), ("d", "deny"), ("r", "revoke"), ("enter", "detail")]
-        case (.tools, _): keys = [("a", "trust"), ("Q", "quarantine"), ("s", "suppress"), ("B", "baseline"), ("enter", "detail")]
-        case (.alerts, _): keys = [("x", "ack"), ("v", "resolve"), ("A", "assign"), ("n", "note"), ("e", "escalate"), ("f", "false +"), ("p", "playbook")]
+        case (.tools, _): keys = [("a", "trust"), ("Q", "quarantine"), ("s", "suppress"), ("B", "baseline"), ("X", "block server"), ("enter", "detail")]
+        case (.alerts, _): keys = [("x", "ack"), ("v", "resolve"), ("A", "assign"), ("n", "note"), ("e", "escalate"), ("f", "false +"), ("m", "mark"), ("p", "playbook")]
         case (.playbooks, _): keys = [("enter", "steps"), ("d", "done"), ("s", "skip"), ("R", "run"), ("n", "note"), ("p", "start"), ("X", "close")]
-        case (.audit, _): keys = [("enter", "verify chain")]
-        case (.sessions, _): keys = [("enter", "timeline")]
+        case (.audit, _): keys = [("enter", "detail"), ("V", "verify chain")]
+        case (.sessions, _): keys = [("enter", "timeline"), ("K", "terminate"), ("R", "revoke grants"), ("X", "block server")]
         }
         keys += [("1-6", "views"), ("/", "filter"), (":", "cmd"), ("?", "help"), ("q", "quit")]
         if m.state.detail != nil { keys.insert(("esc", "back"), at: 0) }
@@ -701,6 +800,10 @@ public struct ConsoleRenderer: Sendable {
             lines += tail
         case .confirm(let title, let action):
             lines = [[(title, .title)], [("same as: \(action.cli)", .dim)], [("y confirm · n/esc cancel", .warning)]]
+        case .confirmAll(let title, let actions):
+            lines = [[(title, .title)]] + actions.prefix(8).map { [("same as: \($0.cli)", .dim)] }
+            if actions.count > 8 { lines.append([("… and \(actions.count - 8) more", .dim)]) }
+            lines.append([("y confirm all · n/esc cancel", .warning)])
         case .typedConfirm(let title, _, let text, let action):
             lines = [[(title, .high)], [("> ", .normal), (text + "▏", .input)], [("same as: \(action.cli)", .dim)],
                      [("enter confirm · esc cancel", .warning)]]
@@ -714,6 +817,9 @@ public struct ConsoleRenderer: Sendable {
         let top = max(1, (f.rows - height) / 2)
         let left = max(1, (f.cols - width) / 2)
         for r in 0..<height {
+            // The rows behind the box are blanked to its sides too: a list row's "▶" or "…" at the
+            // screen's edge must not read as part of the question.
+            f.fill(row: top + r, role: .normal)
             f.fill(row: top + r, col: left, width: width, role: .input)
         }
         f.put("┌" + String(repeating: "─", count: width - 2) + "┐", row: top, col: left, role: .input)
@@ -733,17 +839,21 @@ public struct ConsoleRenderer: Sendable {
             [("  j/k ↑/↓ g/G     ", .footerKey), ("move; PgUp/PgDn page", .normal)],
             [("  /REGEX  esc     ", .footerKey), ("filter what is on screen (the list, or a detail's lines) as you type; esc clears it", .normal)],
             [("  o   C           ", .footerKey), ("next sort order (sessions, grants, tools, alerts); show closed alerts", .normal)],
-            [("  enter           ", .footerKey), ("detail: timeline, grant, tool evidence, alert, playbook steps", .normal)],
+            [("  enter           ", .footerKey), ("detail: timeline, grant, tool evidence, alert, playbook steps, audit record;", .normal)],
+            [("                  ", .footerKey), ("in a timeline or a grant's calls, j/k pick a call and enter opens it (esc back)", .normal)],
+            [("  V               ", .footerKey), ("audit: verify the whole hash chain now", .normal)],
             [("  a               ", .footerKey), ("approve a pending grant (scope, TTL) or trust a tool's definition", .normal)],
             [("  d / r           ", .footerKey), ("deny a pending grant (reason) / revoke an active one", .normal)],
             [("  Q / s / B       ", .footerKey), ("quarantine a tool / suppress one of its rules / reset its baseline (reason)", .normal)],
+            [("  K R X U         ", .footerKey), ("sessions: terminate, revoke its grants; block / unblock its server (also X U on tools)", .normal)],
             [("  x v A n         ", .footerKey), ("alerts: acknowledge, resolve (how), assign (to whom), note", .normal)],
             [("  e f p           ", .footerKey), ("alerts: escalate to an incident, false positive (reason), start a playbook", .normal)],
+            [("  m M             ", .footerKey), ("alerts: mark one (or all shown) for bulk triage; x and f then act on every marked alert", .normal)],
             [("  d s R n X       ", .footerKey), ("playbooks: step done, skip (reason), run its automated action, note; close the incident", .normal)],
             [("  c               ", .footerKey), ("copy the id on screen (OSC 52 where the terminal allows; always shown)", .normal)],
             [("  q, :q           ", .footerKey), ("quit", .normal)],
             [],
-            [("Destructive actions ask for confirmation. Every action is also a CLI command (warden grants|tools|alerts|playbooks …).", .dim)],
+            [("Destructive actions ask for confirmation. Every action is also a CLI command (warden grants|tools|alerts|playbooks|respond …).", .dim)],
             [("Untrusted text is escaped: ␛ for ESC, <U+202E> for invisible and direction characters.", .dim)],
             [("any key closes this help", .warning)],
         ]

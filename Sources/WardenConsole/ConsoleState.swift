@@ -1,3 +1,4 @@
+import WardenCore
 import Foundation
 import WardenHubAPI
 
@@ -68,6 +69,8 @@ public enum Modal: Sendable, Equatable {
     case approve(grant: HubGrant, scope: Int, ttl: String)
     /// A destructive action waiting for `y`.
     case confirm(title: String, action: ConsoleAction)
+    /// Several actions (marked alerts) waiting for one `y`.
+    case confirmAll(title: String, actions: [ConsoleAction])
     /// An action too dangerous for one key: it runs only when `word` is typed (trusting a tool
     /// Warden judged malicious).
     case typedConfirm(title: String, word: String, text: String, action: ConsoleAction)
@@ -90,6 +93,9 @@ public enum InputPurpose: Sendable, Equatable {
     case assignAlert(String)
     case noteAlert(String)
     case closeIncident(String)
+    case respond(PlaybookAction, args: [String])
+    /// Marked alerts closed as false positives with one reason.
+    case falsePositives([String])
 
     /// Whether an empty answer is refused (reasons are required for denials and skips).
     var requiresText: Bool { true }
@@ -109,6 +115,8 @@ public enum InputPurpose: Sendable, Equatable {
         case .assignAlert(let id): .assignAlert(id: id, assignee: text)
         case .noteAlert(let id): .noteAlert(id: id, text: text)
         case .closeIncident(let id): .closeIncident(id: id, resolution: text)
+        case .respond(let action, let args): .respond(action, args: args, reason: text)
+        case .falsePositives(let ids): .falsePositive(id: ids.first ?? "", reason: text)
         }
     }
 }
@@ -120,6 +128,16 @@ public enum Detail: Sendable, Equatable {
     case tool(String)
     case alert(String)
     case run(String)
+    /// One call of a session: every event the relay recorded for it (JSON-RPC id `request`).
+    case call(session: String, request: String)
+    /// One audit record, by sequence number.
+    case audit(Int)
+}
+
+/// A detail left for another, and where its cursor was.
+public struct DetailPlace: Sendable, Equatable {
+    public var detail: Detail
+    public var cursor: Int
 }
 
 /// Everything about the console that is not data: which view, selections, filters, prompts.
@@ -128,6 +146,11 @@ public struct ConsoleState: Sendable, Equatable {
     public var lists: [ViewID: ListState] = [:]
     public var detail: Detail?
     public var detailScroll = 0
+    /// In a detail that lists things with details of their own (a timeline's calls, a grant's
+    /// calls): which one `enter` opens.
+    public var detailCursor = 0
+    /// The details `enter` came from, with their cursors: `esc` goes back to them in turn.
+    public var detailStack: [DetailPlace] = []
     public var modal: Modal?
     /// The `:` command line while it is open.
     public var command: String?
@@ -135,6 +158,8 @@ public struct ConsoleState: Sendable, Equatable {
     public var filterInput: String?
     /// A regular expression over the open detail's lines (`/` in a detail); empty: every line.
     public var detailFilter = ""
+    /// Alerts marked for bulk triage (`m`).
+    public var marked: Set<String> = []
     /// Whether Alerts also lists resolved and false-positive alerts (`C` toggles).
     public var showClosedAlerts = false
     public var showHelp = false

