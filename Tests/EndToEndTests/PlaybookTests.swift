@@ -135,4 +135,64 @@ struct ContainmentTests {
         #expect(audit.contains { $0["action"] as? String == "session.terminated" })
         close(wrap.stdin)
     }
+
+    @Test("warden respond: block-server refuses the next call, terminate-session stops the relay; a missing reason or an unknown action is a usage error")
+    func respondCLI() async throws {
+        let home = Harness.temporaryHome()
+        let hub = try await HubProcess(home: home)
+        defer { Task { await hub.stop() } }
+        let wrap = try Child.spawn([Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"],
+                                   environment: ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home]) { $1 })
+        func send(_ line: String) { _ = (line + "\n").withCString { write(wrap.stdin, $0, strlen($0)) } }
+        var seen = ""
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        func wait(for text: String) {
+            let deadline = Date().addingTimeInterval(15)
+            while !seen.contains(text), Date() < deadline {
+                var fds = pollfd(fd: wrap.stdout, events: Int16(POLLIN), revents: 0)
+                if poll(&fds, 1, 100) > 0 {
+                    let n = read(wrap.stdout, &buffer, buffer.count)
+                    if n > 0 { seen += String(decoding: buffer[0..<n], as: UTF8.self) }
+                }
+            }
+        }
+        send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+        send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+        wait(for: #""id":2"#)
+
+        let usage = try await warden(["respond", "block-server", "store"], home: home)
+        #expect(usage.status == 64 || usage.status == 2, "no --reason: \(usage.status)")
+        let unknown = try await warden(["respond", "delete-everything", "store", "--reason", "x"], home: home)
+        #expect(unknown.status == 2 && unknown.stderr.contains("no action delete-everything"), "\(unknown.stderr)")
+
+        let blocked = try await warden(["respond", "block-server", "store", "--reason", "beaconing", "--as", "alice"], home: home)
+        #expect(blocked.status == 0 && blocked.stdoutText.contains("blocked store"), "\(blocked.stdoutText) \(blocked.stderr)")
+        // The relay re-reads controls on the hub's tools.changed push: the next call is refused.
+        var refused = false
+        for id in 10..<60 where !refused {
+            send(#"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}"#)
+            wait(for: #""id":\#(id)"#)
+            refused = seen.split(separator: "\n").contains { $0.contains(#""id":\#(id)"#) && $0.contains("beaconing") }
+            if !refused { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(refused, "the call was not refused after block-server: \(seen.suffix(600))")
+
+        let sessions = (try await wardenJSON(["sessions", "list"], home: home)["sessions"] as? [[String: Any]]) ?? []
+        let session = try #require(sessions.first { $0["server"] as? String == "store" }?["id"] as? String)
+        let ended = try await warden(["respond", "terminate-session", session, "--reason", "contained"], home: home)
+        #expect(ended.stdoutText.contains("terminated session \(session)"), "\(ended.stdoutText) \(ended.stderr)")
+        let status = await withTaskGroup(of: Int32?.self) { group in
+            group.addTask { await wrap.status }
+            group.addTask { try? await Task.sleep(for: .seconds(10)); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        #expect(status != nil, "the relay did not exit after warden respond terminate-session")
+        let audit = (try await wardenJSON(["audit", "list", "--limit", "100"], home: home)["records"] as? [[String: Any]]) ?? []
+        let blockRecord = audit.first { $0["action"] as? String == "server.blocked" }
+        #expect((blockRecord?["details"] as? [String: Any])?["reason"] as? String == "beaconing")
+        #expect(audit.contains { $0["action"] as? String == "session.terminated" })
+        close(wrap.stdin)
+    }
 }
