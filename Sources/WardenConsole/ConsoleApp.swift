@@ -149,6 +149,11 @@ public final class ConsoleApp {
             for effect in effects { apply(effect) }
             if model.state.quit { return }
         }
+        // A wide terminal's detail pane follows the selection (which keys and reloads move).
+        for effect in model.syncPreview(width: screen.size.cols) {
+            apply(effect)
+            needsDraw = true
+        }
         if connection?.isOpen != true, Date().timeIntervalSince1970 - lastReconnect > 2 {
             connect()
             needsDraw = true
@@ -239,12 +244,13 @@ public final class ConsoleApp {
                     let rows = (s["sessions"]?.arrayValue ?? []).compactMap(SessionRow.init)
                     model.update { $0.sessions = rows }
                 }
-                switch model.state.detail {
+                // The detail on screen (or in the side pane) follows the event stream: a session's
+                // timeline grows, and so do a grant's uses.
+                switch model.state.detail ?? model.state.previewed {
                 case .session(let id)?, .call(let id, _)?: apply(.loadSession(id))
+                case .grant(let id)?: apply(.loadGrant(id))
                 default: break
                 }
-                // A grant's uses grow with calls: its detail follows the event stream.
-                if case .grant(let id)? = model.state.detail { apply(.loadGrant(id)) }
             case .grants:
                 if let g = call(.grantsList) {
                     let rows = (g["grants"]?.arrayValue ?? []).compactMap { try? HubWire.decode(HubGrant.self, from: $0) }
@@ -255,7 +261,7 @@ public final class ConsoleApp {
                     let rows = (t["tools"]?.arrayValue ?? []).compactMap(ToolRow.init)
                     model.update { $0.tools = rows }
                 }
-                if case .tool(let name)? = model.state.detail { apply(.loadTool(name)) }
+                if case .tool(let name)? = model.state.detail ?? model.state.previewed { apply(.loadTool(name)) }
             case .alerts:
                 if let a = optionalCall(.alertsList) {
                     let rows = (a["alerts"]?.arrayValue ?? []).compactMap(AlertRow.init)
@@ -266,7 +272,7 @@ public final class ConsoleApp {
                     let rows = (i["incidents"]?.arrayValue ?? []).flatMap(Self.incidentRows)
                     model.update { $0.incidents = rows }
                 }
-                if case .run(let run)? = model.state.detail { apply(.loadRun(run)) }
+                if case .run(let run)? = model.state.detail ?? model.state.previewed { apply(.loadRun(run)) }
             case .audit:
                 if let a = call(.auditList, ["limit": 500]) {
                     let rows = (a["records"]?.arrayValue ?? []).compactMap(AuditRow.init)

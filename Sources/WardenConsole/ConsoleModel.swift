@@ -252,7 +252,7 @@ public struct ConsoleModel: Sendable {
                 state.detail = back.detail
                 state.detailCursor = back.cursor
                 state.detailScroll = 0
-                return reloadEffect(back.detail)
+                return loadEffect(back.detail)
             } else if state.detail != nil {
                 state.detail = nil
                 state.detailScroll = 0
@@ -280,7 +280,8 @@ public struct ConsoleModel: Sendable {
         return []
     }
 
-    mutating func open(_ view: ViewID) {
+    /// Shows a view, closing any detail.
+    public mutating func open(_ view: ViewID) {
         state.view = view
         state.detail = nil
         state.detailScroll = 0
@@ -325,31 +326,54 @@ public struct ConsoleModel: Sendable {
 
     mutating func openDetail() -> [Effect] {
         guard let i = selectedIndex else { return [] }
+        guard let detail = selectedDetail else {
+            state.message = "incident \(data.incidents[i].id) has no playbook run yet: p starts one"
+            return []
+        }
         state.detailScroll = 0
         state.detailFilter = ""
+        state.detail = detail
+        return loadEffect(detail)
+    }
+
+    /// The detail of the selected row (nil for an incident with no playbook run).
+    public var selectedDetail: Detail? {
+        guard let i = selectedIndex else { return nil }
         switch state.view {
-        case .sessions:
-            state.detail = .session(data.sessions[i].id)
-            return [.loadSession(data.sessions[i].id)]
-        case .grants:
-            state.detail = .grant(data.grants[i].id)
-            return [.loadGrant(data.grants[i].id)]
-        case .tools:
-            state.detail = .tool(data.tools[i].qualifiedName)
-            return [.loadTool(data.tools[i].qualifiedName)]
-        case .alerts:
-            state.detail = .alert(data.alerts[i].id)
-        case .playbooks:
-            guard let run = data.incidents[i].run else {
-                state.message = "incident \(data.incidents[i].id) has no playbook run yet: p starts one"
-                return []
-            }
-            state.detail = .run(run)
-            return [.loadRun(run)]
-        case .audit:
-            state.detail = .audit(data.audit[i].sequence)
+        case .sessions: return .session(data.sessions[i].id)
+        case .grants: return .grant(data.grants[i].id)
+        case .tools: return .tool(data.tools[i].qualifiedName)
+        case .alerts: return .alert(data.alerts[i].id)
+        case .playbooks: return data.incidents[i].run.map { .run($0) }
+        case .audit: return .audit(data.audit[i].sequence)
         }
-        return []
+    }
+
+    /// What a detail needs fetched (alerts and audit records are in the lists already).
+    func loadEffect(_ detail: Detail) -> [Effect] {
+        switch detail {
+        case .session(let id): [.loadSession(id)]
+        case .grant(let id): [.loadGrant(id)]
+        case .tool(let name): [.loadTool(name)]
+        case .run(let run): [.loadRun(run)]
+        case .alert, .call, .audit: []
+        }
+    }
+
+    /// Whether a terminal this wide shows the selected row's detail beside the list.
+    public static func sideBySide(width: Int) -> Bool { width >= ConsoleRenderer.splitWidth }
+
+    /// On a wide terminal the detail pane follows the selection: when the selected row changed
+    /// (a key, a reload), what its detail needs is fetched. Called by the app before each frame.
+    public mutating func syncPreview(width: Int) -> [Effect] {
+        guard Self.sideBySide(width: width), state.detail == nil, !state.showHelp else {
+            if state.detail == nil { state.previewed = nil }
+            return []
+        }
+        let target = selectedDetail
+        guard target != state.previewed else { return [] }
+        state.previewed = target
+        return target.map(loadEffect) ?? []
     }
 
     /// What the open detail lists that has a detail of its own, in the order it shows them: a
@@ -380,15 +404,6 @@ public struct ConsoleModel: Sendable {
         // A call's events are its session's: a grant's call may be in a session not loaded yet.
         if case .call(let session, _) = target, data.sessionDetail?.session.id != session { return [.loadSession(session)] }
         return []
-    }
-
-    /// What to fetch again when going back to a detail.
-    func reloadEffect(_ detail: Detail) -> [Effect] {
-        switch detail {
-        case .session(let id): [.loadSession(id)]
-        case .grant(let id): [.loadGrant(id)]
-        default: []
-        }
     }
 
     /// Keys that act on the selected row: approve, deny, revoke, quarantine, acknowledge…

@@ -30,6 +30,8 @@ public struct ConsoleRenderer: Sendable {
             help(&frame, model)
         } else if let detail = model.state.detail {
             self.detail(&frame, &model, detail, now: now)
+        } else if ConsoleModel.sideBySide(width: size.cols), size.rows >= 12 {
+            split(&frame, &model, now: now)
         } else {
             list(&frame, &model, now: now)
         }
@@ -37,6 +39,29 @@ public struct ConsoleRenderer: Sendable {
         footer(&frame, model)
         if let modal = model.state.modal { dialog(&frame, modal) }
         return frame
+    }
+
+    /// From this width on, the selected row's detail is shown beside the list (lazygit's layout);
+    /// narrower terminals show the detail full screen on `enter`.
+    public static let splitWidth = 160
+
+    /// The list on the left, the selected row's detail on the right, each drawn in a frame of its
+    /// own width and copied in. The pane is a read-only view: `enter` opens the full detail.
+    func split(_ f: inout Frame, _ m: inout ConsoleModel, now: Double) {
+        let leftWidth = f.cols * 11 / 20
+        var left = Frame(rows: f.rows, cols: leftWidth)
+        list(&left, &m, now: now)
+        f.blit(left, rows: 2..<(f.rows - 2), col: 0)
+        for r in 2..<(f.rows - 2) { f.put("│", row: r, col: leftWidth, role: .dim) }
+        guard let selected = m.selectedDetail else { return }
+        var pane = m
+        pane.state.detail = selected
+        pane.state.detailScroll = 0
+        pane.state.detailCursor = -1
+        pane.state.detailFilter = ""
+        var right = Frame(rows: f.rows, cols: f.cols - leftWidth - 1)
+        detail(&right, &pane, selected, now: now, pane: true)
+        f.blit(right, rows: 2..<(f.rows - 2), col: leftWidth + 1)
     }
 
     var compactWidth: Int { Self.compactWidth }
@@ -322,15 +347,15 @@ public struct ConsoleRenderer: Sendable {
 
     typealias Line = [(String, Role)]
 
-    func detail(_ f: inout Frame, _ m: inout ConsoleModel, _ detail: Detail, now: Double) {
+    func detail(_ f: inout Frame, _ m: inout ConsoleModel, _ detail: Detail, now: Double, pane: Bool = false) {
         var lines: [Line] = []
         let width = f.cols - 2
         var title = ""
         switch detail {
         case .session(let id):
             title = "Session \(id)"
-            if let d = m.data.sessionDetail, d.session.id == id {
-                let s = d.session
+            let loaded = m.data.sessionDetail.flatMap { $0.session.id == id ? $0 : nil }
+            if let s = loaded?.session ?? m.data.sessions.first(where: { $0.id == id }) {
                 lines += fields([("server", s.server), ("client", s.client), ("protocol", s.protocolVersion),
                                  ("pids", "warden \(s.wardenPID), server \(s.serverPID)"),
                                  ("isolation", s.isolation?.summary ?? "not reported (a relay older than the sandbox)"), ("started", Format.clock(s.startedAt, offset: utcOffset)),
@@ -338,7 +363,8 @@ public struct ConsoleRenderer: Sendable {
                                  ("risk", String(s.risk)), ("state", s.live ? "live" : "ended \(s.endStatus ?? "")")])
                 lines.append([])
                 lines.append([("Timeline (newest first; j/k pick a call, enter opens it)", .title)])
-                for e in d.events {
+                if loaded == nil { lines.append([("loading…", .dim)]) }
+                for e in loaded?.events ?? [] {
                     let role: Role = e.kind.hasPrefix("dlp") || e.kind == "result.injection" || e.kind == "tool.quarantined" ? .high
                         : e.kind == "call.held" ? .pending : e.kind == "call.decided" ? .medium : .normal
                     lines.append(link(e.call != nil) + [(Format.clock(e.time, offset: utcOffset) + "  ", .dim),
@@ -433,7 +459,7 @@ public struct ConsoleRenderer: Sendable {
             }
         }
         // `/` in a detail keeps the lines that match (a line as written, before wrapping).
-        var shownTitle = title + "   (esc back)"
+        var shownTitle = title + (pane ? "   (enter opens it)" : "   (esc back)")
         if !m.state.detailFilter.isEmpty, let regex = try? Regex(m.state.detailFilter).ignoresCase() {
             let total = lines.count
             lines = lines.filter { line in (try? regex.firstMatch(in: line.map(\.0).joined())) != nil }
@@ -445,14 +471,14 @@ public struct ConsoleRenderer: Sendable {
         // The cursor's line is the n-th line that starts with the link marker; it is drawn as
         // selected and kept on screen.
         var wrapped: [Line] = []
-        var cursorRow: Int?
+        var cursorRow: Int?, cursorEnd = 0
         var link = 0
         for line in lines {
-            if let first = line.first, first.0 == Self.linkMark {
-                if link == m.state.detailCursor { cursorRow = wrapped.count }
-                link += 1
-            }
+            let isCursor = line.first?.0 == Self.linkMark && link == m.state.detailCursor
+            if line.first?.0 == Self.linkMark { link += 1 }
+            if isCursor { cursorRow = wrapped.count }
             wrapped += wrap(line, width: width)
+            if isCursor { cursorEnd = wrapped.count - 1 }
         }
         var height = max(1, f.rows - Self.listTop - 2)
         // As in lists: the last row shows the position when the detail is longer than the screen.
@@ -460,8 +486,10 @@ public struct ConsoleRenderer: Sendable {
         if scrolls { height -= 1 }
         let maxScroll = max(0, wrapped.count - height)
         if let row = cursorRow {
+            // All of the cursor's line on screen (a call's arguments wrap under it), its first row
+            // before the rest when it is taller than the screen.
+            if cursorEnd >= m.state.detailScroll + height { m.state.detailScroll = cursorEnd - height + 1 }
             if row < m.state.detailScroll { m.state.detailScroll = row }
-            if row >= m.state.detailScroll + height { m.state.detailScroll = row - height + 1 }
             wrapped[row][0] = ("▶ ", .selection)
         }
         m.state.detailScroll = min(m.state.detailScroll, maxScroll)

@@ -149,6 +149,8 @@ public struct ConsoleState: Sendable, Equatable {
     /// In a detail that lists things with details of their own (a timeline's calls, a grant's
     /// calls): which one `enter` opens.
     public var detailCursor = 0
+    /// The row whose detail the side pane of a wide terminal shows (and whose data was fetched).
+    public var previewed: Detail?
     /// The details `enter` came from, with their cursors: `esc` goes back to them in turn.
     public var detailStack: [DetailPlace] = []
     public var modal: Modal?

@@ -34,6 +34,13 @@ public struct Frame: Sendable {
         set { cells[row * cols + col] = newValue }
     }
 
+    /// Copies rows of another frame here, from column `col` (a pane drawn on its own).
+    public mutating func blit(_ other: Frame, rows range: Range<Int>, col: Int) {
+        for r in range where r >= 0 && r < rows && r < other.rows {
+            for c in 0..<other.cols where col + c < cols { self[r, col + c] = other[r, c] }
+        }
+    }
+
     /// Fills `width` cells of a row with blanks of `role` (a bar, a selected line).
     public mutating func fill(row: Int, col: Int = 0, width: Int? = nil, role: Role) {
         guard row >= 0, row < rows else { return }

@@ -133,6 +133,32 @@ struct ConsoleAppTests {
         #expect(actions.contains("session.terminated") && actions.contains("server.blocked"))
     }
 
+    @Test("on a wide terminal the selected row's detail sits beside the list and follows the cursor; narrow, enter shows it full screen")
+    func sidePane() throws {
+        let rig = try Rig(rows: 50, cols: 200)
+        try rig.session("s-a", server: "files")
+        try rig.session("s-b", server: "web")
+        try rig.hub.service.ingest([Event(sequence: 3, time: rig.now + 1, session: "s-b", server: "web", kind: .callCompleted,
+                                          fields: ["id": 4, "tool": "fetch_page", "decision": "allowed", "micros": 900, "bytes": 2048])])
+        rig.pump { $0.contains("files") && $0.contains("web") }
+        // The list's order is the hub's (newest first); the pane shows whichever is selected.
+        let first = rig.pump { $0.contains("Session s-") && $0.contains("(enter opens it)") }
+        let firstID = first.contains("Session s-a") ? "s-a" : "s-b"
+        let otherID = firstID == "s-a" ? "s-b" : "s-a"
+        rig.screen.type("j")
+        let moved = rig.pump { $0.contains("Session \(otherID)") }
+        #expect(moved.contains("Session \(otherID)   (enter opens it)"), "\(moved)")
+        // s-b's pane holds its timeline, fetched when the cursor reached it.
+        if otherID == "s-a" { rig.screen.type("k") }
+        #expect(rig.pump { $0.contains("fetch_page") }.contains("Session s-b   (enter opens it)"))
+        if otherID == "s-a" { rig.screen.type("j") }
+        rig.screen.resize(rows: 20, cols: 60)
+        let narrow = rig.pump { !$0.contains("(enter opens it)") }
+        #expect(!narrow.contains("│ Session"), "\(narrow)")
+        rig.screen.type(.enter)
+        #expect(rig.pump { $0.contains("(esc back)") }.contains("Session \(otherID)   (esc back)"))
+    }
+
     @Test("a hub that goes away is said on screen, and the console comes back when it returns")
     func hubDown() throws {
         let rig = try Rig(rows: 20, cols: 60)

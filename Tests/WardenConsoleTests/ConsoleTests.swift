@@ -88,6 +88,19 @@ struct ModelTests {
         #expect(m.handle(.char("x")) == [.performAll([.acknowledgeAlert(id: "a-1"), .acknowledgeAlert(id: "a-2")])])
     }
 
+    @Test("the side pane fetches the selected row's detail once per selection, and only when the terminal is wide")
+    func previewLoads() {
+        var m = model(.sessions)
+        #expect(m.syncPreview(width: 120) == [])
+        #expect(m.syncPreview(width: 200) == [.loadSession("s-1")])
+        #expect(m.syncPreview(width: 200) == [], "unchanged selection: nothing fetched again")
+        _ = m.handle(.down)
+        #expect(m.syncPreview(width: 200) == [.loadSession("s-2")])
+        m.open(.alerts)
+        #expect(m.syncPreview(width: 200) == [], "alerts are in the list already")
+        #expect(m.state.previewed == .alert("a-1"))
+    }
+
     @Test("the call's detail says what it carried, who decided, what it cost and what was found")
     func callDetailContent() {
         var m = model(.sessions)
