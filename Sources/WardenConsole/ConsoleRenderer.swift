@@ -487,8 +487,10 @@ public struct ConsoleRenderer: Sendable {
         let maxScroll = max(0, wrapped.count - height)
         if let row = cursorRow {
             // All of the cursor's line on screen (a call's arguments wrap under it), its first row
-            // before the rest when it is taller than the screen.
-            if cursorEnd >= m.state.detailScroll + height { m.state.detailScroll = cursorEnd - height + 1 }
+            // before the rest when it is taller than the screen; the first link does not push the
+            // detail's own fields off a freshly opened screen.
+            let end = m.state.detailCursor > 0 ? cursorEnd : row
+            if end >= m.state.detailScroll + height { m.state.detailScroll = end - height + 1 }
             if row < m.state.detailScroll { m.state.detailScroll = row }
             wrapped[row][0] = ("▶ ", .selection)
         }
