@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// The console in a real terminal: tmux runs `warden console` against a real hub while the Python
@@ -85,6 +86,52 @@ struct ConsoleEndToEndTests {
         #expect(notice.screen.contains("store/delete_everything"), "\(notice.screen)")
         let results = try await client.value["results"] as! [Any]
         #expect(decisionMeta(results[0])["decision"] as? String == "expired")
+    }
+
+    @Test("under an event flood, with new sessions arriving above and below, the cursor stays on the session the operator chose")
+    func stableCursorUnderFlood() async throws {
+        let (home, hub, tmux) = try await Self.rig()
+        defer { Task { await hub.stop(); await tmux.kill() } }
+        for name in ["alpha", "beta", "gamma"] {
+            _ = try await pythonClientTask(command: [Harness.warden, "wrap", "--name", name, "--", Harness.fixtureServer, "hostile"],
+                                           steps: [["op": "call", "name": "echo", "arguments": ["text": name]]], home: home).value
+        }
+        try await tmux.startConsole(home: home, cols: 100, rows: 24, view: "sessions")
+        defer { Self.consoleErrors(home) }
+        _ = try await tmux.waitFor("three sessions") { s in ["alpha", "beta", "gamma"].allSatisfy(s.contains) }
+        try await tmux.keys("j")
+        let chosen = try await tmux.waitFor("the cursor on the second row") { s in
+            s.split(separator: "\n").dropFirst(4).first?.hasPrefix("▶") == true
+        }
+        let selectedLine = { (screen: String) in screen.split(separator: "\n").first { $0.hasPrefix("▶") }.map(String.init) ?? "" }
+        let server = try #require(["alpha", "beta", "gamma"].first { selectedLine(chosen.screen).contains($0) })
+
+        // 30,000 log notifications through one relay (events pushed to the console as they are
+        // stored), and two more sessions starting meanwhile.
+        let flood = pythonClientTask(command: [Harness.warden, "wrap", "--name", "delta", "--", Harness.fixtureServer, "hostile"],
+                                     steps: Array(repeating: ["op": "call", "name": "flood", "arguments": [String: Any](), "timeout": 120], count: 3), home: home)
+        let newcomers = Task {
+            for name in ["epsilon", "zeta"] {
+                _ = try await pythonClientTask(command: [Harness.warden, "wrap", "--name", name, "--", Harness.fixtureServer, "hostile"],
+                                               steps: [["op": "call", "name": "echo", "arguments": ["text": name]]], home: home).value
+            }
+        }
+        var samples = 0, moved: [String] = []
+        var sawFlood = false
+        while !(sawFlood && samples > 40), samples < 2000 {
+            let screen = try await tmux.capture()
+            samples += 1
+            let line = selectedLine(screen)
+            if !line.contains(server) { moved.append(screen) }
+            sawFlood = sawFlood || (screen.contains("delta") && screen.contains("zeta"))
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        _ = try await flood.value
+        _ = try await newcomers.value
+        #expect(sawFlood, "the flood's and the newcomers' sessions never showed")
+        #expect(moved.isEmpty, "the cursor left \(server) in \(moved.count) of \(samples) captures; first:\n\(moved.first ?? "")")
+        let events = try await DatabaseQueue(path: home + "/warden.db").read { try Int.fetchOne($0, sql: "SELECT count(*) FROM events WHERE server = 'delta'") } ?? 0
+        #expect(events > 30_000, "the flood stored \(events) events")
     }
 
     @Test("at 60x20 the approve dialog shows the arguments and what the scope allows; a session grant's detail lists every call it let through")
