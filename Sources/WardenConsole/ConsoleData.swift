@@ -227,8 +227,11 @@ public struct EventRow: Sendable, Equatable {
     public var call: String?
     /// Every field as the relay recorded it, for the call's detail.
     public var fields: JSONObject
+    /// The event's own id (unique in the store).
+    public var id: String
 
-    public init(time: Double, kind: String, summary: String, call: String? = nil, fields: JSONObject = JSONObject()) {
+    public init(time: Double, kind: String, summary: String, call: String? = nil, fields: JSONObject = JSONObject(), id: String = "") {
+        self.id = id
         self.time = time
         self.kind = kind
         self.summary = summary
@@ -251,7 +254,8 @@ public struct EventRow: Sendable, Equatable {
         if let kinds = f?["kinds"]?.arrayValue { parts.append("secrets: " + kinds.compactMap(\.stringValue).joined(separator: ",")) }
         if let rules = f?["rules"]?.arrayValue { parts.append("rules: " + rules.compactMap(\.stringValue).joined(separator: ",")) }
         let call = f?["id"].flatMap { $0 == .null ? nil : JSONWriter.compact($0) }
-        self.init(time: j["time"]?.doubleValue ?? 0, kind: kind, summary: parts.joined(separator: "  "), call: call, fields: f?.objectValue ?? JSONObject())
+        self.init(time: j["time"]?.doubleValue ?? 0, kind: kind, summary: parts.joined(separator: "  "), call: call, fields: f?.objectValue ?? JSONObject(),
+                  id: j["id"]?.stringValue ?? "")
     }
 }
 

@@ -37,6 +37,15 @@ public struct ConsoleModel: Sendable {
     public mutating func update(_ change: (inout ConsoleData) -> Void) {
         change(&data)
         refilterAll()
+        settleDetailCursor()
+    }
+
+    /// A reload moves what a detail lists (a timeline's new events arrive on top): the cursor
+    /// stays on the line it was on, found again by its key.
+    mutating func settleDetailCursor() {
+        guard let key = state.detailCursorKey, state.detail != nil,
+              let i = detailLinkItems.firstIndex(where: { $0.key == key }) else { return }
+        state.detailCursor = i
     }
 
     /// Like `update`, for a change that touches one view's rows: only that view is refiltered
@@ -251,6 +260,7 @@ public struct ConsoleModel: Sendable {
             } else if let back = state.detailStack.popLast() {
                 state.detail = back.detail
                 state.detailCursor = back.cursor
+                state.detailCursorKey = back.cursorKey
                 state.detailScroll = 0
                 return loadEffect(back.detail)
             } else if state.detail != nil {
@@ -287,15 +297,17 @@ public struct ConsoleModel: Sendable {
         state.detailScroll = 0
         state.detailFilter = ""
         state.detailCursor = 0
+        state.detailCursorKey = nil
         state.detailStack = []
     }
 
     mutating func move(_ delta: Int) {
         if state.detail != nil {
             // A detail with links moves its cursor (the renderer keeps it on screen); others scroll.
-            let links = detailLinks.count
-            if links > 0 {
-                state.detailCursor = min(max(0, state.detailCursor + delta), links - 1)
+            let links = detailLinkItems
+            if !links.isEmpty {
+                state.detailCursor = min(max(0, state.detailCursor + delta), links.count - 1)
+                state.detailCursorKey = links[state.detailCursor].key
             } else {
                 state.detailScroll = max(0, state.detailScroll + delta)
             }
@@ -307,7 +319,9 @@ public struct ConsoleModel: Sendable {
     mutating func moveTo(_ index: Int) {
         if state.detail != nil {
             state.detailScroll = index == Int.max ? Int.max / 2 : 0
-            state.detailCursor = index == Int.max ? max(0, detailLinks.count - 1) : 0
+            let links = detailLinkItems
+            state.detailCursor = index == Int.max ? max(0, links.count - 1) : 0
+            state.detailCursorKey = links.isEmpty ? nil : links[state.detailCursor].key
             return
         }
         let rows = rows(state.view)
@@ -332,6 +346,8 @@ public struct ConsoleModel: Sendable {
         }
         state.detailScroll = 0
         state.detailFilter = ""
+        state.detailCursor = 0
+        state.detailCursorKey = nil
         state.detail = detail
         return loadEffect(detail)
     }
@@ -378,14 +394,18 @@ public struct ConsoleModel: Sendable {
 
     /// What the open detail lists that has a detail of its own, in the order it shows them: a
     /// session's calls in its timeline, the calls a grant let through.
-    public var detailLinks: [Detail] {
+    public var detailLinks: [Detail] { detailLinkItems.map(\.target) }
+
+    /// The links with what identifies each line across reloads (an event's id; a covered call's
+    /// session, id and time), so the cursor follows its line, not its position.
+    var detailLinkItems: [(key: String, target: Detail)] {
         switch state.detail {
         case .session(let id)?:
             guard let d = data.sessionDetail, d.session.id == id else { return [] }
-            return d.events.compactMap { e in e.call.map { .call(session: id, request: $0) } }
+            return d.events.compactMap { e in e.call.map { (e.id.isEmpty ? "\(e.time)/\(e.kind)/\($0)" : e.id, .call(session: id, request: $0)) } }
         case .grant(let id)?:
             guard let covered = data.grantCalls, covered.grant == id else { return [] }
-            return covered.calls.compactMap { c in c.call.map { .call(session: c.session, request: $0) } }
+            return covered.calls.compactMap { c in c.call.map { ("\(c.session)/\($0)/\(c.time)", .call(session: c.session, request: $0)) } }
         default:
             return []
         }
@@ -396,9 +416,10 @@ public struct ConsoleModel: Sendable {
         let links = detailLinks
         guard let current = state.detail, !links.isEmpty else { return [] }
         let target = links[min(state.detailCursor, links.count - 1)]
-        state.detailStack.append(DetailPlace(detail: current, cursor: state.detailCursor))
+        state.detailStack.append(DetailPlace(detail: current, cursor: state.detailCursor, cursorKey: state.detailCursorKey))
         state.detail = target
         state.detailCursor = 0
+        state.detailCursorKey = nil
         state.detailScroll = 0
         state.detailFilter = ""
         // A call's events are its session's: a grant's call may be in a session not loaded yet.

@@ -138,6 +138,7 @@ public enum Detail: Sendable, Equatable {
 public struct DetailPlace: Sendable, Equatable {
     public var detail: Detail
     public var cursor: Int
+    public var cursorKey: String?
 }
 
 /// Everything about the console that is not data: which view, selections, filters, prompts.
@@ -149,6 +150,8 @@ public struct ConsoleState: Sendable, Equatable {
     /// In a detail that lists things with details of their own (a timeline's calls, a grant's
     /// calls): which one `enter` opens.
     public var detailCursor = 0
+    /// What the cursor is on (see `ConsoleModel.detailLinkItems`), to find it again after a reload.
+    public var detailCursorKey: String?
     /// The row whose detail the side pane of a wide terminal shows (and whose data was fetched).
     public var previewed: Detail?
     /// The details `enter` came from, with their cursors: `esc` goes back to them in turn.

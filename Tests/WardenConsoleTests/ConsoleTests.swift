@@ -101,6 +101,22 @@ struct ModelTests {
         #expect(m.state.previewed == .alert("a-1"))
     }
 
+    @Test("the timeline's cursor stays on its event when new events arrive above it")
+    func cursorFollowsEvent() {
+        var m = model(.sessions)
+        m.update { d in for (i, _) in d.sessionDetail!.events.enumerated() { d.sessionDetail!.events[i].id = "e\(i)" } }
+        m.state.detail = .session("s-2")
+        _ = m.handle(.down)
+        _ = m.handle(.down)
+        #expect(m.state.detailCursor == 2 && m.state.detailCursorKey == "e2")
+        m.update { d in
+            let new = EventRow(time: Fixtures.now, kind: "call.completed", summary: "git_status", call: "8", fields: ["id": 8], id: "e-new")
+            d.sessionDetail!.events.insert(new, at: 0)
+        }
+        #expect(m.state.detailCursor == 3, "the cursor moved with its event")
+        #expect(m.handle(.enter) == [] && m.state.detail == .call(session: "s-2", request: "7"))
+    }
+
     @Test("the call's detail says what it carried, who decided, what it cost and what was found")
     func callDetailContent() {
         var m = model(.sessions)
