@@ -40,6 +40,7 @@ extension Relay {
                        text: "Warden refused this call: it names no tool (\"params.name\" must be a string).")
             return .refused
         }
+        let arguments = params["arguments"] ?? .object(JSONObject())
         var known = state.withLock { $0.tools[tool] }
         if known == nil {
             let waited = state.withLock { $0.listedFor.contains(key) }
@@ -56,27 +57,26 @@ extension Relay {
                 known = ToolState(definition: definition, review: review, quarantineReason: quarantineReason(review, record))
             }
             if known?.quarantineReason == nil {
-                refuseCall(id: id, tool: tool, decision: .unreviewed, rule: "review", extra: [("reason", "not in the server's tool list")],
+                refuseCall(id: id, tool: tool, arguments: arguments, decision: .unreviewed, rule: "review", extra: [("reason", "not in the server's tool list")],
                            text: "Warden blocked this call: server '\(config.serverName)' does not list a tool named '\(SafeText.escape(tool))', so Warden has no definition of it to review. The tool did not run.")
                 return .refused
             }
         }
         if let reason = known?.quarantineReason {
-            refuseCall(id: id, tool: tool, decision: .quarantined, rule: "quarantine", extra: [("reason", .string(reason))],
+            refuseCall(id: id, tool: tool, arguments: arguments, decision: .quarantined, rule: "quarantine", extra: [("reason", .string(reason))],
                        text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' is quarantined (\(reason)). The tool did not run. An operator can review it with `warden tools show \(config.serverName)/\(tool)`.")
             return .refused
         }
-        let arguments = params["arguments"] ?? .object(JSONObject())
         let found = Destinations.find(in: arguments)
         state.withLock { _ = $0.listedFor.remove(key) }
         let shape = CallShape(bytes: raw.count, keys: (arguments.objectValue?.keys ?? []).sorted(), targets: found.network + found.paths)
         if let reason = state.withLock({ $0.controls.blocked[config.serverName] }) {
-            refuseCall(id: id, tool: tool, decision: .blocked, rule: "controls.blocked", extra: [("reason", .string(reason))],
+            refuseCall(id: id, tool: tool, arguments: arguments, decision: .blocked, rule: "controls.blocked", extra: [("reason", .string(reason))],
                        text: "Warden blocked this call: server '\(config.serverName)' is blocked by an operator (\(reason)). The tool did not run.")
             return .refused
         }
         if let refusal = overLimit(tool: tool) {
-            refuseCall(id: id, tool: tool, decision: .deniedRateLimit, rule: "limits", extra: [("reason", .string(refusal.reason)), ("limit", .int(refusal.limit))],
+            refuseCall(id: id, tool: tool, arguments: arguments, decision: .deniedRateLimit, rule: "limits", extra: [("reason", .string(refusal.reason)), ("limit", .int(refusal.limit))],
                        text: "Warden blocked this call: \(refusal.reason) on server '\(config.serverName)'. The tool did not run; slow down and try again.")
             return .refused
         }
@@ -87,7 +87,7 @@ extension Relay {
                 switch config.policy.egress.decide(server: config.serverName, destination: destination, lockdown: lockdown) {
                 case .allow: continue
                 case .deny:
-                    refuseCall(id: id, tool: tool, decision: .deniedEgress, rule: "egress", extra: [("destination", .string(destination))],
+                    refuseCall(id: id, tool: tool, arguments: arguments, decision: .deniedEgress, rule: "egress", extra: [("destination", .string(destination))],
                                text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' would reach \(destination), which is not an allowed destination\(lockdown ? " (egress is locked down by an incident playbook)" : ""). The tool did not run.")
                     return .refused
                 case .grant:
@@ -102,7 +102,7 @@ extension Relay {
             reportSecrets(secrets, direction: "arguments", tool: tool, id: id, action: deny ? "denied" : "alerted")
             if deny {
                 let kinds = Set(secrets.map(\.kind)).sorted().joined(separator: ", ")
-                refuseCall(id: id, tool: tool, decision: .deniedSecret, rule: "dlp.arguments", extra: [("kinds", .string(kinds))],
+                refuseCall(id: id, tool: tool, arguments: arguments, decision: .deniedSecret, rule: "dlp.arguments", extra: [("kinds", .string(kinds))],
                            text: "Warden blocked this call: its arguments to tool '\(tool)' on server '\(config.serverName)' contain a secret (\(kinds)), and policy forbids sending secrets to tools. The tool did not run.")
                 return .refused
             }
@@ -121,7 +121,7 @@ extension Relay {
             return .forward
         case .deny:
             let why = decision.reason.map { ": \($0)" } ?? ""
-            refuseCall(id: id, tool: tool, decision: .deniedByPolicy, rule: decision.rule, extra: [],
+            refuseCall(id: id, tool: tool, arguments: arguments, decision: .deniedByPolicy, rule: decision.rule, extra: [],
                        text: "Warden blocked this call: policy rule \(decision.rule) (\(config.policy.source)) denies tool '\(tool)' on server '\(config.serverName)'\(why). The tool did not run.")
             return .refused
         case .grant:
@@ -261,12 +261,15 @@ extension Relay {
     }
 
     /// Answers a call Warden will not forward, and records why.
-    func refuseCall(id: JSONValue, tool: String, decision: CallDecision, rule: String, extra: [(String, JSONValue)], text: String) {
+    /// The event carries the call's arguments (secrets redacted, cut at 2 KiB) when they are
+    /// known, so the operator can see what a refused call tried to do.
+    func refuseCall(id: JSONValue, tool: String, arguments: JSONValue? = nil, decision: CallDecision, rule: String, extra: [(String, JSONValue)], text: String) {
         var meta = JSONObject(pairs: [("decision", .string(decision.rawValue)), ("server", .string(config.serverName)), ("tool", .string(tool)), ("rule", .string(rule))])
         for (k, v) in extra { meta[k] = v }
         toClient.write(.toolError(id: id, text: text, meta: meta))
         var fields: [(String, JSONValue)] = [("id", id), ("tool", .string(tool)), ("decision", .string(decision.rawValue)), ("rule", .string(rule))]
         fields += extra.filter { $0.0 != "rule" }
+        if let arguments { fields.append(("arguments", Self.shownArguments(JSONWriter.compact(ContentScanner.redacting(arguments))))) }
         emit(.callDecided, fields)
     }
 

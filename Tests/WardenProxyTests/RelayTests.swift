@@ -328,6 +328,10 @@ struct RelayDLPTests {
         rig.fromClient(call(2, "send_message", #"{"text":"\#(Self.secret)"}"#) + "\n")
         #expect(rig.server.all.isEmpty)
         #expect(rig.client.values().first?["result"]?["_meta"]?["dev.warden/decision"]?["decision"] == "denied-secret")
+        // The refusal's event says what the call carried, for its detail — with the secret redacted.
+        let decided = rig.sink.events.withLock { $0.first { $0.kind == .callDecided } }
+        let shown = decided?.fields["arguments"]?.stringValue ?? ""
+        #expect(shown.contains("[REDACTED:github-token]") && !shown.contains(Self.secret), "\(shown)")
     }
 }
 
