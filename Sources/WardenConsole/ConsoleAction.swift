@@ -30,10 +30,9 @@ public enum ConsoleAction: Sendable, Equatable {
     /// The hub method and its parameters.
     public var request: (method: HubMethod, params: JSONObject) {
         switch self {
-        case .approveGrant(let id, let scope, let ttl):
-            (.grantsApprove, JSONObject(pairs: [("id", .string(id)), ("scope", .string(scope)), ("ttl", .string(ttl))]))
-        case .denyGrant(let id, let reason): (.grantsDeny, JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
-        case .revokeGrant(let id, let reason): (.grantsRevoke, JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))]))
+        case .approveGrant(let id, let scope, let ttl): Self.typed(GrantsApprove(id: id, scope: GrantScope(rawValue: scope) ?? .call, ttl: ttl))
+        case .denyGrant(let id, let reason): Self.typed(GrantsDeny(id: id, reason: reason))
+        case .revokeGrant(let id, let reason): Self.typed(GrantsRevoke(id: id, reason: reason))
         case .approveTool(let name): (.toolsApprove, JSONObject(pairs: [("name", .string(name))]))
         case .quarantineTool(let name, let reason): (.toolsQuarantine, JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))]))
         case .suppressRule(let name, let rule, let reason):
@@ -53,10 +52,11 @@ public enum ConsoleAction: Sendable, Equatable {
         case .stepSkip(let run, let reason): (.playbooksStep, JSONObject(pairs: [("run", .string(run)), ("action", "skip"), ("reason", .string(reason))]))
         case .stepRun(let run): (.playbooksStep, JSONObject(pairs: [("run", .string(run)), ("action", "run")]))
         case .stepNote(let run, let note): (.playbooksStep, JSONObject(pairs: [("run", .string(run)), ("action", "note"), ("note", .string(note))]))
-        case .respond(let action, let args, let reason):
-            (.responseRun, JSONObject(pairs: [("action", .string(action.rawValue)), ("args", .array(args.map { .string($0) })), ("reason", .string(reason))]))
+        case .respond(let action, let args, let reason): Self.typed(ResponseRun(action: action, args: args, reason: reason))
         }
     }
+
+    static func typed<C: HubCall>(_ call: C) -> (method: HubMethod, params: JSONObject) { (C.method, call.params) }
 
     /// The equivalent command line (shown in help and after an action).
     public var cli: String {

@@ -173,7 +173,7 @@ public struct Playbook: Sendable, Equatable {
 }
 
 /// The automated actions a playbook step can run (`x-warden` commands: `warden NAME ARGS…`).
-public enum PlaybookAction: String, Sendable, CaseIterable {
+public enum PlaybookAction: String, Sendable, CaseIterable, Codable {
     case revokeGrants = "revoke-grants"
     case terminateSession = "terminate-session"
     case quarantineTool = "quarantine-tool"

@@ -224,10 +224,10 @@ public final class Demo: @unchecked Sendable {
                 let what = "\(first["server"]?.stringValue ?? "")/\(first["tool"]?.stringValue ?? "") \(first["arguments"]?.stringValue ?? "")"
                 if decided == 0 {
                     say("[operator] approves \(what) (scope call, 5m)")
-                    _ = try? hub.callBlocking(.grantsApprove, ["id": .string(id), "scope": "call", "ttl": "5m", "actor": "demo-operator"], timeout: 5)
+                    _ = try? hub.callBlocking(GrantsApprove.method, GrantsApprove(id: id, scope: .call, ttl: "5m", actor: "demo-operator").params, timeout: 5)
                 } else {
                     say("[operator] denies \(what): keep scratch notes until Friday")
-                    _ = try? hub.callBlocking(.grantsDeny, ["id": .string(id), "reason": "keep scratch notes until Friday", "actor": "demo-operator"], timeout: 5)
+                    _ = try? hub.callBlocking(GrantsDeny.method, GrantsDeny(id: id, reason: "keep scratch notes until Friday", actor: "demo-operator").params, timeout: 5)
                 }
                 decided += 1
             }

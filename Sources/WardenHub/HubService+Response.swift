@@ -144,18 +144,15 @@ extension HubService {
         case .responseRun:
             // The console's and the CLI's containment keys: the same actions a playbook step runs,
             // with the operator's own reason (required: it is what the audit log shows).
-            let name = try text(p, "action")
-            guard let action = PlaybookAction(rawValue: name) else {
+            if let name = p["action"]?.stringValue, PlaybookAction(rawValue: name) == nil {
                 throw HubAPIError.usage("no action \(name) (one of \(PlaybookAction.names.joined(separator: ", ")))")
             }
-            guard let reason = p["reason"]?.stringValue, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw HubAPIError.usage("\(name) needs a reason (--reason TEXT)")
-            }
-            let args = (p["args"]?.arrayValue ?? []).compactMap(\.stringValue)
-            let done = try perform(action, args, reason: reason, incident: action == .exportBundle ? args.first : nil, actor: actor, now: now)
+            let q = try Self.typedParams(ResponseRun.self, p)
+            guard !q.reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw HubAPIError.usage("\(q.action.rawValue) needs a reason (--reason TEXT)") }
+            let done = try perform(q.action, q.args, reason: q.reason, incident: q.action == .exportBundle ? q.args.first : nil, actor: actor, now: now)
             afterChange()
             pushAlerts()
-            return .object(JSONObject(pairs: [("outcome", .string(done.outcome))] + (done.bundle.map { [("bundle", JSONValue.string($0))] } ?? [])))
+            return HubWire.encode(ResponseRun.Answer(outcome: done.outcome, bundle: done.bundle))
         default:
             // `call` sends only the methods above here.
             throw HubAPIError(code: HubErrorCode.methodNotFound.rawValue, message: "unknown method \(method.rawValue)")

@@ -173,21 +173,23 @@ public final class HubService: Sendable {
             return ["grant": HubJSON.grant(g), "transitions": .array(try store.grantTransitions(id).map { .object($0) }),
                     "calls": .array(covered.calls.map(\.json)), "callsTotal": .int(covered.total)]
         case .grantsApprove:
-            let scopeName = p["scope"]?.stringValue ?? "call"
-            guard let scope = GrantScope(rawValue: scopeName) else { throw HubAPIError.usage("scope must be call, session or server") }
+            if let name = p["scope"]?.stringValue, GrantScope(rawValue: name) == nil { throw HubAPIError.usage("scope must be call, session or server") }
+            let q = try Self.typedParams(GrantsApprove.self, p)
             var ttl: Double?
-            if let t = p["ttl"]?.stringValue {
+            if let t = q.ttl {
                 guard let s = DurationText.seconds(t), s > 0 else { throw HubAPIError.usage("ttl must be a duration such as 15m") }
                 ttl = s
             }
-            return try decided(broker.approve(try text(p, "id"), scope: scope, ttl: ttl, actor: peer.actor(p["actor"]?.stringValue), reason: p["reason"]?.stringValue))
+            return try decided(broker.approve(q.id, scope: q.scope ?? .call, ttl: ttl, actor: peer.actor(q.actor), reason: q.reason))
         case .grantsDeny:
             guard let reason = p["reason"]?.stringValue, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw HubAPIError.usage("denying needs a reason (--reason TEXT)")
             }
-            return try decided(broker.deny(try text(p, "id"), actor: peer.actor(p["actor"]?.stringValue), reason: reason))
+            let q = try Self.typedParams(GrantsDeny.self, p)
+            return try decided(broker.deny(q.id, actor: peer.actor(q.actor), reason: reason))
         case .grantsRevoke:
-            return try decided(broker.revoke(try text(p, "id"), actor: peer.actor(p["actor"]?.stringValue), reason: p["reason"]?.stringValue))
+            let q = try Self.typedParams(GrantsRevoke.self, p)
+            return try decided(broker.revoke(q.id, actor: peer.actor(q.actor), reason: q.reason))
         case .grantsStats:
             return try stats()
         case .sessionsList:
@@ -303,6 +305,16 @@ public final class HubService: Sendable {
         for p in all { p.push(.events, payload) }
         if events.contains(where: { [.toolReviewed, .toolQuarantined, .toolChanged].contains($0.kind) }) {
             for p in all { p.push(.tools, [:]) }
+        }
+    }
+
+    /// A typed call's parameters, or a usage error that names what is missing or malformed.
+    static func typedParams<C: HubCall>(_ type: C.Type, _ p: JSONObject) throws(HubAPIError) -> C {
+        do {
+            return try HubWire.decode(C.self, from: .object(p))
+        } catch {
+            let what = error.description.hasPrefix("\(C.self): ") ? String(error.description.dropFirst("\(C.self): ".count)) : error.description
+            throw .usage("\(C.method.rawValue): \(what)")
         }
     }
 

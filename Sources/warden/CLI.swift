@@ -16,6 +16,9 @@ struct HubOptions: ParsableArguments {
     var wardenHome: WardenHome { home.map(WardenHome.init(path:)) ?? WardenHome.current() }
 
     /// Calls a hub method, starting the hub if none is running. Refusals exit 1, other failures 2.
+    /// A typed call (`HubCall`): the same request the console sends.
+    func call<C: HubCall>(_ typed: C) throws -> JSONValue { try call(C.method, typed.params) }
+
     func call(_ method: HubMethod, _ params: JSONObject = JSONObject()) throws -> JSONValue {
         let connection: HubConnection
         do {

@@ -75,10 +75,8 @@ struct Grants: ParsableCommand {
         var actor: String?
 
         func run() throws {
-            var p = JSONObject(pairs: [("id", .string(id)), ("scope", .string(scope)), ("ttl", .string(ttl))])
-            if let reason { p["reason"] = .string(reason) }
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call(.grantsApprove, p)) { v in
+            guard let scope = GrantScope(rawValue: scope) else { CLI.fail("--scope must be call, session or server", code: 2) }
+            options.output(try options.call(GrantsApprove(id: id, scope: scope, ttl: ttl, reason: reason, actor: actor))) { v in
                 print("approved \(CLI.s(v["grant"]?["id"])): \(CLI.s(v["grant"]?["server"]))/\(CLI.s(v["grant"]?["tool"])), scope \(CLI.s(v["grant"]?["scope"])), ends \(CLI.time(v["grant"]?["expiresAt"]))")
             }
         }
@@ -94,9 +92,7 @@ struct Grants: ParsableCommand {
         var actor: String?
 
         func run() throws {
-            var p = JSONObject(pairs: [("id", .string(id)), ("reason", .string(reason))])
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call(.grantsDeny, p)) { v in print("denied \(CLI.s(v["grant"]?["id"]))") }
+            options.output(try options.call(GrantsDeny(id: id, reason: reason, actor: actor))) { v in print("denied \(CLI.s(v["grant"]?["id"]))") }
         }
     }
 
@@ -110,10 +106,7 @@ struct Grants: ParsableCommand {
         var actor: String?
 
         func run() throws {
-            var p = JSONObject(pairs: [("id", .string(id))])
-            if let reason { p["reason"] = .string(reason) }
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call(.grantsRevoke, p)) { v in print("revoked \(CLI.s(v["grant"]?["id"]))") }
+            options.output(try options.call(GrantsRevoke(id: id, reason: reason, actor: actor))) { v in print("revoked \(CLI.s(v["grant"]?["id"]))") }
         }
     }
 

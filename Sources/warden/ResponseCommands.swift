@@ -288,8 +288,9 @@ struct Respond: ParsableCommand {
     @Option(help: "Why (required; recorded in the audit log).") var reason: String
     @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
     func run() throws {
-        var p: JSONObject = ["action": .string(action), "args": .array(args.map { .string($0) }), "reason": .string(reason)]
-        if let actor { p["actor"] = .string(actor) }
-        options.output(try options.call(.responseRun, p)) { v in print(CLI.s(v["outcome"])) }
+        guard let chosen = PlaybookAction(rawValue: action) else {
+            CLI.fail("no action \(action) (one of \(PlaybookAction.names.joined(separator: ", ")))", code: 2)
+        }
+        options.output(try options.call(ResponseRun(action: chosen, args: args, reason: reason, actor: actor))) { v in print(CLI.s(v["outcome"])) }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WardenCore
 import WardenHubAPI
+@testable import WardenHub
 
 /// `docs/hub-api.md` is the hub API's reference for people; `HubMethod` and `HubPush` are the one
 /// definition the code uses. This holds the page to the enums, both ways.
@@ -71,5 +72,31 @@ struct HubAPIDocumentTests {
         #expect(wire["state"]?.stringValue == "active" && wire["scope"]?.stringValue == "session")
         #expect(try HubWire.decode(HubGrant.self, from: wire) == grant)
         #expect(throws: HubWire.DecodingFailure.self) { try HubWire.decode(HubGrant.self, from: ["id": "g-1", "state": "sideways"]) }
+    }
+}
+
+@Suite("typed hub calls")
+struct HubCallTests {
+    @Test("a typed call encodes to the parameters the hub reads, and decodes back; absent optionals are absent")
+    func roundTrip() throws {
+        let approve = GrantsApprove(id: "g-1", scope: .session, ttl: "30m")
+        #expect(approve.params["id"] == "g-1" && approve.params["scope"] == "session" && approve.params["ttl"] == "30m")
+        #expect(approve.params["actor"] == nil)
+        let back = try HubWire.decode(GrantsApprove.self, from: .object(approve.params))
+        #expect(back.id == "g-1" && back.scope == .session && back.reason == nil)
+        let run = ResponseRun(action: .blockServer, args: ["web"], reason: "beaconing")
+        #expect(run.params["action"] == "block-server" && run.params["args"] == ["web"])
+        #expect(ResponseRun.method == .responseRun && GrantsDeny.method == .grantsDeny)
+    }
+
+    @Test("the hub names what a typed call lacks: a usage error, not a crash or a guess")
+    func missing() {
+        do throws(HubAPIError) {
+            _ = try HubService.typedParams(GrantsDeny.self, ["reason": "no"])
+            Issue.record("decoded without an id")
+        } catch {
+            #expect(error.code == HubErrorCode.usage.rawValue && error.message == "grants.deny: missing id", "\(error.message)")
+        }
+        #expect(throws: HubAPIError.self) { try HubService.typedParams(ResponseRun.self, ["action": "block-server", "args": [1], "reason": "x"]) }
     }
 }
