@@ -112,6 +112,8 @@ enum Attacker {
         decisions.append(call(id + 1, "alerts.list", [:]))
         decisions.append(call(id + 2, "playbooks.import", ["document": [:]]))
         decisions.append(call(id + 3, "audit.list", [:]))
+        // Containment turned around: unblock itself, end the operator's other sessions.
+        decisions.append(call(id + 4, "response.run", ["action": "unblock-server", "args": ["attack"], "reason": "false alarm", "actor": "alice"]))
         for (request, answer) in zip(decisions, exchange(socket, [call(1, "hello", ["role": "console"])] + decisions).dropFirst()) {
             out.append("\(who) \(request["method"]?.stringValue ?? "?") → \(answer.prefix(200))")
         }

@@ -78,7 +78,7 @@ struct OperatorAuthorityTests {
         let audit = try await wardenJSON(["audit", "list", "--limit", "1000"], home: home)["records"] as? [[String: Any]] ?? []
         let refused = audit.filter { $0["action"] as? String == "authority.refused" }
         let methods = Set(refused.compactMap { $0["subject"] as? String })
-        for m in ["grants.list", "grants.approve", "tools.approve", "tools.suppress", "baselines.reset", "alerts.list", "audit.list"] {
+        for m in ["grants.list", "grants.approve", "tools.approve", "tools.suppress", "baselines.reset", "alerts.list", "audit.list", "response.run"] {
             #expect(methods.contains(m), "a refused \(m) is audited (saw \(methods.sorted()))")
         }
         // The refusals come from the server's main process and from the daemon, and name the kernel's facts.
