@@ -44,11 +44,18 @@ public final class DetectionRule: Sendable {
     public static let maxFindingsPerText = 100
 
     /// Runs the rule on a text.
+    /// The longest evidence a finding quotes, in scalars.
+    public static let maxEvidence = 512
+
     public func findings(in text: AnalyzedText) -> [Finding] {
         if !requires.isEmpty && text.traits.isDisjoint(with: requires) { return [] }
         return finder(text).prefix(Self.maxFindingsPerText).map { hit in
-            Finding(rule: id, severity: severity, layer: layer, field: text.field, start: hit.range.lowerBound,
-                    end: hit.range.upperBound, evidence: text.slice(hit.range), message: hit.note.map { "\(message): \($0)" } ?? message)
+            // The range says where the whole hit is; the evidence quotes its start. A hit can run
+            // to the end of a long text (an unclosed comment or tag), and every finding travels in
+            // events and exports.
+            let quoted = hit.range.count > Self.maxEvidence ? hit.range.lowerBound..<(hit.range.lowerBound + Self.maxEvidence) : hit.range
+            return Finding(rule: id, severity: severity, layer: layer, field: text.field, start: hit.range.lowerBound, end: hit.range.upperBound,
+                           evidence: text.slice(quoted) + (quoted == hit.range ? "" : "…"), message: hit.note.map { "\(message): \($0)" } ?? message)
         }
     }
 }

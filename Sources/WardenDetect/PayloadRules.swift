@@ -36,7 +36,11 @@ enum ActiveMarkup {
                 var j = i + 4
                 while j < s.count, !matches(commentClose, at: j) { j += 1 }
                 let end = min(s.count, j + 3)
-                hits.append((i..<end, "hidden comment \"\(text.slice((i + 4)..<min(j, s.count)).trimmingCharacters(in: .whitespaces))\""))
+                // The note quotes the comment's start: an unclosed one runs to the end of the text,
+                // and quoting all of it would cost more than reading it.
+                let body = (i + 4)..<min(j, s.count, i + 4 + 200)
+                let cut = body.upperBound < min(j, s.count) ? "…" : ""
+                hits.append((i..<end, "hidden comment \"\(text.slice(body).trimmingCharacters(in: .whitespaces))\(cut)\""))
                 i = end
                 continue
             }
