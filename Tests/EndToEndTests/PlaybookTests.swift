@@ -84,6 +84,30 @@ struct PlaybookTests {
 
 @Suite("playbook containment actions end to end", .serialized)
 struct ContainmentTests {
+    /// Reads the relay's output into `seen` until it holds `text` (or 15 s pass).
+    static func read(_ child: Child, into seen: inout String, until text: String) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = Date().addingTimeInterval(15)
+        while !seen.contains(text), Date() < deadline {
+            var fds = pollfd(fd: child.stdout, events: Int16(POLLIN), revents: 0)
+            if poll(&fds, 1, 100) > 0 {
+                let n = Glibc.read(child.stdout, &buffer, buffer.count)
+                if n > 0 { seen += String(decoding: buffer[0..<n], as: UTF8.self) }
+            }
+        }
+    }
+
+    /// The child's exit status, or nil if it is still running after `seconds`.
+    static func exitStatus(_ child: Child, within seconds: Double) async -> Int32? {
+        await withTaskGroup(of: Int32?.self) { group in
+            group.addTask { await child.status }
+            group.addTask { try? await Task.sleep(for: .seconds(seconds)); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
     @Test("unauthorised-access playbook: revoke the session's grants, then terminate the session: the live relay and its server exit")
     func terminateSession() async throws {
         let home = Harness.temporaryHome()
@@ -96,15 +120,7 @@ struct ContainmentTests {
         send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
         // The call goes after the list is answered: the relay judges tools from the list it saw.
         var seen = ""
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        let listed = Date().addingTimeInterval(10)
-        while !seen.contains(#""id":2"#), Date() < listed {
-            var fds = pollfd(fd: wrap.stdout, events: Int16(POLLIN), revents: 0)
-            if poll(&fds, 1, 100) > 0 {
-                let n = read(wrap.stdout, &buffer, buffer.count)
-                if n > 0 { seen += String(decoding: buffer[0..<n], as: UTF8.self) }
-            }
-        }
+        Self.read(wrap, into: &seen, until: #""id":2"#)
         send(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"poisoned_add","arguments":{"a":1,"b":2}}}"#)
 
         var alertID: String?
@@ -123,13 +139,7 @@ struct ContainmentTests {
         let ended = try await wardenJSON(["playbooks", "step", run, "--run"], home: home)
         let note = ((ended["log"] as? [[String: Any]])?.last?["note"] as? String) ?? ""
         #expect(note.hasPrefix("terminated session"), "\(note)")
-        let status = await withTaskGroup(of: Int32?.self) { group in
-            group.addTask { await wrap.status }
-            group.addTask { try? await Task.sleep(for: .seconds(10)); return nil }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        let status = await Self.exitStatus(wrap, within: 10)
         #expect(status != nil, "the relay did not exit after terminate-session")
         let audit = (try await wardenJSON(["audit", "list", "--limit", "100"], home: home)["records"] as? [[String: Any]]) ?? []
         #expect(audit.contains { $0["action"] as? String == "session.terminated" })
@@ -145,17 +155,7 @@ struct ContainmentTests {
                                    environment: ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home]) { $1 })
         func send(_ line: String) { _ = (line + "\n").withCString { write(wrap.stdin, $0, strlen($0)) } }
         var seen = ""
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        func wait(for text: String) {
-            let deadline = Date().addingTimeInterval(15)
-            while !seen.contains(text), Date() < deadline {
-                var fds = pollfd(fd: wrap.stdout, events: Int16(POLLIN), revents: 0)
-                if poll(&fds, 1, 100) > 0 {
-                    let n = read(wrap.stdout, &buffer, buffer.count)
-                    if n > 0 { seen += String(decoding: buffer[0..<n], as: UTF8.self) }
-                }
-            }
-        }
+        func wait(for text: String) { Self.read(wrap, into: &seen, until: text) }
         send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
         send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
         wait(for: #""id":2"#)
@@ -181,13 +181,7 @@ struct ContainmentTests {
         let session = try #require(sessions.first { $0["server"] as? String == "store" }?["id"] as? String)
         let ended = try await warden(["respond", "terminate-session", session, "--reason", "contained"], home: home)
         #expect(ended.stdoutText.contains("terminated session \(session)"), "\(ended.stdoutText) \(ended.stderr)")
-        let status = await withTaskGroup(of: Int32?.self) { group in
-            group.addTask { await wrap.status }
-            group.addTask { try? await Task.sleep(for: .seconds(10)); return nil }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        let status = await Self.exitStatus(wrap, within: 10)
         #expect(status != nil, "the relay did not exit after warden respond terminate-session")
         let audit = (try await wardenJSON(["audit", "list", "--limit", "100"], home: home)["records"] as? [[String: Any]]) ?? []
         let blockRecord = audit.first { $0["action"] as? String == "server.blocked" }
