@@ -84,6 +84,19 @@ struct PlaybookTests {
 
 @Suite("playbook containment actions end to end", .serialized)
 struct ContainmentTests {
+    /// `warden wrap` in front of the hostile fixture, initialised and with its tools listed (the
+    /// relay judges calls from the list it saw); its output so far is in `seen`.
+    static func listedRelay(home: String, seen: inout String) throws -> Child {
+        let wrap = try Child.spawn([Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"],
+                                   environment: ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home]) { $1 })
+        send(wrap, #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+        send(wrap, #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+        read(wrap, into: &seen, until: #""id":2"#)
+        return wrap
+    }
+
+    static func send(_ child: Child, _ line: String) { _ = (line + "\n").withCString { write(child.stdin, $0, strlen($0)) } }
+
     /// Reads the relay's output into `seen` until it holds `text` (or 15 s pass).
     static func read(_ child: Child, into seen: inout String, until text: String) {
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -113,14 +126,9 @@ struct ContainmentTests {
         let home = Harness.temporaryHome()
         let hub = try await HubProcess(home: home)
         defer { Task { await hub.stop() } }
-        let wrap = try Child.spawn([Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"],
-                                   environment: ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home]) { $1 })
-        func send(_ line: String) { _ = (line + "\n").withCString { write(wrap.stdin, $0, strlen($0)) } }
-        send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
-        send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
-        // The call goes after the list is answered: the relay judges tools from the list it saw.
         var seen = ""
-        Self.read(wrap, into: &seen, until: #""id":2"#)
+        let wrap = try Self.listedRelay(home: home, seen: &seen)
+        func send(_ line: String) { Self.send(wrap, line) }
         send(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"poisoned_add","arguments":{"a":1,"b":2}}}"#)
 
         var alertID: String?
@@ -151,14 +159,10 @@ struct ContainmentTests {
         let home = Harness.temporaryHome()
         let hub = try await HubProcess(home: home)
         defer { Task { await hub.stop() } }
-        let wrap = try Child.spawn([Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"],
-                                   environment: ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home]) { $1 })
-        func send(_ line: String) { _ = (line + "\n").withCString { write(wrap.stdin, $0, strlen($0)) } }
         var seen = ""
+        let wrap = try Self.listedRelay(home: home, seen: &seen)
+        func send(_ line: String) { Self.send(wrap, line) }
         func wait(for text: String) { Self.read(wrap, into: &seen, until: text) }
-        send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
-        send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
-        wait(for: #""id":2"#)
 
         let usage = try await warden(["respond", "block-server", "store"], home: home)
         #expect(usage.status == 64 || usage.status == 2, "no --reason: \(usage.status)")
