@@ -50,22 +50,40 @@ enum ForeignOverride {
     static let stems = PhrasePattern.Step(["ignorez", "oubliez", "ignora", "olvida", "ignoriere", "vergiss", "negeer", "zignoruj", "dimentica",
                                            "systemanweisung", "systemanweisungen", "instrucciones", "istruzioni", "gib"])
 
-    /// The needles by their first scalar: most scalars start none, and the rest only a few.
+    /// The needles by their first scalar: most scalars start none, and the rest only a few. ASCII
+    /// first scalars index an array; others pass a 4096-bit filter before the dictionary, since
+    /// this runs on every scalar of every non-ASCII result.
     static let byFirst: [UInt32: [[Unicode.Scalar]]] = Dictionary(grouping: needles) { $0[0].value }
+    static let asciiFirst: [[[Unicode.Scalar]]] = (0..<128).map { byFirst[UInt32($0)] ?? [] }
+    static let wideFilter: [Bool] = {
+        var f = [Bool](repeating: false, count: 4096)
+        for k in byFirst.keys where k >= 0x80 { f[Int(k & 4095)] = true }
+        return f
+    }()
 
     static func find(_ text: AnalyzedText) -> [(range: Range<Int>, note: String?)] {
         if text.isASCII, !stems.occurs(in: text) { return [] }
-        let lower = text.lower
-        var hits: [(Range<Int>, String?)] = []
+        return occurrences(inLower: text.lower).map { ($0, "in another language") }
+    }
+
+    /// Where needles occur in `scalars` (ASCII letters lower-cased here, as `AnalyzedText.lower` does).
+    static func occurrences(in scalars: [Unicode.Scalar]) -> [Range<Int>] {
+        occurrences(inLower: scalars.map { $0.value >= 0x41 && $0.value <= 0x5A ? Unicode.Scalar(UInt8($0.value + 32)) : $0 })
+    }
+
+    static func occurrences(inLower lower: [Unicode.Scalar]) -> [Range<Int>] {
+        var hits: [Range<Int>] = []
+        let ascii = asciiFirst, wide = wideFilter
         var i = 0
         while i < lower.count {
             let c = lower[i].value
             // A needle written in a Latin script starts a word: inside one (after an ASCII letter)
             // only the scripts written without spaces can start one, and they are not ASCII.
             if c < 0x80, i > 0, lower[i - 1].value >= 0x61 && lower[i - 1].value <= 0x7A { i += 1; continue }
-            if let candidates = byFirst[c],
+            let candidates = c < 0x80 ? ascii[Int(c)] : wide[Int(c & 4095)] ? byFirst[c] ?? [] : []
+            if !candidates.isEmpty,
                let n = candidates.first(where: { i + $0.count <= lower.count && lower[i..<(i + $0.count)].elementsEqual($0) }) {
-                hits.append((i..<(i + n.count), "in another language"))
+                hits.append(i..<(i + n.count))
                 i += n.count
                 continue
             }

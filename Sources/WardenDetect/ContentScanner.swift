@@ -191,7 +191,11 @@ public enum ContentScanner {
     /// The result rules over all of a text, in windows when it is long. A text with invisible
     /// characters is read as a model reads it, with them removed (findings then point into that
     /// visible text, field `…(visible)`), and the invisible-character rule runs on it as written.
-    static func wholeText(_ text: String, field: String) -> [Finding] {
+    ///
+    /// Non-ASCII text is screened too (`screen`, the default): through its ASCII projection, and
+    /// around every foreign-language needle. `screen: false` reads every window with every rule —
+    /// the reference the screen is tested against.
+    static func wholeText(_ text: String, field: String, screen: Bool = true) -> [Finding] {
         var scalars = Array(text.unicodeScalars)
         var field = field
         var findings: [Finding] = []
@@ -204,8 +208,10 @@ public enum ContentScanner {
             field += "(visible)"
         }
         func read(_ scalars: [Unicode.Scalar]) {
-            for r in Self.windows(0..<scalars.count) {
-                findings += offset(rules, AnalyzedText(field: field, scalars: r == scalars.indices ? scalars : Array(scalars[r])), by: r.lowerBound)
+            for range in screen ? nonASCIIRanges(scalars) : [0..<scalars.count] {
+                for r in Self.windows(range) {
+                    findings += offset(rules, AnalyzedText(field: field, scalars: r == scalars.indices ? scalars : Array(scalars[r])), by: r.lowerBound)
+                }
             }
         }
         read(scalars)
@@ -230,6 +236,32 @@ public enum ContentScanner {
             findings += added
         }
         return findings
+    }
+
+    /// Where the result rules can fire in text that is not all ASCII. The rules' words are ASCII and
+    /// a non-ASCII scalar ends a word, so the screen reads the text with each non-ASCII scalar as a
+    /// space (the same words at the same offsets) — and finds the rules' anchors as it does in ASCII
+    /// text. What only non-ASCII text holds is added: every foreign-language needle (they are
+    /// looked for in all of it), with the screen's margin. Text the screen does not read (control
+    /// characters) is read whole. Look-alikes and accents are the folded reading's, which follows.
+    static func nonASCIIRanges(_ scalars: [Unicode.Scalar]) -> [Range<Int>] {
+        let projection = scalars.map { $0.value < 0x80 ? UInt8($0.value) : 0x20 }
+        var ranges = projection.withUnsafeBufferPointer { ResultScreen.shared.ranges($0) }
+        if ranges.count == 1, ranges[0] == 0..<scalars.count { return ranges }
+        for hit in ForeignOverride.occurrences(in: scalars) {
+            ranges.append(max(0, hit.lowerBound - ResultScreen.margin)..<min(scalars.count, hit.upperBound + ResultScreen.margin))
+        }
+        // In order and merged, so no stretch is read twice and findings keep their order.
+        ranges.sort { $0.lowerBound < $1.lowerBound }
+        var merged: [Range<Int>] = []
+        for r in ranges {
+            if let last = merged.last, r.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
+            } else {
+                merged.append(r)
+            }
+        }
+        return merged
     }
 
     /// `value` with every secret replaced by `[REDACTED:kind]`: in place where the secret is in the
@@ -369,13 +401,23 @@ public enum Folding {
     public static func fold(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 >= 0x80 }), text.unicodeScalars.contains(where: mayFold) else { return text }
         // Built as UTF-8 bytes: appending to a string's scalar view one scalar at a time is slow.
+        // Latin letters with accents (most non-ASCII text) come from a table built once; other
+        // scalars are folded once per text.
+        let latin = latinTable
         var cache: [UInt32: (utf8: [UInt8], composes: Bool)] = [:]
+        let latinEnd = 0x80 + UInt32(latin.starts.count - 1)
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         var composes = false
         for s in text.unicodeScalars {
             if s.isASCII {
                 out.append(UInt8(s.value))
+                continue
+            }
+            if s.value < latinEnd {
+                let k = Int(s.value) - 0x80
+                out.append(contentsOf: latin.bytes[Int(latin.starts[k])..<Int(latin.starts[k + 1])])
+                composes = composes || latin.composes[k]
                 continue
             }
             let folded: (utf8: [UInt8], composes: Bool)
@@ -394,6 +436,19 @@ public enum Folding {
         let result = String(decoding: out, as: UTF8.self)
         return composes ? result.precomposedStringWithCanonicalMapping : result
     }
+
+    /// U+0080 to U+024F (Latin-1, Latin Extended-A and -B) folded, as UTF-8 in one array:
+    /// scalar `0x80 + k` folds to `bytes[starts[k]..<starts[k + 1]]`.
+    static let latinTable: (bytes: [UInt8], starts: [UInt32], composes: [Bool]) = {
+        var bytes: [UInt8] = [], starts: [UInt32] = [0], composes: [Bool] = []
+        for v in UInt32(0x80)..<0x250 {
+            let f = fold(scalar: Unicode.Scalar(v)!)
+            for x in f.scalars { UTF8.encode(x) { bytes.append($0) } }
+            starts.append(UInt32(bytes.count))
+            composes.append(f.composes)
+        }
+        return (bytes, starts, composes)
+    }()
 
     /// One scalar folded, and whether what it folds to may compose with its neighbours.
     static func fold(scalar: Unicode.Scalar) -> (scalars: [Unicode.Scalar], composes: Bool) {
