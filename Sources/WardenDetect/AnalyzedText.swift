@@ -83,7 +83,14 @@ public final class AnalyzedText: Sendable {
         let vocabulary = Vocabulary.lookup()
         func end(_ at: Int) {
             words.append((text: String(decoding: current, as: UTF8.self), range: start..<at))
-            ids.append(vocabulary.id(current))
+            // A word in single quotes is the word: 'ignore reads as ignore (its text keeps the
+            // quote, for the rules that look for quoted names: `'*`).
+            var id = vocabulary.id(current)
+            if id < 0, current.first == 0x27 || current.last == 0x27 {
+                let trimmed = current.drop { $0 == 0x27 }.reversed().drop { $0 == 0x27 }.reversed()
+                if !trimmed.isEmpty { id = vocabulary.id(Array(trimmed)) }
+            }
+            ids.append(id)
             firsts.append(current[0])
             current.removeAll(keepingCapacity: true)
         }

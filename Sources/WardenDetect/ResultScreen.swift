@@ -517,7 +517,17 @@ struct ResultScreen: Sendable {
             wordStarts.base[word] = Int32(truncatingIfNeeded: start)
             wordStarts.count += 1
             let (k0, k1) = Tables.key(text, start, i, count: n)
-            let id = tables.id(k0, k1, text, start, i)
+            var id = tables.id(k0, k1, text, start, i)
+            // A word in single quotes is the word (as AnalyzedText reads it): 'ignore is ignore.
+            if id < 0, text[start] == 0x27 || text[i - 1] == 0x27 {
+                var a = start, b = i
+                while a < b, text[a] == 0x27 { a += 1 }
+                while b > a, text[b - 1] == 0x27 { b -= 1 }
+                if a < b {
+                    let (t0, t1) = Tables.key(text, a, b, count: n)
+                    id = tables.id(t0, t1, text, a, b)
+                }
+            }
             if id >= 0 { hits.append(UInt64(UInt32(bitPattern: id)) << 32 | UInt64(word)) }
             tables.matchPrefixes(k0, text, start, i, word, &hits)
         }
