@@ -269,8 +269,36 @@ extension Relay {
         toClient.write(.toolError(id: id, text: text, meta: meta))
         var fields: [(String, JSONValue)] = [("id", id), ("tool", .string(tool)), ("decision", .string(decision.rawValue)), ("rule", .string(rule))]
         fields += extra.filter { $0.0 != "rule" }
-        if let arguments { fields.append(("arguments", Self.shownArguments(JSONWriter.compact(ContentScanner.redacting(arguments))))) }
+        if let arguments { fields.append(("arguments", Self.recordedArguments(arguments, refusedForSecret: decision == .deniedSecret))) }
         emit(.callDecided, fields)
+    }
+
+    /// What a refused call's event keeps of its arguments. Redaction works string by string, but
+    /// the argument scan also finds secrets across strings and in numbers, and a value under a
+    /// credential-like key may be one no scanner recognises: then (and when the call was refused
+    /// for a secret) only the keys and the size are kept.
+    static func recordedArguments(_ arguments: JSONValue, refusedForSecret: Bool) -> JSONValue {
+        let redacted = ContentScanner.redacting(arguments)
+        if refusedForSecret || hasCredentialKey(arguments) || !ContentScanner.argumentSecrets(redacted).isEmpty {
+            let keys = (arguments.objectValue?.keys ?? []).sorted().joined(separator: ", ")
+            return .string("[withheld: they carry a secret; keys \(keys.isEmpty ? "-" : keys), \(JSONWriter.compactBytes(arguments).count) bytes]")
+        }
+        return shownArguments(JSONWriter.compact(redacted))
+    }
+
+    static let credentialWords = ["pass", "secret", "token", "key", "auth", "cred", "cookie", "session", "bearer", "private"]
+
+    /// Whether any key, at any depth, names a credential (`password`, `api_key`, `Authorization`).
+    static func hasCredentialKey(_ value: JSONValue) -> Bool {
+        switch value {
+        case .object(let o):
+            o.members.contains { k, v in
+                let key = k.lowercased()
+                return credentialWords.contains { key.contains($0) } || hasCredentialKey(v)
+            }
+        case .array(let items): items.contains(where: hasCredentialKey)
+        default: false
+        }
     }
 
     static func randomHex(_ bytes: Int) -> String {
