@@ -202,19 +202,55 @@ public struct ConsoleModel: Sendable {
         return rows.isEmpty ? nil : rows[min(l.selected, rows.count - 1)]
     }
 
-    /// The marked alerts still listed, in list order.
-    var markedAlerts: [String] { data.alerts.map(\.id).filter(state.marked.contains) }
+    /// The marked alerts the list shows now, in list order: a mark hidden by a filter, or on an
+    /// alert that closed, is not acted on.
+    var markedAlerts: [String] { rows(.alerts).map { data.alerts[$0].id }.filter(state.marked.contains) }
 
-    /// The session on screen: the detail's, or the selected row's.
+    // What a key acts on is what is on screen: the open detail's subject, or, with no detail
+    // open, the selected row. A detail of another kind (a call opened from a grant) has none.
+
+    /// The session on screen: the detail's (or the session of the call on screen), or the selected row's.
     public var selectedSession: SessionRow? {
         guard state.view == .sessions else { return nil }
-        if case .session(let id)? = state.detail { return data.sessions.first { $0.id == id } ?? data.sessionDetail?.session }
-        return selectedIndex.map { data.sessions[$0] }
+        switch state.detail {
+        case .session(let id)?, .call(let id, _)?:
+            return data.sessions.first { $0.id == id } ?? data.sessionDetail.flatMap { $0.session.id == id ? $0.session : nil }
+        case nil: return selectedIndex.map { data.sessions[$0] }
+        default: return nil
+        }
     }
-    public var selectedGrant: HubGrant? { state.view == .grants ? selectedIndex.map { data.grants[$0] } : nil }
-    public var selectedTool: ToolRow? { state.view == .tools ? selectedIndex.map { data.tools[$0] } : nil }
-    public var selectedAlert: AlertRow? { state.view == .alerts ? selectedIndex.map { data.alerts[$0] } : nil }
-    public var selectedIncident: IncidentRow? { state.view == .playbooks ? selectedIndex.map { data.incidents[$0] } : nil }
+    public var selectedGrant: HubGrant? {
+        guard state.view == .grants else { return nil }
+        switch state.detail {
+        case .grant(let id)?: return data.grants.first { $0.id == id }
+        case nil: return selectedIndex.map { data.grants[$0] }
+        default: return nil
+        }
+    }
+    public var selectedTool: ToolRow? {
+        guard state.view == .tools else { return nil }
+        switch state.detail {
+        case .tool(let name)?: return data.tools.first { $0.qualifiedName == name } ?? data.toolDetail.flatMap { $0.tool.qualifiedName == name ? $0.tool : nil }
+        case nil: return selectedIndex.map { data.tools[$0] }
+        default: return nil
+        }
+    }
+    public var selectedAlert: AlertRow? {
+        guard state.view == .alerts else { return nil }
+        switch state.detail {
+        case .alert(let id)?: return data.alerts.first { $0.id == id }
+        case nil: return selectedIndex.map { data.alerts[$0] }
+        default: return nil
+        }
+    }
+    public var selectedIncident: IncidentRow? {
+        guard state.view == .playbooks else { return nil }
+        switch state.detail {
+        case .run(let run)?: return data.incidents.first { $0.run == run }
+        case nil: return selectedIndex.map { data.incidents[$0] }
+        default: return nil
+        }
+    }
 
     /// Pending grants: the header counts them on every screen.
     public var pendingCount: Int { data.grants.reduce(0) { $0 + ($1.isPending ? 1 : 0) } }
@@ -292,6 +328,8 @@ public struct ConsoleModel: Sendable {
 
     /// Shows a view, closing any detail.
     public mutating func open(_ view: ViewID) {
+        // Marks are for the list they were made in, as it was shown.
+        if view != state.view { state.marked = [] }
         state.view = view
         state.detail = nil
         state.detailScroll = 0
@@ -305,7 +343,15 @@ public struct ConsoleModel: Sendable {
         if state.detail != nil {
             // A detail with links moves its cursor (the renderer keeps it on screen); others scroll.
             let links = detailLinkItems
-            if !links.isEmpty {
+            if let shown = state.shownLinks?.filter({ $0 < links.count }) {
+                // Filtered: the cursor steps over the links on screen only.
+                guard !shown.isEmpty else { return }
+                let at = shown.firstIndex { $0 >= state.detailCursor } ?? shown.count
+                let here = at < shown.count && shown[at] == state.detailCursor
+                let next = delta > 0 ? (here ? at + delta : at + delta - 1) : at + delta
+                state.detailCursor = shown[min(max(0, next), shown.count - 1)]
+                state.detailCursorKey = links[state.detailCursor].key
+            } else if !links.isEmpty {
                 state.detailCursor = min(max(0, state.detailCursor + delta), links.count - 1)
                 state.detailCursorKey = links[state.detailCursor].key
             } else {
@@ -332,6 +378,7 @@ public struct ConsoleModel: Sendable {
     }
 
     mutating func setFilter(_ filter: String) {
+        if filter != state.current.filter { state.marked = [] }
         var l = state.current
         l.filter = filter
         state.current = l
@@ -415,6 +462,10 @@ public struct ConsoleModel: Sendable {
     mutating func openLink() -> [Effect] {
         let links = detailLinks
         guard let current = state.detail, !links.isEmpty else { return [] }
+        if let shown = state.shownLinks, !shown.contains(state.detailCursor) {
+            state.message = shown.isEmpty ? "the filter shows no call to open" : "the cursor's line is hidden by the filter: j/k picks a call on screen"
+            return []
+        }
         let target = links[min(state.detailCursor, links.count - 1)]
         state.detailStack.append(DetailPlace(detail: current, cursor: state.detailCursor, cursorKey: state.detailCursorKey))
         state.detail = target
@@ -474,12 +525,17 @@ public struct ConsoleModel: Sendable {
             let shown = rows(.alerts).map { data.alerts[$0].id }
             state.marked = state.marked.isSuperset(of: shown) ? [] : Set(shown)
             return note(state.marked.isEmpty ? "marks cleared" : "\(state.marked.count) alerts marked: x acknowledges them, f closes them as false positives")
-        case (.alerts, "x") where !state.marked.isEmpty:
+        case (.alerts, "x") where !state.marked.isEmpty && state.detail == nil:
             let ids = markedAlerts
             state.marked = []
+            guard !ids.isEmpty else { return note("no marked alert is listed now (the filter hides them, or they closed): marks cleared") }
             return [.performAll(ids.map { .acknowledgeAlert(id: $0) })]
-        case (.alerts, "f") where !state.marked.isEmpty:
+        case (.alerts, "f") where !state.marked.isEmpty && state.detail == nil:
             let ids = markedAlerts
+            guard !ids.isEmpty else {
+                state.marked = []
+                return note("no marked alert is listed now (the filter hides them, or they closed): marks cleared")
+            }
             state.modal = .input(title: "Mark \(ids.count) alerts false positives — reason:", text: "", purpose: .falsePositives(ids))
         case (.alerts, "x"):
             guard let a = selectedAlert else { return [] }

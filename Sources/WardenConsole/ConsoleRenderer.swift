@@ -349,6 +349,13 @@ public struct ConsoleRenderer: Sendable {
 
     func detail(_ f: inout Frame, _ m: inout ConsoleModel, _ detail: Detail, now: Double, pane: Bool = false) {
         var lines: [Line] = []
+        // Which lines open a detail of their own, in the order the model counts them: flagged as
+        // they are made, never recognised by their text (a grant's arguments can look like anything).
+        var links: Set<Int> = []
+        func appendLink(_ isLink: Bool, _ line: Line) {
+            if isLink { links.insert(lines.count) }
+            lines.append([(Self.linkIndent, .normal)] + line)
+        }
         let width = f.cols - 2
         var title = ""
         switch detail {
@@ -367,8 +374,8 @@ public struct ConsoleRenderer: Sendable {
                 for e in loaded?.events ?? [] {
                     let role: Role = e.kind.hasPrefix("dlp") || e.kind == "result.injection" || e.kind == "tool.quarantined" ? .high
                         : e.kind == "call.held" ? .pending : e.kind == "call.decided" ? .medium : .normal
-                    lines.append(link(e.call != nil) + [(Format.clock(e.time, offset: utcOffset) + "  ", .dim),
-                                                       (e.kind.padding(toLength: 20, withPad: " ", startingAt: 0) + " ", role), (e.summary, .normal)])
+                    appendLink(e.call != nil, [(Format.clock(e.time, offset: utcOffset) + "  ", .dim),
+                                               (e.kind.padding(toLength: 20, withPad: " ", startingAt: 0) + " ", role), (e.summary, .normal)])
                 }
             } else {
                 lines.append([("loading…", .dim)])
@@ -394,7 +401,7 @@ public struct ConsoleRenderer: Sendable {
                     let shown = covered.total > covered.calls.count ? ", the first \(covered.calls.count) shown" : ""
                     lines.append([("Calls it let through (\(covered.total)\(shown))", .title)])
                     for c in covered.calls {
-                        lines.append(link(c.call != nil) + [(Format.clock(c.time, offset: utcOffset) + "  ", .dim), (c.session + "  ", .dim), (c.arguments, .normal)])
+                        appendLink(c.call != nil, [(Format.clock(c.time, offset: utcOffset) + "  ", .dim), (c.session + "  ", .dim), (c.arguments, .normal)])
                     }
                 }
             }
@@ -458,24 +465,37 @@ public struct ConsoleRenderer: Sendable {
                 lines.append([("loading…", .dim)])
             }
         }
-        // `/` in a detail keeps the lines that match (a line as written, before wrapping).
+        // `/` in a detail keeps the lines that match (a line as written, before wrapping). A link
+        // keeps its place among all the detail's links, so the cursor means the same call whether
+        // or not a filter hides its neighbours; the model's cursor steps over the links shown.
+        var ordinal = 0
+        var tagged: [(line: Line, link: Int?)] = lines.enumerated().map { i, line in
+            guard links.contains(i) else { return (line, nil) }
+            defer { ordinal += 1 }
+            return (line, ordinal)
+        }
         var shownTitle = title + (pane ? "   (enter opens it)" : "   (esc back)")
+        m.state.shownLinks = nil
         if !m.state.detailFilter.isEmpty, let regex = try? Regex(m.state.detailFilter).ignoresCase() {
-            let total = lines.count
-            lines = lines.filter { line in (try? regex.firstMatch(in: line.map(\.0).joined())) != nil }
-            shownTitle = title + "   /\(m.state.detailFilter)/: \(lines.count) of \(total) lines (esc clears)"
-            if lines.isEmpty { lines = [[("no line matches /\(m.state.detailFilter)/", .dim)]] }
+            let total = tagged.count
+            tagged = tagged.filter { (try? regex.firstMatch(in: $0.line.map(\.0).joined())) != nil }
+            shownTitle = title + "   /\(m.state.detailFilter)/: \(tagged.count) of \(total) lines (esc clears)"
+            if tagged.isEmpty { tagged = [([("no line matches /\(m.state.detailFilter)/", .dim)], nil)] }
+            let shown = tagged.compactMap(\.link)
+            m.state.shownLinks = shown
+            if let first = shown.first, !shown.contains(m.state.detailCursor), m.state.detailCursor >= 0 {
+                // The cursor's line was filtered away: it moves to the first call on screen.
+                let items = m.detailLinkItems
+                if first < items.count { (m.state.detailCursor, m.state.detailCursorKey) = (first, items[first].key) }
+            }
         }
         f.fill(row: 2, role: .title)
         f.put(shownTitle, row: 2, col: 1, width: f.cols - 2, role: .title)
-        // The cursor's line is the n-th line that starts with the link marker; it is drawn as
-        // selected and kept on screen.
+        // The cursor's line is drawn as selected and kept on screen.
         var wrapped: [Line] = []
         var cursorRow: Int?, cursorEnd = 0
-        var link = 0
-        for line in lines {
-            let isCursor = line.first?.0 == Self.linkMark && link == m.state.detailCursor
-            if line.first?.0 == Self.linkMark { link += 1 }
+        for (line, link) in tagged {
+            let isCursor = link != nil && link == m.state.detailCursor
             if isCursor { cursorRow = wrapped.count }
             wrapped += wrap(line, width: width)
             if isCursor { cursorEnd = wrapped.count - 1 }
@@ -504,9 +524,8 @@ public struct ConsoleRenderer: Sendable {
         }
     }
 
-    /// The first segment of a line that opens a detail of its own; the cursor's becomes "▶ ".
-    static let linkMark = "  "
-    func link(_ isLink: Bool) -> Line { isLink ? [(Self.linkMark, .normal)] : [] }
+    /// The first segment of a timeline line; a link's becomes "▶ " under the cursor.
+    static let linkIndent = "  "
 
     /// A field's value as one line of text: strings as they are (escaped when drawn), numbers as
     /// written, lists of strings joined, anything else as compact JSON.

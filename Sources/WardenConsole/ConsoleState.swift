@@ -162,7 +162,14 @@ public struct ConsoleState: Sendable, Equatable {
     /// The `/` filter line while it is being typed (applied as it is typed).
     public var filterInput: String?
     /// A regular expression over the open detail's lines (`/` in a detail); empty: every line.
-    public var detailFilter = ""
+    public var detailFilter = "" {
+        // Until a frame says which links the new filter shows, none may be opened: keys arrive in
+        // batches, and a stale list would open a line the filter now hides.
+        didSet { if detailFilter != oldValue { shownLinks = detailFilter.isEmpty ? nil : [] } }
+    }
+    /// While a filter narrows the detail: the links it shows, by their place among all the
+    /// detail's links (set by the renderer, which is what knows which lines match).
+    public var shownLinks: [Int]?
     /// Alerts marked for bulk triage (`m`).
     public var marked: Set<String> = []
     /// Whether Alerts also lists resolved and false-positive alerts (`C` toggles).

@@ -252,6 +252,72 @@ struct ModelTests {
         #expect(m.state.detail == nil)
     }
 
+    @Test("a filtered detail's cursor steps over the calls on screen and enter opens the one it shows; lines that look like links are not")
+    func filteredLinks() throws {
+        var m = model(.sessions)
+        _ = m.handle(.down)
+        _ = m.handle(.enter)
+        let r = ConsoleRenderer(utcOffset: 0)
+        _ = r.render(&m, size: TerminalSize(rows: 24, cols: 80), now: Fixtures.now)
+        for k: Key in [.char("/"), .char("c"), .char("o"), .char("m"), .char("p"), .enter] { _ = m.handle(k) }
+        #expect(m.handle(.enter) == [] && m.state.detail == .session("s-2"), "keys in one batch: nothing is opened before a frame says what the filter shows")
+        let text = r.render(&m, size: TerminalSize(rows: 24, cols: 80), now: Fixtures.now).text
+        #expect(m.state.shownLinks == [1, 4], "\(text)")
+        #expect(m.state.detailCursor == 1, "the cursor moved onto a call on screen")
+        _ = m.handle(.down)
+        #expect(m.state.detailCursor == 4, "the hidden calls between are skipped")
+        _ = m.handle(.enter)
+        #expect(m.state.detail == .call(session: "s-2", request: "6"))
+
+        // A grant whose arguments hold a line of two blanks: it is not a link, and the cursor is
+        // still on the first call the grant let through.
+        var g = model(.grants)
+        g.update { d in
+            d.grants[0].arguments = "{\n  \n}"
+            d.grantCalls = GrantCalls(grant: d.grants[0].id, calls: [.init(time: Fixtures.now, session: "s-2", arguments: "{}", call: "6")])
+        }
+        _ = g.handle(.enter)
+        let frame = r.render(&g, size: TerminalSize(rows: 40, cols: 100), now: Fixtures.now).text
+        let cursorLine = try #require(frame.split(separator: "\n").first { $0.contains("▶") })
+        #expect(cursorLine.contains("s-2"), "\(frame)")
+        _ = g.handle(.enter)
+        #expect(g.state.detail == .call(session: "s-2", request: "6"))
+    }
+
+    @Test("keys act on the open detail's subject, never on the list row behind it; a call detail has no grant to decide")
+    func actionsFollowTheDetail() {
+        var g = model(.grants)
+        g.update { d in d.grantCalls = GrantCalls(grant: d.grants[0].id, calls: [.init(time: Fixtures.now, session: "s-2", arguments: "{}", call: "6")]) }
+        _ = g.handle(.enter)
+        _ = g.handle(.enter)
+        #expect(g.state.detail == .call(session: "s-2", request: "6"))
+        for key in "adr" { _ = g.handle(.char(key)) }
+        #expect(g.state.modal == nil, "no grant action from a call's detail")
+        var a = model(.alerts)
+        _ = a.handle(.enter)
+        let shown = a.selectedAlert!.id
+        a.update { d in d.alerts.swapAt(0, 1) }
+        #expect(a.selectedAlert?.id == shown, "the detail's alert, wherever the list now has it")
+    }
+
+    @Test("marks act only on alerts the list shows: a changed filter or view clears them, a closed alert is skipped")
+    func marksFollowTheList() {
+        var m = model(.alerts)
+        _ = m.handle(.char("m"))
+        _ = m.handle(.char("m"))
+        m.update { d in d.alerts[1].status = "resolved" }
+        #expect(m.handle(.char("x")) == [.performAll([.acknowledgeAlert(id: "a-1")])], "a-2 closed: hidden, so not acted on")
+        _ = m.handle(.char("M"))
+        #expect(!m.state.marked.isEmpty)
+        for k: Key in [.char("/"), .char("x"), .enter] { _ = m.handle(k) }
+        #expect(m.state.marked.isEmpty, "a filter change clears the marks")
+        _ = m.handle(.escape)
+        _ = m.handle(.char("M"))
+        m.open(.sessions)
+        m.open(.alerts)
+        #expect(m.state.marked.isEmpty, "a view change clears them")
+    }
+
     @Test("alerts resolve, assign and note, incidents close, each from a prompt; c copies the id on screen")
     func triageActions() {
         func answer(_ m: inout ConsoleModel, _ key: Character, _ text: String) -> [Effect] {
