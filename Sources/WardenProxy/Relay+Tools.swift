@@ -126,8 +126,20 @@ extension Relay {
         }
     }
 
+    /// A finding as events carry it. Its evidence quotes the text it was found in, which can hold
+    /// a secret beside the injection (a result that pastes a token into its instructions): the
+    /// quote is redacted before it is recorded, as arguments are.
     static func json(_ f: Finding) -> JSONValue {
-        .object(JSONObject(pairs: [
+        var f = f
+        let secrets = SecretScanner.scanText(f.evidence)
+        if secrets.contains(where: { $0.via != nil }) {
+            // Found only in a decoded reading: its place in the quote is not known, so none of it is kept.
+            f.evidence = "[withheld: it carries a secret (\(Set(secrets.map(\.kind)).sorted().joined(separator: ", ")))]"
+        } else if !secrets.isEmpty {
+            let bytes = Array(f.evidence.utf8)
+            f.evidence = String(decoding: bytes.withUnsafeBytes { SecretScanner.redact($0, secrets) }, as: UTF8.self)
+        }
+        return .object(JSONObject(pairs: [
             ("rule", .string(f.rule)), ("severity", .string(f.severity.rawValue)), ("layer", .string(f.layer.rawValue)),
             ("field", .string(f.field)), ("start", .int(f.start)), ("end", .int(f.end)),
             ("evidence", .string(f.evidence)), ("message", .string(f.message)),

@@ -223,8 +223,8 @@ public final class Relay: Sendable {
     // MARK: Helpers
 
     /// Records secrets seen crossing the relay: kinds, masked forms and fingerprints, never the values.
-    func reportSecrets(_ secrets: [SecretMatch], direction: String, tool: String, id: JSONValue, action: String) {
-        emit(.dlpFinding, [("id", id), ("tool", .string(tool)), ("direction", .string(direction)), ("action", .string(action)),
+    func reportSecrets(_ secrets: [SecretMatch], direction: String, tool: String, id: JSONValue, idKey: String = "id", action: String) {
+        emit(.dlpFinding, [(idKey, id), ("tool", .string(tool)), ("direction", .string(direction)), ("action", .string(action)),
                            ("kinds", .array(Array(Set(secrets.map(\.kind))).sorted().map { .string($0) })),
                            ("findings", .array(secrets.map { .object(["kind": .string($0.kind), "masked": .string($0.masked), "fingerprint": .string($0.fingerprint)]) }))])
         Diagnostics.warn(server: config.serverName, "\(secrets.count) secret(s) in the \(direction) of \(tool): \(Set(secrets.map(\.kind)).sorted().joined(separator: ", ")) (\(action))")

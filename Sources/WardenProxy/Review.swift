@@ -268,10 +268,10 @@ extension Relay {
         var respelled = false
         switch takePending(answering: id) {
         case .none:
-            emit(.protocolError, [("direction", "server"), ("problem", "a response to no request in flight"), ("id", id), ("action", "withheld")])
+            emit(.protocolError, [("direction", "server"), ("problem", "a response to no request in flight"), ("responseId", id), ("action", "withheld")])
             return .withhold
         case .ambiguous(let candidates):
-            emit(.protocolError, [("direction", "server"), ("problem", "a response id that matches several requests"), ("id", id), ("action", "withheld")])
+            emit(.protocolError, [("direction", "server"), ("problem", "a response id that matches several requests"), ("responseId", id), ("action", "withheld")])
             for p in candidates { answerPending(p, why: "a response whose id matches more than one request in flight") }
             return .withhold
         case .one(let p, let spelled):
@@ -281,7 +281,7 @@ extension Relay {
         var message = message
         if respelled {
             // Reviewed as the answer the client will take it for, and sent with the id the client used.
-            emit(.protocolError, [("direction", "server"), ("problem", "response id respelled"), ("id", id), ("requestId", pending.id), ("action", "normalised")])
+            emit(.protocolError, [("direction", "server"), ("problem", "response id respelled"), ("id", pending.id), ("responseId", id), ("action", "normalised")])
             message.object["id"] = pending.id
         }
         if let purpose = pending.purpose {
@@ -330,7 +330,10 @@ extension Relay {
     /// The content review shared by every channel: instructions aimed at the model and secrets in
     /// any string of the message. `answer` is the client's request this message answers: when
     /// policy withholds the message, that request gets an error instead.
-    func contentVerdict(_ message: RPCMessage, channel: String, tool: String, id: JSONValue, skipping: Set<String> = [],
+    /// `idKey` is the field the id is recorded under: `id` for the client's own calls (the
+    /// console joins a call's events on it), `serverRequest` for an id the server chose, which a
+    /// hostile server could pick to match a call's and so write into that call's history.
+    func contentVerdict(_ message: RPCMessage, channel: String, tool: String, id: JSONValue, idKey: String = "id", skipping: Set<String> = [],
                         answer: Pending? = nil, toServer: Bool = false) -> Verdict {
         let body = message.object["result"] ?? message.object["error"] ?? message.object["params"] ?? .null
         let section = message.object["result"] != nil ? "result" : message.object["error"] != nil ? "error" : "params"
@@ -348,7 +351,7 @@ extension Relay {
         if !found.injections.isEmpty {
             let deny = config.policy.dlpInjection == .deny
             let rules = Set(found.injections.map(\.rule)).sorted()
-            emit(.resultInjection, [("id", id), ("tool", .string(tool)), ("channel", .string(channel)), ("action", .string(deny ? "withheld" : "alerted")),
+            emit(.resultInjection, [(idKey, id), ("tool", .string(tool)), ("channel", .string(channel)), ("action", .string(deny ? "withheld" : "alerted")),
                                     ("rules", .array(rules.map { .string($0) })), ("findings", .array(found.injections.prefix(20).map(Self.json)))])
             Diagnostics.warn(server: config.serverName, "the \(channel) \(tool.isEmpty ? "" : "of \(tool) ")carries instructions for the model (\(rules.joined(separator: ", ")))\(deny ? "; withheld" : "")")
             if deny {
@@ -360,7 +363,7 @@ extension Relay {
         let direction = toServer ? "answer" : channel == "tools/call" ? "result" : channel
         let action: DLPAction = toServer ? config.policy.dlpArguments : config.policy.dlpResults
         let label = action == .redact ? "redacted" : action == .deny ? "withheld" : "alerted"
-        reportSecrets(found.secrets, direction: direction, tool: tool.isEmpty ? channel : tool, id: id, action: label)
+        reportSecrets(found.secrets, direction: direction, tool: tool.isEmpty ? channel : tool, id: id, idKey: idKey, action: label)
         switch action {
         case .alert: return .pass
         case .redact where found.secrets.contains(where: { $0.via == "joined" }):
@@ -407,12 +410,12 @@ extension Relay {
             return false
         }
         if inUse {
-            emit(.protocolError, [("direction", "server"), ("problem", "request id already in flight"), ("id", id), ("action", "withheld")])
+            emit(.protocolError, [("direction", "server"), ("problem", "request id already in flight"), ("serverRequest", id), ("action", "withheld")])
             toServer.write(.error(id: id, code: RPCErrorCode.invalidRequest, message: "Warden refused a request whose id is already in use by one still in flight."))
             return .withhold
         }
         emit(.notification, [("direction", "server"), ("method", .string(method)), ("request", true)])
-        let verdict = contentVerdict(message, channel: method, tool: "", id: id)
+        let verdict = contentVerdict(message, channel: method, tool: "", id: id, idKey: "serverRequest")
         if case .withhold = verdict { state.withLock { _ = $0.serverPending.removeValue(forKey: key) } }
         return verdict
     }
@@ -438,10 +441,10 @@ extension Relay {
             return nil
         }
         guard let method else {
-            emit(.protocolError, [("direction", "client"), ("problem", "an answer to no server request in flight"), ("id", id), ("action", "withheld")])
+            emit(.protocolError, [("direction", "client"), ("problem", "an answer to no server request in flight"), ("serverRequest", id), ("action", "withheld")])
             return .withhold
         }
-        return contentVerdict(message, channel: method, tool: "", id: id, toServer: true)
+        return contentVerdict(message, channel: method, tool: "", id: id, idKey: "serverRequest", toServer: true)
     }
 
     /// Secrets anywhere in what the client sends besides a call's arguments (a resource URI the
