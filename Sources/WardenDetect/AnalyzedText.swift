@@ -114,7 +114,7 @@ public final class AnalyzedText: Sendable {
             case 0x24: traits.insert(.dollar)
             case 0x7C: traits.insert(.pipe)
             case 0x2F, 0x5C: traits.insert(.slash)
-            case 0x1B: traits.insert([.escape, .control])
+            case 0x1B, 0x9B: traits.insert([.escape, .control])
             case 0x0A: newlines += 1
             case 0x00...0x08, 0x0B...0x1F, 0x7F...0x9F: traits.insert(.control)
             default: break

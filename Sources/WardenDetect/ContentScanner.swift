@@ -245,7 +245,9 @@ public enum ContentScanner {
     /// looked for in all of it), with the screen's margin. Text the screen does not read (control
     /// characters) is read whole. Look-alikes and accents are the folded reading's, which follows.
     static func nonASCIIRanges(_ scalars: [Unicode.Scalar]) -> [Range<Int>] {
-        let projection = scalars.map { $0.value < 0x80 ? UInt8($0.value) : 0x20 }
+        // U+009B is the one-scalar form of ESC [: projected as ESC, so the screen anchors it as it
+        // anchors any terminal escape.
+        let projection = scalars.map { $0.value < 0x80 ? UInt8($0.value) : $0.value == 0x9B ? 0x1B : 0x20 }
         var ranges = projection.withUnsafeBufferPointer { ResultScreen.shared.ranges($0) }
         if ranges.count == 1, ranges[0] == 0..<scalars.count { return ranges }
         for hit in ForeignOverride.occurrences(in: scalars) {

@@ -37,10 +37,13 @@ enum ActiveMarkup {
                 while j < s.count, !matches(commentClose, at: j) { j += 1 }
                 let end = min(s.count, j + 3)
                 // The note quotes the comment's start: an unclosed one runs to the end of the text,
-                // and quoting all of it would cost more than reading it.
-                let body = (i + 4)..<min(j, s.count, i + 4 + 200)
+                // and quoting all of it would cost more than reading it. Padding first is skipped,
+                // so a comment that opens with a screenful of blanks is still quoted by its words.
+                var from = i + 4
+                while from < min(j, s.count), s[from].properties.isWhitespace { from += 1 }
+                let body = from..<min(j, s.count, from + 200)
                 let cut = body.upperBound < min(j, s.count) ? "…" : ""
-                hits.append((i..<end, "hidden comment \"\(text.slice(body).trimmingCharacters(in: .whitespaces))\(cut)\""))
+                hits.append((i..<end, "hidden comment \"\(text.slice(body).trimmingCharacters(in: .whitespacesAndNewlines))\(cut)\""))
                 i = end
                 continue
             }
