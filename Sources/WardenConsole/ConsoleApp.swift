@@ -199,8 +199,8 @@ public final class ConsoleApp {
                 var byte: UInt8 = 1
                 _ = write(wake, &byte, 1)
             }
-            _ = try c.callBlocking(.hello, ["api": .int(HubConnection.apiVersion), "role": "console", "pid": .int(Int(getpid()))], timeout: 5)
-            _ = try c.callBlocking(.subscribe, [:], timeout: 5)
+            _ = try c.callBlocking(.hello, Hello(api: HubConnection.apiVersion, role: "console", pid: Int(getpid())).params, timeout: 5)
+            _ = try c.callBlocking(.subscribe, Subscribe().params, timeout: 5)
             connection = c
             model.update { $0.hub.connected = true; $0.hub.problem = nil }
             reload(Set(DataPart.allCases))
@@ -224,10 +224,26 @@ public final class ConsoleApp {
         }
     }
 
-    /// A call whose method a hub may not have yet (older hubs): a missing method is an empty answer.
-    func optionalCall(_ method: HubMethod, _ params: JSONObject = [:]) -> JSONValue? {
+    /// A typed call: its answer, or nil with the reason on the message line (a refusal, or an
+    /// answer that does not read as its type: the hub and the console disagree, which is news).
+    /// `quiet` for calls a hub may not have yet (older hubs): no answer, no message.
+    func call<C: HubCall>(_ typed: C, quiet: Bool = false) -> C.Answer? {
         guard let c = connection else { return nil }
-        return try? c.callBlocking(method, params, timeout: 10)
+        let answer: JSONValue
+        do {
+            answer = try c.callBlocking(C.method, typed.params, timeout: 10)
+        } catch {
+            if quiet { return nil }
+            _ = call(C.method, typed.params)
+            return nil
+        }
+        do {
+            return try HubWire.decode(C.Answer.self, from: answer)
+        } catch {
+            model.state.message = "the hub's answer to \(C.method.rawValue) does not read: \(error)"
+            model.state.messageIsError = true
+            return nil
+        }
     }
 
     func reload(_ parts: Set<DataPart>) {
@@ -236,12 +252,12 @@ public final class ConsoleApp {
         for part in DataPart.allCases where parts.contains(part) {
             switch part {
             case .status:
-                if let s = call(.hubStatus) {
-                    model.update { $0.hub.pid = s["pid"]?.intValue ?? 0; $0.hub.events = s["events"]?.intValue ?? 0 }
+                if let s = call(HubStatusCall()) {
+                    model.update { $0.hub.pid = s.pid; $0.hub.events = s.events }
                 }
             case .sessions:
-                if let s = call(.sessionsList, ["limit": 20_000]) {
-                    let rows = (s["sessions"]?.arrayValue ?? []).compactMap(SessionRow.init)
+                if let s = call(SessionsList(limit: 20_000)) {
+                    let rows = s.sessions.map(SessionRow.init)
                     model.update { $0.sessions = rows }
                 }
                 // The detail on screen (or in the side pane) follows the event stream: a session's
@@ -252,30 +268,28 @@ public final class ConsoleApp {
                 default: break
                 }
             case .grants:
-                if let g = call(.grantsList) {
-                    let rows = (g["grants"]?.arrayValue ?? []).compactMap { try? HubWire.decode(HubGrant.self, from: $0) }
-                    model.update { $0.grants = rows }
+                if let g = call(GrantsList()) {
+                    model.update { $0.grants = g.grants }
                 }
             case .tools:
-                if let t = call(.toolsList) {
-                    let rows = (t["tools"]?.arrayValue ?? []).compactMap(ToolRow.init)
-                    model.update { $0.tools = rows }
+                if let t = call(ToolsList()) {
+                    model.update { $0.tools = t.tools }
                 }
                 if case .tool(let name)? = model.state.detail ?? model.state.previewed { apply(.loadTool(name)) }
             case .alerts:
-                if let a = optionalCall(.alertsList) {
-                    let rows = (a["alerts"]?.arrayValue ?? []).compactMap(AlertRow.init)
-                    if model.replaceAlerts(rows) { ring() }
+                if let a = call(AlertsList(), quiet: true) {
+                    if model.replaceAlerts(a.alerts) { ring() }
                 }
             case .incidents:
-                if let i = optionalCall(.incidentsList) {
-                    let rows = (i["incidents"]?.arrayValue ?? []).flatMap(Self.incidentRows)
+                if let i = call(IncidentsList(), quiet: true) {
+                    let rows = i.incidents.flatMap(IncidentRow.rows)
                     model.update { $0.incidents = rows }
                 }
                 if case .run(let run)? = model.state.detail ?? model.state.previewed { apply(.loadRun(run)) }
             case .audit:
-                if let a = call(.auditList, ["limit": 500]) {
-                    let rows = (a["records"]?.arrayValue ?? []).compactMap(AuditRow.init)
+                if let a = call(AuditList(limit: ConsoleData.auditRows)) {
+                    // As written, so that pushes after them can extend the verified head.
+                    let rows = a.records.compactMap(AuditRecord.init(hubJSON:)).map(AuditRow.init)
                     model.update { $0.audit = rows }
                 }
                 apply(.verifyAudit)
@@ -294,23 +308,6 @@ public final class ConsoleApp {
             deferred.insert(.audit)
             if case .tool(name)? = model.state.detail { apply(.loadTool(name)) }
         default: deferred.formUnion([.alerts, .incidents, .audit])
-        }
-    }
-
-    /// One row per playbook run of an incident (or one for an incident with none).
-    static func incidentRows(_ j: JSONValue) -> [IncidentRow] {
-        guard let id = j["id"]?.stringValue else { return [] }
-        let base = IncidentRow(id: id, title: j["title"]?.stringValue ?? "", status: j["status"]?.stringValue ?? "open", severity: j["severity"]?.stringValue ?? "info")
-        let runs = j["runs"]?.arrayValue ?? []
-        if runs.isEmpty { return [base] }
-        return runs.map { r in
-            var row = base
-            row.run = r["id"]?.stringValue
-            row.playbook = r["playbook"]?.stringValue
-            row.runStatus = r["status"]?.stringValue
-            row.step = r["currentStep"]?.stringValue
-            row.phase = r["phase"]?.stringValue
-            return row
         }
     }
 
@@ -337,41 +334,27 @@ public final class ConsoleApp {
                 model.state.messageIsError = true
             }
         case .loadSession(let id):
-            if let s = call(.sessionsShow, ["id": .string(id), "limit": 300]), let session = s["session"].flatMap(SessionRow.init) {
-                let events = (s["events"]?.arrayValue ?? []).compactMap(EventRow.init)
-                model.update { $0.sessionDetail = SessionDetail(session: session, events: events) }
+            if let s = call(SessionsShow(id: id, limit: 300)) {
+                model.update { $0.sessionDetail = SessionDetail(session: SessionRow(s.session), events: s.events.compactMap(EventRow.init)) }
             }
         case .loadGrant(let id):
-            if let g = call(.grantsShow, ["id": .string(id)]) {
-                let calls = (g["calls"]?.arrayValue ?? []).map { c in
+            if let g = call(GrantsShow(id: id)) {
+                let calls = g.calls.map { c in
                     GrantCalls.Call(time: c["time"]?.doubleValue ?? 0, session: c["session"]?.stringValue ?? "", arguments: c["fields"]?["arguments"]?.stringValue ?? "",
                                     call: c["fields"]?["id"].flatMap { $0 == .null ? nil : JSONWriter.compact($0) })
                 }
                 model.update {
-                    $0.grantCalls = GrantCalls(grant: id, calls: calls, total: g["callsTotal"]?.intValue)
-                    if let grant = try? HubWire.decode(HubGrant.self, from: g["grant"] ?? .null) { $0.apply([grant]) }
+                    $0.grantCalls = GrantCalls(grant: id, calls: calls, total: g.callsTotal)
+                    $0.apply([g.grant])
                 }
             }
         case .loadTool(let name):
-            if let t = call(.toolsShow, ["name": .string(name)]), let detail = t["tool"].flatMap(ToolDetail.init) {
-                model.update { $0.toolDetail = detail }
+            if let t = call(ToolsShow(name: name)) {
+                model.update { $0.toolDetail = ToolDetail(t.tool) }
             }
         case .loadRun(let run):
-            if let r = optionalCall(.playbooksRun, ["run": .string(run)]) {
-                let steps = (r["steps"]?.arrayValue ?? []).map { s in
-                    PlaybookRunDetail.Step(id: s["id"]?.stringValue ?? "", name: s["name"]?.stringValue ?? "", phase: s["phase"]?.stringValue ?? "",
-                                           kind: s["kind"]?.stringValue ?? "", description: s["description"]?.stringValue ?? "",
-                                           status: s["status"]?.stringValue ?? "", outcome: s["outcome"]?.stringValue)
-                }
-                var detail = PlaybookRunDetail(run: run, playbook: r["playbook"]?.stringValue ?? "", incident: r["incident"]?.stringValue ?? "",
-                                               status: r["status"]?.stringValue ?? "", current: r["currentStepId"]?.stringValue, steps: steps)
-                detail.notes = (r["log"]?.arrayValue ?? []).compactMap { e in
-                    guard e["outcome"]?.stringValue == "note", let text = e["note"]?.stringValue else { return nil }
-                    return PlaybookRunDetail.Note(time: e["time"]?.doubleValue ?? 0, actor: e["actor"]?.stringValue ?? "", text: text)
-                }
-                model.update {
-                    $0.runDetail = detail
-                }
+            if let r = call(PlaybooksRun(run: run), quiet: true) {
+                model.update { $0.runDetail = PlaybookRunDetail(r) }
             }
         case .copy(let text):
             // The id is Warden's own or escaped, so the clipboard gets nothing a server chose raw.
@@ -379,10 +362,8 @@ public final class ConsoleApp {
             model.state.message = "copied \(ConsoleModel.pasteable(text)) (if the terminal allows OSC 52; select it here otherwise)"
             model.state.messageIsError = false
         case .verifyAudit:
-            if let v = call(.auditVerify) {
-                let status: ChainStatus = v["intact"]?.boolValue == true
-                    ? .intact(records: v["records"]?.intValue ?? 0, head: v["head"]?.stringValue ?? "")
-                    : .broken(sequence: v["sequence"]?.intValue ?? 0, problem: v["problem"]?.stringValue ?? "")
+            if let v = call(AuditVerify()) {
+                let status: ChainStatus = v.intact ? .intact(records: v.records ?? 0, head: v.head ?? "") : .broken(sequence: v.sequence ?? 0, problem: v.problem ?? "")
                 model.update { $0.chain = status }
             }
         }

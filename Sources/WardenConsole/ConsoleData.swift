@@ -77,84 +77,18 @@ public struct SessionRow: Sendable, Equatable {
         self.endStatus = endStatus
     }
 
-    /// From the hub API's JSON form (docs/hub-api.md).
-    public init?(_ j: JSONValue) {
-        guard let id = j["id"]?.stringValue else { return nil }
-        let client = [j["client"]?.stringValue, j["clientVersion"]?.stringValue].compactMap { $0 }.joined(separator: " ")
-        self.init(id: id, server: j["server"]?.stringValue ?? "?", client: client.isEmpty ? "?" : client,
-                  protocolVersion: j["protocolVersion"]?.stringValue ?? "", wardenPID: j["wardenPid"]?.intValue ?? 0,
-                  serverPID: j["serverPid"]?.intValue ?? 0, startedAt: j["startedAt"]?.doubleValue ?? 0,
-                  lastActivity: j["lastActivity"]?.doubleValue ?? 0, calls: j["calls"]?.intValue ?? 0, denials: j["denials"]?.intValue ?? 0,
-                  risk: j["risk"]?.intValue ?? 0, live: j["live"]?.boolValue ?? false, endStatus: j["endStatus"]?.stringValue,
-                  isolation: Isolation(json: j["isolation"]))
+    /// From the hub API's record.
+    public init(_ s: HubSession) {
+        self.init(id: s.id, server: s.server, client: s.clientLabel, protocolVersion: s.protocolVersion ?? "", wardenPID: s.wardenPid,
+                  serverPID: s.serverPid, startedAt: s.startedAt, lastActivity: s.lastActivity, calls: s.calls, denials: s.denials,
+                  risk: s.risk, live: s.live, endStatus: s.endStatus, isolation: s.isolation)
     }
 }
 
-public struct FindingRow: Sendable, Equatable {
-    public var rule: String
-    public var severity: String
-    public var field: String
-    public var start: Int
-    public var end: Int
-    public var evidence: String
-    public var message: String
-
-    public init(rule: String, severity: String, field: String, start: Int, end: Int, evidence: String, message: String) {
-        self.rule = rule
-        self.severity = severity
-        self.field = field
-        self.start = start
-        self.end = end
-        self.evidence = evidence
-        self.message = message
-    }
-
-    /// From the hub API's JSON form (docs/hub-api.md).
-    public init?(_ j: JSONValue) {
-        guard let rule = j["rule"]?.stringValue else { return nil }
-        self.init(rule: rule, severity: j["severity"]?.stringValue ?? "info", field: j["field"]?.stringValue ?? "",
-                  start: j["start"]?.intValue ?? 0, end: j["end"]?.intValue ?? 0, evidence: j["evidence"]?.stringValue ?? "",
-                  message: j["message"]?.stringValue ?? "")
-    }
-}
-
-public struct ToolRow: Sendable, Equatable {
-    public var server: String
-    public var name: String
-    public var verdict: String
-    public var score: Int
-    public var review: String
-    public var quarantineReason: String?
-    public var pin: String
-    public var trustedPin: String?
-    public var findings: [FindingRow]
-
-    public init(server: String, name: String, verdict: String, score: Int, review: String, quarantineReason: String? = nil,
-                pin: String = "", trustedPin: String? = nil, findings: [FindingRow] = []) {
-        self.server = server
-        self.name = name
-        self.verdict = verdict
-        self.score = score
-        self.review = review
-        self.quarantineReason = quarantineReason
-        self.pin = pin
-        self.trustedPin = trustedPin
-        self.findings = findings
-    }
-
-    /// From the hub API's JSON form (docs/hub-api.md).
-    public init?(_ j: JSONValue) {
-        guard let name = j["name"]?.stringValue, let server = j["server"]?.stringValue else { return nil }
-        self.init(server: server, name: name, verdict: j["verdict"]?.stringValue ?? "?", score: j["score"]?.intValue ?? 0,
-                  review: j["review"]?.stringValue ?? "?", quarantineReason: j["quarantineReason"]?.stringValue,
-                  pin: j["pin"]?.stringValue ?? "", trustedPin: j["trustedPin"]?.stringValue,
-                  findings: (j["findings"]?.arrayValue ?? []).compactMap(FindingRow.init))
-    }
-
-    /// `SERVER/TOOL`, as the CLI and the hub name tools.
-    public var qualifiedName: String { "\(server)/\(name)" }
-    public var isFlagged: Bool { verdict != "clean" || review == "quarantined" || review == "changed" }
-}
+/// A finding as the console shows it: the analysis' own record.
+public typealias FindingRow = Finding
+/// A tool as the console lists it: the hub API's record.
+public typealias ToolRow = HubTool
 
 public struct ToolDetail: Sendable, Equatable {
     public var tool: ToolRow
@@ -171,12 +105,12 @@ public struct ToolDetail: Sendable, Equatable {
         self.baseline = baseline
     }
 
-    /// From the hub API's JSON form (docs/hub-api.md).
-    public init?(_ j: JSONValue) {
-        guard let tool = ToolRow(j) else { return nil }
-        self.init(tool: tool, definition: j["definition"]?.objectValue ?? JSONObject(),
-                  diff: (j["diff"]?.arrayValue ?? []).map { ($0["op"]?.stringValue ?? "equal", $0["text"]?.stringValue ?? "") },
-                  baseline: j["baseline"].flatMap(BaselineSummary.init))
+    /// From `tools.show`'s record.
+    public init(_ t: HubTool) {
+        var tool = t
+        (tool.definition, tool.trustedDefinition, tool.diff, tool.baseline) = (nil, nil, nil, nil)
+        self.init(tool: tool, definition: t.definition?.objectValue ?? JSONObject(), diff: (t.diff ?? []).map { ($0.op.rawValue, $0.text) },
+                  baseline: t.baseline)
     }
 
     public static func == (a: ToolDetail, b: ToolDetail) -> Bool {
@@ -186,37 +120,7 @@ public struct ToolDetail: Sendable, Equatable {
 }
 
 /// A tool's behaviour baseline as the hub reports it (`baselines.list`, `tools.show`).
-public struct BaselineSummary: Sendable, Equatable {
-    public var calls: Int
-    public var warmUp: Int
-    public var keys: [String]
-    public var destinations: [String]
-    public var pathRoots: [String]
-    public var maxArgBytes: Int
-    public var maxResultBytes: Int
-    public var p95Micros: Int
-
-    public var isWarm: Bool { calls >= warmUp }
-
-    public init(calls: Int, warmUp: Int = 20, keys: [String] = [], destinations: [String] = [], pathRoots: [String] = [],
-                maxArgBytes: Int = 0, maxResultBytes: Int = 0, p95Micros: Int = 0) {
-        self.calls = calls
-        self.warmUp = warmUp
-        self.keys = keys
-        self.destinations = destinations
-        self.pathRoots = pathRoots
-        self.maxArgBytes = maxArgBytes
-        self.maxResultBytes = maxResultBytes
-        self.p95Micros = p95Micros
-    }
-
-    public init?(_ j: JSONValue) {
-        guard let calls = j["calls"]?.intValue else { return nil }
-        func strings(_ key: String) -> [String] { j[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
-        self.init(calls: calls, warmUp: j["warmUp"]?.intValue ?? 20, keys: strings("keys"), destinations: strings("destinations"), pathRoots: strings("pathRoots"),
-                  maxArgBytes: j["maxArgBytes"]?.intValue ?? 0, maxResultBytes: j["maxResultBytes"]?.intValue ?? 0, p95Micros: j["p95Micros"]?.intValue ?? 0)
-    }
-}
+public typealias BaselineSummary = HubBaseline
 
 public struct EventRow: Sendable, Equatable {
     public var time: Double
@@ -319,70 +223,31 @@ public struct AuditRow: Sendable, Equatable {
         self.details = details
     }
 
-    /// From the hub API's JSON form (docs/hub-api.md).
-    public init?(_ j: JSONValue) {
-        guard let seq = j["sequence"]?.intValue else { return nil }
-        self.init(sequence: seq, time: j["time"]?.doubleValue ?? 0, actor: j["actor"]?.stringValue ?? "?", action: j["action"]?.stringValue ?? "?",
-                  subject: j["subject"]?.stringValue ?? "", hash: j["hash"]?.stringValue ?? "", previousHash: j["previousHash"]?.stringValue ?? "",
-                  details: j["details"]?.objectValue ?? JSONObject())
+    /// From the hub API's record (`AuditRecord(hubJSON:)`, which keeps its text as hashed).
+    public init(_ r: AuditRecord) {
+        self.init(sequence: r.sequence, time: r.time, actor: r.actor, action: r.action, subject: r.subject, hash: r.hash, previousHash: r.previousHash,
+                  details: r.details)
     }
 }
 
-public struct AlertRow: Sendable, Equatable {
-    public var id: String
-    public var severity: String
-    public var rule: String
-    public var layer: String
-    public var status: String
-    public var assignee: String?
-    public var title: String
-    public var count: Int
-    public var firstSeen: Double
-    public var lastSeen: Double
-    public var incident: String?
-
-    public init(id: String, severity: String, rule: String, layer: String, status: String, assignee: String? = nil, title: String,
-                count: Int = 1, firstSeen: Double, lastSeen: Double, incident: String? = nil) {
-        self.id = id
-        self.severity = severity
-        self.rule = rule
-        self.layer = layer
-        self.status = status
-        self.assignee = assignee
-        self.title = title
-        self.count = count
-        self.firstSeen = firstSeen
-        self.lastSeen = lastSeen
-        self.incident = incident
-    }
-
-    /// From the hub API's JSON form (docs/hub-api.md).
-    public init?(_ j: JSONValue) {
-        guard let id = j["id"]?.stringValue else { return nil }
-        self.init(id: id, severity: j["severity"]?.stringValue ?? "info", rule: j["rule"]?.stringValue ?? "?", layer: j["layer"]?.stringValue ?? "",
-                  status: j["status"]?.stringValue ?? "new", assignee: j["assignee"]?.stringValue, title: j["title"]?.stringValue ?? "",
-                  count: j["count"]?.intValue ?? 1, firstSeen: j["firstSeen"]?.doubleValue ?? 0, lastSeen: j["lastSeen"]?.doubleValue ?? 0,
-                  incident: j["incident"]?.stringValue)
-    }
-
-    public var isOpen: Bool { status != "resolved" && status != "false-positive" }
-}
+/// An alert as the console lists it: the hub API's record.
+public typealias AlertRow = Alert
 
 /// An incident and the playbook runs it owns (one row per run, or one for an incident without runs).
 public struct IncidentRow: Sendable, Equatable {
     public var id: String
     public var title: String
-    public var status: String
-    public var severity: String
+    public var status: Incident.Status
+    public var severity: Severity
     public var run: String?
     public var playbook: String?
-    public var runStatus: String?
+    public var runStatus: PlaybookRun.Status?
     /// The run's current step: its name, phase, and what it needs from the operator.
     public var step: String?
     public var phase: String?
 
-    public init(id: String, title: String, status: String, severity: String, run: String? = nil, playbook: String? = nil,
-                runStatus: String? = nil, step: String? = nil, phase: String? = nil) {
+    public init(id: String, title: String, status: Incident.Status, severity: Severity, run: String? = nil, playbook: String? = nil,
+                runStatus: PlaybookRun.Status? = nil, step: String? = nil, phase: String? = nil) {
         self.id = id
         self.title = title
         self.status = status
@@ -392,6 +257,17 @@ public struct IncidentRow: Sendable, Equatable {
         self.runStatus = runStatus
         self.step = step
         self.phase = phase
+    }
+
+    /// One row per playbook run of an incident (or one for an incident with none).
+    public static func rows(_ i: HubIncident) -> [IncidentRow] {
+        let base = IncidentRow(id: i.id, title: i.title, status: i.status, severity: i.severity)
+        if i.runs.isEmpty { return [base] }
+        return i.runs.map { r in
+            var row = base
+            (row.run, row.playbook, row.runStatus, row.step, row.phase) = (r.id, r.playbook, r.status, r.currentStep, r.phase)
+            return row
+        }
     }
 }
 
@@ -418,7 +294,7 @@ public struct PlaybookRunDetail: Sendable, Equatable {
     public var run: String
     public var playbook: String
     public var incident: String
-    public var status: String
+    public var status: PlaybookRun.Status
     public var current: String?
     public var steps: [Step]
     /// Notes the operators wrote on the run (`n`), oldest first: (time, who, text).
@@ -435,13 +311,20 @@ public struct PlaybookRunDetail: Sendable, Equatable {
         }
     }
 
-    public init(run: String, playbook: String, incident: String, status: String, current: String?, steps: [Step]) {
+    public init(run: String, playbook: String, incident: String, status: PlaybookRun.Status, current: String?, steps: [Step]) {
         self.run = run
         self.playbook = playbook
         self.incident = incident
         self.status = status
         self.current = current
         self.steps = steps
+    }
+
+    /// From the hub API's record.
+    public init(_ r: HubRun) {
+        self.init(run: r.id, playbook: r.playbook, incident: r.incident, status: r.status, current: r.currentStepId,
+                  steps: r.steps.map { Step(id: $0.id, name: $0.name, phase: $0.phase, kind: $0.kind, description: $0.description, status: $0.status, outcome: $0.outcome) })
+        notes = r.notes.map { Note(time: $0.time, actor: $0.actor, text: $0.note ?? "") }
     }
 }
 

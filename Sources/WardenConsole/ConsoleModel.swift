@@ -79,7 +79,7 @@ public struct ConsoleModel: Sendable {
             indices = Array(0..<count)
         }
         if view == .alerts, !state.showClosedAlerts {
-            indices = indices.filter { !["resolved", "false-positive"].contains(data.alerts[$0].status) }
+            indices = indices.filter { data.alerts[$0].status.isOpen }
         }
         indices = sorted(indices, view, by: sortKey(view))
         visible[view] = indices
@@ -101,7 +101,8 @@ public struct ConsoleModel: Sendable {
         return options[state.list(view).sort % options.count]
     }
 
-    static let severityRank = ["critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4]
+    /// Most severe first.
+    static func severityRank(_ s: Severity) -> Int { Severity.allCases.count - 1 - (Severity.allCases.firstIndex(of: s) ?? 0) }
 
     /// Rows in `order`; ties keep the hub's order (the sort is stable).
     func sorted(_ indices: [Int], _ view: ViewID, by order: SortKey) -> [Int] {
@@ -126,7 +127,7 @@ public struct ConsoleModel: Sendable {
             return by { i in
                 let a = data.alerts[i]
                 // Closed after open, then severity, then newest first.
-                return AlertOrder(closed: ["resolved", "false-positive"].contains(a.status) ? 1 : 0, severity: Self.severityRank[a.severity] ?? 5, age: -a.firstSeen)
+                return AlertOrder(closed: a.status.isOpen ? 0 : 1, severity: Self.severityRank(a.severity), age: -a.firstSeen)
             }
         case (.alerts, .time): return by { -data.alerts[$0].lastSeen }
         case (.alerts, .name): return by { data.alerts[$0].rule + " " + data.alerts[$0].title }
@@ -179,13 +180,13 @@ public struct ConsoleModel: Sendable {
             return [g.id, g.state.rawValue, g.client, g.server, g.tool, g.arguments, g.rule, g.scope?.rawValue ?? ""].joined(separator: " ")
         case .tools:
             let t = data.tools[i]
-            return ([t.server, t.name, t.verdict, t.review] + t.findings.map(\.rule)).joined(separator: " ")
+            return ([t.server, t.name, t.verdict.rawValue, t.review.rawValue] + t.findings.map(\.rule)).joined(separator: " ")
         case .alerts:
             let a = data.alerts[i]
-            return [a.id, a.severity, a.rule, a.layer, a.status, a.assignee ?? "", a.title].joined(separator: " ")
+            return [a.id, a.severity.rawValue, a.rule, a.layer.rawValue, a.status.rawValue, a.assignee ?? "", a.title].joined(separator: " ")
         case .playbooks:
             let r = data.incidents[i]
-            return [r.id, r.title, r.status, r.playbook ?? "", r.step ?? ""].joined(separator: " ")
+            return [r.id, r.title, r.status.rawValue, r.playbook ?? "", r.step ?? ""].joined(separator: " ")
         case .audit:
             let a = data.audit[i]
             return [String(a.sequence), a.actor, a.action, a.subject].joined(separator: " ")
@@ -498,13 +499,13 @@ public struct ConsoleModel: Sendable {
             guard let t = selectedTool else { return [] }
             let action = ConsoleAction.approveTool(name: t.qualifiedName)
             switch t.verdict {
-            case "malicious":
+            case .malicious:
                 state.modal = .typedConfirm(title: "Warden judged \(t.qualifiedName) MALICIOUS (score \(t.score)). Trusting it pins this definition and shows it to clients again. Type trust to confirm:",
                                             word: "trust", text: "", action: action)
-            case "clean":
+            case .clean:
                 state.modal = .confirm(title: "Trust the current definition of \(t.qualifiedName) (pin it; clients see it again)?", action: action)
             default:
-                state.modal = .confirm(title: "Warden judged \(t.qualifiedName) \(t.verdict.uppercased()) (score \(t.score)). Trust this definition anyway (pin it; clients see it again)?", action: action)
+                state.modal = .confirm(title: "Warden judged \(t.qualifiedName) \(t.verdict.rawValue.uppercased()) (score \(t.score)). Trust this definition anyway (pin it; clients see it again)?", action: action)
             }
         case (.tools, "Q"):
             guard let t = selectedTool else { return [] }
@@ -574,7 +575,7 @@ public struct ConsoleModel: Sendable {
             state.modal = .input(title: "Unblock server \(server) — reason:", text: "", purpose: .respond(.unblockServer, args: [server]))
         case (.playbooks, "X"):
             guard let i = selectedIncident else { return [] }
-            guard i.status != "closed" else { return note("incident \(i.id) is already closed") }
+            guard i.status != .closed else { return note("incident \(i.id) is already closed") }
             state.modal = .input(title: "Close incident \(i.id) — resolution:", text: "", purpose: .closeIncident(i.id))
         case (.playbooks, "p"), (.alerts, "p"):
             let incident = state.view == .playbooks ? selectedIncident?.id : selectedAlert?.incident
@@ -665,7 +666,7 @@ public struct ConsoleModel: Sendable {
             $0.alerts = rows
             $0.alertsLoaded = true
         }
-        guard loadedBefore, let new = rows.first(where: { $0.severity == "critical" && !known.contains($0.id) }) else { return false }
+        guard loadedBefore, let new = rows.first(where: { $0.severity == .critical && !known.contains($0.id) }) else { return false }
         state.message = "critical alert \(new.id): \(new.title) (4 lists alerts)"
         state.messageIsError = true
         return true

@@ -87,7 +87,7 @@ public struct ConsoleRenderer: Sendable {
             parts.append((compact ? " ⚠ \(pending) PENDING [2] " : " ⚠ \(pending) PENDING GRANT\(pending == 1 ? "" : "S") — press 2 ", .pending))
         }
         var bySeverity: [String: Int] = [:]
-        for a in m.data.alerts where a.isOpen { bySeverity[a.severity, default: 0] += 1 }
+        for a in m.data.alerts where a.status.isOpen { bySeverity[a.severity.rawValue, default: 0] += 1 }
         if !bySeverity.isEmpty {
             parts.append(("│ alerts ", .header))
             for s in ["critical", "high", "medium", "low", "info"] {
@@ -204,21 +204,21 @@ public struct ConsoleRenderer: Sendable {
                     uses, (g.arguments, .dim)]
         case .tools:
             let t = d.tools[i]
-            let review: Role = t.review == "approved" ? .success : t.review == "quarantined" ? .high : t.review == "changed" ? .medium : .normal
-            if compact { return [(t.verdict, Format.role(severity: t.verdict)), (t.review, review), (t.qualifiedName, .normal)] }
+            let review: Role = t.review == .approved ? .success : t.review == .quarantined ? .high : t.review == .changed ? .medium : .normal
+            if compact { return [(t.verdict.rawValue, Format.role(t.verdict)), (t.review.rawValue, review), (t.qualifiedName, .normal)] }
             let rules = Array(Set(t.findings.map(\.rule))).sorted().joined(separator: ",")
-            return [(t.verdict, Format.role(severity: t.verdict)), (String(t.score), .normal), (t.review, review), (t.qualifiedName, .normal), (rules.isEmpty ? "-" : rules, .dim)]
+            return [(t.verdict.rawValue, Format.role(t.verdict)), (String(t.score), .normal), (t.review.rawValue, review), (t.qualifiedName, .normal), (rules.isEmpty ? "-" : rules, .dim)]
         case .alerts:
             let a = d.alerts[i]
-            let status: Role = a.status == "new" ? .warning : a.isOpen ? .normal : .dim
-            if compact { return [(a.severity, Format.role(severity: a.severity)), (a.status, status), (a.title, .normal)] }
-            return [(a.severity, Format.role(severity: a.severity)), (a.status, status), (a.rule, .normal), (String(a.layer.prefix(2)), .dim),
+            let status: Role = a.status == .new ? .warning : a.status.isOpen ? .normal : .dim
+            if compact { return [(a.severity.rawValue, Format.role(a.severity)), (a.status.rawValue, status), (a.title, .normal)] }
+            return [(a.severity.rawValue, Format.role(a.severity)), (a.status.rawValue, status), (a.rule, .normal), (String(a.layer.rawValue.prefix(2)), .dim),
                     (String(a.count), .normal), (Format.ago(a.lastSeen, now: now).replacingOccurrences(of: " ago", with: ""), .dim), (a.assignee ?? "-", .dim), (a.title, .normal)]
         case .playbooks:
             let r = d.incidents[i]
-            if compact { return [(r.id, .normal), (r.playbook ?? "-", .normal), (r.step ?? (r.run == nil ? "no run (p starts one)" : r.runStatus ?? ""), .normal)] }
-            return [(r.id, .normal), (r.severity, Format.role(severity: r.severity)), (r.status, .normal), (r.playbook ?? "-", .normal), (r.run ?? "-", .dim),
-                    (r.phase ?? "-", .dim), (r.step ?? (r.run == nil ? "no playbook run yet (p starts one)" : r.runStatus ?? ""), .normal)]
+            if compact { return [(r.id, .normal), (r.playbook ?? "-", .normal), (r.step ?? (r.run == nil ? "no run (p starts one)" : r.runStatus?.rawValue ?? ""), .normal)] }
+            return [(r.id, .normal), (r.severity.rawValue, Format.role(r.severity)), (r.status.rawValue, .normal), (r.playbook ?? "-", .normal), (r.run ?? "-", .dim),
+                    (r.phase ?? "-", .dim), (r.step ?? (r.run == nil ? "no playbook run yet (p starts one)" : r.runStatus?.rawValue ?? ""), .normal)]
         case .audit:
             let a = d.audit[i]
             if compact { return [(String(a.sequence), .dim), (a.action, .normal), (a.subject, .normal)] }
@@ -415,7 +415,7 @@ public struct ConsoleRenderer: Sendable {
         case .alert(let id):
             title = "Alert \(id)"
             if let a = m.data.alerts.first(where: { $0.id == id }) {
-                lines += fields([("severity", a.severity), ("rule", a.rule), ("MAESTRO layer", a.layer), ("status", a.status),
+                lines += fields([("severity", a.severity.rawValue), ("rule", a.rule), ("MAESTRO layer", a.layer.rawValue), ("status", a.status.rawValue),
                                  ("assignee", a.assignee ?? "-"), ("count", String(a.count)), ("first seen", Format.clock(a.firstSeen, offset: utcOffset)),
                                  ("last seen", Format.clock(a.lastSeen, offset: utcOffset)), ("incident", a.incident ?? "-")])
                 lines.append([])
@@ -443,7 +443,7 @@ public struct ConsoleRenderer: Sendable {
         case .run(let run):
             title = "Playbook run \(run)"
             if let r = m.data.runDetail, r.run == run {
-                lines += fields([("playbook", r.playbook), ("incident", r.incident), ("status", r.status)])
+                lines += fields([("playbook", r.playbook), ("incident", r.incident), ("status", r.status.rawValue)])
                 lines.append([])
                 for s in r.steps {
                     let current = s.id == r.current
@@ -583,8 +583,8 @@ public struct ConsoleRenderer: Sendable {
     func toolLines(_ d: ToolDetail) -> [Line] {
         let t = d.tool
         var lines: [Line] = [
-            [("verdict:       ", .dim), (t.verdict.uppercased(), Format.role(severity: t.verdict)), ("  score \(t.score)", .normal)],
-            [("review:        ", .dim), (t.review, t.review == "approved" ? .success : t.review == "quarantined" ? .high : .medium)],
+            [("verdict:       ", .dim), (t.verdict.rawValue.uppercased(), Format.role(t.verdict)), ("  score \(t.score)", .normal)],
+            [("review:        ", .dim), (t.review.rawValue, t.review == .approved ? .success : t.review == .quarantined ? .high : .medium)],
             [("pin:           ", .dim), (String(t.pin.prefix(24)), .normal), (t.trustedPin.map { $0 == t.pin ? "  (trusted)" : "  trusted \($0.prefix(12))… DIFFERS" } ?? "", .medium)],
         ]
         if let q = t.quarantineReason { lines.append([("quarantined:   ", .dim), (q, .high)]) }
@@ -613,7 +613,7 @@ public struct ConsoleRenderer: Sendable {
             lines.append([])
             lines.append([("Findings", .title)])
             for f in t.findings {
-                lines.append([("[\(f.severity)] ", Format.role(severity: f.severity)), (f.rule, .normal), ("  at \(f.field)[\(f.start)..<\(f.end)]", .dim)])
+                lines.append([("[\(f.severity.rawValue)] ", Format.role(f.severity)), (f.rule, .normal), ("  at \(f.field)[\(f.start)..<\(f.end)]", .dim)])
                 lines.append([("    ", .normal), (f.message, .normal)])
                 lines.append([("    evidence: ", .dim), (f.evidence, .evidence)])
             }

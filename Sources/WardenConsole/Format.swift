@@ -1,3 +1,4 @@
+import WardenCore
 import Foundation
 
 /// Small text formats shared by the views.
@@ -30,6 +31,9 @@ enum Format {
     static func ago(_ t: Double, now: Double) -> String { t > 0 ? span(now - t) + " ago" : "-" }
 
     /// The role for a severity or verdict word.
+    static func role(_ s: Severity) -> Role { role(severity: s.rawValue) }
+    static func role(_ v: Verdict) -> Role { role(severity: v.rawValue) }
+
     static func role(severity: String) -> Role {
         switch severity.lowercased() {
         case "critical", "malicious": .critical

@@ -11,7 +11,7 @@ public enum AlertStatus: String, Sendable, Codable, CaseIterable {
 /// Something an operator should look at, raised by correlating events. Duplicates (the same rule
 /// on the same subject) are grouped: the count and last-seen time grow, the event list keeps the
 /// most recent ids.
-public struct Alert: Sendable, Equatable {
+public struct Alert: Sendable, Equatable, Codable {
     public var id: String
     public var rule: String
     public var severity: Severity
@@ -34,7 +34,7 @@ public struct Alert: Sendable, Equatable {
     /// Rule-specific facts (the baseline and the observed value, the destination, the fingerprint…).
     public var details: JSONObject
 
-    public struct Note: Sendable, Equatable {
+    public struct Note: Sendable, Equatable, Codable {
         public var time: Double
         public var actor: String
         public var text: String
@@ -101,7 +101,7 @@ public struct Alert: Sendable, Equatable {
 }
 
 /// A group of alerts being handled together; owns playbook runs.
-public struct Incident: Sendable, Equatable {
+public struct Incident: Sendable, Equatable, Codable {
     public enum Status: String, Sendable, Codable { case open, closed }
 
     public var id: String

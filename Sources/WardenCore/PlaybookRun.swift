@@ -3,7 +3,7 @@ import Foundation
 /// One walk through a playbook for an incident. Persisted after every step, so a run resumes where
 /// it was after a restart. `queue` holds the steps still to do; its first is the current step.
 public struct PlaybookRun: Sendable, Equatable {
-    public enum Status: String, Sendable { case running, completed, aborted }
+    public enum Status: String, Sendable, Codable { case running, completed, aborted }
 
     /// What happened at a step, by whom, when.
     public struct Record: Sendable, Equatable {

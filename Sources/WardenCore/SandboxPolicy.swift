@@ -3,7 +3,7 @@
 /// clients' configuration read-only, a private `/tmp`, its own pid namespace and a new `/dev/pts`.
 public struct SandboxProfile: Sendable, Hashable {
     /// What the server may reach on the network.
-    public enum Network: String, Sendable, Hashable, CaseIterable {
+    public enum Network: String, Sendable, Hashable, CaseIterable, Codable {
         /// No network at all: its own network namespace with only a loopback of its own.
         case offline = "none"
         /// Only addresses on this machine (127.0.0.0/8, ::1); everything else is refused and recorded.
@@ -69,7 +69,7 @@ public struct SandboxPolicy: Sendable, Hashable {
 
 /// What isolation a server actually runs under, as the relay reports it at session start (the
 /// console's session row, `warden sessions show`).
-public struct Isolation: Sendable, Hashable {
+public struct Isolation: Sendable, Hashable, Codable {
     /// `bubblewrap` when sandboxed; nil when the server runs unsandboxed.
     public var mechanism: String?
     public var network: SandboxProfile.Network?

@@ -40,3 +40,9 @@ public enum MaestroLayer: String, Sendable, Codable, CaseIterable {
     case securityCompliance = "L6-security-compliance"
     case agentEcosystem = "L7-agent-ecosystem"
 }
+
+/// Where an operator's review of a tool stands: `unreviewed` (clean, pinned on first sight),
+/// `flagged`, `approved`, `quarantined`, `changed` (its definition is not the one trusted).
+public enum ToolReviewState: String, Sendable, Codable, CaseIterable {
+    case unreviewed, flagged, approved, quarantined, changed
+}

@@ -218,16 +218,15 @@ public final class Demo: @unchecked Sendable {
         defer { hub.close() }
         var decided = 0
         while !operatorDone.load(ordering: .relaxed) {
-            if let g = try? hub.callBlocking(.grantsList, ["state": "pending"], timeout: 5), let first = g["grants"]?.arrayValue?.first,
-               let id = first["id"]?.stringValue {
+            if let g = try? hub.callBlocking(GrantsList(state: "pending"), timeout: 5), let first = g.grants.first {
                 usleep(useconds_t(options.pace * 500_000))
-                let what = "\(first["server"]?.stringValue ?? "")/\(first["tool"]?.stringValue ?? "") \(first["arguments"]?.stringValue ?? "")"
+                let what = "\(first.server)/\(first.tool) \(first.arguments)"
                 if decided == 0 {
                     say("[operator] approves \(what) (scope call, 5m)")
-                    _ = try? hub.callBlocking(GrantsApprove.method, GrantsApprove(id: id, scope: .call, ttl: "5m", actor: "demo-operator").params, timeout: 5)
+                    _ = try? hub.callBlocking(GrantsApprove(id: first.id, scope: .call, ttl: "5m", actor: "demo-operator"), timeout: 5)
                 } else {
                     say("[operator] denies \(what): keep scratch notes until Friday")
-                    _ = try? hub.callBlocking(GrantsDeny.method, GrantsDeny(id: id, reason: "keep scratch notes until Friday", actor: "demo-operator").params, timeout: 5)
+                    _ = try? hub.callBlocking(GrantsDeny(id: first.id, reason: "keep scratch notes until Friday", actor: "demo-operator"), timeout: 5)
                 }
                 decided += 1
             }
@@ -240,27 +239,24 @@ public final class Demo: @unchecked Sendable {
         guard let hub = hub() else { return }
         defer { hub.close() }
         usleep(500_000)
-        guard let alerts = try? hub.callBlocking(.alertsList, [:], timeout: 5)["alerts"]?.arrayValue,
-              let alert = alerts.first(where: { $0["rule"]?.stringValue == "tool.poisoned" && $0["server"]?.stringValue == "weather" }),
-              let alertID = alert["id"]?.stringValue else {
+        guard let alerts = try? hub.callBlocking(AlertsList(), timeout: 5).alerts,
+              let alert = alerts.first(where: { $0.rule == "tool.poisoned" && $0.server == "weather" }) else {
             say("[operator] no poisoned-tool alert to escalate")
             return
         }
-        say("[operator] escalates alert \(alertID) (\(alert["title"]?.stringValue ?? "")) to an incident")
-        guard let incident = try? hub.callBlocking(.incidentsOpen, ["alert": .string(alertID), "actor": "demo-operator"], timeout: 5)["incident"]?["id"]?.stringValue,
-              let run = try? hub.callBlocking(.playbooksStart, ["name": "tool-poisoning", "incident": .string(incident), "actor": "demo-operator"], timeout: 5),
-              let runID = run["id"]?.stringValue else { return }
-        say("[operator] starts playbook tool-poisoning (run \(runID)) for incident \(incident)")
+        say("[operator] escalates alert \(alert.id) (\(alert.title)) to an incident")
+        guard let incident = try? hub.callBlocking(IncidentsOpen(alert: alert.id, actor: "demo-operator"), timeout: 5).incident.id,
+              let run = try? hub.callBlocking(PlaybooksStart(name: "tool-poisoning", incident: incident, actor: "demo-operator"), timeout: 5) else { return }
+        say("[operator] starts playbook tool-poisoning (run \(run.id)) for incident \(incident)")
         var current = run
-        for action in ["done", "run", "run", "run"] {
-            let step = current["currentStep"]?.stringValue ?? "?"
-            guard let next = try? hub.callBlocking(.playbooksStep, ["run": .string(runID), "action": .string(action), "actor": "demo-operator",
-                                                                     "note": action == "done" ? "the description hides instructions for the model" : .null], timeout: 20) else { break }
-            let outcome = next["log"]?.arrayValue?.last?["note"]?.stringValue ?? ""
-            say("[operator] step \"\(step)\": \(action == "done" ? "done" : "ran") — \(outcome)")
+        for action: PlaybooksStep.Action in [.done, .run, .run, .run] {
+            let step = current.currentStep ?? "?"
+            let note = action == .done ? "the description hides instructions for the model" : nil
+            guard let next = try? hub.callBlocking(PlaybooksStep(run: run.id, action: action, note: note, actor: "demo-operator"), timeout: 20) else { break }
+            say("[operator] step \"\(step)\": \(action == .done ? "done" : "ran") — \(next.log.last?.note ?? "")")
             current = next
         }
-        if let bundle = current["variables"]?["$$bundle$$"]?.stringValue {
+        if let bundle = current.variables["$$bundle$$"] {
             let (ok, files) = Self.verify(bundle: bundle)
             say("[operator] evidence bundle \(ok ? "verified" : "FAILED verification"): \(files) files match SHA256SUMS")
         }
@@ -282,20 +278,20 @@ public final class Demo: @unchecked Sendable {
     func summary() {
         guard let hub = hub() else { return }
         defer { hub.close() }
-        let alerts = (try? hub.callBlocking(.alertsList, [:], timeout: 5)["alerts"]?.arrayValue) ?? []
+        let alerts = (try? hub.callBlocking(AlertsList(), timeout: 5).alerts) ?? []
         var byRule: [String: Int] = [:]
-        for a in alerts { byRule[a["rule"]?.stringValue ?? "?", default: 0] += 1 }
+        for a in alerts { byRule[a.rule, default: 0] += 1 }
         say("alerts raised: \(alerts.count) — " + byRule.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-        if let stats = try? hub.callBlocking(.grantsStats, [:], timeout: 5) {
-            say("grants: \(JSONWriter.compact(stats["byState"] ?? .null)); exposure \(JSONWriter.compact(stats["exposureSeconds"] ?? .null)) s against standing \(JSONWriter.compact(stats["standingSeconds"] ?? .null)) s")
+        if let stats = try? hub.callBlocking(GrantsStats(), timeout: 5) {
+            let states = stats.byState.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            say("grants: \(states); exposure \(String(format: "%.1f", stats.exposureSeconds)) s against standing \(String(format: "%.1f", stats.standingSeconds)) s")
         }
-        if case .intact(let n)? = (try? hub.callBlocking(.auditVerify, [:], timeout: 5)).map({ v in v["intact"]?.boolValue == true ? AuditState.intact(v["records"].map(JSONWriter.compact) ?? "?") : .broken }) {
-            say("audit chain intact: \(n) records")
+        if let chain = try? hub.callBlocking(AuditVerify(), timeout: 5), chain.intact {
+            say("audit chain intact: \(chain.records ?? 0) records")
         }
         say("demo finished")
     }
 
-    enum AuditState { case intact(String), broken }
 
     // MARK: Start and stop
 
@@ -305,8 +301,8 @@ public final class Demo: @unchecked Sendable {
         while Date() < deadline {
             if let c = try? HubConnection.connect(path: home.socketPath) {
                 defer { c.close() }
-                if let s = try? c.callBlocking(.hubStatus, [:], timeout: 5), case .number(let p)? = s["pid"] {
-                    hubPID = Int32(p) ?? 0
+                if let s = try? c.callBlocking(HubStatusCall(), timeout: 5) {
+                    hubPID = Int32(s.pid)
                     return true
                 }
             }

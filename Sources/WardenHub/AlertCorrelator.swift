@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WardenCore
+import WardenHubAPI
 
 /// Turns the event stream into alerts: detections the relays made (poisoned tools, rug pulls,
 /// secrets, injected results, blocked destinations, rate limits), behaviour that departs from a
@@ -91,22 +92,20 @@ public final class AlertCorrelator: Sendable {
     }
 
     /// Every baseline, by `server/tool`, for operators: what was learnt, and whether the warm-up is over.
-    public func baselines() -> [(id: String, summary: JSONObject)] {
-        state.withLock { s in s.baselines.sorted { $0.key < $1.key }.map { ($0.key, summary($0.value)) } }
+    public func baselines() -> [HubBaseline] {
+        state.withLock { s in s.baselines.sorted { $0.key < $1.key }.map { summary($0.key, $0.value) } }
     }
 
     /// One tool's baseline (`server/tool`), if it has one.
-    public func baseline(_ id: String) -> JSONObject? {
-        state.withLock { s in s.baselines[id].map(summary) }
+    public func baseline(_ id: String) -> HubBaseline? {
+        state.withLock { s in s.baselines[id].map { summary(id, $0) } }
     }
 
     /// The stored form plus what an operator reads first: whether the warm-up is over, the p95 latency.
-    private func summary(_ b: Baseline) -> JSONObject {
-        var summary = b.json
-        summary["warm"] = .bool(b.calls >= warmUp)
-        summary["warmUp"] = .int(warmUp)
-        summary["p95Micros"] = .int(b.latencies.sorted().dropFirst(b.latencies.count * 95 / 100).first ?? 0)
-        return summary
+    private func summary(_ id: String, _ b: Baseline) -> HubBaseline {
+        HubBaseline(id: id, calls: b.calls, warmUp: warmUp, keys: b.keys.sorted(), destinations: b.destinations.sorted(), pathRoots: b.pathRoots.sorted(),
+                    maxArgBytes: b.maxArgBytes, maxResultBytes: b.maxResultBytes, p95Micros: b.latencies.sorted().dropFirst(b.latencies.count * 95 / 100).first ?? 0,
+                    errors: b.errors, firstCall: b.firstCall)
     }
 
     /// Forgets the baselines `name` selects (`SERVER/TOOL`, or `SERVER` for all its tools) so they are

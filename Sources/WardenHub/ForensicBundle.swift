@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import WardenCore
+import WardenHubAPI
 import WardenStore
 
 /// A forensic bundle for an incident: its alerts and events, the tool definitions and pins involved,
@@ -23,7 +24,7 @@ enum ForensicBundle {
         add("alerts.json", .array(alerts.map(\.json)))
         lines("events.jsonl", try store.events(sessions: sessions).map(\.json))
         let tools = try store.tools(flaggedOnly: false).filter { servers.contains($0.server) }
-        add("tools.json", .array(tools.map { HubJSON.tool($0, detail: true) }))
+        add("tools.json", .array(tools.map { HubWire.encode(HubTool($0, detail: true)) }))
         add("grants.json", .array(try store.grants(limit: 100_000).filter { servers.contains($0.request.server) }.map(HubJSON.grant)))
         lines("audit.jsonl", try store.auditRecords(after: 0).map(HubJSON.audit))
         let verification: JSONValue

@@ -10,31 +10,28 @@ public enum HubJSON {
 
     public static func grant(_ g: GrantRecord) -> JSONValue { HubWire.encode(HubGrant(g)) }
 
-    public static func session(_ s: SessionRecord) -> JSONValue {
-        let i = s.info
-        return .object(JSONObject(pairs: [
-            ("id", .string(i.id)), ("server", .string(i.server)), ("client", str(i.clientName)), ("clientVersion", str(i.clientVersion)),
-            ("serverName", str(i.serverName)), ("serverVersion", str(i.serverVersion)), ("protocolVersion", str(i.protocolVersion)),
-            ("instructions", str(i.instructions)), ("wardenPid", .int(Int(i.wardenPID))), ("serverPid", .int(Int(i.serverPID))),
-            ("startedAt", num(i.startedAt)), ("lastActivity", num(s.lastActivity)), ("endedAt", num(s.endedAt)), ("endStatus", str(s.endStatus)),
-            ("live", .bool(s.endedAt == nil)), ("calls", .int(s.calls)), ("denials", .int(s.denials)), ("risk", .int(s.risk)),
-            ("isolation", i.isolation?.json ?? .null),
-        ]))
-    }
-
-    public static func tool(_ t: ToolRecord, detail: Bool = false) -> JSONValue {
-        var o = JSONObject(pairs: [
-            ("server", .string(t.server)), ("name", .string(t.name)), ("pin", .string(t.pin)), ("verdict", .string(t.verdict.rawValue)),
-            ("score", .int(t.score)), ("review", .string(t.reviewState.rawValue)), ("quarantineReason", str(t.quarantineReason)),
-            ("trustedPin", str(t.trustedPin)), ("firstSeen", num(t.firstSeen)), ("lastSeen", num(t.lastSeen)),
-            ("findings", t.findings),
-        ])
-        if detail {
-            o["definition"] = t.definition
-            o["trustedDefinition"] = t.trustedDefinition
-        }
-        return .object(o)
-    }
-
     public static func audit(_ a: AuditRecord) -> JSONValue { a.hubJSON }
+}
+
+extension HubSession {
+    /// A stored session in the API's form.
+    public init(_ s: SessionRecord) {
+        let i = s.info
+        self.init(id: i.id, server: i.server, client: i.clientName, clientVersion: i.clientVersion, serverName: i.serverName,
+                  serverVersion: i.serverVersion, protocolVersion: i.protocolVersion, instructions: i.instructions, wardenPid: Int(i.wardenPID),
+                  serverPid: Int(i.serverPID), startedAt: i.startedAt, lastActivity: s.lastActivity, endedAt: s.endedAt, endStatus: s.endStatus,
+                  live: s.endedAt == nil, calls: s.calls, denials: s.denials, risk: s.risk, isolation: i.isolation)
+    }
+}
+
+extension HubTool {
+    /// `detail` adds the current and the trusted definition (`tools.show`).
+    public init(_ t: ToolRecord, detail: Bool = false) {
+        // Findings as the relay recorded them; one that does not read (a store from an older
+        // version) is left out rather than failing the whole list.
+        let findings = (t.findings.arrayValue ?? []).compactMap { try? HubWire.decode(Finding.self, from: $0) }
+        self.init(server: t.server, name: t.name, verdict: t.verdict, score: t.score, review: t.reviewState,
+                  quarantineReason: t.quarantineReason, pin: t.pin, trustedPin: t.trustedPin, firstSeen: t.firstSeen, lastSeen: t.lastSeen, findings: findings,
+                  definition: detail ? t.definition : nil, trustedDefinition: detail ? t.trustedDefinition : nil)
+    }
 }

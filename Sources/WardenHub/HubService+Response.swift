@@ -11,7 +11,7 @@ extension HubService {
         guard !candidates.isEmpty else { return }
         var changed: [JSONValue] = []
         for c in candidates {
-            if let (alert, _) = try? store.raise(c) { changed.append(alert.json) }
+            if let (alert, _) = try? store.raise(c) { changed.append(HubWire.encode(alert)) }
         }
         afterChange()
         for p in peers.all { p.push(.alerts, ["alerts": .array(changed)]) }
@@ -22,60 +22,70 @@ extension HubService {
         let now = clock()
         switch method {
         case .alertsList:
-            return ["alerts": .array(try store.alerts(openOnly: p["open"]?.boolValue ?? false, limit: int(p["limit"]) ?? 1000).map(\.json))]
+            let q = try Self.typedParams(AlertsList.self, p)
+            return HubWire.encode(AlertsList.Answer(alerts: try store.alerts(openOnly: q.open ?? false, limit: q.limit ?? 1000)))
         case .alertsShow:
-            let id = try text(p, "id")
+            let id = try Self.typedParams(AlertsShow.self, p).id
             guard let a = try store.alert(id) else { throw HubAPIError.refused("no alert \(id)") }
             let events = try a.events.suffix(50).compactMap { eid -> JSONValue? in
                 try store.events(session: a.session, limit: 2000).first { $0.id == eid }?.json
             }
-            return ["alert": a.json, "events": .array(events)]
+            return HubWire.encode(AlertsShow.Answer(alert: a, events: events))
         case .alertsAck:
-            return try triage(p, actor: actor, action: "alert.acknowledged", now: now) { a in
+            return try triage(Self.typedParams(AlertsAck.self, p).id, actor: actor, action: "alert.acknowledged", now: now) { a in
                 guard a.status == .new else { return "alert is \(a.status.rawValue), not new" }
                 a.status = .acknowledged
                 return nil
             }
         case .alertsAssign:
-            let assignee = try text(p, "assignee")
-            return try triage(p, actor: actor, action: "alert.assigned", now: now, details: ["assignee": .string(assignee)]) { a in
+            let q = try Self.typedParams(AlertsAssign.self, p)
+            let assignee = q.assignee
+            guard !assignee.isEmpty else { throw HubAPIError.usage("missing assignee") }
+            return try triage(q.id, actor: actor, action: "alert.assigned", now: now, details: ["assignee": .string(assignee)]) { a in
                 a.assignee = assignee
                 if a.status == .new { a.status = .acknowledged }
                 return nil
             }
         case .alertsResolve, .alertsFalsePositive:
             let fp = method == .alertsFalsePositive
-            let reason = p["reason"]?.stringValue ?? ""
-            if fp && reason.trimmingCharacters(in: .whitespaces).isEmpty { throw HubAPIError.usage("a false positive needs a reason (--reason TEXT)") }
-            return try triage(p, actor: actor, action: fp ? "alert.false-positive" : "alert.resolved", now: now, details: ["reason": .string(reason)]) { a in
+            if fp && (p["reason"]?.stringValue ?? "").trimmingCharacters(in: .whitespaces).isEmpty { throw HubAPIError.usage("a false positive needs a reason (--reason TEXT)") }
+            let id: String, reason: String
+            if fp {
+                let q = try Self.typedParams(AlertsFalsePositive.self, p)
+                (id, reason) = (q.id, q.reason)
+            } else {
+                let q = try Self.typedParams(AlertsResolve.self, p)
+                (id, reason) = (q.id, q.reason ?? "")
+            }
+            return try triage(id, actor: actor, action: fp ? "alert.false-positive" : "alert.resolved", now: now, details: ["reason": .string(reason)]) { a in
                 guard a.status.isOpen else { return "alert is already \(a.status.rawValue)" }
                 a.status = fp ? .falsePositive : .resolved
                 if !reason.isEmpty { a.notes.append(Alert.Note(time: now, actor: actor, text: reason)) }
                 return nil
             }
         case .alertsNote:
-            let note = try text(p, "text")
-            return try triage(p, actor: actor, action: "alert.noted", now: now, details: ["text": .string(note)]) { a in
+            let q = try Self.typedParams(AlertsNote.self, p)
+            let note = q.text
+            guard !note.isEmpty else { throw HubAPIError.usage("missing text") }
+            return try triage(q.id, actor: actor, action: "alert.noted", now: now, details: ["text": .string(note)]) { a in
                 a.notes.append(Alert.Note(time: now, actor: actor, text: note))
                 return nil
             }
         case .incidentsList:
             let runs = Dictionary(grouping: try store.runs(), by: \.incident)
-            return ["incidents": .array(try store.incidents().map { i in
-                var o = i.json.objectValue!
-                o["runs"] = .array((runs[i.id] ?? []).map { r in
-                    .object(JSONObject(pairs: [("id", .string(r.id)), ("playbook", .string(r.playbook.name)), ("status", .string(r.status.rawValue)),
-                                               ("currentStep", r.current.map { .string($0.name) } ?? .null), ("phase", r.current?.phase.map { .string($0) } ?? .null)]))
+            return HubWire.encode(IncidentsList.Answer(incidents: try store.incidents().map { i in
+                HubIncident(i, runs: (runs[i.id] ?? []).map { r in
+                    HubIncident.Run(id: r.id, playbook: r.playbook.name, status: r.status, currentStep: r.current?.name, phase: r.current?.phase)
                 })
-                return .object(o)
-            })]
+            }))
         case .incidentsShow:
-            let id = try text(p, "id")
+            let id = try Self.typedParams(IncidentsShow.self, p).id
             guard let i = try store.incident(id) else { throw HubAPIError.refused("no incident \(id)") }
-            return ["incident": i.json, "alerts": .array(try i.alerts.compactMap { try store.alert($0)?.json }),
-                    "runs": .array(try store.runs().filter { $0.incident == id }.map(\.json))]
+            return HubWire.encode(IncidentsShow.Answer(incident: i, alerts: try i.alerts.compactMap { try store.alert($0) },
+                                                       runs: try store.runs().filter { $0.incident == id }.map(Self.hubRun)))
         case .incidentsOpen:
-            let ids = p["alert"]?.stringValue.map { [$0] } ?? p["alerts"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let q = try Self.typedParams(IncidentsOpen.self, p)
+            let ids = q.alert.map { [$0] } ?? q.alerts ?? []
             guard !ids.isEmpty else { throw HubAPIError.usage("incidents.open needs alert (an alert id)") }
             var alerts: [Alert] = []
             for id in ids {
@@ -83,15 +93,16 @@ extension HubService {
                 if let existing = a.incident { throw HubAPIError.refused("alert \(id) is already in incident \(existing)") }
                 alerts.append(a)
             }
-            let incident = Incident(id: "i-" + Self.shortID(), title: p["title"]?.stringValue ?? alerts[0].title,
+            let incident = Incident(id: "i-" + Self.shortID(), title: q.title ?? alerts[0].title,
                                     severity: alerts.map(\.severity).max()!, alerts: ids, openedAt: now, openedBy: actor)
             let saved = try store.openIncident(incident, actor: actor)
             afterChange()
             pushAlerts()
-            return ["incident": saved.json]
+            return HubWire.encode(HubIncidentAnswer(incident: saved))
         case .incidentsClose:
-            let id = try text(p, "id")
-            let resolution = p["resolution"]?.stringValue ?? p["reason"]?.stringValue ?? ""
+            let q = try Self.typedParams(IncidentsClose.self, p)
+            let id = q.id
+            let resolution = q.resolution ?? ""
             guard let i = try store.updateIncident(id, actor: actor, action: "incident.closed", at: now, details: ["resolution": .string(resolution)], { i in
                 i.status = .closed
                 i.closedAt = now
@@ -100,26 +111,30 @@ extension HubService {
             for a in i.alerts { _ = try store.updateAlert(a, actor: actor, action: "alert.resolved", at: now, details: ["incident": .string(id)]) { $0.status = $0.status.isOpen ? .resolved : $0.status } }
             afterChange()
             pushAlerts()
-            return ["incident": i.json]
+            return HubWire.encode(HubIncidentAnswer(incident: i))
         case .playbooksList:
             let imported = try store.importedPlaybooks()
             let builtIn = BuiltInPlaybooks.all.filter { b in !imported.contains { $0.name == b.name } }
-            return ["playbooks": .array((builtIn.map { ($0, "built-in") } + imported.map { ($0, "imported") }).map { pb, source in
-                .object(JSONObject(pairs: [("name", .string(pb.name)), ("id", .string(pb.id)), ("description", .string(pb.description)),
-                                           ("steps", .int(pb.steps.values.filter { $0.kind == .action }.count)), ("source", .string(source))]))
-            })]
-        case .playbooksShow, .playbooksExport:
-            return ["playbook": try playbook(named: try text(p, "name")).cacao]
+            return HubWire.encode(PlaybooksList.Answer(playbooks: (builtIn.map { ($0, "built-in") } + imported.map { ($0, "imported") }).map { pb, source in
+                PlaybooksList.Entry(name: pb.name, id: pb.id, description: pb.description, steps: pb.steps.values.filter { $0.kind == .action }.count, source: source)
+            }))
+        case .playbooksShow:
+            return HubWire.encode(HubPlaybookAnswer(playbook: try playbook(named: try Self.typedParams(PlaybooksShow.self, p).name).cacao))
+        case .playbooksExport:
+            return HubWire.encode(HubPlaybookAnswer(playbook: try playbook(named: try Self.typedParams(PlaybooksExport.self, p).name).cacao))
         case .playbooksImport:
-            guard let document = p["document"] else { throw HubAPIError.usage("playbooks.import needs document (CACAO JSON)") }
+            guard p["document"] != nil else { throw HubAPIError.usage("playbooks.import needs document (CACAO JSON)") }
+            // The document as sent, not through the coder: member order and numbers as written.
+            let document = p["document"]!
             let pb: Playbook
             do { pb = try Playbook.cacao(document) } catch { throw HubAPIError.usage("not a playbook Warden can run: \(error)") }
             try store.savePlaybook(pb, actor: actor, at: now)
             afterChange()
-            return ["name": .string(pb.name), "steps": .int(pb.steps.count)]
+            return HubWire.encode(PlaybooksImport.Answer(name: pb.name, steps: pb.steps.count))
         case .playbooksStart:
-            let pb = try playbook(named: try text(p, "name"))
-            let incidentID = try text(p, "incident")
+            let q = try Self.typedParams(PlaybooksStart.self, p)
+            let pb = try playbook(named: q.name)
+            let incidentID = q.incident
             guard let incident = try store.incident(incidentID) else { throw HubAPIError.refused("no incident \(incidentID)") }
             guard incident.status == .open else { throw HubAPIError.refused("incident \(incidentID) is closed") }
             let first = try incident.alerts.first.flatMap { try store.alert($0) }
@@ -132,15 +147,16 @@ extension HubService {
             _ = try store.updateIncident(incidentID, actor: actor, action: "incident.playbook-attached", at: now, details: ["run": .string(run.id)]) { $0.runs.append(run.id) }
             afterChange()
             pushAlerts()
-            return run.json
+            return HubWire.encode(try Self.hubRun(run))
         case .playbooksRun:
-            let id = try text(p, "run")
+            let id = try Self.typedParams(PlaybooksRun.self, p).run
             guard let run = try store.run(id) else { throw HubAPIError.refused("no playbook run \(id)") }
-            return run.json
+            return HubWire.encode(try Self.hubRun(run))
         case .playbooksRuns:
-            return ["runs": .array(try store.runs().map(\.json))]
+            return HubWire.encode(PlaybooksRuns.Answer(runs: try store.runs().map(Self.hubRun)))
         case .playbooksStep:
-            return try step(p, actor: actor, now: now)
+            if let name = p["action"]?.stringValue, PlaybooksStep.Action(rawValue: name) == nil { throw HubAPIError.usage("action must be done, skip, run or note") }
+            return HubWire.encode(try Self.hubRun(step(Self.typedParams(PlaybooksStep.self, p), actor: actor, now: now)))
         case .responseRun:
             // The console's and the CLI's containment keys: the same actions a playbook step runs,
             // with the operator's own reason (required: it is what the audit log shows).
@@ -169,9 +185,8 @@ extension HubService {
         throw HubAPIError.refused("no playbook \(name) (warden playbooks list)")
     }
 
-    func triage(_ p: JSONObject, actor: String, action: String, now: Double, details: JSONObject = JSONObject(),
+    func triage(_ id: String, actor: String, action: String, now: Double, details: JSONObject = JSONObject(),
                 _ change: @escaping (inout Alert) -> String?) throws -> JSONValue {
-        let id = try text(p, "id")
         var problem: String?
         guard let alert = try store.updateAlert(id, actor: actor, action: action, at: now, details: details, { a in problem = change(&a) }) else {
             throw HubAPIError.refused("no alert \(id)")
@@ -179,28 +194,34 @@ extension HubService {
         if let problem { throw HubAPIError.refused(problem) }
         afterChange()
         pushAlerts()
-        return ["alert": alert.json]
+        return HubWire.encode(HubAlertAnswer(alert: alert))
+    }
+
+    /// A run in the hub API's form. The run's own JSON (what the store keeps) computes each step's
+    /// status; read through `HubRun`, what leaves the hub is what the type says.
+    static func hubRun(_ run: PlaybookRun) throws -> HubRun {
+        do { return try HubWire.decode(HubRun.self, from: run.json) } catch { throw HubAPIError.refused("run \(run.id) cannot be shown: \(error)") }
     }
 
     /// `done`, `skip` (reason required), `run` (the step's Warden actions), or `note`.
-    func step(_ p: JSONObject, actor: String, now: Double) throws -> JSONValue {
-        let id = try text(p, "run")
+    func step(_ q: PlaybooksStep, actor: String, now: Double) throws -> PlaybookRun {
+        let id = q.run
         guard var run = try store.run(id) else { throw HubAPIError.refused("no playbook run \(id)") }
-        let action = p["action"]?.stringValue ?? "done"
-        let note = p["note"]?.stringValue
+        let action = (q.action ?? .done).rawValue
+        let note = q.note
         if action == "note" {
             guard let note, !note.isEmpty else { throw HubAPIError.usage("a note needs text (--note TEXT)") }
             run.note(note, actor: actor, at: now)
             try store.saveRun(run, actor: actor, action: "playbook.noted", at: now, details: ["note": .string(note)])
             afterChange()
-            return run.json
+            return run
         }
         guard run.status == .running, let step = run.current else { throw HubAPIError.refused("run \(id) is \(run.status.rawValue); no step is waiting") }
         switch action {
         case "done":
             run.complete(outcome: "done", actor: actor, at: now, note: note)
         case "skip":
-            guard let reason = p["reason"]?.stringValue, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard let reason = q.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw HubAPIError.usage("skipping a step needs a reason (--reason TEXT)")
             }
             run.complete(outcome: "skipped", actor: actor, at: now, note: reason)
@@ -222,7 +243,7 @@ extension HubService {
                           details: ["step": .string(step.name), "outcome": .string(action), "note": note.map { .string($0) } ?? .null])
         afterChange()
         pushAlerts()
-        return run.json
+        return run
     }
 
     /// Runs one Warden action; returns what it did (recorded in the run and the audit log) and, for
@@ -253,7 +274,7 @@ extension HubService {
             return (sent > 0 ? "terminated session \(session)" : "session \(session) has no live relay (already ended)", nil)
         case .quarantineTool:
             let name = try arg(0, "SERVER/TOOL")
-            _ = try review(.quarantined, ["name": .string(name), "reason": .string(reason)], actor: actor)
+            _ = try review(.quarantined, name: name, reason: reason, actor: actor)
             return ("quarantined \(name)", nil)
         case .blockServer, .unblockServer:
             let server = try arg(0, "a server")

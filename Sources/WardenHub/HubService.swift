@@ -139,39 +139,40 @@ public final class HubService: Sendable {
                 if let session = p["session"]?.stringValue { s.sessions.insert(session) }
             }
             if peer.role == "wrap" { authority.register(relay: peer.identity) }
-            return ["api": .int(Self.apiVersion), "pid": .int(Int(getpid()))]
+            return HubWire.encode(Hello.Answer(api: Self.apiVersion, pid: Int(getpid())))
         case .hubStatus:
-            return status()
+            return HubWire.encode(status())
         case .subscribe:
-            let topics = p["topics"]?.arrayValue?.compactMap(\.stringValue) ?? HubPush.allCases.compactMap(\.topic)
+            let topics = try Self.typedParams(Subscribe.self, p).topics ?? HubPush.allCases.compactMap(\.topic)
             peer.state.withLock { $0.topics.formUnion(topics) }
-            return ["topics": .array(topics.map { .string($0) })]
+            return HubWire.encode(Subscribe.Answer(topics: topics))
         case .eventsAppend:
+            // The busiest method: read without the coder (`EventsAppend` is what relays send).
             let result = try ingest(p["events"]?.arrayValue?.compactMap(Event.init(json:)) ?? [])
-            return ["accepted": .int(result.inserted), "duplicates": .int(result.duplicates)]
+            return HubWire.encode(EventsAppend.Answer(accepted: result.inserted, duplicates: result.duplicates))
         case .eventsTail:
-            let events = try store.events(session: p["session"]?.stringValue, since: number(p["since"]), limit: int(p["limit"]) ?? 100,
-                                          ascending: p["since"] != nil)
-            return ["events": .array(events.map(\.json))]
+            let q = try Self.typedParams(EventsTail.self, p)
+            let events = try store.events(session: q.session, since: q.since, limit: q.limit ?? 100, ascending: q.since != nil)
+            return HubWire.encode(EventsTail.Answer(events: events.map(\.json)))
         case .grantsWithdraw:
             // Only the connection whose session asked may withdraw: a relay's peer (a server that
             // reached the socket) must not cancel what other sessions wait for.
-            let id = try text(p, "id")
-            guard let grant = try store.grant(id), peer.state.withLock({ $0.sessions.contains(grant.request.sessionID) }) else {
-                throw HubAPIError.refused("no grant \(id) requested by this connection's sessions")
+            let q = try Self.typedParams(GrantsWithdraw.self, p)
+            guard let grant = try store.grant(q.id), peer.state.withLock({ $0.sessions.contains(grant.request.sessionID) }) else {
+                throw HubAPIError.refused("no grant \(q.id) requested by this connection's sessions")
             }
-            broker.withdraw(id, reason: p["reason"]?.stringValue ?? "withdrawn")
+            broker.withdraw(q.id, reason: q.reason ?? "withdrawn")
             afterChange()
-            return [:]
+            return HubWire.encode(HubEmpty())
         case .grantsList:
-            let states = p["state"]?.stringValue.map { $0.split(separator: ",").compactMap { GrantState(rawValue: String($0)) } }
-            return ["grants": .array(try store.grants(states: states).map(HubJSON.grant))]
+            let states = try Self.typedParams(GrantsList.self, p).state.map { $0.split(separator: ",").compactMap { GrantState(rawValue: String($0)) } }
+            return HubWire.encode(GrantsList.Answer(grants: try store.grants(states: states).map(HubGrant.init)))
         case .grantsShow:
-            let id = try text(p, "id")
+            let id = try Self.typedParams(GrantsShow.self, p).id
             guard let g = try store.grant(id) else { throw HubAPIError.refused("no grant \(id)") }
             let covered = try store.callsCovered(byGrant: id, server: g.request.server, tool: g.request.tool)
-            return ["grant": HubJSON.grant(g), "transitions": .array(try store.grantTransitions(id).map { .object($0) }),
-                    "calls": .array(covered.calls.map(\.json)), "callsTotal": .int(covered.total)]
+            return HubWire.encode(GrantsShow.Answer(grant: HubGrant(g), transitions: try store.grantTransitions(id).compactMap { try? HubWire.decode(GrantsShow.Transition.self, from: .object($0)) }, calls: covered.calls.map(\.json),
+                                                    callsTotal: covered.total))
         case .grantsApprove:
             if let name = p["scope"]?.stringValue, GrantScope(rawValue: name) == nil { throw HubAPIError.usage("scope must be call, session or server") }
             let q = try Self.typedParams(GrantsApprove.self, p)
@@ -186,72 +187,72 @@ public final class HubService: Sendable {
                 throw HubAPIError.usage("denying needs a reason (--reason TEXT)")
             }
             let q = try Self.typedParams(GrantsDeny.self, p)
-            return try decided(broker.deny(q.id, actor: peer.actor(q.actor), reason: reason))
+            return try decided(broker.deny(q.id, actor: peer.actor(q.actor), reason: q.reason))
         case .grantsRevoke:
             let q = try Self.typedParams(GrantsRevoke.self, p)
             return try decided(broker.revoke(q.id, actor: peer.actor(q.actor), reason: q.reason))
         case .grantsStats:
-            return try stats()
+            return HubWire.encode(try stats())
         case .sessionsList:
-            return ["sessions": .array(try store.sessions(limit: int(p["limit"]) ?? 1000, liveOnly: p["live"]?.boolValue ?? false).map(HubJSON.session))]
+            let q = try Self.typedParams(SessionsList.self, p)
+            return HubWire.encode(SessionsList.Answer(sessions: try store.sessions(limit: q.limit ?? 1000, liveOnly: q.live ?? false).map(HubSession.init)))
         case .sessionsShow:
-            let id = try text(p, "id")
-            guard let s = try store.session(id) else { throw HubAPIError.refused("no session \(id)") }
-            return ["session": HubJSON.session(s), "events": .array(try store.events(session: id, limit: int(p["limit"]) ?? 200).map(\.json))]
+            let q = try Self.typedParams(SessionsShow.self, p)
+            guard let s = try store.session(q.id) else { throw HubAPIError.refused("no session \(q.id)") }
+            return HubWire.encode(SessionsShow.Answer(session: HubSession(s), events: try store.events(session: q.id, limit: q.limit ?? 200).map(\.json)))
         case .toolsList:
-            return ["tools": .array(try store.tools(flaggedOnly: p["flagged"]?.boolValue ?? false).map { HubJSON.tool($0) })]
+            let q = try Self.typedParams(ToolsList.self, p)
+            return HubWire.encode(ToolsList.Answer(tools: try store.tools(flaggedOnly: q.flagged ?? false).map { HubTool($0) }))
         case .toolsShow:
-            let (server, name) = try toolName(p)
+            let (server, name) = try toolName(Self.typedParams(ToolsShow.self, p).name)
             guard let t = try store.tool(server: server, name: name) else { throw HubAPIError.refused("no tool \(server)/\(name)") }
-            var tool = HubJSON.tool(t, detail: true).objectValue!
+            var tool = HubTool(t, detail: true)
             // What changed since the definition was trusted, for the console and `tools show`.
             if let trusted = t.trustedDefinition.objectValue, let current = t.definition.objectValue, t.trustedPin != nil, t.trustedPin != t.pin {
-                tool["diff"] = WordDiff.json(WordDiff.definitions(trusted, current))
+                tool.diff = WordDiff.definitions(trusted, current).map { HubDiffPart(op: HubDiffPart.Op(rawValue: $0.op.rawValue) ?? .equal, text: $0.text) }
             }
-            if let baseline = correlator.baseline("\(server)/\(name)") { tool["baseline"] = .object(baseline) }
-            return ["tool": .object(tool)]
+            tool.baseline = correlator.baseline("\(server)/\(name)")
+            return HubWire.encode(HubToolAnswer(tool: tool))
         case .toolsSuppress:
-            return try suppress(p, from: peer)
+            return try suppress(Self.typedParams(ToolsSuppress.self, p), from: peer)
         case .baselinesList:
-            return ["baselines": .array(correlator.baselines().map { id, summary in
-                var row = JSONObject(pairs: [("id", .string(id))])
-                for (k, v) in summary.members { row[k] = v }
-                return .object(row)
-            }), "warmUp": .int(correlator.warmUp)]
+            return HubWire.encode(BaselinesList.Answer(warmUp: correlator.warmUp, baselines: correlator.baselines()))
         case .baselinesReset:
-            let name = try text(p, "name")
-            let reason = try text(p, "reason")
+            let q = try Self.typedParams(BaselinesReset.self, p)
+            guard !q.name.isEmpty, !q.reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw HubAPIError.usage("baselines.reset needs a name and a reason") }
             let ids = try baselineWrites.withLock { _ throws(StoreError) -> [String] in
-                let ids = correlator.reset(name)
-                if !ids.isEmpty { try store.deleteBaselines(ids, actor: peer.actor(p["actor"]?.stringValue), reason: reason, at: clock()) }
+                let ids = correlator.reset(q.name)
+                if !ids.isEmpty { try store.deleteBaselines(ids, actor: peer.actor(q.actor), reason: q.reason, at: clock()) }
                 return ids
             }
-            guard !ids.isEmpty else { throw HubAPIError.refused("no baseline for \(name) (warden baselines list shows them)") }
+            guard !ids.isEmpty else { throw HubAPIError.refused("no baseline for \(q.name) (warden baselines list shows them)") }
             afterChange()
-            return ["reset": .array(ids.map { .string($0) })]
-        case .toolsApprove, .toolsQuarantine:
-            return try review(method == .toolsApprove ? .approved : .quarantined, p, from: peer)
+            return HubWire.encode(BaselinesReset.Answer(reset: ids))
+        case .toolsApprove:
+            let q = try Self.typedParams(ToolsApprove.self, p)
+            return try review(.approved, name: q.name, reason: q.reason, actor: peer.actor(q.actor))
+        case .toolsQuarantine:
+            let q = try Self.typedParams(ToolsQuarantine.self, p)
+            return try review(.quarantined, name: q.name, reason: q.reason, actor: peer.actor(q.actor))
         case .auditVerify:
             var anchors: [AuditAnchor] = []
-            for (i, value) in (p["anchors"]?.arrayValue ?? []).enumerated() {
-                guard let token = value.stringValue, let anchor = AuditAnchor(token: token) else {
-                    throw HubAPIError.usage("anchors[\(i)] is not an audit anchor (warden-anchor.1.…)")
-                }
+            for (i, token) in (try Self.typedParams(AuditVerify.self, p).anchors ?? []).enumerated() {
+                guard let anchor = AuditAnchor(token: token) else { throw HubAPIError.usage("anchors[\(i)] is not an audit anchor (warden-anchor.1.…)") }
                 anchors.append(anchor)
             }
             switch try signer.verify(anchors: anchors) {
             case .intact(let records, let head):
-                var answer = JSONObject(pairs: [("intact", true), ("records", .int(records)), ("head", .string(head)),
-                                                ("keyId", .string(signer.key.id)), ("anchors", .int(anchors.count))])
-                if let latest = anchors.max(by: { $0.sequence < $1.sequence }) { answer["latestAnchor"] = .int(latest.sequence) }
-                return .object(answer)
-            case .broken(let seq, let problem): return ["intact": false, "sequence": .int(seq), "problem": .string(problem)]
+                return HubWire.encode(HubChainStatus(intact: true, records: records, head: head, keyId: signer.key.id, anchors: anchors.count,
+                                                     latestAnchor: anchors.max(by: { $0.sequence < $1.sequence })?.sequence))
+            case .broken(let seq, let problem): return HubWire.encode(HubChainStatus(intact: false, sequence: seq, problem: problem))
             }
         case .auditList:
-            return ["records": .array(try store.auditRecords(limit: int(p["limit"]) ?? 100).map(HubJSON.audit))]
+            let q = try Self.typedParams(AuditList.self, p)
+            return HubWire.encode(AuditList.Answer(records: try store.auditRecords(limit: q.limit ?? 100).map(HubJSON.audit)))
         case .auditExport:
-            guard let format = SIEMFormat(rawValue: p["format"]?.stringValue ?? "ocsf") else { throw HubAPIError.usage("format must be ocsf, cef or syslog") }
-            let since = number(p["since"]) ?? 0
+            let q = try Self.typedParams(AuditExport.self, p)
+            guard let format = SIEMFormat(rawValue: q.format ?? "ocsf") else { throw HubAPIError.usage("format must be ocsf, cef or syslog") }
+            let since = q.since ?? 0
             var records = try store.events(since: since, limit: Int.max, ascending: true).compactMap(SIEMRecord.from)
             records += try store.auditRecords(limit: Int.max, since: since).reversed().compactMap(SIEMRecord.from)
             records.sort { $0.time < $1.time }
@@ -259,7 +260,7 @@ public final class HubService: Sendable {
             // `warden audit verify --anchor` checks the chain against later.
             signer.advance()
             if let head = signer.head { records.append(SIEMRecord.from(head)) }
-            return ["lines": .array(records.map { .string(format.encode($0)) })]
+            return HubWire.encode(AuditExport.Answer(lines: records.map { format.encode($0) }))
         case .alertsList, .alertsShow, .alertsAck, .alertsAssign, .alertsResolve, .alertsFalsePositive, .alertsNote,
              .incidentsList, .incidentsShow, .incidentsOpen, .incidentsClose,
              .playbooksList, .playbooksShow, .playbooksExport, .playbooksImport, .playbooksStart, .playbooksStep, .playbooksRun, .playbooksRuns, .responseRun:
@@ -328,13 +329,8 @@ public final class HubService: Sendable {
 
     /// An operator's tool review: recorded and audited, written to the pin files relays enforce
     /// from, and pushed to the live relays of that server so it takes effect at once.
-    func review(_ state: ToolRecord.ReviewState, _ p: JSONObject, from peer: HubPeer) throws -> JSONValue {
-        try review(state, p, actor: peer.actor(p["actor"]?.stringValue))
-    }
-
-    func review(_ state: ToolRecord.ReviewState, _ p: JSONObject, actor: String) throws -> JSONValue {
-        let (server, name) = try toolName(p)
-        let reason = p["reason"]?.stringValue
+    func review(_ state: ToolRecord.ReviewState, name qualified: String, reason: String?, actor: String) throws -> JSONValue {
+        let (server, name) = try toolName(qualified)
         guard let tool = try store.review(server: server, name: name, state: state, actor: actor, reason: reason, at: clock()) else {
             throw HubAPIError.refused("no tool \(server)/\(name) (it appears once a relay has listed it)")
         }
@@ -351,18 +347,17 @@ public final class HubService: Sendable {
             peer.push(.toolsChanged, note)
             peer.push(.tools, note)
         }
-        return ["tool": HubJSON.tool(tool)]
+        return HubWire.encode(HubToolAnswer(tool: HubTool(tool)))
     }
 
     /// An operator switches one rule off for one tool: kept in `suppressions.json` for relays, the
     /// stored review re-judged without it, audited; relays re-judge and clients are told to re-list.
-    func suppress(_ p: JSONObject, from peer: HubPeer) throws -> JSONValue {
-        let (server, name) = try toolName(p)
-        let rule = try text(p, "rule")
-        guard let reason = p["reason"]?.stringValue, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw HubAPIError.usage("a reason is required to suppress a rule")
-        }
-        let actor = peer.actor(p["actor"]?.stringValue)
+    func suppress(_ q: ToolsSuppress, from peer: HubPeer) throws -> JSONValue {
+        let (server, name) = try toolName(q.name)
+        let rule = q.rule, reason = q.reason
+        guard !rule.isEmpty else { throw HubAPIError.usage("missing rule") }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw HubAPIError.usage("a reason is required to suppress a rule") }
+        let actor = peer.actor(q.actor)
         guard let before = try store.tool(server: server, name: name) else {
             throw HubAPIError.refused("no tool \(server)/\(name) (it appears once a relay has listed it)")
         }
@@ -388,12 +383,12 @@ public final class HubService: Sendable {
             peer.push(.toolsChanged, note)
             peer.push(.tools, note)
         }
-        return ["tool": HubJSON.tool(tool)]
+        return HubWire.encode(HubToolAnswer(tool: HubTool(tool)))
     }
 
     /// JIT exposure against standing access: the time grants were active, against the span from the
     /// first to the last call of each granted tool (what a standing credential would have covered).
-    func stats() throws -> JSONValue {
+    func stats() throws -> GrantsStats.Answer {
         let now = clock()
         let grants = try store.grants(limit: Int.max)
         var exposure = 0.0
@@ -416,23 +411,17 @@ public final class HubService: Sendable {
         }
         var calls = 0
         for span in try store.callSpans() where granted.contains("\(span.server)/\(span.tool)") { calls += span.calls }
-        let reduction: JSONValue = standing > 0 ? .number(String(format: "%.1f", max(0, (1 - exposure / standing) * 100))) : .null
-        return .object(JSONObject(pairs: [
-            ("grants", .int(grants.count)), ("byState", .object(JSONObject(pairs: byState.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))),
-            ("exposureSeconds", .number(String(format: "%.1f", exposure))), ("standingSeconds", .number(String(format: "%.1f", standing))),
-            ("grantedCalls", .int(calls)), ("reductionPercent", reduction),
-        ]))
+        func tenths(_ d: Double) -> Double { (d * 10).rounded() / 10 }
+        return GrantsStats.Answer(grants: grants.count, byState: byState, exposureSeconds: tenths(exposure), standingSeconds: tenths(standing),
+                                  grantedCalls: calls, reductionPercent: standing > 0 ? tenths(max(0, (1 - exposure / standing) * 100)) : nil)
     }
 
-    func status() -> JSONValue {
+    func status() -> HubStatusCall.Answer {
         let live = (try? store.sessions(liveOnly: true).count) ?? 0
         let pending = (try? store.grants(states: [.pending]).count) ?? 0
-        return .object(JSONObject(pairs: [
-            ("api", .int(Self.apiVersion)), ("pid", .int(Int(getpid()))), ("home", .string(home.path)), ("database", .string(store.path)),
-            ("uptimeSeconds", .number(String(format: "%.1f", clock() - startedAt))), ("liveSessions", .int(live)),
-            ("pendingGrants", .int(pending)), ("connections", .int(peers.all.count)),
-            ("events", .int((try? store.eventCount()) ?? 0)),
-        ]))
+        return HubStatusCall.Answer(api: Self.apiVersion, pid: Int(getpid()), home: home.path, database: store.path,
+                                    uptimeSeconds: ((clock() - startedAt) * 10).rounded() / 10, liveSessions: live, pendingGrants: pending,
+                                    connections: peers.all.count, events: (try? store.eventCount()) ?? 0)
     }
 
     // MARK: Parameters
@@ -442,9 +431,8 @@ public final class HubService: Sendable {
         return v
     }
 
-    func toolName(_ p: JSONObject) throws -> (String, String) {
-        if let server = p["server"]?.stringValue, let tool = p["tool"]?.stringValue { return (server, tool) }
-        let whole = try text(p, "name")
+    /// `SERVER/TOOL` split at its first slash (a tool's name may hold more).
+    func toolName(_ whole: String) throws -> (String, String) {
         guard let slash = whole.firstIndex(of: "/") else { throw HubAPIError.usage("name a tool as SERVER/TOOL") }
         return (String(whole[..<slash]), String(whole[whole.index(after: slash)...]))
     }

@@ -68,7 +68,9 @@ public struct HubGrant: Codable, Sendable, Equatable {
 }
 
 /// `grants.request`: what a relay asks for when it holds a call.
-public struct HubGrantRequest: Codable, Sendable, Equatable {
+public struct HubGrantRequest: HubCall, Equatable {
+    public typealias Answer = HubGrantAnswer
+    public static let method = HubMethod.grantsRequest
     public var id: String
     public var session: String
     public var client: String

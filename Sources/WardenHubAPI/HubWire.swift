@@ -24,6 +24,10 @@ public enum HubWire {
             throw DecodingFailure(description: "\(T.self): missing \(key.stringValue)")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             throw DecodingFailure(description: "\(T.self): \(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type")
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            // What is decoded here was written from a parsed value, so it is valid JSON: Foundation
+            // says "not valid JSON" of a number its field cannot hold (1.5 or 1e300 for an integer).
+            throw DecodingFailure(description: "\(T.self): a number does not fit its field (a whole number of ordinary size is expected)")
         } catch let DecodingError.dataCorrupted(context) {
             throw DecodingFailure(description: "\(T.self): \(context.codingPath.map(\.stringValue).joined(separator: ".")) is not valid (\(context.debugDescription))")
         } catch {

@@ -175,9 +175,8 @@ public final class EventLink: EventSink, Sendable {
             return true
         }
         guard let connection = try? HubLauncher.connect(home: home, autoStart: spawn, timeout: 3, onNotification: onNotification) else { return nil }
-        let hello = JSONObject(pairs: [("api", .int(HubConnection.apiVersion)), ("role", "wrap"),
-                                       ("pid", .int(Int(getpid()))), ("session", .string(sessionID))])
-        guard (try? connection.callBlocking(.hello, hello, timeout: 5)) != nil else {
+        let hello = Hello(api: HubConnection.apiVersion, role: "wrap", pid: Int(getpid()), session: sessionID)
+        guard (try? connection.callBlocking(hello, timeout: 5)) != nil else {
             connection.close()
             return nil
         }

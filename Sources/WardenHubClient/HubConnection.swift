@@ -11,12 +11,15 @@ public enum HubError: Error, Sendable, CustomStringConvertible {
     case disconnected
     case timedOut(method: String)
     case remote(code: Int, message: String)
+    /// An answer that does not read as its method's type: the hub and this client disagree.
+    case unreadable(method: String, problem: String)
 
     public var description: String {
         switch self {
         case .unreachable(let path, let reason): "hub not reachable at \(path): \(reason)"
         case .disconnected: "connection to the hub was lost"
         case .timedOut(let method): "hub did not answer \(method) in time"
+        case .unreadable(let method, let problem): "the hub's answer to \(method) does not read: \(problem)"
         case .remote(let code, let message): "hub refused (\(code)): \(message)"
         }
     }
@@ -87,6 +90,12 @@ public final class HubConnection: Sendable {
     }
 
     /// Calls a hub method from a thread that may block (never from the cooperative pool).
+    /// A typed call, waited for: its answer as its type (an answer that does not read is a protocol error).
+    public func callBlocking<C: HubCall>(_ call: C, timeout: Double) throws(HubError) -> C.Answer {
+        let answer = try callBlocking(C.method, call.params, timeout: timeout)
+        do { return try HubWire.decode(C.Answer.self, from: answer) } catch { throw HubError.unreadable(method: C.method.rawValue, problem: "\(error)") }
+    }
+
     public func callBlocking(_ method: HubMethod, _ params: JSONObject, timeout: Double) throws(HubError) -> JSONValue {
         try callBlocking(method, rawParams: JSONWriter.compactBytes(.object(params)), timeout: timeout)
     }

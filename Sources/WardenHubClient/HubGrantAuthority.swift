@@ -30,7 +30,7 @@ public struct HubGrantAuthority: GrantAuthority {
 
     public func withdraw(requestID: String, reason: String) async {
         guard let connection = link.connection else { return }
-        _ = try? await connection.call(.grantsWithdraw, JSONObject(pairs: [("id", .string(requestID)), ("reason", .string(reason))]))
+        _ = try? await connection.call(GrantsWithdraw.method, GrantsWithdraw(id: requestID, reason: reason).params)
     }
 
     static func params(_ r: GrantRequest) -> JSONObject { HubGrantRequest(r).json }

@@ -4,8 +4,7 @@ import WardenCore
 
 /// A tool definition as the hub knows it: the latest definition, its analysis, and its review state.
 public struct ToolRecord: Sendable, Hashable {
-    /// `unreviewed` (clean, pinned on first sight), `flagged`, `approved`, `quarantined`, `changed`.
-    public enum ReviewState: String, Sendable { case unreviewed, flagged, approved, quarantined, changed }
+    public typealias ReviewState = ToolReviewState
 
     public var server: String
     public var name: String

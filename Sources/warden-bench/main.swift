@@ -314,7 +314,7 @@ func hubBenchmark() throws {
     var stored = 0
     while stored < total {
         usleep(20_000)
-        stored = (try? control.callBlocking(.hubStatus, [:], timeout: 10))?["events"]?.intValue ?? 0
+        stored = (try? control.callBlocking(HubStatusCall(), timeout: 10))?.events ?? 0
         if Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 > 120 { break }
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -332,8 +332,7 @@ func hubBenchmark() throws {
         relay.send(Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"tools/call","params":{"name":"delete_everything","arguments":{"n":\#(i)}}}"#.utf8) + [0x0A])
         var pendingID: String?
         while pendingID == nil {
-            let list = try? control.callBlocking(.grantsList, ["state": "pending"], timeout: 10)
-            pendingID = list?["grants"]?.arrayValue?.first?["id"]?.stringValue
+            pendingID = (try? control.callBlocking(GrantsList(state: "pending"), timeout: 10))?.grants.first?.id
             if pendingID == nil { usleep(200) }
         }
         let t0 = DispatchTime.now().uptimeNanoseconds
@@ -342,7 +341,7 @@ func hubBenchmark() throws {
         let id = pendingID!
         let rpcTime = Mutex<Double>(0)
         Thread {
-            _ = try? control.callBlocking(.grantsApprove, ["id": .string(id), "scope": "call", "actor": "bench"], timeout: 10)
+            _ = try? control.callBlocking(GrantsApprove(id: id, scope: .call, actor: "bench"), timeout: 10)
             rpcTime.withLock { $0 = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 }
             approved.signal()
         }.start()
@@ -491,12 +490,14 @@ func consoleBenchmark() throws {
     print(String(format: "store: %d sessions, %d events, %d audit records (appended at %.0f records/s)", sessions, try store.eventCount(), auditLength,
                  Double(auditLength) / (Double(DispatchTime.now().uptimeNanoseconds - auditStart) / 1e9)))
 
-    // Load as the console does (hub JSON → rows), then draw frames.
+    // Load as the hub answers and the console reads (typed record → line → typed record → rows),
+    // then draw frames.
     var started = DispatchTime.now().uptimeNanoseconds
-    let rows = try store.sessions(limit: 20_000).map(HubJSON.session).compactMap(SessionRow.init)
+    let wire = JSONWriter.compactBytes(HubWire.encode(SessionsList.Answer(sessions: try store.sessions(limit: 20_000).map(HubSession.init))))
+    let rows = try HubWire.decode(SessionsList.Answer.self, from: JSONParser.parse(wire)).sessions.map(SessionRow.init)
     let loadMs = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
     auditStart = DispatchTime.now().uptimeNanoseconds
-    let auditRows = try store.auditRecords(limit: ConsoleData.auditRows).map(HubJSON.audit).compactMap(AuditRow.init)
+    let auditRows = try store.auditRecords(limit: ConsoleData.auditRows).map(HubJSON.audit).compactMap(AuditRecord.init(hubJSON:)).map(AuditRow.init)
     let auditLoadMs = Double(DispatchTime.now().uptimeNanoseconds - auditStart) / 1e6
     let timeline = try store.events(session: "bench-0", limit: 300).map(\.json).compactMap(EventRow.init)
     var data = ConsoleData()

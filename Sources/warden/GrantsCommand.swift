@@ -16,9 +16,7 @@ struct Grants: ParsableCommand {
         var state: String?
 
         func run() throws {
-            var p = JSONObject()
-            if let state { p["state"] = .string(state) }
-            options.output(try options.call(.grantsList, p)) { v in
+            options.output(try options.call(GrantsList(state: state))) { v in
                 let grants = (v["grants"]?.arrayValue ?? []).compactMap { try? HubWire.decode(HubGrant.self, from: $0) }
                 let rows = grants.map { g -> [String] in
                     let when = switch g.state {
@@ -40,7 +38,7 @@ struct Grants: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            options.output(try options.call(.grantsShow, ["id": .string(id)])) { v in
+            options.output(try options.call(GrantsShow(id: id))) { v in
                 let g = v["grant"]
                 CLI.fields([("grant", CLI.s(g?["id"])), ("state", CLI.s(g?["state"])), ("tool", "\(CLI.s(g?["server"]))/\(CLI.s(g?["tool"]))"),
                             ("client", CLI.s(g?["client"])), ("session", CLI.s(g?["session"])), ("arguments", CLI.s(g?["arguments"])),
@@ -115,7 +113,7 @@ struct Grants: ParsableCommand {
         @OptionGroup var options: HubOptions
 
         func run() throws {
-            options.output(try options.call(.grantsStats)) { v in
+            options.output(try options.call(GrantsStats())) { v in
                 CLI.fields([("grants", CLI.s(v["grants"])), ("by state", CLI.s(v["byState"])),
                             ("exposure (grants active)", "\(CLI.s(v["exposureSeconds"])) s"),
                             ("standing access would be", "\(CLI.s(v["standingSeconds"])) s (first to last call of each granted tool)"),

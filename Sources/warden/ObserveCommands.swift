@@ -16,7 +16,7 @@ struct Sessions: ParsableCommand {
         @Flag(help: "Only live sessions.") var live = false
 
         func run() throws {
-            options.output(try options.call(.sessionsList, ["live": .bool(live)])) { v in
+            options.output(try options.call(SessionsList(live: live))) { v in
                 let rows = (v["sessions"]?.arrayValue ?? []).map { s in
                     [CLI.s(s["id"]), s["live"] == true ? "live" : "ended", CLI.s(s["client"]), CLI.s(s["server"]), CLI.s(s["protocolVersion"]),
                      CLI.s(s["serverPid"]), Isolation(json: s["isolation"])?.label ?? "-", CLI.time(s["startedAt"]), CLI.time(s["lastActivity"]),
@@ -33,7 +33,7 @@ struct Sessions: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            options.output(try options.call(.sessionsShow, ["id": .string(id)])) { v in
+            options.output(try options.call(SessionsShow(id: id))) { v in
                 let s = v["session"]
                 CLI.fields([("session", CLI.s(s?["id"])), ("client", "\(CLI.s(s?["client"])) \(CLI.s(s?["clientVersion"]))"),
                             ("server", "\(CLI.s(s?["server"])) (\(CLI.s(s?["serverName"])) \(CLI.s(s?["serverVersion"])))"),
@@ -58,7 +58,7 @@ struct Baselines: ParsableCommand {
         @OptionGroup var options: HubOptions
 
         func run() throws {
-            options.output(try options.call(.baselinesList)) { v in
+            options.output(try options.call(BaselinesList())) { v in
                 func list(_ value: JSONValue?) -> String {
                     let items = value?.arrayValue?.map { CLI.s($0) } ?? []
                     return items.isEmpty ? "-" : items.joined(separator: ",")
@@ -80,9 +80,7 @@ struct Baselines: ParsableCommand {
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
         func run() throws {
-            var p = JSONObject(pairs: [("name", .string(name)), ("reason", .string(reason))])
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call(.baselinesReset, p)) { v in
+            options.output(try options.call(BaselinesReset(name: name, reason: reason, actor: actor))) { v in
                 for id in v["reset"]?.arrayValue ?? [] { print("reset \(CLI.s(id)): learnt again from its next calls") }
             }
         }
@@ -100,7 +98,7 @@ struct Tools: ParsableCommand {
         @Flag(help: "Only flagged, quarantined or changed tools.") var flagged = false
 
         func run() throws {
-            options.output(try options.call(.toolsList, ["flagged": .bool(flagged)])) { v in
+            options.output(try options.call(ToolsList(flagged: flagged))) { v in
                 let rows = (v["tools"]?.arrayValue ?? []).map { t in
                     // Rule ids arrive in relay events: escape them like any other untrusted text.
                     let rules = Set((t["findings"]?.arrayValue ?? []).compactMap { $0["rule"]?.stringValue }).sorted().map { SafeText.escape($0) }.joined(separator: ",")
@@ -118,7 +116,7 @@ struct Tools: ParsableCommand {
         @Argument(help: "SERVER/TOOL") var name: String
 
         func run() throws {
-            options.output(try options.call(.toolsShow, ["name": .string(name)])) { v in
+            options.output(try options.call(ToolsShow(name: name))) { v in
                 let t = v["tool"]
                 CLI.fields([("tool", "\(CLI.s(t?["server"]))/\(CLI.s(t?["name"]))"), ("verdict", "\(CLI.s(t?["verdict"])) (score \(CLI.s(t?["score"])))"),
                             ("review", CLI.s(t?["review"])), ("pin", CLI.s(t?["pin"])), ("trusted pin", CLI.s(t?["trustedPin"])),
@@ -158,11 +156,8 @@ struct Tools: ParsableCommand {
         @Option(help: "Why (recorded in the audit log; shown to clients for a quarantine).") var reason: String?
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
-        func send(_ method: HubMethod, done: String) throws {
-            var p = JSONObject(pairs: [("name", .string(name))])
-            if let reason { p["reason"] = .string(reason) }
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call(method, p)) { _ in print("\(done) \(SafeText.escape(name))") }
+        func send(_ call: some HubCall, done: String) throws {
+            options.output(try options.call(call)) { _ in print("\(done) \(SafeText.escape(name))") }
         }
     }
 
@@ -175,9 +170,7 @@ struct Tools: ParsableCommand {
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
         func run() throws {
-            var p = JSONObject(pairs: [("name", .string(name)), ("rule", .string(rule)), ("reason", .string(reason))])
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call(.toolsSuppress, p)) { v in
+            options.output(try options.call(ToolsSuppress(name: name, rule: rule, reason: reason, actor: actor))) { v in
                 print("suppressed \(SafeText.escape(rule)) for \(SafeText.escape(name)): now \(CLI.s(v["tool"]?["verdict"])) (score \(CLI.s(v["tool"]?["score"])))")
             }
         }
@@ -186,13 +179,13 @@ struct Tools: ParsableCommand {
     struct Approve: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Trust the tool's current definition (pin it); it is shown to clients again.")
         @OptionGroup var review: Review
-        func run() throws { try review.send(.toolsApprove, done: "approved (current definition pinned):") }
+        func run() throws { try review.send(ToolsApprove(name: review.name, reason: review.reason, actor: review.actor), done: "approved (current definition pinned):") }
     }
 
     struct Quarantine: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Hide the tool from clients and refuse its calls.")
         @OptionGroup var review: Review
-        func run() throws { try review.send(.toolsQuarantine, done: "quarantined") }
+        func run() throws { try review.send(ToolsQuarantine(name: review.name, reason: review.reason, actor: review.actor), done: "quarantined") }
     }
 }
 
@@ -215,9 +208,7 @@ struct Events: ParsableCommand {
         @Option(help: "Only this session.") var session: String?
 
         func run() throws {
-            var p = JSONObject(pairs: [("limit", .int(limit))])
-            if let session { p["session"] = .string(session) }
-            let recent = (try options.call(.eventsTail, p)["events"]?.arrayValue ?? []).reversed()
+            let recent = (try options.call(EventsTail(session: session, limit: limit))["events"]?.arrayValue ?? []).reversed()
             for e in recent { FileHandle.standardOutput.write(Data(((options.json ? JSONWriter.safe(e) : Events.line(e)) + "\n").utf8)) }
             guard follow else { return }
             let json = options.json
@@ -227,7 +218,7 @@ struct Events: ParsableCommand {
                     FileHandle.standardOutput.write(Data(((json ? JSONWriter.safe(e) : Events.line(e)) + "\n").utf8))
                 }
             }
-            _ = try connection.callBlocking(.subscribe, ["topics": ["events"]], timeout: 10)
+            _ = try connection.callBlocking(.subscribe, Subscribe(topics: ["events"]).params, timeout: 10)
             while connection.isOpen { usleep(200_000) }
         }
     }
@@ -251,16 +242,16 @@ struct Audit: ParsableCommand {
         var anchors: [String] = []
 
         func run() throws {
-            var tokens: [JSONValue] = []
+            var tokens: [String] = []
             for source in anchors {
                 // A path when one exists, else the value itself (a pasted anchor or export line).
                 let text = FileManager.default.fileExists(atPath: source)
                     ? (try? String(contentsOfFile: source, encoding: .utf8)) ?? "" : source
                 let found = AuditAnchor.all(in: text)
                 if found.isEmpty { CLI.fail("no audit anchor (warden-anchor.1.…) in \(source)", code: 2) }
-                tokens += found.map { .string($0.token) }
+                tokens += found.map(\.token)
             }
-            let v = try options.call(.auditVerify, tokens.isEmpty ? JSONObject() : ["anchors": .array(tokens)])
+            let v = try options.call(AuditVerify(anchors: tokens.isEmpty ? nil : tokens))
             options.output(v) { v in
                 if v["intact"] == true {
                     var line = "audit log intact: \(CLI.s(v["records"])) records, head \(CLI.s(v["head"])), signed by key \(CLI.s(v["keyId"]))"
@@ -280,7 +271,7 @@ struct Audit: ParsableCommand {
         @Option(help: "How many.") var limit = 50
 
         func run() throws {
-            options.output(try options.call(.auditList, ["limit": .int(limit)])) { v in
+            options.output(try options.call(AuditList(limit: limit))) { v in
                 let rows = (v["records"]?.arrayValue ?? []).map { r in
                     [CLI.s(r["sequence"]), CLI.time(r["time"]), CLI.s(r["actor"]), CLI.s(r["action"]), CLI.s(r["subject"]), String(CLI.s(r["hash"]).prefix(12))]
                 }
@@ -296,17 +287,17 @@ struct Audit: ParsableCommand {
         @Option(help: "Only records since this long ago (e.g. 24h) or this Unix time.") var since: String?
 
         func run() throws {
-            var p = JSONObject(pairs: [("format", .string(format))])
+            var from: Double?
             if let since {
                 if let seconds = DurationText.seconds(since), since.last?.isLetter == true {
-                    p["since"] = .number(String(Date().timeIntervalSince1970 - seconds))
+                    from = Date().timeIntervalSince1970 - seconds
                 } else if let t = Double(since) {
-                    p["since"] = .number(String(t))
+                    from = t
                 } else {
                     CLI.fail("--since takes a duration such as 24h or a Unix time", code: 2)
                 }
             }
-            for line in try options.call(.auditExport, p)["lines"]?.arrayValue ?? [] { print(line.stringValue ?? "") }
+            for line in try options.call(AuditExport(format: format, since: from))["lines"]?.arrayValue ?? [] { print(line.stringValue ?? "") }
         }
     }
 }

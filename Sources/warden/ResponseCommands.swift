@@ -14,7 +14,7 @@ struct Alerts: ParsableCommand {
         @Flag(help: "Only alerts still open (new, acknowledged, in progress).") var open = false
 
         func run() throws {
-            options.output(try options.call(.alertsList, ["open": .bool(open)])) { v in
+            options.output(try options.call(AlertsList(open: open))) { v in
                 let rows = (v["alerts"]?.arrayValue ?? []).map { a in
                     [CLI.s(a["id"]), CLI.s(a["severity"]), CLI.s(a["status"]), CLI.s(a["rule"]), String(CLI.s(a["layer"]).prefix(2)), CLI.s(a["count"]),
                      CLI.clock(a["lastSeen"]), CLI.s(a["assignee"]), CLI.s(a["incident"]), CLI.s(a["title"])]
@@ -30,7 +30,7 @@ struct Alerts: ParsableCommand {
         @Argument(help: "Alert id.") var id: String
 
         func run() throws {
-            options.output(try options.call(.alertsShow, ["id": .string(id)])) { v in
+            options.output(try options.call(AlertsShow(id: id))) { v in
                 let a = v["alert"]
                 CLI.fields([("alert", CLI.s(a?["id"])), ("title", CLI.s(a?["title"])), ("rule", CLI.s(a?["rule"])), ("severity", CLI.s(a?["severity"])),
                             ("MAESTRO layer", CLI.s(a?["layer"])), ("status", CLI.s(a?["status"])), ("assignee", CLI.s(a?["assignee"])),
@@ -50,46 +50,43 @@ struct Alerts: ParsableCommand {
         @Argument(help: "Alert id.") var id: String
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
-        func send(_ method: HubMethod, _ extra: JSONObject = [:], done: String) throws {
-            var p = extra
-            p["id"] = .string(id)
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call(method, p)) { v in print("\(done) \(CLI.s(v["alert"]?["id"])): now \(CLI.s(v["alert"]?["status"]))") }
+        func send(_ call: some HubCall, done: String) throws {
+            options.output(try options.call(call)) { v in print("\(done) \(CLI.s(v["alert"]?["id"])): now \(CLI.s(v["alert"]?["status"]))") }
         }
     }
 
     struct Ack: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Acknowledge a new alert.")
         @OptionGroup var triage: Triage
-        func run() throws { try triage.send(.alertsAck, done: "acknowledged") }
+        func run() throws { try triage.send(AlertsAck(id: triage.id, actor: triage.actor), done: "acknowledged") }
     }
 
     struct Assign: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Assign an alert to someone.")
         @OptionGroup var triage: Triage
         @Option(help: "Who handles it.") var to: String
-        func run() throws { try triage.send(.alertsAssign, ["assignee": .string(to)], done: "assigned") }
+        func run() throws { try triage.send(AlertsAssign(id: triage.id, assignee: to, actor: triage.actor), done: "assigned") }
     }
 
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark an alert resolved.")
         @OptionGroup var triage: Triage
         @Option(help: "How it was resolved.") var reason: String?
-        func run() throws { try triage.send(.alertsResolve, reason.map { ["reason": .string($0)] } ?? [:], done: "resolved") }
+        func run() throws { try triage.send(AlertsResolve(id: triage.id, reason: reason, actor: triage.actor), done: "resolved") }
     }
 
     struct FalsePositive: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "false-positive", abstract: "Close an alert as a false positive (reason required).")
         @OptionGroup var triage: Triage
         @Option(help: "Why it is not a problem.") var reason: String
-        func run() throws { try triage.send(.alertsFalsePositive, ["reason": .string(reason)], done: "closed") }
+        func run() throws { try triage.send(AlertsFalsePositive(id: triage.id, reason: reason, actor: triage.actor), done: "closed") }
     }
 
     struct Note: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a note to an alert.")
         @OptionGroup var triage: Triage
         @Option(help: "The note.") var text: String
-        func run() throws { try triage.send(.alertsNote, ["text": .string(text)], done: "noted") }
+        func run() throws { try triage.send(AlertsNote(id: triage.id, text: text, actor: triage.actor), done: "noted") }
     }
 }
 
@@ -102,7 +99,7 @@ struct Incidents: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Incidents, newest first, with their playbook runs.")
         @OptionGroup var options: HubOptions
         func run() throws {
-            options.output(try options.call(.incidentsList)) { v in
+            options.output(try options.call(IncidentsList())) { v in
                 let rows = (v["incidents"]?.arrayValue ?? []).map { i in
                     let runs = (i["runs"]?.arrayValue ?? []).map { "\(CLI.s($0["id"])) \(CLI.s($0["playbook"])) (\(CLI.s($0["status"])))" }.joined(separator: ", ")
                     return [CLI.s(i["id"]), CLI.s(i["severity"]), CLI.s(i["status"]), CLI.s(i["alerts"]?.arrayValue.map { JSONValue.int($0.count) }), runs.isEmpty ? "-" : runs, CLI.s(i["title"])]
@@ -117,7 +114,7 @@ struct Incidents: ParsableCommand {
         @OptionGroup var options: HubOptions
         @Argument(help: "Incident id.") var id: String
         func run() throws {
-            options.output(try options.call(.incidentsShow, ["id": .string(id)])) { v in
+            options.output(try options.call(IncidentsShow(id: id))) { v in
                 let i = v["incident"]
                 CLI.fields([("incident", CLI.s(i?["id"])), ("title", CLI.s(i?["title"])), ("severity", CLI.s(i?["severity"])), ("status", CLI.s(i?["status"])),
                             ("opened by", CLI.s(i?["openedBy"])), ("resolution", CLI.s(i?["resolution"]))])
@@ -136,10 +133,7 @@ struct Incidents: ParsableCommand {
         @Option(help: "A title (default: the first alert's).") var title: String?
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
         func run() throws {
-            var p: JSONObject = ["alerts": .array(alerts.map { .string($0) })]
-            if let title { p["title"] = .string(title) }
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call(.incidentsOpen, p)) { v in print("opened \(CLI.s(v["incident"]?["id"])): \(CLI.s(v["incident"]?["title"]))") }
+            options.output(try options.call(IncidentsOpen(alerts: alerts, title: title, actor: actor))) { v in print("opened \(CLI.s(v["incident"]?["id"])): \(CLI.s(v["incident"]?["title"]))") }
         }
     }
 
@@ -150,10 +144,7 @@ struct Incidents: ParsableCommand {
         @Option(help: "The resolution.") var resolution: String?
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
         func run() throws {
-            var p: JSONObject = ["id": .string(id)]
-            if let resolution { p["resolution"] = .string(resolution) }
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call(.incidentsClose, p)) { v in print("closed \(CLI.s(v["incident"]?["id"]))") }
+            options.output(try options.call(IncidentsClose(id: id, resolution: resolution, actor: actor))) { v in print("closed \(CLI.s(v["incident"]?["id"]))") }
         }
     }
 }
@@ -167,7 +158,7 @@ struct Playbooks: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Built-in and imported playbooks.")
         @OptionGroup var options: HubOptions
         func run() throws {
-            options.output(try options.call(.playbooksList)) { v in
+            options.output(try options.call(PlaybooksList())) { v in
                 CLI.table(["NAME", "STEPS", "SOURCE", "DESCRIPTION"], (v["playbooks"]?.arrayValue ?? []).map {
                     [CLI.s($0["name"]), CLI.s($0["steps"]), CLI.s($0["source"]), CLI.s($0["description"])]
                 }, maxWidth: 80)
@@ -194,7 +185,7 @@ struct Playbooks: ParsableCommand {
         @OptionGroup var options: HubOptions
         @Argument(help: "Playbook name.") var name: String
         func run() throws {
-            options.output(try options.call(.playbooksShow, ["name": .string(name)])) { v in
+            options.output(try options.call(PlaybooksShow(name: name))) { v in
                 let pb = v["playbook"]
                 print("\(CLI.s(pb?["name"])): \(CLI.s(pb?["description"]))")
                 for (id, s) in pb?["workflow"]?.objectValue?.members ?? JSONObject().members where s["type"]?.stringValue == "action" {
@@ -213,6 +204,7 @@ struct Playbooks: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else { CLI.fail("cannot read \(file)", code: 2) }
             let document: JSONValue
             do { document = try JSONParser.parse(data) } catch { CLI.fail("\(file) is not valid JSON: \(error)", code: 2) }
+            // The document as read, not through the coder (which would sort its members): `PlaybooksImport`'s one field.
             options.output(try options.call(.playbooksImport, ["document": document])) { v in print("imported \(CLI.s(v["name"])) (\(CLI.s(v["steps"])) steps)") }
         }
     }
@@ -221,7 +213,7 @@ struct Playbooks: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a playbook as CACAO 2.0 JSON.")
         @OptionGroup var options: HubOptions
         @Argument(help: "Playbook name.") var name: String
-        func run() throws { print(JSONWriter.safe(try options.call(.playbooksExport, ["name": .string(name)])["playbook"] ?? .null)) }
+        func run() throws { print(JSONWriter.safe(try options.call(PlaybooksExport(name: name))["playbook"] ?? .null)) }
     }
 
     struct Start: ParsableCommand {
@@ -231,9 +223,7 @@ struct Playbooks: ParsableCommand {
         @Option(help: "The incident it is for.") var incident: String
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
         func run() throws {
-            var p: JSONObject = ["name": .string(name), "incident": .string(incident)]
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call(.playbooksStart, p)) { Playbooks.printRun($0) }
+            options.output(try options.call(PlaybooksStart(name: name, incident: incident, actor: actor))) { Playbooks.printRun($0) }
         }
     }
 
@@ -256,11 +246,8 @@ struct Playbooks: ParsableCommand {
         }
 
         func run() throws {
-            var p: JSONObject = ["run": .string(runID), "action": .string(done ? "done" : skip ? "skip" : execute ? "run" : "note")]
-            if let reason { p["reason"] = .string(reason) }
-            if let note { p["note"] = .string(note) }
-            if let actor { p["actor"] = .string(actor) }
-            options.output(try options.call(.playbooksStep, p)) { Playbooks.printRun($0) }
+            let action: PlaybooksStep.Action = done ? .done : skip ? .skip : execute ? .run : .note
+            options.output(try options.call(PlaybooksStep(run: runID, action: action, note: note, reason: reason, actor: actor))) { Playbooks.printRun($0) }
         }
     }
 
@@ -268,7 +255,7 @@ struct Playbooks: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A run's steps and where it stands.")
         @OptionGroup var options: HubOptions
         @Argument(help: "Run id.") var runID: String
-        func run() throws { options.output(try options.call(.playbooksRun, ["run": .string(runID)])) { Playbooks.printRun($0) } }
+        func run() throws { options.output(try options.call(PlaybooksRun(run: runID))) { Playbooks.printRun($0) } }
     }
 }
 

@@ -305,7 +305,7 @@ struct ModelTests {
         var m = model(.alerts)
         _ = m.handle(.char("m"))
         _ = m.handle(.char("m"))
-        m.update { d in d.alerts[1].status = "resolved" }
+        m.update { d in d.alerts[1].status = .resolved }
         #expect(m.handle(.char("x")) == [.performAll([.acknowledgeAlert(id: "a-1")])], "a-2 closed: hidden, so not acted on")
         _ = m.handle(.char("M"))
         #expect(!m.state.marked.isEmpty)
@@ -380,13 +380,13 @@ struct ModelTests {
         #expect(m.sortKey(.sessions) == .activity && m.state.message?.contains("sorted by activity") == true)
 
         var a = model(.alerts)
-        let critical = a.data.alerts.first { $0.severity == "critical" }!.id
+        let critical = a.data.alerts.first { $0.severity == .critical }!.id
         #expect(a.selectedIndex.map { a.data.alerts[$0].id } == critical, "open criticals first")
         a.update { d in
-            for i in d.alerts.indices where d.alerts[i].severity != "critical" { d.alerts[i].status = "acknowledged"; d.alerts[i].lastSeen += 1000 }
+            for i in d.alerts.indices where d.alerts[i].severity != .critical { d.alerts[i].status = .acknowledged; d.alerts[i].lastSeen += 1000 }
         }
         #expect(a.rows(.alerts).first.map { a.data.alerts[$0].id } == critical, "a triaged alert does not jump above a new critical")
-        a.update { d in d.alerts[d.alerts.firstIndex { $0.id == critical }!].status = "resolved" }
+        a.update { d in d.alerts[d.alerts.firstIndex { $0.id == critical }!].status = .resolved }
         #expect(!a.rows(.alerts).contains { a.data.alerts[$0].id == critical }, "closed alerts are hidden")
         _ = a.handle(.char("C"))
         #expect(a.rows(.alerts).last.map { a.data.alerts[$0].id } == critical, "C shows them, after the open ones")
@@ -455,8 +455,8 @@ struct ModelTests {
         var alerts = model(.sessions)
         let first = alerts.replaceAlerts(Fixtures.data.alerts), second = alerts.replaceAlerts(Fixtures.data.alerts)
         #expect(!first && !second, "the first load, and alerts seen before, are not news")
-        let new = AlertRow(id: "a-9", severity: "critical", rule: "flow.toxic", layer: "L2-data-operations", status: "new", title: "exfiltration after a key read",
-                           firstSeen: 0, lastSeen: 0)
+        let new = AlertRow(id: "a-9", rule: "flow.toxic", severity: .critical, layer: .dataOperations, title: "exfiltration after a key read",
+                           key: "flow.toxic:s-1", server: "git", events: [], firstSeen: 0, lastSeen: 0)
         let critical = alerts.replaceAlerts([new] + Fixtures.data.alerts)
         #expect(critical)
         #expect(alerts.state.message == "critical alert a-9: exfiltration after a key read (4 lists alerts)")

@@ -115,7 +115,12 @@ struct EventLinkTests {
         let connection = try HubConnection.connect(path: home.socketPath)
         defer { connection.close() }
         _ = try connection.callBlocking(.hello, ["api": 1, "role": "test"], timeout: 5)
-        _ = try connection.callBlocking(.alertsList, ["limit": .number("1e300")], timeout: 5)
+        #expect {
+            _ = try connection.callBlocking(.alertsList, ["limit": .number("1e300")], timeout: 5)
+        } throws: { error in
+            guard case HubError.remote(let code, let message) = error else { return false }
+            return code == HubErrorCode.usage.rawValue && message.contains("number does not fit")
+        }
         let far = #"{"events":[{"id":"s-x:1","session":"s-x","server":"web","kind":"call.completed","time":1e300,"fields":{"tool":"t"}}]}"#
         let appended = try connection.callBlocking(.eventsAppend, rawParams: Array(far.utf8), timeout: 5)
         #expect(appended["accepted"] == 0)
