@@ -38,6 +38,17 @@ struct HubOptions: ParsableArguments {
 
     /// Prints `value` as JSON (untrusted text's controls, bidi and invisible characters as `\uXXXX`),
     /// or hands it to `text` for people.
+    /// A typed call's answer: as JSON with `--json`, else read as its type and handed to `text`.
+    func output<C: HubCall>(_ call: C, text: (C.Answer) -> Void) throws {
+        let value = try self.call(call)
+        if json { return print(JSONWriter.safe(value)) }
+        do {
+            text(try HubWire.decode(C.Answer.self, from: value))
+        } catch {
+            CLI.fail("the hub's answer to \(C.method.rawValue) does not read: \(error)", code: 1)
+        }
+    }
+
     func output(_ value: JSONValue, text: (JSONValue) -> Void) {
         if json {
             print(JSONWriter.safe(value))
@@ -67,6 +78,12 @@ enum CLI {
 
     static func time(_ v: JSONValue?) -> String { time(v?.doubleValue) }
 
+    /// An untrusted string, escaped for the terminal; `-` when absent.
+    static func s(_ text: String?) -> String { text.map { SafeText.escape($0) } ?? "-" }
+
+    /// Untrusted strings, escaped and joined; `-` when there are none.
+    static func list(_ items: [String], separator: String = ",") -> String { items.isEmpty ? "-" : items.map { SafeText.escape($0) }.joined(separator: separator) }
+
     static func time(_ t: Double?) -> String {
         guard let t else { return "-" }
         let delta = t - Date().timeIntervalSince1970
@@ -75,8 +92,10 @@ enum CLI {
     }
 
     /// An absolute local time (`2026-11-25 19:31:21`), or `-`.
-    static func clock(_ v: JSONValue?) -> String {
-        guard let t = v?.doubleValue, t > 0 else { return "-" }
+    static func clock(_ v: JSONValue?) -> String { clock(v?.doubleValue) }
+
+    static func clock(_ t: Double?) -> String {
+        guard let t, t > 0 else { return "-" }
         return clockFormat.withLock { $0.string(from: Date(timeIntervalSince1970: t)) }
     }
 

@@ -16,9 +16,8 @@ struct Grants: ParsableCommand {
         var state: String?
 
         func run() throws {
-            options.output(try options.call(GrantsList(state: state))) { v in
-                let grants = (v["grants"]?.arrayValue ?? []).compactMap { try? HubWire.decode(HubGrant.self, from: $0) }
-                let rows = grants.map { g -> [String] in
+            try options.output(GrantsList(state: state)) { v in
+                let rows = v.grants.map { g -> [String] in
                     let when = switch g.state {
                     case .pending: "expires \(CLI.time(g.deadline))"
                     case .active, .approved: "ends \(CLI.time(g.expiresAt))"
@@ -38,19 +37,19 @@ struct Grants: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            options.output(try options.call(GrantsShow(id: id))) { v in
-                let g = v["grant"]
-                CLI.fields([("grant", CLI.s(g?["id"])), ("state", CLI.s(g?["state"])), ("tool", "\(CLI.s(g?["server"]))/\(CLI.s(g?["tool"]))"),
-                            ("client", CLI.s(g?["client"])), ("session", CLI.s(g?["session"])), ("arguments", CLI.s(g?["arguments"])),
-                            ("digest", CLI.s(g?["argumentDigest"])), ("rule", CLI.s(g?["rule"])), ("requested", CLI.time(g?["requestedAt"])),
-                            ("deadline", CLI.time(g?["deadline"])), ("scope", CLI.s(g?["scope"])), ("expires", CLI.time(g?["expiresAt"])),
-                            ("decided by", CLI.s(g?["decidedBy"])), ("reason", CLI.s(g?["decisionReason"])), ("uses", CLI.s(g?["uses"]))])
+            try options.output(GrantsShow(id: id)) { v in
+                let g = v.grant
+                CLI.fields([("grant", CLI.s(g.id)), ("state", g.state.rawValue), ("tool", "\(CLI.s(g.server))/\(CLI.s(g.tool))"),
+                            ("client", CLI.s(g.client)), ("session", CLI.s(g.session)), ("arguments", CLI.s(g.arguments)),
+                            ("digest", CLI.s(g.argumentDigest)), ("rule", CLI.s(g.rule)), ("requested", CLI.time(g.requestedAt)),
+                            ("deadline", CLI.time(g.deadline)), ("scope", g.scope?.rawValue ?? "-"), ("expires", CLI.time(g.expiresAt)),
+                            ("decided by", CLI.s(g.decidedBy)), ("reason", CLI.s(g.decisionReason)), ("uses", String(g.uses))])
                 print("\nhistory:")
-                for t in v["transitions"]?.arrayValue ?? [] {
-                    print("  \(CLI.time(t["time"]))  \(CLI.s(t["from"])) → \(CLI.s(t["to"]))  by \(CLI.s(t["actor"]))\(t["reason"] == .null ? "" : ": \(CLI.s(t["reason"]))")")
+                for t in v.transitions {
+                    print("  \(CLI.time(t.time))  \(t.from?.rawValue ?? "-") → \(t.to.rawValue)  by \(CLI.s(t.actor))\(t.reason.map { ": \(CLI.s($0))" } ?? "")")
                 }
-                let calls = v["calls"]?.arrayValue ?? []
-                let total = v["callsTotal"]?.intValue ?? calls.count
+                let calls = v.calls
+                let total = v.callsTotal
                 print("\ncalls it let through (\(total)\(total > calls.count ? ", the first \(calls.count) shown" : "")):")
                 CLI.table(["WHEN", "SESSION", "ARGUMENTS"], calls.map { c in
                     [CLI.time(c["time"]), CLI.s(c["session"]), CLI.s(c["fields"]?["arguments"])]
@@ -74,8 +73,8 @@ struct Grants: ParsableCommand {
 
         func run() throws {
             guard let scope = GrantScope(rawValue: scope) else { CLI.fail("--scope must be call, session or server", code: 2) }
-            options.output(try options.call(GrantsApprove(id: id, scope: scope, ttl: ttl, reason: reason, actor: actor))) { v in
-                print("approved \(CLI.s(v["grant"]?["id"])): \(CLI.s(v["grant"]?["server"]))/\(CLI.s(v["grant"]?["tool"])), scope \(CLI.s(v["grant"]?["scope"])), ends \(CLI.time(v["grant"]?["expiresAt"]))")
+            try options.output(GrantsApprove(id: id, scope: scope, ttl: ttl, reason: reason, actor: actor)) { v in
+                print("approved \(CLI.s(v.grant.id)): \(CLI.s(v.grant.server))/\(CLI.s(v.grant.tool)), scope \(v.grant.scope?.rawValue ?? "-"), ends \(CLI.time(v.grant.expiresAt))")
             }
         }
     }
@@ -90,7 +89,7 @@ struct Grants: ParsableCommand {
         var actor: String?
 
         func run() throws {
-            options.output(try options.call(GrantsDeny(id: id, reason: reason, actor: actor))) { v in print("denied \(CLI.s(v["grant"]?["id"]))") }
+            try options.output(GrantsDeny(id: id, reason: reason, actor: actor)) { v in print("denied \(CLI.s(v.grant.id))") }
         }
     }
 
@@ -104,7 +103,7 @@ struct Grants: ParsableCommand {
         var actor: String?
 
         func run() throws {
-            options.output(try options.call(GrantsRevoke(id: id, reason: reason, actor: actor))) { v in print("revoked \(CLI.s(v["grant"]?["id"]))") }
+            try options.output(GrantsRevoke(id: id, reason: reason, actor: actor)) { v in print("revoked \(CLI.s(v.grant.id))") }
         }
     }
 
@@ -113,12 +112,13 @@ struct Grants: ParsableCommand {
         @OptionGroup var options: HubOptions
 
         func run() throws {
-            options.output(try options.call(GrantsStats())) { v in
-                CLI.fields([("grants", CLI.s(v["grants"])), ("by state", CLI.s(v["byState"])),
-                            ("exposure (grants active)", "\(CLI.s(v["exposureSeconds"])) s"),
-                            ("standing access would be", "\(CLI.s(v["standingSeconds"])) s (first to last call of each granted tool)"),
-                            ("calls under grants", CLI.s(v["grantedCalls"])),
-                            ("exposure reduction", v["reductionPercent"] == .null ? "n/a (no calls yet)" : "\(CLI.s(v["reductionPercent"]))%")])
+            try options.output(GrantsStats()) { v in
+                let states = v.byState.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                CLI.fields([("grants", String(v.grants)), ("by state", states.isEmpty ? "-" : states),
+                            ("exposure (grants active)", String(format: "%.1f s", v.exposureSeconds)),
+                            ("standing access would be", String(format: "%.1f s (first to last call of each granted tool)", v.standingSeconds)),
+                            ("calls under grants", String(v.grantedCalls)),
+                            ("exposure reduction", v.reductionPercent.map { String(format: "%.1f%%", $0) } ?? "n/a (no calls yet)")])
             }
         }
     }

@@ -16,11 +16,11 @@ struct Sessions: ParsableCommand {
         @Flag(help: "Only live sessions.") var live = false
 
         func run() throws {
-            options.output(try options.call(SessionsList(live: live))) { v in
-                let rows = (v["sessions"]?.arrayValue ?? []).map { s in
-                    [CLI.s(s["id"]), s["live"] == true ? "live" : "ended", CLI.s(s["client"]), CLI.s(s["server"]), CLI.s(s["protocolVersion"]),
-                     CLI.s(s["serverPid"]), Isolation(json: s["isolation"])?.label ?? "-", CLI.time(s["startedAt"]), CLI.time(s["lastActivity"]),
-                     CLI.s(s["calls"]), CLI.s(s["denials"]), CLI.s(s["risk"])]
+            try options.output(SessionsList(live: live)) { v in
+                let rows = v.sessions.map { s in
+                    [CLI.s(s.id), s.live ? "live" : "ended", CLI.s(s.client), CLI.s(s.server), CLI.s(s.protocolVersion),
+                     String(s.serverPid), s.isolation?.label ?? "-", CLI.time(s.startedAt), CLI.time(s.lastActivity),
+                     String(s.calls), String(s.denials), String(s.risk)]
                 }
                 CLI.table(["ID", "STATE", "CLIENT", "SERVER", "PROTOCOL", "PID", "ISOLATION", "STARTED", "ACTIVE", "CALLS", "DENIED", "RISK"], rows)
             }
@@ -33,16 +33,16 @@ struct Sessions: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            options.output(try options.call(SessionsShow(id: id))) { v in
-                let s = v["session"]
-                CLI.fields([("session", CLI.s(s?["id"])), ("client", "\(CLI.s(s?["client"])) \(CLI.s(s?["clientVersion"]))"),
-                            ("server", "\(CLI.s(s?["server"])) (\(CLI.s(s?["serverName"])) \(CLI.s(s?["serverVersion"])))"),
-                            ("protocol", CLI.s(s?["protocolVersion"])), ("pids", "warden \(CLI.s(s?["wardenPid"])), server \(CLI.s(s?["serverPid"]))"),
-                            ("isolation", Isolation(json: s?["isolation"])?.summary ?? "not reported (relay older than the sandbox)"),
-                            ("started", CLI.time(s?["startedAt"])), ("ended", s?["endedAt"] == .null ? "live" : "\(CLI.time(s?["endedAt"])) (\(CLI.s(s?["endStatus"])))"),
-                            ("calls", CLI.s(s?["calls"])), ("denials", CLI.s(s?["denials"]))])
+            try options.output(SessionsShow(id: id)) { v in
+                let s = v.session
+                CLI.fields([("session", CLI.s(s.id)), ("client", "\(CLI.s(s.client)) \(CLI.s(s.clientVersion))"),
+                            ("server", "\(CLI.s(s.server)) (\(CLI.s(s.serverName)) \(CLI.s(s.serverVersion)))"),
+                            ("protocol", CLI.s(s.protocolVersion)), ("pids", "warden \(s.wardenPid), server \(s.serverPid)"),
+                            ("isolation", s.isolation?.summary ?? "not reported (relay older than the sandbox)"),
+                            ("started", CLI.time(s.startedAt)), ("ended", s.endedAt == nil ? "live" : "\(CLI.time(s.endedAt)) (\(CLI.s(s.endStatus)))"),
+                            ("calls", String(s.calls)), ("denials", String(s.denials))])
                 print("\ntimeline (newest first):")
-                for e in v["events"]?.arrayValue ?? [] { print("  " + Events.line(e)) }
+                for e in v.events { print("  " + Events.line(e)) }
             }
         }
     }
@@ -58,14 +58,10 @@ struct Baselines: ParsableCommand {
         @OptionGroup var options: HubOptions
 
         func run() throws {
-            options.output(try options.call(BaselinesList())) { v in
-                func list(_ value: JSONValue?) -> String {
-                    let items = value?.arrayValue?.map { CLI.s($0) } ?? []
-                    return items.isEmpty ? "-" : items.joined(separator: ",")
-                }
-                let rows = (v["baselines"]?.arrayValue ?? []).map { b in
-                    [CLI.s(b["id"]), b["warm"] == true ? "learnt" : "warming up", CLI.s(b["calls"]), list(b["keys"]), CLI.s(b["maxArgBytes"]),
-                     CLI.s(b["maxResultBytes"]), DurationText.format(micros: b["p95Micros"]?.intValue ?? 0), list(b["destinations"]), list(b["pathRoots"])]
+            try options.output(BaselinesList()) { v in
+                let rows = v.baselines.map { b in
+                    [CLI.s(b.id), b.warm ? "learnt" : "warming up", String(b.calls), CLI.list(b.keys), String(b.maxArgBytes),
+                     String(b.maxResultBytes), DurationText.format(micros: b.p95Micros), CLI.list(b.destinations), CLI.list(b.pathRoots)]
                 }
                 CLI.table(["TOOL", "STATE", "CALLS", "KEYS", "MAX ARGS", "MAX RESULT", "P95", "DESTINATIONS", "DIRECTORIES"], rows, maxWidth: 40)
             }
@@ -80,8 +76,8 @@ struct Baselines: ParsableCommand {
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
         func run() throws {
-            options.output(try options.call(BaselinesReset(name: name, reason: reason, actor: actor))) { v in
-                for id in v["reset"]?.arrayValue ?? [] { print("reset \(CLI.s(id)): learnt again from its next calls") }
+            try options.output(BaselinesReset(name: name, reason: reason, actor: actor)) { v in
+                for id in v.reset { print("reset \(CLI.s(id)): learnt again from its next calls") }
             }
         }
     }
@@ -98,12 +94,11 @@ struct Tools: ParsableCommand {
         @Flag(help: "Only flagged, quarantined or changed tools.") var flagged = false
 
         func run() throws {
-            options.output(try options.call(ToolsList(flagged: flagged))) { v in
-                let rows = (v["tools"]?.arrayValue ?? []).map { t in
-                    // Rule ids arrive in relay events: escape them like any other untrusted text.
-                    let rules = Set((t["findings"]?.arrayValue ?? []).compactMap { $0["rule"]?.stringValue }).sorted().map { SafeText.escape($0) }.joined(separator: ",")
-                    return ["\(CLI.s(t["server"]))/\(CLI.s(t["name"]))", CLI.s(t["verdict"]), CLI.s(t["score"]), CLI.s(t["review"]),
-                            String(CLI.s(t["pin"]).prefix(12)), rules.isEmpty ? "-" : rules]
+            try options.output(ToolsList(flagged: flagged)) { v in
+                let rows = v.tools.map { t in
+                    // Rule ids arrive in relay events: escaped like any other untrusted text.
+                    ["\(CLI.s(t.server))/\(CLI.s(t.name))", t.verdict.rawValue, String(t.score), t.review.rawValue,
+                     String(CLI.s(t.pin).prefix(12)), CLI.list(Set(t.findings.map(\.rule)).sorted())]
                 }
                 CLI.table(["TOOL", "VERDICT", "SCORE", "REVIEW", "PIN", "RULES"], rows, maxWidth: 60)
             }
@@ -116,34 +111,33 @@ struct Tools: ParsableCommand {
         @Argument(help: "SERVER/TOOL") var name: String
 
         func run() throws {
-            options.output(try options.call(ToolsShow(name: name))) { v in
-                let t = v["tool"]
-                CLI.fields([("tool", "\(CLI.s(t?["server"]))/\(CLI.s(t?["name"]))"), ("verdict", "\(CLI.s(t?["verdict"])) (score \(CLI.s(t?["score"])))"),
-                            ("review", CLI.s(t?["review"])), ("pin", CLI.s(t?["pin"])), ("trusted pin", CLI.s(t?["trustedPin"])),
-                            ("quarantine", CLI.s(t?["quarantineReason"]))])
-                print("\ndescription:\n  " + SafeText.escape(t?["definition"]?["description"]?.stringValue ?? "", multiline: true)
+            try options.output(ToolsShow(name: name)) { v in
+                let t = v.tool
+                CLI.fields([("tool", "\(CLI.s(t.server))/\(CLI.s(t.name))"), ("verdict", "\(t.verdict.rawValue) (score \(t.score))"),
+                            ("review", t.review.rawValue), ("pin", CLI.s(t.pin)), ("trusted pin", CLI.s(t.trustedPin)),
+                            ("quarantine", CLI.s(t.quarantineReason))])
+                print("\ndescription:\n  " + SafeText.escape(t.definition?["description"]?.stringValue ?? "", multiline: true)
                     .replacingOccurrences(of: "\n", with: "\n  "))
-                if let changes = t?["diff"]?.arrayValue, !changes.isEmpty {
+                if let changes = t.diff, !changes.isEmpty {
                     // What changed since the definition was trusted (the hub's word diff): [-removed-] {+added+}.
                     let diff = changes.map { change in
-                        let shown = SafeText.escape(change["text"]?.stringValue ?? "", multiline: true)
-                        return switch change["op"]?.stringValue {
-                        case "delete": "[-\(shown)-]"
-                        case "insert": "{+\(shown)+}"
-                        default: shown
+                        let shown = SafeText.escape(change.text, multiline: true)
+                        return switch change.op {
+                        case .delete: "[-\(shown)-]"
+                        case .insert: "{+\(shown)+}"
+                        case .equal: shown
                         }
                     }.joined()
                     print("\nchanged since pinned:\n  " + diff.replacingOccurrences(of: "\n", with: "\n  "))
                 }
-                if let b = t?["baseline"] {
-                    func list(_ v: JSONValue?) -> String { (v?.arrayValue ?? []).map { CLI.s($0) }.joined(separator: ", ") }
-                    print("\nbehaviour baseline (\(b["warm"] == true ? "learnt" : "warming up")): \(CLI.s(b["calls"])) calls; keys \(list(b["keys"])); "
-                        + "destinations \(list(b["destinations"])); directories \(list(b["pathRoots"]))")
+                if let b = t.baseline {
+                    print("\nbehaviour baseline (\(b.warm ? "learnt" : "warming up")): \(b.calls) calls; keys \(CLI.list(b.keys, separator: ", ")); "
+                        + "destinations \(CLI.list(b.destinations, separator: ", ")); directories \(CLI.list(b.pathRoots, separator: ", "))")
                 }
                 print("\nfindings:")
-                for f in t?["findings"]?.arrayValue ?? [] {
-                    print("  [\(CLI.s(f["severity"]))] \(CLI.s(f["rule"])) at \(CLI.s(f["field"]))[\(CLI.s(f["start"]))..<\(CLI.s(f["end"]))]: \(CLI.s(f["message"]))")
-                    print("      evidence: \(CLI.s(f["evidence"]))")
+                for f in t.findings {
+                    print("  [\(f.severity.rawValue)] \(CLI.s(f.rule)) at \(CLI.s(f.field))[\(f.start)..<\(f.end)]: \(CLI.s(f.message))")
+                    print("      evidence: \(CLI.s(f.evidence))")
                 }
             }
         }
@@ -157,7 +151,7 @@ struct Tools: ParsableCommand {
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
         func send(_ call: some HubCall, done: String) throws {
-            options.output(try options.call(call)) { _ in print("\(done) \(SafeText.escape(name))") }
+            try options.output(call) { _ in print("\(done) \(SafeText.escape(name))") }
         }
     }
 
@@ -170,8 +164,8 @@ struct Tools: ParsableCommand {
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
         func run() throws {
-            options.output(try options.call(ToolsSuppress(name: name, rule: rule, reason: reason, actor: actor))) { v in
-                print("suppressed \(SafeText.escape(rule)) for \(SafeText.escape(name)): now \(CLI.s(v["tool"]?["verdict"])) (score \(CLI.s(v["tool"]?["score"])))")
+            try options.output(ToolsSuppress(name: name, rule: rule, reason: reason, actor: actor)) { v in
+                print("suppressed \(SafeText.escape(rule)) for \(SafeText.escape(name)): now \(v.tool.verdict.rawValue) (score \(v.tool.score))")
             }
         }
     }
@@ -251,17 +245,19 @@ struct Audit: ParsableCommand {
                 if found.isEmpty { CLI.fail("no audit anchor (warden-anchor.1.…) in \(source)", code: 2) }
                 tokens += found.map(\.token)
             }
-            let v = try options.call(AuditVerify(anchors: tokens.isEmpty ? nil : tokens))
-            options.output(v) { v in
-                if v["intact"] == true {
-                    var line = "audit log intact: \(CLI.s(v["records"])) records, head \(CLI.s(v["head"])), signed by key \(CLI.s(v["keyId"]))"
-                    if let n = v["anchors"]?.intValue, n > 0 { line += "; \(n) anchor\(n == 1 ? "" : "s") matched (latest: record \(CLI.s(v["latestAnchor"])))" }
+            // Read here, not only for the text: the exit status says whether the chain holds, with --json too.
+            let value = try options.call(AuditVerify(anchors: tokens.isEmpty ? nil : tokens))
+            guard let v = try? HubWire.decode(HubChainStatus.self, from: value) else { CLI.fail("the hub's answer to audit.verify does not read", code: 1) }
+            options.output(value) { _ in
+                if v.intact {
+                    var line = "audit log intact: \(v.records ?? 0) records, head \(CLI.s(v.head)), signed by key \(CLI.s(v.keyId))"
+                    if let n = v.anchors, n > 0 { line += "; \(n) anchor\(n == 1 ? "" : "s") matched (latest: record \(v.latestAnchor.map(String.init) ?? "-"))" }
                     print(line)
                 } else {
-                    print("audit log BROKEN at record \(CLI.s(v["sequence"])): \(CLI.s(v["problem"]))")
+                    print("audit log BROKEN at record \(v.sequence.map(String.init) ?? "-"): \(CLI.s(v.problem))")
                 }
             }
-            if v["intact"] != true { throw ExitCode(1) }
+            if !v.intact { throw ExitCode(1) }
         }
     }
 
@@ -271,8 +267,8 @@ struct Audit: ParsableCommand {
         @Option(help: "How many.") var limit = 50
 
         func run() throws {
-            options.output(try options.call(AuditList(limit: limit))) { v in
-                let rows = (v["records"]?.arrayValue ?? []).map { r in
+            try options.output(AuditList(limit: limit)) { v in
+                let rows = v.records.map { r in
                     [CLI.s(r["sequence"]), CLI.time(r["time"]), CLI.s(r["actor"]), CLI.s(r["action"]), CLI.s(r["subject"]), String(CLI.s(r["hash"]).prefix(12))]
                 }
                 CLI.table(["SEQ", "WHEN", "ACTOR", "ACTION", "SUBJECT", "HASH"], rows)

@@ -14,10 +14,10 @@ struct Alerts: ParsableCommand {
         @Flag(help: "Only alerts still open (new, acknowledged, in progress).") var open = false
 
         func run() throws {
-            options.output(try options.call(AlertsList(open: open))) { v in
-                let rows = (v["alerts"]?.arrayValue ?? []).map { a in
-                    [CLI.s(a["id"]), CLI.s(a["severity"]), CLI.s(a["status"]), CLI.s(a["rule"]), String(CLI.s(a["layer"]).prefix(2)), CLI.s(a["count"]),
-                     CLI.clock(a["lastSeen"]), CLI.s(a["assignee"]), CLI.s(a["incident"]), CLI.s(a["title"])]
+            try options.output(AlertsList(open: open)) { v in
+                let rows = v.alerts.map { (a: Alert) -> [String] in
+                    [CLI.s(a.id), a.severity.rawValue, a.status.rawValue, CLI.s(a.rule), String(a.layer.rawValue.prefix(2)), String(a.count),
+                     CLI.clock(a.lastSeen), CLI.s(a.assignee), CLI.s(a.incident), CLI.s(a.title)]
                 }
                 CLI.table(["ID", "SEVERITY", "STATUS", "RULE", "LAYER", "N", "LAST SEEN", "ASSIGNEE", "INCIDENT", "TITLE"], rows, maxWidth: 70)
             }
@@ -30,16 +30,16 @@ struct Alerts: ParsableCommand {
         @Argument(help: "Alert id.") var id: String
 
         func run() throws {
-            options.output(try options.call(AlertsShow(id: id))) { v in
-                let a = v["alert"]
-                CLI.fields([("alert", CLI.s(a?["id"])), ("title", CLI.s(a?["title"])), ("rule", CLI.s(a?["rule"])), ("severity", CLI.s(a?["severity"])),
-                            ("MAESTRO layer", CLI.s(a?["layer"])), ("status", CLI.s(a?["status"])), ("assignee", CLI.s(a?["assignee"])),
-                            ("server", CLI.s(a?["server"])), ("tool", CLI.s(a?["tool"])), ("session", CLI.s(a?["session"])), ("count", CLI.s(a?["count"])),
-                            ("first seen", CLI.clock(a?["firstSeen"])), ("last seen", CLI.clock(a?["lastSeen"])), ("incident", CLI.s(a?["incident"])),
-                            ("details", CLI.s(a?["details"]))])
-                for n in a?["notes"]?.arrayValue ?? [] { print("note (\(CLI.s(n["actor"]))): \(CLI.s(n["text"]))") }
+            try options.output(AlertsShow(id: id)) { v in
+                let a = v.alert
+                CLI.fields([("alert", CLI.s(a.id)), ("title", CLI.s(a.title)), ("rule", CLI.s(a.rule)), ("severity", a.severity.rawValue),
+                            ("MAESTRO layer", a.layer.rawValue), ("status", a.status.rawValue), ("assignee", CLI.s(a.assignee)),
+                            ("server", CLI.s(a.server)), ("tool", CLI.s(a.tool)), ("session", CLI.s(a.session)), ("count", String(a.count)),
+                            ("first seen", CLI.clock(a.firstSeen)), ("last seen", CLI.clock(a.lastSeen)), ("incident", CLI.s(a.incident)),
+                            ("details", CLI.s(.object(a.details)))])
+                for n in a.notes { print("note (\(CLI.s(n.actor))): \(CLI.s(n.text))") }
                 print("\nevents:")
-                for e in v["events"]?.arrayValue ?? [] { print("  \(CLI.clock(e["time"]))  \(CLI.s(e["kind"]))  \(CLI.s(e["fields"]))") }
+                for e in v.events { print("  \(CLI.clock(e["time"]))  \(CLI.s(e["kind"]))  \(CLI.s(e["fields"]))") }
             }
         }
     }
@@ -50,8 +50,8 @@ struct Alerts: ParsableCommand {
         @Argument(help: "Alert id.") var id: String
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
 
-        func send(_ call: some HubCall, done: String) throws {
-            options.output(try options.call(call)) { v in print("\(done) \(CLI.s(v["alert"]?["id"])): now \(CLI.s(v["alert"]?["status"]))") }
+        func send<C: HubCall>(_ call: C, done: String) throws where C.Answer == HubAlertAnswer {
+            try options.output(call) { v in print("\(done) \(CLI.s(v.alert.id)): now \(v.alert.status.rawValue)") }
         }
     }
 
@@ -99,10 +99,10 @@ struct Incidents: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Incidents, newest first, with their playbook runs.")
         @OptionGroup var options: HubOptions
         func run() throws {
-            options.output(try options.call(IncidentsList())) { v in
-                let rows = (v["incidents"]?.arrayValue ?? []).map { i in
-                    let runs = (i["runs"]?.arrayValue ?? []).map { "\(CLI.s($0["id"])) \(CLI.s($0["playbook"])) (\(CLI.s($0["status"])))" }.joined(separator: ", ")
-                    return [CLI.s(i["id"]), CLI.s(i["severity"]), CLI.s(i["status"]), CLI.s(i["alerts"]?.arrayValue.map { JSONValue.int($0.count) }), runs.isEmpty ? "-" : runs, CLI.s(i["title"])]
+            try options.output(IncidentsList()) { v in
+                let rows = v.incidents.map { i in
+                    let runs = i.runs.map { "\(CLI.s($0.id)) \(CLI.s($0.playbook)) (\($0.status.rawValue))" }.joined(separator: ", ")
+                    return [CLI.s(i.id), i.severity.rawValue, i.status.rawValue, String(i.alerts.count), runs.isEmpty ? "-" : runs, CLI.s(i.title)]
                 }
                 CLI.table(["ID", "SEVERITY", "STATUS", "ALERTS", "RUNS", "TITLE"], rows, maxWidth: 60)
             }
@@ -114,14 +114,14 @@ struct Incidents: ParsableCommand {
         @OptionGroup var options: HubOptions
         @Argument(help: "Incident id.") var id: String
         func run() throws {
-            options.output(try options.call(IncidentsShow(id: id))) { v in
-                let i = v["incident"]
-                CLI.fields([("incident", CLI.s(i?["id"])), ("title", CLI.s(i?["title"])), ("severity", CLI.s(i?["severity"])), ("status", CLI.s(i?["status"])),
-                            ("opened by", CLI.s(i?["openedBy"])), ("resolution", CLI.s(i?["resolution"]))])
+            try options.output(IncidentsShow(id: id)) { v in
+                let i = v.incident
+                CLI.fields([("incident", CLI.s(i.id)), ("title", CLI.s(i.title)), ("severity", i.severity.rawValue), ("status", i.status.rawValue),
+                            ("opened by", CLI.s(i.openedBy)), ("resolution", CLI.s(i.resolution))])
                 print("\nalerts:")
-                for a in v["alerts"]?.arrayValue ?? [] { print("  \(CLI.s(a["id"]))  \(CLI.s(a["severity"]))  \(CLI.s(a["status"]))  \(CLI.s(a["title"]))") }
+                for a in v.alerts { print("  \(CLI.s(a.id))  \(a.severity.rawValue)  \(a.status.rawValue)  \(CLI.s(a.title))") }
                 print("\nplaybook runs:")
-                for r in v["runs"]?.arrayValue ?? [] { print("  \(CLI.s(r["id"]))  \(CLI.s(r["playbook"]))  \(CLI.s(r["status"]))  current: \(CLI.s(r["currentStep"]))") }
+                for r in v.runs { print("  \(CLI.s(r.id))  \(CLI.s(r.playbook))  \(r.status.rawValue)  current: \(CLI.s(r.currentStep))") }
             }
         }
     }
@@ -133,7 +133,7 @@ struct Incidents: ParsableCommand {
         @Option(help: "A title (default: the first alert's).") var title: String?
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
         func run() throws {
-            options.output(try options.call(IncidentsOpen(alerts: alerts, title: title, actor: actor))) { v in print("opened \(CLI.s(v["incident"]?["id"])): \(CLI.s(v["incident"]?["title"]))") }
+            try options.output(IncidentsOpen(alerts: alerts, title: title, actor: actor)) { v in print("opened \(CLI.s(v.incident.id)): \(CLI.s(v.incident.title))") }
         }
     }
 
@@ -144,7 +144,7 @@ struct Incidents: ParsableCommand {
         @Option(help: "The resolution.") var resolution: String?
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
         func run() throws {
-            options.output(try options.call(IncidentsClose(id: id, resolution: resolution, actor: actor))) { v in print("closed \(CLI.s(v["incident"]?["id"]))") }
+            try options.output(IncidentsClose(id: id, resolution: resolution, actor: actor)) { v in print("closed \(CLI.s(v.incident.id))") }
         }
     }
 }
@@ -158,24 +158,24 @@ struct Playbooks: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Built-in and imported playbooks.")
         @OptionGroup var options: HubOptions
         func run() throws {
-            options.output(try options.call(PlaybooksList())) { v in
-                CLI.table(["NAME", "STEPS", "SOURCE", "DESCRIPTION"], (v["playbooks"]?.arrayValue ?? []).map {
-                    [CLI.s($0["name"]), CLI.s($0["steps"]), CLI.s($0["source"]), CLI.s($0["description"])]
+            try options.output(PlaybooksList()) { v in
+                CLI.table(["NAME", "STEPS", "SOURCE", "DESCRIPTION"], v.playbooks.map {
+                    [CLI.s($0.name), String($0.steps), CLI.s($0.source), CLI.s($0.description)]
                 }, maxWidth: 80)
             }
         }
     }
 
     /// A run printed for people: every step with its phase and state, the current one marked.
-    static func printRun(_ r: JSONValue) {
-        print("run \(CLI.s(r["id"])): playbook \(CLI.s(r["playbook"])) for incident \(CLI.s(r["incident"])) — \(CLI.s(r["status"]))")
-        for s in r["steps"]?.arrayValue ?? [] {
-            let status = s["status"]?.stringValue ?? ""
+    static func printRun(_ r: HubRun) {
+        print("run \(CLI.s(r.id)): playbook \(CLI.s(r.playbook)) for incident \(CLI.s(r.incident)) — \(r.status.rawValue)")
+        for s in r.steps {
+            let status = s.status
             let mark = status == "current" ? "▶" : ["done", "ran"].contains(status) ? "✓" : status == "skipped" ? "↷" : "·"
-            print("  \(mark) \(CLI.s(s["name"]))  [\(CLI.s(s["phase"]))] \(CLI.s(s["kind"]))  \(status)\(s["outcome"].map { " — \(CLI.s($0))" } ?? "")")
+            print("  \(mark) \(CLI.s(s.name))  [\(CLI.s(s.phase))] \(CLI.s(s.kind))  \(CLI.s(status))\(s.outcome.map { " — \(CLI.s($0))" } ?? "")")
             if status == "current" {
-                print("      \(CLI.s(s["description"]))")
-                for c in s["commands"]?.arrayValue ?? [] { print("      \(c["type"]?.stringValue == "manual" ? "checklist" : "runs"): \(CLI.s(c["command"]))") }
+                print("      \(CLI.s(s.description))")
+                for c in s.commands { print("      \(c.type == "manual" ? "checklist" : "runs"): \(CLI.s(c.command))") }
             }
         }
     }
@@ -185,6 +185,7 @@ struct Playbooks: ParsableCommand {
         @OptionGroup var options: HubOptions
         @Argument(help: "Playbook name.") var name: String
         func run() throws {
+            // The CACAO document as the hub wrote it (its members in order), not through the coder.
             options.output(try options.call(PlaybooksShow(name: name))) { v in
                 let pb = v["playbook"]
                 print("\(CLI.s(pb?["name"])): \(CLI.s(pb?["description"]))")
@@ -223,7 +224,7 @@ struct Playbooks: ParsableCommand {
         @Option(help: "The incident it is for.") var incident: String
         @Option(name: .customLong("as"), help: "A label for you in the audit log (the identity it records is what the kernel says: uid, pid, executable, terminal).") var actor: String?
         func run() throws {
-            options.output(try options.call(PlaybooksStart(name: name, incident: incident, actor: actor))) { Playbooks.printRun($0) }
+            try options.output(PlaybooksStart(name: name, incident: incident, actor: actor)) { Playbooks.printRun($0) }
         }
     }
 
@@ -247,7 +248,7 @@ struct Playbooks: ParsableCommand {
 
         func run() throws {
             let action: PlaybooksStep.Action = done ? .done : skip ? .skip : execute ? .run : .note
-            options.output(try options.call(PlaybooksStep(run: runID, action: action, note: note, reason: reason, actor: actor))) { Playbooks.printRun($0) }
+            try options.output(PlaybooksStep(run: runID, action: action, note: note, reason: reason, actor: actor)) { Playbooks.printRun($0) }
         }
     }
 
@@ -255,7 +256,7 @@ struct Playbooks: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A run's steps and where it stands.")
         @OptionGroup var options: HubOptions
         @Argument(help: "Run id.") var runID: String
-        func run() throws { options.output(try options.call(PlaybooksRun(run: runID))) { Playbooks.printRun($0) } }
+        func run() throws { try options.output(PlaybooksRun(run: runID)) { Playbooks.printRun($0) } }
     }
 }
 
@@ -278,6 +279,6 @@ struct Respond: ParsableCommand {
         guard let chosen = PlaybookAction(rawValue: action) else {
             CLI.fail("no action \(action) (one of \(PlaybookAction.names.joined(separator: ", ")))", code: 2)
         }
-        options.output(try options.call(ResponseRun(action: chosen, args: args, reason: reason, actor: actor))) { v in print(CLI.s(v["outcome"])) }
+        try options.output(ResponseRun(action: chosen, args: args, reason: reason, actor: actor)) { v in print(CLI.s(v.outcome)) }
     }
 }
