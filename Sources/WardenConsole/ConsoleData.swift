@@ -273,24 +273,8 @@ public struct IncidentRow: Sendable, Equatable {
 
 /// A playbook run's steps for the detail view.
 public struct PlaybookRunDetail: Sendable, Equatable {
-    public struct Step: Sendable, Equatable {
-        public var id: String
-        public var name: String
-        public var phase: String
-        public var kind: String
-        public var description: String
-        public var status: String
-        public var outcome: String?
-        public init(id: String, name: String, phase: String, kind: String, description: String, status: String, outcome: String? = nil) {
-            self.id = id
-            self.name = name
-            self.phase = phase
-            self.kind = kind
-            self.description = description
-            self.status = status
-            self.outcome = outcome
-        }
-    }
+    /// A step as the hub API reports it.
+    public typealias Step = HubRun.Step
     public var run: String
     public var playbook: String
     public var incident: String
@@ -323,7 +307,7 @@ public struct PlaybookRunDetail: Sendable, Equatable {
     /// From the hub API's record.
     public init(_ r: HubRun) {
         self.init(run: r.id, playbook: r.playbook, incident: r.incident, status: r.status, current: r.currentStepId,
-                  steps: r.steps.map { Step(id: $0.id, name: $0.name, phase: $0.phase, kind: $0.kind, description: $0.description, status: $0.status, outcome: $0.outcome) })
+                  steps: r.steps)
         notes = r.notes.map { Note(time: $0.time, actor: $0.actor, text: $0.note ?? "") }
     }
 }

@@ -6,7 +6,7 @@ public struct PlaybookRun: Sendable, Equatable {
     public enum Status: String, Sendable, Codable { case running, completed, aborted }
 
     /// What happened at a step, by whom, when.
-    public struct Record: Sendable, Equatable {
+    public struct Record: Sendable, Equatable, Codable {
         public var step: String
         public var name: String
         /// `done`, `skipped`, `ran`, `failed`, `note`, `branch`.

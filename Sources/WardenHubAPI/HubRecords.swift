@@ -163,7 +163,7 @@ public struct HubRun: Codable, Sendable, Equatable {
         public var commands: [Command]
         /// `OUTCOME by ACTOR: NOTE`, once the step is behind.
         public var outcome: String?
-        public init(id: String, name: String, phase: String, kind: String, description: String, status: String, commands: [Command], outcome: String? = nil) {
+        public init(id: String, name: String, phase: String, kind: String, description: String, status: String, outcome: String? = nil, commands: [Command] = []) {
             self.id = id
             self.name = name
             self.phase = phase
@@ -175,22 +175,7 @@ public struct HubRun: Codable, Sendable, Equatable {
         }
     }
     /// What happened at a step, by whom, when (`note` records are the operators' notes).
-    public struct Record: Codable, Sendable, Equatable {
-        public var step: String
-        public var name: String
-        public var outcome: String
-        public var actor: String
-        public var time: Double
-        public var note: String?
-        public init(step: String, name: String, outcome: String, actor: String, time: Double, note: String? = nil) {
-            self.step = step
-            self.name = name
-            self.outcome = outcome
-            self.actor = actor
-            self.time = time
-            self.note = note
-        }
-    }
+    public typealias Record = PlaybookRun.Record
     public var id: String
     public var playbook: String
     public var incident: String
@@ -209,6 +194,7 @@ public struct HubRun: Codable, Sendable, Equatable {
 
     /// The operators' notes, oldest first.
     public var notes: [Record] { log.filter { $0.outcome == "note" && $0.note != nil } }
+
     public init(id: String, playbook: String, incident: String, status: PlaybookRun.Status, queue: [String], steps: [Step], variables: [String: String], log: [Record], startedAt: Double, startedBy: String, definition: JSONValue, currentStep: String? = nil, currentStepId: String? = nil, phase: String? = nil) {
         self.id = id
         self.playbook = playbook
