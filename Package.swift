@@ -58,10 +58,12 @@ let package = Package(
         .target(name: "WardenSystem", dependencies: ["CWardenSystem"], swiftSettings: strict),
         // Launching a server isolated: the bubblewrap profile from policy, and what isolation holds.
         .target(name: "WardenSandbox", dependencies: ["WardenCore", "WardenSystem"], swiftSettings: strict),
-        // `warden wrap`: process spawning, stdio relay, in-path enforcement.
+        // Where a relay's server is: a child on pipes, a stream socket; whole lines in and out.
+        .target(name: "WardenTransport", dependencies: ["WardenCore", "WardenProtocol", "WardenSystem"], swiftSettings: dataPath),
+        // `warden wrap`: the relay session (in-path enforcement) and the runner that wires it to a transport.
         .target(
             name: "WardenProxy",
-            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenSandbox", "WardenSystem"],
+            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenHubClient", "WardenSandbox", "WardenSystem", "WardenTransport"],
             swiftSettings: dataPath),
         // ncursesw, for the console: only what Swift cannot import itself (macros) is in shim.h.
         .systemLibrary(name: "CNcursesw", providers: [.apt(["libncurses-dev"])]),
@@ -74,14 +76,14 @@ let package = Package(
         // `warden demo`: demo MCP servers, a scripted agent, and the run that ties them to a hub and the console.
         .target(
             name: "WardenDemo",
-            dependencies: ["WardenCore", "WardenProtocol", "WardenProxy", "WardenHubClient", "WardenConsole", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["WardenCore", "WardenProtocol", "WardenProxy", "WardenTransport", "WardenHubClient", "WardenConsole", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         // `warden install|uninstall`: MCP client config files, edited in place with backups.
         .target(name: "WardenSetup", dependencies: ["WardenCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubAPI", "WardenHubClient", "WardenProxy", "WardenHub", "WardenStore", "WardenConsole", "WardenDemo", "WardenSetup", "WardenSandbox", "WardenSystem",
+                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubAPI", "WardenHubClient", "WardenProxy", "WardenTransport", "WardenHub", "WardenStore", "WardenConsole", "WardenDemo", "WardenSetup", "WardenSandbox", "WardenSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -94,7 +96,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "warden-bench",
-            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenProxy", "WardenHub", "WardenStore", "WardenHubClient", "WardenConsole",
+            dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenProxy", "WardenTransport", "WardenHub", "WardenStore", "WardenHubClient", "WardenConsole",
                            .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
 
@@ -102,7 +104,7 @@ let package = Package(
         .testTarget(name: "WardenProtocolTests", dependencies: ["WardenProtocol"]),
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
         .testTarget(name: "WardenSandboxTests", dependencies: ["WardenSandbox", "WardenCore"]),
-        .testTarget(name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenHubClient", "WardenDetect"]),
+        .testTarget(name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenTransport", "WardenHubClient", "WardenDetect"]),
         .testTarget(name: "WardenStoreTests", dependencies: ["WardenStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenCore", "WardenHubAPI", "WardenHub", "WardenHubClient", .product(name: "Crypto", package: "swift-crypto")], exclude: ["__Snapshots__"]),
         .testTarget(name: "WardenHubTests", dependencies: ["WardenHub", "WardenHubAPI", "WardenStore", "WardenHubClient"]),

@@ -3,6 +3,7 @@ import Synchronization
 import WardenCore
 import WardenProtocol
 import WardenProxy
+import WardenTransport
 
 /// A scripted MCP client: starts `warden wrap --name NAME -- warden demo-server NAME`, speaks MCP
 /// to it over stdio (initialize, tools/list, tools/call) and reports what it experiences.

@@ -3,6 +3,7 @@ import Synchronization
 import WardenCore
 import WardenDetect
 import WardenProtocol
+import WardenTransport
 
 /// The enforcement point between one MCP client and one MCP server.
 ///

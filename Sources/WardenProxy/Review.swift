@@ -2,6 +2,7 @@ import Foundation
 import WardenCore
 import WardenDetect
 import WardenProtocol
+import WardenTransport
 
 /// Bytes the relay may write to a peer.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import WardenCore
 import WardenProtocol
+import WardenTransport
 
 /// Starts an MCP server, initialises a session and fetches every page of its `tools/list`, then
 /// stops it. Used by `warden scan` to review servers before they are trusted.

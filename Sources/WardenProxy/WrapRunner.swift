@@ -5,18 +5,21 @@ import WardenCore
 import WardenDetect
 import WardenHubClient
 import WardenProtocol
+import WardenTransport
 import WardenSandbox
 import WardenSystem
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Runs `warden wrap`: spawns the server, pumps both directions through a `Relay` on two dedicated
-/// threads (blocking reads, never on the cooperative pool), forwards signals, and applies the
-/// lifecycle rules. Returns the code Warden should exit with (the server's).
+/// Runs `warden wrap`: spawns the server (or connects to it), pumps both directions through a
+/// `Relay` on two dedicated threads (blocking reads, never on the cooperative pool), forwards
+/// signals, and applies the lifecycle rules. Returns the code Warden should exit with (the server's).
 public struct WrapRunner {
     public var config: RelayConfiguration
     public var command: [String]
+    /// A server to connect to instead of a command to start (`--connect`).
+    public var connect: UpstreamTarget?
     public var home: WardenHome
     /// How long the server gets after its stdin closes before SIGTERM, then SIGKILL.
     public var closeGrace: Double = 5
@@ -53,8 +56,8 @@ public struct WrapRunner {
             // (pending requests answered with the exit status, Warden exits with it).
             if method == "session.terminate", params["session"]?.stringValue == sessionID, let server = serverBox.server {
                 Diagnostics.warn(server: serverName, "session terminated by the hub: \(params["reason"]?.stringValue ?? "operator")")
-                server.signal(SIGTERM)
-                DispatchQueue.global().asyncAfter(deadline: .now() + 3) { server.signal(SIGKILL) }
+                server.terminate()
+                DispatchQueue.global().asyncAfter(deadline: .now() + 3) { server.kill() }
             }
         })
         // The link connects in the background while the server starts: the hub needs no
@@ -70,16 +73,14 @@ public struct WrapRunner {
         var session = SessionInfo(id: sessionID, server: config.serverName, wardenPID: getpid(), serverPID: server.pid,
                                   startedAt: Date().timeIntervalSince1970)
         session.isolation = isolation
-        let toServer = FileDescriptorOutput(fd: server.stdinFD)
-        let relay = Relay(config: config, session: session, toClient: FileDescriptorOutput(fd: 1), toServer: toServer,
+        let relay = Relay(config: config, session: session, toClient: FileDescriptorOutput(fd: 1), toServer: server.output,
                           authority: HubGrantAuthority(link: link), events: link, pins: FilePinStore(directory: home.pinsPath))
         relayBox.relay = relay
         if isolation.isSandboxed, isolation.network == .offline, let sandboxPID { Self.watchNetwork(pid: sandboxPID, relay: relay) }
         let serverDone = DispatchSemaphore(value: 0)
         let maxFrame = config.maxFrame
         Self.thread("warden-server-reader") {
-            var framer = LineFramer(maxFrame: maxFrame)
-            Self.pump(fd: server.stdoutFD, framer: &framer, deliver: relay.serverFrame)
+            server.pump(maxFrame: maxFrame, relay.serverFrame)
             serverDone.signal()
         }
         let closeGrace = closeGrace, termGrace = termGrace
@@ -90,10 +91,10 @@ public struct WrapRunner {
             // Warden asked for; they are decided and sent first. Then close the server's stdin and
             // give it time to finish before signalling.
             relay.settle(timeout: closeGrace)
-            toServer.close()
+            server.closeInput()
             if exited.wait(timeout: .now() + closeGrace) == .timedOut {
-                server.signal(SIGTERM)
-                if exited.wait(timeout: .now() + termGrace) == .timedOut { server.signal(SIGKILL) } else { exited.signal() }
+                server.terminate()
+                if exited.wait(timeout: .now() + termGrace) == .timedOut { server.kill() } else { exited.signal() }
             } else {
                 exited.signal()
             }
@@ -122,9 +123,27 @@ public struct WrapRunner {
         framer.finish(deliver)
     }
 
+    /// The server: connected to (`--connect`; it runs wherever it runs, so Warden cannot sandbox
+    /// it, and says so in the session), or started.
+    func launch() throws(SpawnError) -> (any Upstream, Isolation, Int32?) {
+        if let connect {
+            // A server Warden does not start cannot be sandboxed: where policy or an incident
+            // requires a sandbox for this server, it is not reached at all.
+            if config.policy.sandbox.profile(for: config.serverName).required {
+                throw SpawnError(command: connect.description, reason: "the policy requires a sandbox for \(config.serverName) (sandbox: required: true), and a server Warden connects to cannot have one")
+            }
+            if let path = config.controlsPath, Controls.load(path: path).isolated.contains(config.serverName) {
+                throw SpawnError(command: connect.description, reason: "an incident isolated \(config.serverName) (no network, sandbox required); a server Warden connects to cannot be isolated")
+            }
+            return (try SocketUpstream.connect(connect), .unsandboxed("a server Warden connects to (\(connect)), not one it starts"), nil)
+        }
+        let (process, isolation, sandboxPID) = try start()
+        return (ProcessUpstream(process), isolation, sandboxPID)
+    }
+
     /// Starts the server under the sandbox its policy asks for, or unsandboxed where the system
     /// cannot isolate it and policy allows that (said on stderr and in the session's isolation).
-    func launch() throws(SpawnError) -> (ServerProcess, Isolation, Int32?) {
+    func start() throws(SpawnError) -> (ServerProcess, Isolation, Int32?) {
         var profile = config.policy.sandbox.profile(for: config.serverName)
         if let path = config.controlsPath, Controls.load(path: path).isolated.contains(config.serverName) {
             // An incident playbook isolated this server: no network, and no start without a sandbox.
@@ -198,11 +217,11 @@ public struct WrapRunner {
     }
 
     /// SIGINT, SIGTERM and SIGHUP sent to Warden go to the server; Warden then exits with it.
-    func forwardSignals(to server: ServerProcess) -> [any DispatchSourceSignal] {
+    func forwardSignals(to server: any Upstream) -> [any DispatchSourceSignal] {
         [SIGINT, SIGTERM, SIGHUP].map { sig in
             Glibc.signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { server.signal(sig) }
+            source.setEventHandler { server.forward(signal: sig) }
             source.resume()
             return source
         }
@@ -222,8 +241,8 @@ public struct WrapRunner {
 
 /// Holds the server for the hub's `session.terminate`, which may arrive before it is started.
 final class ServerBox: Sendable {
-    private let value = Mutex<ServerProcess?>(nil)
-    var server: ServerProcess? {
+    private let value = Mutex<(any Upstream)?>(nil)
+    var server: (any Upstream)? {
         get { value.withLock { $0 } }
         set { value.withLock { $0 = newValue } }
     }

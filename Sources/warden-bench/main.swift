@@ -11,6 +11,7 @@ import WardenHubClient
 import WardenDetect
 import WardenProtocol
 import WardenProxy
+import WardenTransport
 import WardenConsole
 import WardenHub
 import WardenStore

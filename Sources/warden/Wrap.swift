@@ -4,6 +4,7 @@ import WardenCore
 import WardenDetect
 import WardenHubClient
 import WardenProxy
+import WardenTransport
 import WardenSandbox
 import WardenSetup
 
@@ -30,16 +31,25 @@ struct Wrap: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds between progress notifications for a held call.", visibility: .hidden))
     var progressInterval: Double = 5
 
+    @Option(name: .long, help: "Connect to a server that is already running instead of starting one: unix:PATH or tcp:HOST:PORT (newline-delimited JSON-RPC).")
+    var connect: String?
+
     @Argument(parsing: .postTerminator, help: "The MCP server's command and arguments.")
     var command: [String] = []
 
     func validate() throws {
+        if let connect {
+            guard command.isEmpty else { throw ValidationError("give either --connect or a command after --, not both") }
+            guard name != nil else { throw ValidationError("--connect needs --name: the server's name in policy, events and the console") }
+            do { _ = try UpstreamTarget(connect) } catch { throw ValidationError(error.description) }
+            return
+        }
         guard !command.isEmpty else { throw ValidationError("give the server's command after --, e.g. warden wrap -- uvx mcp-server-time") }
     }
 
     func run() throws {
         let home = home.map(WardenHome.init(path:)) ?? WardenHome.current()
-        let serverName = name ?? URL(fileURLWithPath: command[0]).lastPathComponent
+        let serverName = name ?? URL(fileURLWithPath: command.first ?? "server").lastPathComponent
         let policy: Policy
         do {
             policy = try Self.loadPolicy(explicit: self.policy, home: home)
@@ -59,6 +69,8 @@ struct Wrap: ParsableCommand {
             }
         }
         var runner = WrapRunner(config: config, command: command, home: home)
+        // Already checked by validate().
+        runner.connect = connect.flatMap { try? UpstreamTarget($0) }
         runner.protected = Self.protectedPaths(home: home, policy: self.policy)
         do {
             let code = try runner.run()

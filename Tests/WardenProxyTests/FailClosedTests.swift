@@ -3,6 +3,7 @@ import Testing
 import WardenCore
 import WardenProtocol
 @testable import WardenProxy
+import WardenTransport
 
 /// What the relay does with server messages it cannot read, cannot match or must not pass: each is
 /// withheld, and whoever waits for it gets an answer.
@@ -107,5 +108,21 @@ struct FailClosedTests {
     @Test("ids that name no integer match only themselves", arguments: ["abc", "1.5", "1__0", "0x", "--1"])
     func notIntegers(_ spelled: String) {
         #expect(RPCMessage.responseKeys(for: .string(spelled)) == ["s:" + spelled])
+    }
+}
+
+@Suite("wrap --connect addresses")
+struct UpstreamTargetTests {
+    @Test("unix:PATH, tcp:HOST:PORT and tcp:[v6]:PORT are read; anything else is a clear error")
+    func parse() throws {
+        #expect(try UpstreamTarget("unix:/run/mcp.sock") == .unix(path: "/run/mcp.sock"))
+        #expect(try UpstreamTarget("tcp:127.0.0.1:8080") == .tcp(host: "127.0.0.1", port: 8080))
+        #expect(try UpstreamTarget("tcp:[::1]:9") == .tcp(host: "::1", port: 9))
+        #expect(try UpstreamTarget("tcp:[::1]:9").description == "tcp:[::1]:9")
+        #expect(try UpstreamTarget("tcp:localhost:65535") == .tcp(host: "localhost", port: 65535))
+        for bad in ["tcp:127.0.0.1", "tcp:127.0.0.1:0", "tcp:host:70000", "tcp::80", "tcp:[::1]9", "unix:", "unix:/" + String(repeating: "x", count: 120),
+                    "http://127.0.0.1/mcp", "127.0.0.1:80", ""] {
+            #expect(throws: UpstreamTarget.ParseError.self, "\(bad)") { try UpstreamTarget(bad) }
+        }
     }
 }

@@ -4,6 +4,7 @@ import WardenCore
 import WardenProtocol
 import WardenDetect
 @testable import WardenProxy
+import WardenTransport
 
 /// Collects what the relay writes to one side, line by line.
 final class CollectingOutput: MessageOutput {

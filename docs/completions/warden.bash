@@ -173,13 +173,13 @@ _warden() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    demo|install|uninstall|wrap|hub|console|alerts|incidents|playbooks|scan|registry|sessions|grants|tools|baselines|events|audit|help)
+    demo|install|uninstall|wrap|hub|console|alerts|incidents|playbooks|respond|scan|registry|sessions|grants|tools|baselines|events|audit|help)
         # Offer subcommand argument completions
         "_warden_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'demo install uninstall wrap hub console alerts incidents playbooks scan registry sessions grants tools baselines events audit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'demo install uninstall wrap hub console alerts incidents playbooks respond scan registry sessions grants tools baselines events audit help' -- "${cur}"))
         ;;
     esac
 }
@@ -260,7 +260,7 @@ _warden_wrap() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--name --policy --home)
+    non_repeating_options=(--name --policy --home --connect)
     __warden_offer_flags_options -1
 
     # Offer option value completions
@@ -272,6 +272,9 @@ _warden_wrap() {
         return
         ;;
     '--home')
+        return
+        ;;
+    '--connect')
         return
         ;;
     esac
@@ -704,6 +707,27 @@ _warden_playbooks_run() {
     # Offer option value completions
     case "${prev}" in
     '--home')
+        return
+        ;;
+    esac
+}
+
+_warden_respond() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --reason --as)
+    __warden_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    '--as')
         return
         ;;
     esac

@@ -59,6 +59,7 @@ _warden() {
             'alerts:Alerts raised from the event stream: list and triage them.'
             'incidents:Incidents: alerts escalated together, with their playbook runs.'
             'playbooks:Incident-response playbooks (CACAO 2.0): list, import, export, start and walk them.'
+            'respond:Run one response action now: revoke-grants, terminate-session, quarantine-tool, block-server, …'
             'scan:Analyse MCP tool definitions: from a file, from client configs, or from a server command.'
             'registry:Sign tool definitions and verify them against a registry.'
             'sessions:MCP sessions seen through warden wrap.'
@@ -73,7 +74,7 @@ _warden() {
         ;;
     arg)
         case "${words[1]}" in
-        demo|install|uninstall|wrap|hub|console|alerts|incidents|playbooks|scan|registry|sessions|grants|tools|baselines|events|audit|help)
+        demo|install|uninstall|wrap|hub|console|alerts|incidents|playbooks|respond|scan|registry|sessions|grants|tools|baselines|events|audit|help)
             "_warden_${words[1]}" && ret=0
             ;;
         esac
@@ -138,6 +139,7 @@ _warden_wrap() {
         '--name[The server'\''s name in policy, events and the console (default\: the command'\''s name).]:name:'
         '--policy[Policy file (YAML).]:policy:'
         '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
+        '--connect[Connect to a server that is already running instead of starting one\: unix\:PATH or tcp\:HOST\:PORT (newline-delimited JSON-RPC).]:connect:'
         '*:command:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -536,6 +538,23 @@ _warden_playbooks_run() {
         '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
         '--json[Print JSON instead of text.]'
         ':run-id:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_warden_respond() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
+        '--json[Print JSON instead of text.]'
+        ':action:'
+        '*:args:'
+        '--reason[Why (required; recorded in the audit log).]:reason:'
+        '--as[A label for you in the audit log (the identity it records is what the kernel says\: uid, pid, executable, terminal).]:as:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

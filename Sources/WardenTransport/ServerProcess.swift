@@ -9,6 +9,7 @@ public struct SpawnError: Error, CustomStringConvertible {
     public var command: String
     public var reason: String
     public var description: String { "cannot start \(command): \(reason)" }
+    public init(command: String, reason: String) { (self.command, self.reason) = (command, reason) }
 }
 
 /// The wrapped MCP server: a child process with its stdin and stdout on pipes to Warden and its

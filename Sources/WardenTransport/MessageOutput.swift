@@ -11,7 +11,7 @@ public protocol MessageOutput: Sendable {
 
 extension MessageOutput {
     @discardableResult
-    func write(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { write($0) } }
+    public func write(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { write($0) } }
 }
 
 /// A blocking file-descriptor output; a lock keeps each line whole.

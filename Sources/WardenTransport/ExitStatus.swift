@@ -2,10 +2,12 @@
 import Glibc
 #endif
 
-/// How a server process ended.
+/// How a server ended: a process's exit, or the end of a connection to a server Warden did not start.
 public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
     case exited(Int32)
     case signaled(Int32)
+    /// A connection Warden ended itself (why); the server itself said nothing of its end.
+    case disconnected(String)
 
     /// From a `waitpid` status word.
     public init(waitStatus: Int32) {
@@ -19,6 +21,7 @@ public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .exited(let c): c
         case .signaled(let s): 128 + s
+        case .disconnected: 1
         }
     }
 
@@ -26,6 +29,7 @@ public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .exited(let c): "exit status \(c)"
         case .signaled(let s): "signal \(s)\(Self.signalName(s).map { " (\($0))" } ?? "")"
+        case .disconnected(let why): "disconnected: \(why)"
         }
     }
 

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// `warden wrap --connect`: the same relay in front of a server on a socket. The server is the real
+/// `mcp-server-time`, served on TCP or a Unix socket by `Peers/socket_server.py`.
+@Suite("wrap --connect: servers on sockets")
+struct ConnectTests {
+    /// A socket server for `mcp-server-time`: its address once it listens, and the process to stop.
+    final class SocketServer {
+        let child: Child
+        let address: String
+
+        init(listen: String, extra: [String] = []) throws {
+            child = try Child.spawn([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/socket_server.py", listen] + extra
+                                    + ["--", Harness.peers + "/bin/mcp-server-time", "--local-timezone", "UTC"], environment: ProcessInfo.processInfo.environment)
+            // The first line says where it listens.
+            var line = [UInt8]()
+            var byte: UInt8 = 0
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                // Never a read that can block past the deadline: a bridge that hangs fails the test.
+                var ready = pollfd(fd: child.stdout, events: Int16(POLLIN), revents: 0)
+                guard poll(&ready, 1, 200) >= 0 else { break }
+                if ready.revents == 0 { continue }
+                guard read(child.stdout, &byte, 1) == 1, byte != 0x0A else { break }
+                line.append(byte)
+            }
+            let said = String(decoding: line, as: UTF8.self).split(separator: " ")
+            guard said.count == 2, said[0] == "listening" else { throw POSIXError(.ECONNREFUSED) }
+            address = listen.hasPrefix("tcp:") ? "tcp:127.0.0.1:\(said[1])" : listen
+        }
+
+        deinit { kill(child.pid, SIGKILL) }
+    }
+
+    static var steps: [[String: Any]] { [
+        ["op": "list"],
+        ["op": "call", "name": "convert_time", "arguments": ["source_timezone": "Europe/London", "time": "12:00", "target_timezone": "Asia/Tokyo"]],
+        ["op": "call", "name": "convert_time", "arguments": ["source_timezone": "Nowhere/Atlantis", "time": "12:00", "target_timezone": "UTC"]],
+    ] }
+
+    @Test("Python SDK client → warden wrap --connect tcp: and unix: → mcp-server-time: the same tools and results as a direct connection")
+    func sameAsDirect() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let direct = try await pythonClient(command: [Harness.peers + "/bin/mcp-server-time", "--local-timezone", "UTC"], steps: Self.steps, home: home)
+        let tcp = try SocketServer(listen: "tcp:127.0.0.1:0")
+        let unix = try SocketServer(listen: "unix:\(home)/time.sock")
+        for server in [tcp, unix] {
+            let wrapped = try await pythonClient(command: [Harness.warden, "wrap", "--name", "time", "--connect", server.address], steps: Self.steps, home: home)
+            let d = direct["results"] as! [Any], w = wrapped["results"] as! [Any]
+            #expect(NSDictionary(dictionary: d[0] as! [String: Any]) == NSDictionary(dictionary: w[0] as! [String: Any]), "\(server.address)")
+            #expect(resultText(w[1]).contains("Asia/Tokyo") && resultText(d[1]) == resultText(w[1]), "\(server.address)")
+            #expect(resultText(d[2]) == resultText(w[2]), "\(server.address)")
+            #expect(NSDictionary(dictionary: direct["server"] as! [String: Any]) == NSDictionary(dictionary: wrapped["server"] as! [String: Any]))
+        }
+        // The session says the server is not Warden's to sandbox.
+        let spool = (try? FileManager.default.contentsOfDirectory(atPath: home + "/spool")) ?? []
+        let text = spool.map { (try? String(contentsOfFile: home + "/spool/" + $0, encoding: .utf8)) ?? "" }.joined()
+        #expect(text.contains("a server Warden connects to (tcp:127.0.0.1:") && text.contains("a server Warden connects to (unix:"))
+    }
+
+    @Test("a refused connection, a bad address and --connect without --name are clear errors; nothing is started")
+    func errors() async throws {
+        let home = Harness.temporaryHome()
+        let refused = try await runProcess([Harness.warden, "wrap", "--name", "t", "--connect", "tcp:127.0.0.1:1"], environment: ["WARDEN_HOME": home])
+        #expect(refused.status == 127 && refused.stderr.contains("cannot start tcp:127.0.0.1:1: Connection refused"), "\(refused.stderr)")
+        let missing = try await runProcess([Harness.warden, "wrap", "--name", "t", "--connect", "unix:\(home)/none.sock"], environment: ["WARDEN_HOME": home])
+        #expect(missing.status == 127 && missing.stderr.contains("No such file or directory"), "\(missing.stderr)")
+        let bad = try await runProcess([Harness.warden, "wrap", "--name", "t", "--connect", "http:/x"], environment: ["WARDEN_HOME": home])
+        #expect(bad.status == 2 && bad.stderr.contains("--connect takes"), "\(bad.stderr)")
+        let unnamed = try await runProcess([Harness.warden, "wrap", "--connect", "tcp:127.0.0.1:9"], environment: ["WARDEN_HOME": home])
+        #expect(unnamed.status == 2 && unnamed.stderr.contains("--connect needs --name"), "\(unnamed.stderr)")
+        let both = try await runProcess([Harness.warden, "wrap", "--name", "t", "--connect", "tcp:127.0.0.1:9", "--", "/bin/cat"], environment: ["WARDEN_HOME": home])
+        #expect(both.status == 2 && both.stderr.contains("not both"), "\(both.stderr)")
+    }
+
+    @Test("policy that requires a sandbox for the server refuses to connect to it")
+    func sandboxRequired() async throws {
+        let home = Harness.temporaryHome()
+        let policy = home + "/policy.yaml"
+        try "version: 1\ndefaults:\n  action: allow\nsandbox:\n  required: true\n".write(toFile: policy, atomically: true, encoding: .utf8)
+        let refused = try await runProcess([Harness.warden, "wrap", "--name", "t", "--policy", policy, "--connect", "tcp:127.0.0.1:9"], environment: ["WARDEN_HOME": home])
+        #expect(refused.status == 127 && refused.stderr.contains("requires a sandbox"), "\(refused.stderr)")
+    }
+
+    @Test("a server that drops the connection mid-call: the client gets an error for the call, Warden exits")
+    func dropped() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let server = try SocketServer(listen: "tcp:127.0.0.1:0", extra: ["--drop-after-calls", "1"])
+        let report = try await pythonClient(command: [Harness.warden, "wrap", "--name", "time", "--connect", server.address],
+                                            steps: [["op": "list"], Self.steps[1]], home: home)
+        let results = report["results"] as! [Any]
+        #expect(((results[0] as? [String: Any])?["tools"] as? [Any])?.count == 2)
+        #expect(resultText(results[1]).contains("exited (disconnected: the server closed the connection) before answering"), "\(resultText(results[1]))")
+    }
+}
