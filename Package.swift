@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Domain types, JSON value model, policy; pure, no I/O.
@@ -58,8 +60,11 @@ let package = Package(
         .target(name: "WardenSystem", dependencies: ["CWardenSystem"], swiftSettings: strict),
         // Launching a server isolated: the bubblewrap profile from policy, and what isolation holds.
         .target(name: "WardenSandbox", dependencies: ["WardenCore", "WardenSystem"], swiftSettings: strict),
-        // Where a relay's server is: a child on pipes, a stream socket; whole lines in and out.
-        .target(name: "WardenTransport", dependencies: ["WardenCore", "WardenProtocol", "WardenSystem"], swiftSettings: dataPath),
+        // Where a relay's server is: a child on pipes, a stream socket, a Streamable HTTP endpoint; whole messages in and out.
+        .target(name: "WardenTransport", dependencies: ["WardenCore", "WardenProtocol", "WardenSystem",
+                                                        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+                swiftSettings: dataPath),
         // `warden wrap`: the relay session (in-path enforcement) and the runner that wires it to a transport.
         .target(
             name: "WardenProxy",
@@ -104,6 +109,7 @@ let package = Package(
         .testTarget(name: "WardenProtocolTests", dependencies: ["WardenProtocol"]),
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
         .testTarget(name: "WardenSandboxTests", dependencies: ["WardenSandbox", "WardenCore"]),
+        .testTarget(name: "WardenTransportTests", dependencies: ["WardenTransport"]),
         .testTarget(name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenTransport", "WardenHubClient", "WardenDetect"]),
         .testTarget(name: "WardenStoreTests", dependencies: ["WardenStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenCore", "WardenHubAPI", "WardenHub", "WardenHubClient", .product(name: "Crypto", package: "swift-crypto")], exclude: ["__Snapshots__"]),

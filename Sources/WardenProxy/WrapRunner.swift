@@ -20,6 +20,8 @@ public struct WrapRunner {
     public var command: [String]
     /// A server to connect to instead of a command to start (`--connect`).
     public var connect: UpstreamTarget?
+    /// Headers for an HTTP server (`--header-file`, `WARDEN_CONNECT_HEADERS`).
+    public var connectHeaders: [(String, String)] = []
     public var home: WardenHome
     /// How long the server gets after its stdin closes before SIGTERM, then SIGKILL.
     public var closeGrace: Double = 5
@@ -135,7 +137,9 @@ public struct WrapRunner {
             if let path = config.controlsPath, Controls.load(path: path).isolated.contains(config.serverName) {
                 throw SpawnError(command: connect.description, reason: "an incident isolated \(config.serverName) (no network, sandbox required); a server Warden connects to cannot be isolated")
             }
-            return (try SocketUpstream.connect(connect), .unsandboxed("a server Warden connects to (\(connect)), not one it starts"), nil)
+            let isolation = Isolation.unsandboxed("a server Warden connects to (\(connect)), not one it starts")
+            if case .http(let url) = connect { return (HTTPUpstream(url: url, headers: connectHeaders, maxFrame: config.maxFrame), isolation, nil) }
+            return (try SocketUpstream.connect(connect), isolation, nil)
         }
         let (process, isolation, sandboxPID) = try start()
         return (ProcessUpstream(process), isolation, sandboxPID)

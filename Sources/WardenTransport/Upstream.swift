@@ -54,6 +54,8 @@ public enum UpstreamTarget: Sendable, Equatable, CustomStringConvertible {
     case unix(path: String)
     /// `tcp:HOST:PORT` (`tcp:[::1]:PORT` for IPv6): newline-delimited JSON-RPC over TCP.
     case tcp(host: String, port: UInt16)
+    /// `http://…` or `https://…`: the MCP endpoint of a Streamable HTTP server.
+    case http(url: String)
 
     public struct ParseError: Error, CustomStringConvertible {
         public var description: String
@@ -82,8 +84,13 @@ public enum UpstreamTarget: Sendable, Equatable, CustomStringConvertible {
             }
             guard !host.isEmpty, let number = UInt16(port), number > 0 else { throw ParseError(description: "tcp: needs HOST:PORT with a port from 1 to 65535") }
             self = .tcp(host: String(host), port: number)
+        } else if text.hasPrefix("http://") || text.hasPrefix("https://") {
+            guard let url = URL(string: text), let host = url.host, !host.isEmpty, url.user == nil, url.password == nil else {
+                throw ParseError(description: "not a URL with a host: \(SafeText.escape(text)) (credentials go in a header file, never in the URL)")
+            }
+            self = .http(url: text)
         } else {
-            throw ParseError(description: "--connect takes unix:PATH or tcp:HOST:PORT, not \(SafeText.escape(text))")
+            throw ParseError(description: "--connect takes http(s)://HOST[:PORT]/PATH, unix:PATH or tcp:HOST:PORT, not \(SafeText.escape(text))")
         }
     }
 
@@ -91,6 +98,7 @@ public enum UpstreamTarget: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .unix(let path): "unix:\(path)"
         case .tcp(let host, let port): host.contains(":") ? "tcp:[\(host)]:\(port)" : "tcp:\(host):\(port)"
+        case .http(let url): url
         }
     }
 }
@@ -113,6 +121,8 @@ public final class SocketUpstream: Upstream {
     /// Connects, or says why not (refused, no such socket, a name that does not resolve).
     public static func connect(_ target: UpstreamTarget) throws(SpawnError) -> SocketUpstream {
         switch target {
+        case .http:
+            throw SpawnError(command: target.description, reason: "an HTTP endpoint is reached by HTTPUpstream, not a socket")
         case .unix(let path):
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw SpawnError(command: target.description, reason: String(cString: strerror(errno))) }
@@ -223,5 +233,35 @@ final class SocketOutput: MessageOutput {
             if fd >= 0 { _ = Glibc.shutdown(fd, how) }
             if how != Int32(SHUT_WR) { fd = -1 }
         }
+    }
+}
+
+/// Headers for an HTTP server (authorisation), from a file or the environment, never the command
+/// line (where every user of the machine can read them): `Name: value`, one per line; `#` starts a
+/// comment.
+public enum ConnectHeaders {
+    public struct Problem: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
+    }
+
+    public static func parse(_ text: String, source: String) throws(Problem) -> [(String, String)] {
+        var headers: [(String, String)] = []
+        for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let colon = line.firstIndex(of: ":") else { throw Problem(description: "\(source):\(n + 1): expected Name: value") }
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let token = CharacterSet(charactersIn: "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            guard !name.isEmpty, name.unicodeScalars.allSatisfy(token.contains) else { throw Problem(description: "\(source):\(n + 1): not a header name") }
+            guard value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+                throw Problem(description: "\(source):\(n + 1): the value of \(name) holds control characters")
+            }
+            let managed = ["mcp-session-id", "mcp-protocol-version", "content-type", "accept", "last-event-id", "host", "content-length"]
+            guard !managed.contains(name.lowercased()) else { throw Problem(description: "\(source):\(n + 1): \(name) is Warden's to set") }
+            headers.append((name, value))
+        }
+        return headers
     }
 }

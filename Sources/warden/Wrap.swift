@@ -31,8 +31,14 @@ struct Wrap: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds between progress notifications for a held call.", visibility: .hidden))
     var progressInterval: Double = 5
 
-    @Option(name: .long, help: "Connect to a server that is already running instead of starting one: unix:PATH or tcp:HOST:PORT (newline-delimited JSON-RPC).")
+    @Option(name: .long, help: ArgumentHelp("The largest message either side may send, in bytes (default 64 MiB).", visibility: .hidden))
+    var maxMessage: Int?
+
+    @Option(name: .long, help: "Connect to a server that is already running instead of starting one: http(s)://HOST:PORT/PATH (Streamable HTTP), unix:PATH or tcp:HOST:PORT (newline-delimited JSON-RPC).")
     var connect: String?
+
+    @Option(name: .long, help: "Headers for an HTTP server, one `Name: value` per line (authorisation; never on the command line). WARDEN_CONNECT_HEADERS may hold the same.")
+    var headerFile: String?
 
     @Argument(parsing: .postTerminator, help: "The MCP server's command and arguments.")
     var command: [String] = []
@@ -60,6 +66,7 @@ struct Wrap: ParsableCommand {
         }
         var config = RelayConfiguration(serverName: serverName, policy: policy)
         config.progressInterval = progressInterval
+        if let maxMessage { config.maxFrame = max(4096, maxMessage) }
         config.suppressions = SuppressionFile(path: home.suppressionsPath)
         config.controlsPath = home.controlsPath
         if let requirement = policy.signatures {
@@ -71,6 +78,18 @@ struct Wrap: ParsableCommand {
         var runner = WrapRunner(config: config, command: command, home: home)
         // Already checked by validate().
         runner.connect = connect.flatMap { try? UpstreamTarget($0) }
+        do {
+            if let headerFile {
+                guard let text = try? String(contentsOfFile: headerFile, encoding: .utf8) else { throw ConnectHeaders.Problem(description: "cannot read \(headerFile)") }
+                runner.connectHeaders += try ConnectHeaders.parse(text, source: headerFile)
+            }
+            if let text = ProcessInfo.processInfo.environment["WARDEN_CONNECT_HEADERS"] {
+                runner.connectHeaders += try ConnectHeaders.parse(text, source: "WARDEN_CONNECT_HEADERS")
+            }
+        } catch {
+            Diagnostics.warn(server: serverName, "\(error). The server was not reached.")
+            throw ExitCode(2)
+        }
         runner.protected = Self.protectedPaths(home: home, policy: self.policy)
         do {
             let code = try runner.run()

@@ -7,30 +7,14 @@ import Testing
 struct ConnectTests {
     /// A socket server for `mcp-server-time`: its address once it listens, and the process to stop.
     final class SocketServer {
-        let child: Child
+        let peer: ListeningPeer
         let address: String
 
         init(listen: String, extra: [String] = []) throws {
-            child = try Child.spawn([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/socket_server.py", listen] + extra
-                                    + ["--", Harness.peers + "/bin/mcp-server-time", "--local-timezone", "UTC"], environment: ProcessInfo.processInfo.environment)
-            // The first line says where it listens.
-            var line = [UInt8]()
-            var byte: UInt8 = 0
-            let deadline = Date().addingTimeInterval(20)
-            while Date() < deadline {
-                // Never a read that can block past the deadline: a bridge that hangs fails the test.
-                var ready = pollfd(fd: child.stdout, events: Int16(POLLIN), revents: 0)
-                guard poll(&ready, 1, 200) >= 0 else { break }
-                if ready.revents == 0 { continue }
-                guard read(child.stdout, &byte, 1) == 1, byte != 0x0A else { break }
-                line.append(byte)
-            }
-            let said = String(decoding: line, as: UTF8.self).split(separator: " ")
-            guard said.count == 2, said[0] == "listening" else { throw POSIXError(.ECONNREFUSED) }
-            address = listen.hasPrefix("tcp:") ? "tcp:127.0.0.1:\(said[1])" : listen
+            peer = try ListeningPeer([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/socket_server.py", listen] + extra
+                                     + ["--", Harness.peers + "/bin/mcp-server-time", "--local-timezone", "UTC"])
+            address = listen.hasPrefix("tcp:") ? "tcp:127.0.0.1:\(peer.said)" : listen
         }
-
-        deinit { kill(child.pid, SIGKILL) }
     }
 
     static var steps: [[String: Any]] { [
@@ -94,5 +78,49 @@ struct ConnectTests {
         let results = report["results"] as! [Any]
         #expect(((results[0] as? [String: Any])?["tools"] as? [Any])?.count == 2)
         #expect(resultText(results[1]).contains("exited (disconnected: the server closed the connection) before answering"), "\(resultText(results[1]))")
+    }
+}
+
+/// A peer process that says `listening WHERE` on its first line once it accepts connections;
+/// killed when released.
+final class ListeningPeer {
+    let child: Child
+    /// What followed `listening`.
+    let said: String
+
+    init(_ arguments: [String]) throws {
+        child = try Child.spawn(arguments, environment: ProcessInfo.processInfo.environment)
+        var line = [UInt8]()
+        var byte: UInt8 = 0
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            // Never a read that can block past the deadline: a peer that hangs fails the test.
+            var ready = pollfd(fd: child.stdout, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 200) >= 0 else { break }
+            if ready.revents == 0 { continue }
+            guard read(child.stdout, &byte, 1) == 1, byte != 0x0A else { break }
+            line.append(byte)
+        }
+        let words = String(decoding: line, as: UTF8.self).split(separator: " ")
+        guard words.count == 2, words[0] == "listening" else {
+            kill(child.pid, SIGKILL)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        said = String(words[1])
+    }
+
+    deinit { kill(child.pid, SIGKILL) }
+
+    /// A TCP port on loopback nobody listens on now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -120,9 +120,25 @@ struct UpstreamTargetTests {
         #expect(try UpstreamTarget("tcp:[::1]:9") == .tcp(host: "::1", port: 9))
         #expect(try UpstreamTarget("tcp:[::1]:9").description == "tcp:[::1]:9")
         #expect(try UpstreamTarget("tcp:localhost:65535") == .tcp(host: "localhost", port: 65535))
+        #expect(try UpstreamTarget("http://127.0.0.1:8080/mcp") == .http(url: "http://127.0.0.1:8080/mcp"))
+        #expect(try UpstreamTarget("https://mcp.example.org/mcp") == .http(url: "https://mcp.example.org/mcp"))
         for bad in ["tcp:127.0.0.1", "tcp:127.0.0.1:0", "tcp:host:70000", "tcp::80", "tcp:[::1]9", "unix:", "unix:/" + String(repeating: "x", count: 120),
-                    "http://127.0.0.1/mcp", "127.0.0.1:80", ""] {
+                    "http://", "https://user:pw@host/mcp", "ftp://host/", "127.0.0.1:80", ""] {
             #expect(throws: UpstreamTarget.ParseError.self, "\(bad)") { try UpstreamTarget(bad) }
+        }
+    }
+}
+
+@Suite("headers for an HTTP server")
+struct ConnectHeadersTests {
+    @Test("Name: value lines, comments and blank lines; a bad name, a control character or a header Warden sets itself is refused with its line")
+    func parse() throws {
+        let ok = try ConnectHeaders.parse("# auth\nAuthorization: Bearer abc\n\nX-Api-Key:  k1  \n", source: "h")
+        #expect(ok.map(\.0) == ["Authorization", "X-Api-Key"] && ok.map(\.1) == ["Bearer abc", "k1"])
+        for (text, problem) in [("no colon", "h:1: expected"), ("Bad Name: x", "h:1: not a header name"), ("A: b\u{7}", "control characters"),
+                                ("mcp-session-id: x", "Warden's to set"), ("X: 1\nHost: evil", "h:2:")] {
+            #expect(throws: ConnectHeaders.Problem.self) { try ConnectHeaders.parse(text, source: "h") }
+            do { _ = try ConnectHeaders.parse(text, source: "h") } catch { #expect(error.description.contains(problem), "\(error)") }
         }
     }
 }

@@ -260,7 +260,7 @@ _warden_wrap() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--name --policy --home --connect)
+    non_repeating_options=(--name --policy --home --connect --header-file)
     __warden_offer_flags_options -1
 
     # Offer option value completions
@@ -275,6 +275,9 @@ _warden_wrap() {
         return
         ;;
     '--connect')
+        return
+        ;;
+    '--header-file')
         return
         ;;
     esac

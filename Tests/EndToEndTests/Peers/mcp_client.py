@@ -1,7 +1,8 @@
 """Drives an MCP server with the official Python SDK client, for Warden's end-to-end tests.
 
 Usage: mcp_client.py SPEC_JSON
-SPEC: {"command": [...], "steps": [STEP, ...]}
+SPEC: {"command": [...], "steps": [STEP, ...]}, or {"url": U, "headers": {...}, "steps": [...]} for a
+      Streamable HTTP server
 STEP: {"op": "list"} | {"op": "prompts"} | {"op": "sleep", "seconds": S}
       {"op": "read", "uri": U} | {"op": "prompt", "name": N}       # resources/read, prompts/get
       {"op": "call", "name": N, "arguments": {...}, "progress": bool, "timeout": seconds}
@@ -50,8 +51,6 @@ async def do_call(session, step):
 
 async def main():
     spec = json.loads(sys.argv[1])
-    command = spec["command"]
-    params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
     report = {"results": [], "sampled": [], "logs": []}
 
     async def on_sampling(context, request):
@@ -68,7 +67,14 @@ async def main():
         except McpError as error:
             return {"error": {"code": error.error.code, "message": error.error.message}}
 
-    async with stdio_client(params) as (read, write):
+    if "url" in spec:
+        from mcp.client.streamable_http import streamablehttp_client
+        transport = streamablehttp_client(spec["url"], headers=spec.get("headers"))
+    else:
+        command = spec["command"]
+        transport = stdio_client(StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ)))
+    async with transport as streams:
+        read, write = streams[0], streams[1]
         async with ClientSession(read, write, sampling_callback=on_sampling, logging_callback=on_log) as session:
             init = await session.initialize()
             report["server"] = init.serverInfo.model_dump(mode="json", exclude_none=True)
