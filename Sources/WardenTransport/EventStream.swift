@@ -45,10 +45,15 @@ public struct EventStreamParser {
             }
             var j = i
             while j < n, buffer[j] != 0x0A, buffer[j] != 0x0D { j += 1 }
-            // A line is at most a field name and its value: what is past the data limit is counted, not kept.
-            let room = max(0, maxData + 64 - line.count)
-            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i..<min(j, i + room)]))
-            dropped += max(0, j - i - room)
+            // A data line may be as long as the data limit; any other field (an id, a type, a
+            // comment) 4 KiB. What is past the limit is counted, not kept. The field is known once
+            // its first bytes are in.
+            let head = min(j, i + max(0, 8 - line.count))
+            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i..<head]))
+            let limit = line.starts(with: Self.dataField) || line.count < 4 ? maxData + 64 : 4096
+            let room = max(0, limit - line.count)
+            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[head..<min(j, head + room)]))
+            dropped += max(0, j - head - room)
             if j == n { break }
             afterCR = buffer[j] == 0x0D
             if let e = endLine() { events.append(e) }
@@ -62,10 +67,12 @@ public struct EventStreamParser {
 
     /// Bytes of the current line past the limit.
     private var dropped = 0
+    private static let dataField = Array("data".utf8)
 
     private mutating func endLine() -> Event? {
         defer {
-            line.removeAll(keepingCapacity: true)
+            // A large event's buffers are not kept for the life of the stream.
+            line.removeAll(keepingCapacity: line.capacity <= 1 << 16)
             dropped = 0
         }
         if !started {
@@ -104,7 +111,7 @@ public struct EventStreamParser {
 
     private mutating func dispatch() -> Event? {
         defer {
-            data.removeAll(keepingCapacity: true)
+            data.removeAll(keepingCapacity: data.capacity <= 1 << 16)
             dataLength = 0
             type = ""
             sawData = false

@@ -36,7 +36,14 @@ public final class HTTPUpstream: Upstream {
         var inputClosed = false
         var ended: ExitStatus?
         var tasks: [Int: Task<Void, Never>] = [:]
+        /// Tasks that settled before they were registered (a fast POST): not registered then.
+        var settledEarly: Set<Int> = []
         var nextTask = 0
+        /// Requests sent and not answered yet: id key → the POST that carries it. Warden's own error
+        /// for a POST is given only while its request is still open, so a late one never lands on a
+        /// later request that reuses the id.
+        var open: [String: Int] = [:]
+        var getSawEvent = false
     }
 
     /// `headers`: sent with every request (authorisation), from the environment or a file.
@@ -88,13 +95,24 @@ public final class HTTPUpstream: Upstream {
     }
 
     public func terminate() { finish(.disconnected("closed by Warden")) }
-    public func kill() { finish(.disconnected("closed by Warden")) }
+
+    /// As `terminate`, and what the reader has not taken yet is dropped.
+    public func kill() {
+        finish(.disconnected("closed by Warden"))
+        inbox.discard()
+    }
+
     public func forward(signal: Int32) { finish(.signaled(signal)) }
 
+    /// Returns once the session is over (the server told), not once the reader has drained what is
+    /// queued: as for a child's exit, the reader gets its own bounded time after this.
     public func wait() -> ExitStatus {
-        inbox.waitClosed()
+        over.wait()
+        over.signal()
         return state.withLock { $0.ended } ?? .exited(0)
     }
+
+    private let over = DispatchSemaphore(value: 0)
 
     /// Ends the session once: the server is told (DELETE, when it gave a session), every request
     /// still in flight is cancelled, and the relay's reader stops.
@@ -112,6 +130,7 @@ public final class HTTPUpstream: Upstream {
         Task { [self] in
             if let session { await self.delete(session: session) }
             self.inbox.close()
+            self.over.signal()
         }
     }
 
@@ -135,31 +154,42 @@ public final class HTTPUpstream: Upstream {
     /// Starts the POST of one message; false once the session is over.
     func send(_ message: [UInt8]) -> Bool {
         let parsed = try? JSONParser.parse(message)
-        let id = parsed?["id"].flatMap { $0 == .null ? nil : $0 }
+        // A batch (which the current specification dropped) is still answered request by request.
+        let elements = parsed?.arrayValue ?? parsed.map { [$0] } ?? []
+        let requests = elements.compactMap { m -> JSONValue? in
+            guard m["method"]?.stringValue != nil, let id = m["id"], id != .null else { return nil }
+            return id
+        }
         let method = parsed?["method"]?.stringValue
-        let isRequest = method != nil && id != nil
         let started = state.withLock { s -> Int? in
             guard s.ended == nil else { return nil }
-            if method == "initialize", let id { s.initializeID = JSONWriter.compact(id) }
-            s.inFlight += 1
             s.nextTask += 1
+            if method == "initialize", let id = requests.first { s.initializeID = JSONWriter.compact(id) }
+            for id in requests { s.open[RPCMessage.key(for: id)] = s.nextTask }
+            s.inFlight += 1
             return s.nextTask
         }
         guard let key = started else { return false }
         let task = Task { [self] in
-            await self.post(message, requestID: isRequest ? id : nil, method: method)
+            await self.post(message, requests: requests, token: key, isInitialize: method == "initialize")
             self.settled(task: key)
             // Once the client said it is initialised, the server may talk on its own stream.
             if method == "notifications/initialized" { self.startListening() }
         }
-        state.withLock { s in if s.ended == nil { s.tasks[key] = task } }
+        let cancel = state.withLock { s -> Bool in
+            if s.settledEarly.remove(key) != nil { return false }
+            guard s.ended == nil else { return true }
+            s.tasks[key] = task
+            return false
+        }
+        if cancel { task.cancel() }
         return true
     }
 
     private func settled(task key: Int) {
         let idle = state.withLock { s -> Bool in
             s.inFlight -= 1
-            s.tasks[key] = nil
+            if s.tasks.removeValue(forKey: key) == nil { s.settledEarly.insert(key) }
             return s.inputClosed && s.inFlight == 0 && s.ended == nil
         }
         if idle { finish(.exited(0)) }
@@ -181,112 +211,170 @@ public final class HTTPUpstream: Upstream {
         return r
     }
 
-    /// POSTs one message and hands on whatever comes back. A request gets an answer whatever
+    /// POSTs one message and hands on whatever comes back. Each request gets an answer whatever
     /// happens: the server's, or Warden's error saying why there is none.
-    private func post(_ message: [UInt8], requestID: JSONValue?, method: String?) async {
+    private func post(_ message: [UInt8], requests: [JSONValue], token: Int, isInitialize: Bool) async {
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request(.POST, accept: "application/json, text/event-stream", body: message), deadline: .distantFuture)
         } catch {
             if Task.isCancelled { return }
-            return unanswered(requestID, "the connection to the server failed (\(Self.describe(error)))")
-        }
-        if let session = response.headers.first(name: "Mcp-Session-Id"), !session.isEmpty {
-            state.withLock { s in if s.sessionID == nil { s.sessionID = session } }
+            return unanswered(requests, token: token, "the connection to the server failed (\(Self.describe(error)))")
         }
         let status = response.status.code
+        // The session is the one the server names when it accepts `initialize`, nowhere else.
+        if isInitialize, (200..<300).contains(status), let session = response.headers.first(name: "Mcp-Session-Id"), Self.isVisibleToken(session) {
+            state.withLock { s in if s.sessionID == nil { s.sessionID = session } }
+        }
         guard (200..<300).contains(status) else {
-            // Drained, not read: an error page is not a message.
-            _ = try? await response.body.collect(upTo: 1 << 16)
             let why = status == 404 && state.withLock({ $0.sessionID }) != nil
                 ? "the server no longer knows this MCP session (HTTP 404)" : "the server answered HTTP \(status)"
-            return unanswered(requestID, why)
+            // Answered first: an error page is not a message, and one that trickles in must not hold the answer up.
+            unanswered(requests, token: token, why)
+            await Self.drain(response.body)
+            return
         }
         let type = (response.headers.first(name: "Content-Type") ?? "").lowercased()
         if type.hasPrefix("text/event-stream") {
-            let answered = await readEvents(response.body, answering: requestID)
-            if !answered, !Task.isCancelled { unanswered(requestID, "the server's event stream ended before it answered") }
-        } else if requestID != nil || type.hasPrefix("application/json") {
+            await readEvents(response.body, answering: requests, token: token)
+        } else if !requests.isEmpty || type.hasPrefix("application/json") {
             do {
-                let body = try await response.body.collect(upTo: maxFrame + 1)
-                let bytes = Array(buffer: body)
+                let bytes = Array(buffer: try await response.body.collect(upTo: maxFrame + 1))
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-                    return unanswered(requestID, "the server answered HTTP \(status) with no message")
+                    return unanswered(requests, token: token, "the server answered HTTP \(status) with no message")
                 }
                 deliver(bytes)
             } catch {
                 if Task.isCancelled { return }
                 if error is NIOTooManyBytesError {
-                    inbox.put(.oversized(length: maxFrame + 1, prefix: []))
-                    return unanswered(requestID, "the server's answer is over the \(maxFrame)-byte limit")
+                    return unanswered(requests, token: token, "the server's answer is over the \(maxFrame)-byte limit")
                 }
-                unanswered(requestID, "the server's answer broke off (\(Self.describe(error)))")
+                return unanswered(requests, token: token, "the server's answer broke off (\(Self.describe(error)))")
             }
+            // A body that answered something else (a notification, another id) leaves this request open.
+            unanswered(requests, token: token, "the server's answer was not an answer to this request")
         } else {
-            _ = try? await response.body.collect(upTo: 1 << 16)
+            await Self.drain(response.body)
         }
     }
 
-    /// Hands on every event of a stream; true when one of them answered `requestID`.
-    private func readEvents(_ body: HTTPClientResponse.Body, answering requestID: JSONValue?, listening: Bool = false) async -> Bool {
+    /// Reads and drops at most 64 KiB of a body, for at most 2 s.
+    static func drain(_ body: HTTPClientResponse.Body) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try? await body.collect(upTo: 1 << 16) }
+            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Hands on every event of a stream. A POST's stream ends for Warden once the last of its
+    /// requests is answered (the server should close it then; one that does not holds no
+    /// connection of Warden's); what is still open then gets Warden's error.
+    private func readEvents(_ body: HTTPClientResponse.Body, answering requests: [JSONValue], token: Int, listening: Bool = false) async {
         var parser = EventStreamParser(maxData: maxFrame)
-        var answered = false
-        let wanted = requestID.map { RPCMessage.responseKeys(for: $0) }
+        var sawEvent = false
         do {
             for try await chunk in body {
-                for event in chunk.withUnsafeReadableBytes({ parser.feed($0) }) where event.type == "message" {
+                for event in chunk.withUnsafeReadableBytes({ parser.feed($0) }) {
                     if listening, let id = event.id { state.withLock { $0.lastGetEventID = id } }
+                    guard event.type == "message" else { continue }
+                    sawEvent = true
                     if event.isOversized {
-                        inbox.put(.oversized(length: event.length, prefix: Array(event.data.prefix(4096))))
-                        // Withheld by the relay, which answers the request it can recover; either way this one is done.
-                        if requestID != nil { answered = true }
+                        // Withheld by the relay, which answers the request whose id it can recover
+                        // from the start; any other stays open and gets Warden's error below.
+                        try await inbox.put(.oversized(length: event.length, prefix: Array(event.data.prefix(1 << 16))))
                         continue
                     }
-                    if let wanted, !answered, Self.answers(event.data, keys: wanted) { answered = true }
-                    deliver(event.data)
+                    try await deliverWaiting(event.data)
+                }
+                if !requests.isEmpty, !stillOpen(requests, token: token) { break }
+            }
+        } catch {}
+        if listening { lastStreamSawEvent = sawEvent }
+        if !Task.isCancelled { unanswered(requests, token: token, "the server's event stream ended before it answered") }
+    }
+
+    /// Whether the GET stream that just ended carried any event (a reconnect storm is not rewarded).
+    private var lastStreamSawEvent: Bool {
+        get { state.withLock { $0.getSawEvent } }
+        set { state.withLock { $0.getSawEvent = newValue } }
+    }
+
+    private func stillOpen(_ requests: [JSONValue], token: Int) -> Bool {
+        state.withLock { s in requests.contains { s.open[RPCMessage.key(for: $0)] == token } }
+    }
+
+    /// Visible ASCII, at most 256 characters: what a session id or a protocol version may be.
+    static func isVisibleToken(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 256 && text.utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
+    }
+
+    /// One message to the relay, as one line. A body the server spread over lines has its line
+    /// breaks between tokens turned into spaces (JSON allows them only there) and is otherwise
+    /// unchanged; a line break inside a string is left as it is, so what is not JSON stays not JSON
+    /// and the relay withholds it.
+    private func deliver(_ bytes: [UInt8]) {
+        let message = Self.oneLine(bytes)
+        note(message)
+        inbox.putNow(.message(message))
+    }
+
+    /// As `deliver`, waiting while the relay's queue is full (so a flood slows the stream it comes on).
+    private func deliverWaiting(_ bytes: [UInt8]) async throws {
+        let message = Self.oneLine(bytes)
+        note(message)
+        try await inbox.put(.message(message))
+    }
+
+    static func oneLine(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return bytes }
+        var out = bytes
+        var inString = false, escaped = false
+        for i in out.indices {
+            let b = out[i]
+            if inString {
+                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false } else if b == 0x0A || b == 0x0D { return bytes }
+            } else if b == 0x22 {
+                inString = true
+            } else if b == 0x0A || b == 0x0D {
+                out[i] = 0x20
+            }
+        }
+        return out
+    }
+
+    /// What the transport learns from an answer on its way: the request it closes, and, for
+    /// `initialize`, the protocol version later requests carry.
+    private func note(_ message: [UInt8]) {
+        guard let v = try? JSONParser.parse(message) else { return }
+        for m in v.arrayValue ?? [v] where m["method"] == nil && (m["result"] != nil || m["error"] != nil) {
+            guard let id = m["id"], id != .null else { continue }
+            let version = m["result"]?["protocolVersion"]?.stringValue
+            state.withLock { s in
+                for key in RPCMessage.responseKeys(for: id) { s.open[key] = nil }
+                if let wanted = s.initializeID, JSONWriter.compact(id) == wanted {
+                    s.initializeID = nil
+                    if let version, Self.isVisibleToken(version) { s.protocolVersion = version }
                 }
             }
-        } catch {
-            return answered
         }
-        return answered
     }
 
-    /// Whether a message is the answer (result or error) to a request with one of these id keys.
-    static func answers(_ message: [UInt8], keys: [String]) -> Bool {
-        guard let v = try? JSONParser.parse(message), v["method"] == nil, v["result"] != nil || v["error"] != nil, let id = v["id"] else { return false }
-        return keys.contains(RPCMessage.key(for: id))
-    }
-
-    /// One message to the relay, as one line: a body the server spread over several lines is
-    /// written compactly (JSON allows line breaks only between tokens), anything else as it came.
-    private func deliver(_ bytes: [UInt8]) {
-        var message = bytes
-        if message.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
-            if let v = try? JSONParser.parse(message) { message = JSONWriter.compactBytes(v) } else {
-                message = message.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }
+    /// Warden's answer to each request of this POST the server left unanswered.
+    private func unanswered(_ requests: [JSONValue], token: Int, _ why: String) {
+        for id in requests {
+            let still = state.withLock { s -> Bool in
+                let key = RPCMessage.key(for: id)
+                guard s.open[key] == token else { return false }
+                s.open[key] = nil
+                return true
             }
+            guard still else { continue }
+            let error: JSONValue = ["jsonrpc": "2.0", "id": id,
+                                    "error": ["code": -32000, "message": .string("Warden: no answer from the MCP server at \(url): \(why).")]]
+            inbox.putNow(.message(JSONWriter.compactBytes(error)))
         }
-        noteVersion(message)
-        inbox.put(.message(message))
-    }
-
-    /// The answer to `initialize` names the protocol version every later request carries.
-    private func noteVersion(_ message: [UInt8]) {
-        guard let wanted = state.withLock({ $0.initializeID }), let v = try? JSONParser.parse(message), let id = v["id"],
-              JSONWriter.compact(id) == wanted, let version = v["result"]?["protocolVersion"]?.stringValue else { return }
-        state.withLock { s in
-            s.protocolVersion = version
-            s.initializeID = nil
-        }
-    }
-
-    /// Warden's answer to a request the server left unanswered.
-    private func unanswered(_ requestID: JSONValue?, _ why: String) {
-        guard let requestID else { return }
-        let error: JSONValue = ["jsonrpc": "2.0", "id": requestID,
-                                "error": ["code": -32000, "message": .string("Warden: no answer from the MCP server at \(url): \(why).")]]
-        inbox.put(.message(JSONWriter.compactBytes(error)))
     }
 
     // MARK: The server's own stream
@@ -300,8 +388,10 @@ public final class HTTPUpstream: Upstream {
         }
         guard first else { return }
         let task = Task { [self] in
-            var failures = 0
-            while !Task.isCancelled, failures < 5 {
+            // Reconnects only after a stream that carried something, and never more than 50 times
+            // in a session: a server that opens and closes at once gets no reconnect storm.
+            var failures = 0, reconnects = 0
+            while !Task.isCancelled, failures < 5, reconnects < 50 {
                 let last = state.withLock { $0.lastGetEventID }
                 guard let response = try? await client.execute(request(.GET, accept: "text/event-stream", lastEventID: last), deadline: .distantFuture) else {
                     failures += 1
@@ -309,13 +399,13 @@ public final class HTTPUpstream: Upstream {
                     continue
                 }
                 guard response.status == .ok, (response.headers.first(name: "Content-Type") ?? "").lowercased().hasPrefix("text/event-stream") else {
-                    _ = try? await response.body.collect(upTo: 1 << 16)
+                    await Self.drain(response.body)
                     return  // 405: this server sends nothing of its own
                 }
-                failures = 0
-                _ = await readEvents(response.body, answering: nil, listening: true)
-                failures += 1
-                try? await Task.sleep(for: .milliseconds(200 * failures))
+                await readEvents(response.body, answering: [], token: 0, listening: true)
+                reconnects += 1
+                if lastStreamSawEvent { failures = 0 } else { failures += 1 }
+                try? await Task.sleep(for: .milliseconds(200 * (failures + 1)))
             }
         }
         state.withLock { s in
@@ -334,21 +424,39 @@ public final class HTTPUpstream: Upstream {
     }
 }
 
-/// Messages on their way to the relay's reader: a queue that one thread drains.
+/// Messages on their way to the relay's reader: a queue that one thread drains. Bounded: a server
+/// that sends faster than the relay reviews (or than the client reads) waits, and so does the
+/// stream it sends on, as a stdio server waits on a full pipe.
 final class Inbox: Sendable {
     enum Item: Sendable {
         case message([UInt8])
         case oversized(length: Int, prefix: [UInt8])
+        var bytes: Int {
+            switch self {
+            case .message(let m): m.count
+            case .oversized(_, let p): p.count
+            }
+        }
     }
 
-    private let state = Mutex<(items: [Item], closed: Bool)>(([], false))
+    static let maxItems = 1024, maxBytes = 128 << 20
+    private let state = Mutex<(items: [Item], bytes: Int, closed: Bool)>(([], 0, false))
     private let ready = DispatchSemaphore(value: 0)
-    private let closedSignal = DispatchSemaphore(value: 0)
 
-    func put(_ item: Item) {
+    /// Waits (without blocking a thread) while the queue is full; throws when the task is cancelled.
+    func put(_ item: Item) async throws {
+        while state.withLock({ !$0.closed && ($0.items.count >= Self.maxItems || $0.bytes >= Self.maxBytes) }) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        putNow(item)
+    }
+
+    /// Queues at once: Warden's own answers, which are few and must not wait behind a flood.
+    func putNow(_ item: Item) {
         let open = state.withLock { s -> Bool in
             guard !s.closed else { return false }
             s.items.append(item)
+            s.bytes += item.bytes
             return true
         }
         if open { ready.signal() }
@@ -359,13 +467,16 @@ final class Inbox: Sendable {
         while true {
             ready.wait()
             let (item, done) = state.withLock { s -> (Item?, Bool) in
-                if !s.items.isEmpty { return (s.items.removeFirst(), false) }
+                if !s.items.isEmpty {
+                    let item = s.items.removeFirst()
+                    s.bytes -= item.bytes
+                    return (item, false)
+                }
                 return (nil, s.closed)
             }
             if let item { return item }
             if done {
                 ready.signal()
-                closedSignal.signal()
                 return nil
             }
         }
@@ -376,10 +487,12 @@ final class Inbox: Sendable {
         ready.signal()
     }
 
-    /// Blocks until the reader has seen the end.
-    func waitClosed() {
-        closedSignal.wait()
-        closedSignal.signal()
+    /// Drops what is queued (the session was killed: nobody waits for it).
+    func discard() {
+        state.withLock { s in
+            s.items.removeAll()
+            s.bytes = 0
+        }
     }
 }
 

@@ -3,16 +3,16 @@ import Testing
 
 /// `warden wrap --connect`: the same relay in front of a server on a socket. The server is the real
 /// `mcp-server-time`, served on TCP or a Unix socket by `Peers/socket_server.py`.
-@Suite("wrap --connect: servers on sockets")
+@Suite("wrap --connect: servers on sockets", .serialized)
 struct ConnectTests {
     /// A socket server for `mcp-server-time`: its address once it listens, and the process to stop.
     final class SocketServer {
         let peer: ListeningPeer
         let address: String
 
-        init(listen: String, extra: [String] = []) throws {
-            peer = try ListeningPeer([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/socket_server.py", listen] + extra
-                                     + ["--", Harness.peers + "/bin/mcp-server-time", "--local-timezone", "UTC"])
+        init(listen: String, extra: [String] = []) async throws {
+            peer = try await ListeningPeer.start([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/socket_server.py", listen] + extra
+                                                 + ["--", Harness.peers + "/bin/mcp-server-time", "--local-timezone", "UTC"])
             address = listen.hasPrefix("tcp:") ? "tcp:127.0.0.1:\(peer.said)" : listen
         }
     }
@@ -28,8 +28,8 @@ struct ConnectTests {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
         let direct = try await pythonClient(command: [Harness.peers + "/bin/mcp-server-time", "--local-timezone", "UTC"], steps: Self.steps, home: home)
-        let tcp = try SocketServer(listen: "tcp:127.0.0.1:0")
-        let unix = try SocketServer(listen: "unix:\(home)/time.sock")
+        let tcp = try await SocketServer(listen: "tcp:127.0.0.1:0")
+        let unix = try await SocketServer(listen: "unix:\(home)/time.sock")
         for server in [tcp, unix] {
             let wrapped = try await pythonClient(command: [Harness.warden, "wrap", "--name", "time", "--connect", server.address], steps: Self.steps, home: home)
             let d = direct["results"] as! [Any], w = wrapped["results"] as! [Any]
@@ -72,7 +72,7 @@ struct ConnectTests {
     func dropped() async throws {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
-        let server = try SocketServer(listen: "tcp:127.0.0.1:0", extra: ["--drop-after-calls", "1"])
+        let server = try await SocketServer(listen: "tcp:127.0.0.1:0", extra: ["--drop-after-calls", "1"])
         let report = try await pythonClient(command: [Harness.warden, "wrap", "--name", "time", "--connect", server.address],
                                             steps: [["op": "list"], Self.steps[1]], home: home)
         let results = report["results"] as! [Any]
@@ -82,31 +82,42 @@ struct ConnectTests {
 }
 
 /// A peer process that says `listening WHERE` on its first line once it accepts connections;
-/// killed when released.
-final class ListeningPeer {
+/// killed when released. Started with `await ListeningPeer.start(…)`: the wait for that line runs on
+/// a thread of its own, never on the cooperative pool (two cores give it two threads, and a test
+/// that blocks one stalls every other test's timers).
+final class ListeningPeer: Sendable {
     let child: Child
     /// What followed `listening`.
     let said: String
 
-    init(_ arguments: [String]) throws {
-        child = try Child.spawn(arguments, environment: ProcessInfo.processInfo.environment)
-        var line = [UInt8]()
-        var byte: UInt8 = 0
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            // Never a read that can block past the deadline: a peer that hangs fails the test.
-            var ready = pollfd(fd: child.stdout, events: Int16(POLLIN), revents: 0)
-            guard poll(&ready, 1, 200) >= 0 else { break }
-            if ready.revents == 0 { continue }
-            guard read(child.stdout, &byte, 1) == 1, byte != 0x0A else { break }
-            line.append(byte)
+    private init(child: Child, said: String) {
+        self.child = child
+        self.said = said
+    }
+
+    static func start(_ arguments: [String]) async throws -> ListeningPeer {
+        let child = try Child.spawn(arguments, environment: ProcessInfo.processInfo.environment)
+        let said: String? = await withCheckedContinuation { c in
+            Thread {
+                var line = [UInt8]()
+                var byte: UInt8 = 0
+                let deadline = Date().addingTimeInterval(30)
+                while Date() < deadline {
+                    var ready = pollfd(fd: child.stdout, events: Int16(POLLIN), revents: 0)
+                    guard poll(&ready, 1, 200) >= 0 else { break }
+                    if ready.revents == 0 { continue }
+                    guard read(child.stdout, &byte, 1) == 1, byte != 0x0A else { break }
+                    line.append(byte)
+                }
+                let words = String(decoding: line, as: UTF8.self).split(separator: " ")
+                c.resume(returning: words.count == 2 && words[0] == "listening" ? String(words[1]) : nil)
+            }.start()
         }
-        let words = String(decoding: line, as: UTF8.self).split(separator: " ")
-        guard words.count == 2, words[0] == "listening" else {
+        guard let said else {
             kill(child.pid, SIGKILL)
             throw POSIXError(.ECONNREFUSED)
         }
-        said = String(words[1])
+        return ListeningPeer(child: child, said: said)
     }
 
     deinit { kill(child.pid, SIGKILL) }

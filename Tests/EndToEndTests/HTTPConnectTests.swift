@@ -4,11 +4,11 @@ import Testing
 /// `warden wrap --connect http://…`: the relay in front of a Streamable HTTP server — the official
 /// Python SDK's FastMCP — driven by the Python SDK's stdio client, beside the same SDK's Streamable
 /// HTTP client connected directly.
-@Suite("wrap --connect: Streamable HTTP servers")
+@Suite("wrap --connect: Streamable HTTP servers", .serialized)
 struct HTTPConnectTests {
-    static func server(_ extra: [String] = []) throws -> (ListeningPeer, String) {
+    static func server(_ extra: [String] = []) async throws -> (ListeningPeer, String) {
         let port = ListeningPeer.freePort()
-        let peer = try ListeningPeer([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/http_server.py", String(port)] + extra)
+        let peer = try await ListeningPeer.start([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/http_server.py", String(port)] + extra)
         return (peer, "http://127.0.0.1:\(port)/mcp")
     }
 
@@ -31,7 +31,7 @@ struct HTTPConnectTests {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
         for mode in [[], ["--json"]] {
-            let (server, url) = try Self.server(mode)
+            let (server, url) = try await Self.server(mode)
             let direct = try await pythonClient(command: [], steps: Self.steps, home: home, spec: ["url": url])
             let through = try await wrapped(url, home: home)
             let d = direct["results"] as! [Any], w = through["results"] as! [Any]
@@ -66,7 +66,7 @@ struct HTTPConnectTests {
             dlp:
               injection: deny
             """.write(toFile: policy, atomically: true, encoding: .utf8)
-        let (server, url) = try Self.server()
+        let (server, url) = try await Self.server()
         let report = try await wrapped(url, home: home, steps: [
             ["op": "call", "name": "delete_note", "arguments": ["name": "plans"]],
             ["op": "call", "name": "whisper", "arguments": [:]],
@@ -87,7 +87,7 @@ struct HTTPConnectTests {
     func headers() async throws {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
-        let (server, url) = try Self.server(["--token", "s3cret"])
+        let (server, url) = try await Self.server(["--token", "s3cret"])
         let file = home + "/headers"
         try "# for the fixture\nAuthorization: Bearer s3cret\n".write(toFile: file, atomically: true, encoding: .utf8)
         let call: [[String: Any]] = [["op": "call", "name": "add", "arguments": ["a": 1, "b": 2]]]
@@ -104,12 +104,12 @@ struct HTTPConnectTests {
         _ = server
     }
 
-    @Test("a server that breaks off mid-stream, sends an event that is not JSON, sends an event over the message limit or answers HTTP 500: the client gets an error for the call, and the session goes on", arguments: ["drop", "malformed", "huge", "error500"])
+    @Test("a server that breaks off mid-stream, sends an event that is not JSON, sends an event over the limit, answers HTTP 500 (at once or a byte a second), answers another request, or sends only an oversized notification: the client gets an error for the call, and the session goes on", arguments: ["drop", "malformed", "huge", "error500", "trickle", "wrongid", "bignote"])
     func hostile(mode: String) async throws {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
         let port = ListeningPeer.freePort()
-        let server = try ListeningPeer([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/hostile_http.py", String(port), mode])
+        let server = try await ListeningPeer.start([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/hostile_http.py", String(port), mode])
         let call: [String: Any] = ["op": "call", "name": "fetch", "arguments": ["url": "https://example.org"], "timeout": 30]
         // A limit of 4 MiB against an 8 MiB event: the same path as 64 MiB against 70, at a cost the suite can share.
         let report = try await wrapped("http://127.0.0.1:\(port)/mcp", home: home, steps: [["op": "list"], call, call], extra: ["--max-message", String(4 << 20)])
@@ -120,6 +120,19 @@ struct HTTPConnectTests {
             #expect(text.hasPrefix("ERROR"), "\(mode): \(text.prefix(300))")
             #expect(!text.contains("page"), "\(mode): nothing the server half-sent passes")
         }
+        _ = server
+    }
+
+    @Test("a stream that answers and then stays open holds nothing up: later calls are answered as quickly")
+    func openEnded() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let port = ListeningPeer.freePort()
+        let server = try await ListeningPeer.start([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/hostile_http.py", String(port), "openended"])
+        let call: [String: Any] = ["op": "call", "name": "fetch", "arguments": ["url": "https://example.org"], "timeout": 20]
+        let report = try await wrapped("http://127.0.0.1:\(port)/mcp", home: home, steps: [["op": "list"]] + Array(repeating: call, count: 12))
+        let results = report["results"] as! [Any]
+        for r in results[1...] { #expect(resultText(r) == "page") }
         _ = server
     }
 

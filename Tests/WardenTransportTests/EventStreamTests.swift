@@ -38,10 +38,30 @@ struct EventStreamTests {
         }
     }
 
+    @Test("a field other than data is kept to 4 KiB: a 1 MiB id or comment costs nothing")
+    func otherFieldsBounded() {
+        for chunk in [3, 1000, .max] {
+            let got = events("id: " + String(repeating: "i", count: 1 << 20) + "\n:" + String(repeating: "c", count: 1 << 20) + "\ndata: ok\n\n", chunk: chunk)
+            #expect(got.count == 1 && got[0].data == Array("ok".utf8))
+            #expect((got[0].id?.utf8.count ?? 0) <= 4096, "chunk \(chunk)")
+        }
+    }
+
     @Test("a byte-order mark opens the stream harmlessly; an id with a NUL is ignored; a field with no colon is a name alone")
     func edges() {
         let got = events("\u{FEFF}data: a\n\nid: x\u{0}y\ndata\n\n")
         #expect(got.map { String(decoding: $0.data, as: UTF8.self) } == ["a", ""])
         #expect(got[1].id == nil)
+    }
+}
+
+@Suite("HTTP answers made one line")
+struct OneLineTests {
+    @Test("line breaks between tokens become spaces; one inside a string stays, so invalid JSON stays invalid; escapes are respected")
+    func oneLine() {
+        func line(_ s: String) -> String { String(decoding: HTTPUpstream.oneLine(Array(s.utf8)), as: UTF8.self) }
+        #expect(line("{\n  \"a\": 1,\r\n  \"b\": \"x\\\"\\n\"\n}") == "{   \"a\": 1,    \"b\": \"x\\\"\\n\" }")
+        #expect(line("{\"a\": \"two\nlines\"}") == "{\"a\": \"two\nlines\"}")
+        #expect(line("{\"a\":1}") == "{\"a\":1}")
     }
 }

@@ -6,6 +6,10 @@ Answers initialize and tools/list properly (JSON bodies); a tools/call gets, by 
   malformed  an event stream whose one event is not JSON, then its end
   huge       an event stream with an 8 MiB event (the tests give Warden a 4 MiB message limit)
   error500   HTTP 500
+  trickle    HTTP 500 whose body comes a byte a second, for ever
+  wrongid    a JSON body that answers another request
+  bignote    an event stream with an oversized notification, then its end
+  openended  an event stream that answers, then stays open for ever
 Prints "listening PORT" once it accepts connections. GET (the server's own stream) is 405.
 """
 import asyncio
@@ -53,6 +57,16 @@ async def handle(reader, writer):
                 if mode == "error500":
                     await respond(writer, "500 Internal Server Error", [("Content-Length", "4")], b"oops")
                     continue
+                if mode == "trickle":
+                    await respond(writer, "500 Internal Server Error", [("Transfer-Encoding", "chunked")])
+                    while True:
+                        writer.write(b"1\r\nx\r\n")
+                        await writer.drain()
+                        await asyncio.sleep(1)
+                if mode == "wrongid":
+                    payload = json.dumps({"jsonrpc": "2.0", "id": 999, "result": {"content": [{"type": "text", "text": "page"}]}}).encode()
+                    await respond(writer, "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))], payload)
+                    continue
                 await respond(writer, "200 OK", [("Content-Type", "text/event-stream"), ("Connection", "close")])
                 answer = json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": {"content": [{"type": "text", "text": "page"}]}})
                 if mode == "drop":
@@ -60,6 +74,13 @@ async def handle(reader, writer):
                     await writer.drain()
                 elif mode == "malformed":
                     writer.write(b"data: {this is not json\n\n")
+                elif mode == "bignote":
+                    note = json.dumps({"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "data": "x" * (8 << 20)}})
+                    writer.write(b"data: " + note.encode() + b"\n\n")
+                elif mode == "openended":
+                    writer.write(b"data: " + answer.encode() + b"\n\n")
+                    await writer.drain()
+                    await asyncio.sleep(3600)
                 elif mode == "huge":
                     filler = "x" * (8 << 20)
                     writer.write(b"data: " + json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": {"content": [{"type": "text", "text": filler}]}}).encode() + b"\n\n")
