@@ -87,8 +87,7 @@ public struct WrapRunner {
         }
         let closeGrace = closeGrace, termGrace = termGrace
         Self.thread("warden-client-reader") {
-            var framer = LineFramer(maxFrame: maxFrame)
-            Self.pump(fd: 0, framer: &framer, deliver: relay.clientFrame)
+            SocketUpstream.read(fd: 0, maxFrame: maxFrame, relay.clientFrame)
             // Client EOF: calls the client sent before it closed may still wait for the tool list
             // Warden asked for; they are decided and sent first. Then close the server's stdin and
             // give it time to finish before signalling.
@@ -113,16 +112,6 @@ public struct WrapRunner {
         relay.serverExited(status)
         link.close(timeout: 2)
         return status.shellCode
-    }
-
-    static func pump(fd: Int32, framer: inout LineFramer, deliver: (LineFramer.Frame) -> Void) {
-        while true {
-            let n = framer.readInto(fd: fd)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            framer.drain(deliver)
-        }
-        framer.finish(deliver)
     }
 
     /// The server: connected to (`--connect`; it runs wherever it runs, so Warden cannot sandbox

@@ -205,7 +205,8 @@ public final class SocketUpstream: Upstream {
 
     private func end(_ status: ExitStatus) { ending.withLock { if $0 == nil { $0 = status } } }
 
-    /// Reads newline-delimited messages from `fd` until end of file or an error.
+    /// Reads newline-delimited messages from `fd` until end of file or an error (a server's pipe or
+    /// socket, or the client's stdin).
     public static func read(fd: Int32, maxFrame: Int, _ deliver: (LineFramer.Frame) -> Void) {
         var framer = LineFramer(maxFrame: maxFrame)
         while true {
