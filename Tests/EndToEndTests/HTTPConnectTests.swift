@@ -83,6 +83,30 @@ struct HTTPConnectTests {
         _ = server
     }
 
+    @Test("a held call over HTTP waits for the operator: approved, it runs on the server; denied, the client hears who and why")
+    func grants() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        try GrantFlowTests.policy(pending: "30s").write(toFile: home + "/policy.yaml", atomically: true, encoding: .utf8)
+        let hub = try await HubProcess(home: home)
+        defer { Task { await hub.stop() } }
+        let (server, url) = try await Self.server()
+        let client = pythonClientTask(command: [Harness.warden, "wrap", "--name", "web", "--connect", url], steps: [
+            ["op": "call", "name": "delete_note", "arguments": ["name": "plans"], "timeout": 30],
+            ["op": "call", "name": "delete_note", "arguments": ["name": "budget"], "timeout": 30],
+        ], home: home)
+        let (first, _) = try await waitForPending(home: home)
+        #expect(first["tool"] as? String == "delete_note" && first["arguments"] as? String == #"{"name":"plans"}"#)
+        let approve = try await warden(["grants", "approve", try #require(first["id"] as? String), "--as", "alice"], home: home)
+        #expect(approve.status == 0, "\(approve.stderr)")
+        let (second, _) = try await waitForPending(home: home)
+        _ = try await warden(["grants", "deny", try #require(second["id"] as? String), "--reason", "keep the budget"], home: home)
+        let results = try await client.value["results"] as! [Any]
+        #expect(resultText(results[0]) == "deleted plans", "\(results[0])")
+        #expect(decisionMeta(results[1])["decision"] as? String == "denied" && resultText(results[1]).contains("keep the budget"), "\(results[1])")
+        _ = server
+    }
+
     @Test("auth headers come from a file or the environment; without them the server's refusal is the client's error; a header file Warden cannot use is refused")
     func headers() async throws {
         try Harness.requirePeers()
