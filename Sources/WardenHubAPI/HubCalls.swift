@@ -2,9 +2,10 @@ import WardenCore
 
 /// A hub method's parameters as a type, and the type of its answer: the hub decodes the one and
 /// encodes the other, its clients the reverse, and the field names live only here. Every method has
-/// one (`HubCallTests` holds the list to `HubMethod`); the two records whose exact text matters —
-/// events and audit records, which are hashed and verified — travel as JSON inside their answers
-/// and are read by `Event(json:)` and `AuditRecord(hubJSON:)`.
+/// one (`HubMethod.call`; `TypedHubAPITests` holds the answers to their types against a real hub).
+/// The two records whose exact text matters — events and audit records, which are hashed and
+/// verified — travel as JSON inside their answers and are read by `Event(json:)` and
+/// `AuditRecord(hubJSON:)`.
 public protocol HubCall: Codable, Sendable {
     associatedtype Answer: Codable & Sendable
     static var method: HubMethod { get }

@@ -5,9 +5,9 @@ import WardenCore
 import WardenDetect
 import WardenHubClient
 import WardenProtocol
-import WardenTransport
 import WardenSandbox
 import WardenSystem
+import WardenTransport
 #if canImport(Glibc)
 import Glibc
 #endif
