@@ -118,3 +118,37 @@ struct TypedHubAPITests {
         #expect(try c.callBlocking(AuditExport(format: "cef"), timeout: 5).lines.last?.hasPrefix("CEF:") == true)
     }
 }
+
+@Suite("hub API: decoding straight from JSON values")
+struct JSONValueDecoderTests {
+    struct Record: Codable, Equatable {
+        var name: String
+        var count: Int
+        var ratio: Double?
+        var tags: [String]
+        var details: JSONObject
+        var raw: JSONValue?
+        var byState: [String: Int]
+    }
+
+    @Test("fields, optionals, lists and maps decode; a JSON object keeps its member order and a JSON value its number text")
+    func decodes() throws {
+        let v = try JSONParser.parse(#"{"name":"n","count":3,"tags":["a","b"],"details":{"z":1,"a":2},"raw":1.50,"byState":{"x":1}}"#)
+        let r = try HubWire.decode(Record.self, from: v)
+        #expect(r.name == "n" && r.count == 3 && r.ratio == nil && r.tags == ["a", "b"] && r.byState == ["x": 1])
+        #expect(r.details.keys == ["z", "a"], "order as written")
+        #expect(r.raw == .number("1.50"), "number text as written")
+    }
+
+    @Test("what does not read names its field: missing, wrong type, a number that does not fit, an unknown enum value")
+    func errors() throws {
+        func failure(_ json: String) -> String {
+            do { _ = try HubWire.decode(Record.self, from: try JSONParser.parse(json)); return "" } catch { return String(describing: error) }
+        }
+        #expect(failure(#"{"count":1,"tags":[],"details":{},"byState":{}}"#).contains("missing name"))
+        #expect(failure(#"{"name":1,"count":1,"tags":[],"details":{},"byState":{}}"#).contains("name has the wrong type"))
+        #expect(failure(#"{"name":"n","count":1e300,"tags":[],"details":{},"byState":{}}"#).contains("count is not valid") )
+        #expect(failure(#"{"name":"n","count":1.5,"tags":[],"details":{},"byState":{}}"#).contains("number does not fit"))
+        #expect(throws: HubWire.DecodingFailure.self) { try HubWire.decode(HubTool.self, from: try JSONParser.parse(#"{"server":"s","name":"t","pin":"","verdict":"evil","score":1,"review":"approved","firstSeen":0,"lastSeen":0,"findings":[]}"#)) }
+    }
+}
