@@ -645,9 +645,9 @@ public struct ConsoleRenderer: Sendable {
         }
         if let b = d.baseline {
             lines.append([])
-            lines.append([("Behaviour baseline", .title), (b.isWarm ? "  (learnt from the first \(b.warmUp) calls; deviations raise alerts)" : "  (warming up)", .dim)])
+            lines.append([("Behaviour baseline", .title), (b.warm ? "  (learnt from the first \(b.warmUp) calls; deviations raise alerts)" : "  (warming up)", .dim)])
             func list(_ items: [String]) -> String { items.isEmpty ? "-" : items.joined(separator: ", ") }
-            lines += fields([("calls", b.isWarm ? String(b.calls) : "\(b.calls) of \(b.warmUp) before judging"), ("argument keys", list(b.keys)),
+            lines += fields([("calls", b.warm ? String(b.calls) : "\(b.calls) of \(b.warmUp) before judging"), ("argument keys", list(b.keys)),
                              ("largest", "arguments \(b.maxArgBytes) B, result \(b.maxResultBytes) B"), ("p95 latency", DurationText.format(micros: b.p95Micros)),
                              ("destinations", list(b.destinations)), ("directories", list(b.pathRoots))])
             lines.append([("B resets it (reason required): learnt again from the next calls", .dim)])

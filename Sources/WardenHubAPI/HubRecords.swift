@@ -111,8 +111,6 @@ public struct HubBaseline: Codable, Sendable, Equatable {
         (self.id, self.calls, self.warmUp, self.warm, self.keys, self.destinations) = (id, calls, warmUp, calls >= warmUp, keys, destinations)
         (self.pathRoots, self.maxArgBytes, self.maxResultBytes, self.p95Micros, self.errors, self.firstCall) = (pathRoots, maxArgBytes, maxResultBytes, p95Micros, errors, firstCall)
     }
-
-    public var isWarm: Bool { calls >= warmUp }
 }
 
 /// An incident with a summary of each playbook run it owns (`incidents.list`).

@@ -43,7 +43,6 @@ public final class HTTPUpstream: Upstream {
         /// for a POST is given only while its request is still open, so a late one never lands on a
         /// later request that reuses the id.
         var open: [String: Int] = [:]
-        var getSawEvent = false
     }
 
     /// `headers`: sent with every request (authorisation), from the environment or a file.
@@ -271,7 +270,9 @@ public final class HTTPUpstream: Upstream {
     /// Hands on every event of a stream. A POST's stream ends for Warden once the last of its
     /// requests is answered (the server should close it then; one that does not holds no
     /// connection of Warden's); what is still open then gets Warden's error.
-    private func readEvents(_ body: HTTPClientResponse.Body, answering requests: [JSONValue], token: Int, listening: Bool = false) async {
+    /// Returns whether the stream carried any message (the GET stream's reconnects depend on it).
+    @discardableResult
+    private func readEvents(_ body: HTTPClientResponse.Body, answering requests: [JSONValue], token: Int, listening: Bool = false) async -> Bool {
         var parser = EventStreamParser(maxData: maxFrame)
         var sawEvent = false
         do {
@@ -291,14 +292,8 @@ public final class HTTPUpstream: Upstream {
                 if !requests.isEmpty, !stillOpen(requests, token: token) { break }
             }
         } catch {}
-        if listening { lastStreamSawEvent = sawEvent }
         if !Task.isCancelled { unanswered(requests, token: token, "the server's event stream ended before it answered") }
-    }
-
-    /// Whether the GET stream that just ended carried any event (a reconnect storm is not rewarded).
-    private var lastStreamSawEvent: Bool {
-        get { state.withLock { $0.getSawEvent } }
-        set { state.withLock { $0.getSawEvent = newValue } }
+        return sawEvent
     }
 
     private func stillOpen(_ requests: [JSONValue], token: Int) -> Bool {
@@ -402,9 +397,9 @@ public final class HTTPUpstream: Upstream {
                     await Self.drain(response.body)
                     return  // 405: this server sends nothing of its own
                 }
-                await readEvents(response.body, answering: [], token: 0, listening: true)
+                let carried = await readEvents(response.body, answering: [], token: 0, listening: true)
                 reconnects += 1
-                if lastStreamSawEvent { failures = 0 } else { failures += 1 }
+                if carried { failures = 0 } else { failures += 1 }
                 try? await Task.sleep(for: .milliseconds(200 * (failures + 1)))
             }
         }

@@ -19,7 +19,7 @@ struct Sessions: ParsableCommand {
             try options.output(SessionsList(live: live)) { v in
                 let rows = v.sessions.map { s in
                     [CLI.s(s.id), s.live ? "live" : "ended", CLI.s(s.client), CLI.s(s.server), CLI.s(s.protocolVersion),
-                     String(s.serverPid), s.isolation?.label ?? "-", CLI.time(s.startedAt), CLI.time(s.lastActivity),
+                     String(s.serverPid), CLI.s(s.isolation?.label), CLI.time(s.startedAt), CLI.time(s.lastActivity),
                      String(s.calls), String(s.denials), String(s.risk)]
                 }
                 CLI.table(["ID", "STATE", "CLIENT", "SERVER", "PROTOCOL", "PID", "ISOLATION", "STARTED", "ACTIVE", "CALLS", "DENIED", "RISK"], rows)
@@ -38,7 +38,7 @@ struct Sessions: ParsableCommand {
                 CLI.fields([("session", CLI.s(s.id)), ("client", "\(CLI.s(s.client)) \(CLI.s(s.clientVersion))"),
                             ("server", "\(CLI.s(s.server)) (\(CLI.s(s.serverName)) \(CLI.s(s.serverVersion)))"),
                             ("protocol", CLI.s(s.protocolVersion)), ("pids", "warden \(s.wardenPid), server \(s.serverPid)"),
-                            ("isolation", s.isolation?.summary ?? "not reported (relay older than the sandbox)"),
+                            ("isolation", s.isolation.map { CLI.s($0.summary) } ?? "not reported (relay older than the sandbox)"),
                             ("started", CLI.time(s.startedAt)), ("ended", s.endedAt == nil ? "live" : "\(CLI.time(s.endedAt)) (\(CLI.s(s.endStatus)))"),
                             ("calls", String(s.calls)), ("denials", String(s.denials))])
                 print("\ntimeline (newest first):")

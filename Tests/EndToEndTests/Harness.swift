@@ -266,7 +266,9 @@ final class HubProcess: Sendable {
                                 environment: ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home]) { $1 }, quiet: true)
         runningHubs.withLock { _ = $0.insert(child.pid) }
         close(child.stdin)
-        let deadline = Date().addingTimeInterval(10)
+        // Generous: the suite's first seconds start many peers at once (Python servers among them)
+        // on two cores, and a hub that is slow to come up there is not a failure of the hub.
+        let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: home + "/hub.sock"), (try? await warden(["grants", "list"], home: home).status) == 0 { return }
             try await Task.sleep(for: .milliseconds(20))
