@@ -39,7 +39,7 @@ struct TypedHubAPITests {
     }
 
     @Test("every answer a console or the CLI reads decodes as its type, from a hub with sessions, a poisoned tool, an alert, an incident and a run")
-    func answersDecode() throws {
+    func answersDecode() async throws {
         let home = temporaryHome()
         try home.prepare()
         let hub = try HubServer(home: home)
@@ -80,7 +80,7 @@ struct TypedHubAPITests {
         let deadline = Date().addingTimeInterval(5)
         while alerts.isEmpty, Date() < deadline {
             alerts = try c.callBlocking(AlertsList(), timeout: 5).alerts
-            if alerts.isEmpty { usleep(20_000) }
+            if alerts.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
         }
         let alert = try #require(alerts.first { $0.rule == "tool.poisoned" })
         #expect(try c.callBlocking(AlertsShow(id: alert.id), timeout: 5).alert.id == alert.id)
