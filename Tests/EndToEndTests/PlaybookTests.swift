@@ -86,26 +86,31 @@ struct PlaybookTests {
 struct ContainmentTests {
     /// `warden wrap` in front of the hostile fixture, initialised and with its tools listed (the
     /// relay judges calls from the list it saw); its output so far is in `seen`.
-    static func listedRelay(home: String, seen: inout String) throws -> Child {
+    static func listedRelay(home: String, seen: inout String) async throws -> Child {
         let wrap = try Child.spawn([Harness.warden, "wrap", "--name", "store", "--", Harness.fixtureServer, "hostile"],
                                    environment: ProcessInfo.processInfo.environment.merging(["WARDEN_HOME": home]) { $1 })
         send(wrap, #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
         send(wrap, #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
-        read(wrap, into: &seen, until: #""id":2"#)
+        await read(wrap, into: &seen, until: #""id":2"#)
         return wrap
     }
 
     static func send(_ child: Child, _ line: String) { _ = (line + "\n").withCString { write(child.stdin, $0, strlen($0)) } }
 
     /// Reads the relay's output into `seen` until it holds `text` (or 15 s pass).
-    static func read(_ child: Child, into seen: inout String, until text: String) {
+    /// Polls without waiting and sleeps between tries: a blocking `poll` would hold one of the
+    /// suite's two cooperative threads for as long as the relay takes.
+    static func read(_ child: Child, into seen: inout String, until text: String) async {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let deadline = Date().addingTimeInterval(15)
         while !seen.contains(text), Date() < deadline {
             var fds = pollfd(fd: child.stdout, events: Int16(POLLIN), revents: 0)
-            if poll(&fds, 1, 100) > 0 {
+            if poll(&fds, 1, 0) > 0 {
                 let n = Glibc.read(child.stdout, &buffer, buffer.count)
                 if n > 0 { seen += String(decoding: buffer[0..<n], as: UTF8.self) }
+                if n <= 0 { try? await Task.sleep(for: .milliseconds(20)) }
+            } else {
+                try? await Task.sleep(for: .milliseconds(20))
             }
         }
     }
@@ -127,7 +132,7 @@ struct ContainmentTests {
         let hub = try await HubProcess(home: home)
         defer { Task { await hub.stop() } }
         var seen = ""
-        let wrap = try Self.listedRelay(home: home, seen: &seen)
+        let wrap = try await Self.listedRelay(home: home, seen: &seen)
         func send(_ line: String) { Self.send(wrap, line) }
         send(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"poisoned_add","arguments":{"a":1,"b":2}}}"#)
 
@@ -160,9 +165,9 @@ struct ContainmentTests {
         let hub = try await HubProcess(home: home)
         defer { Task { await hub.stop() } }
         var seen = ""
-        let wrap = try Self.listedRelay(home: home, seen: &seen)
+        let wrap = try await Self.listedRelay(home: home, seen: &seen)
         func send(_ line: String) { Self.send(wrap, line) }
-        func wait(for text: String) { Self.read(wrap, into: &seen, until: text) }
+        func wait(for text: String) async { await Self.read(wrap, into: &seen, until: text) }
 
         let usage = try await warden(["respond", "block-server", "store"], home: home)
         #expect(usage.status == 64 || usage.status == 2, "no --reason: \(usage.status)")
@@ -175,7 +180,7 @@ struct ContainmentTests {
         var refused = false
         for id in 10..<60 where !refused {
             send(#"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}"#)
-            wait(for: #""id":\#(id)"#)
+            await wait(for: #""id":\#(id)"#)
             refused = seen.split(separator: "\n").contains { $0.contains(#""id":\#(id)"#) && $0.contains("beaconing") }
             if !refused { try await Task.sleep(for: .milliseconds(100)) }
         }

@@ -40,12 +40,13 @@ struct ConsoleAppTests {
 
         /// Turns the loop until `done` holds for the screen's text (or 10 s pass); returns the text.
         @discardableResult
-        func pump(until done: (String) -> Bool) -> String {
+        func pump(until done: (String) -> Bool) async -> String {
             let deadline = Date().addingTimeInterval(10)
             repeat {
                 app.step()
                 if screen.pendingKeys == 0, done(text) { return text }
-                usleep(5_000)
+                // Sleeping, not blocking: the suite shares two cooperative threads with timing-sensitive tests.
+                try? await Task.sleep(for: .milliseconds(5))
             } while Date() < deadline
             return text
         }
@@ -79,95 +80,95 @@ struct ConsoleAppTests {
     }
 
     @Test("a pushed grant request shows up, the approve dialog shows its arguments, and enter approves it in the hub")
-    func approveGrant() throws {
+    func approveGrant() async throws {
         let rig = try Rig(rows: 20, cols: 60)
         try rig.session("s-1", server: "files")
-        rig.pump { $0.contains("files") }
+        await rig.pump { $0.contains("files") }
         let answer = rig.request("g-1", session: "s-1", server: "files", tool: "delete_note", arguments: #"{"name":"groceries"}"#)
         rig.screen.type("2")
-        #expect(rig.pump { $0.contains("delete_note") }.contains("delete_note"))
+        #expect(await rig.pump { $0.contains("delete_note") }.contains("delete_note"))
         rig.screen.type("a")
-        let dialog = rig.pump { $0.contains("Approve files/delete_note") }
+        let dialog = await rig.pump { $0.contains("Approve files/delete_note") }
         #expect(dialog.contains(#"{"name":"groceries"}"#), "the dialog shows the arguments:\n\(dialog)")
         rig.screen.type(.enter)
-        rig.pump { _ in answer.outcome != nil }
+        await rig.pump { _ in answer.outcome != nil }
         #expect(answer.outcome == "approved")
         #expect(try rig.auditActions().contains("grant.approved"))
-        #expect(rig.pump { $0.contains("done: warden grants approve g-1") }.contains("done: warden grants approve g-1"))
+        #expect(await rig.pump { $0.contains("done: warden grants approve g-1") }.contains("done: warden grants approve g-1"))
     }
 
     @Test("K terminates the session, R revokes its grants, X blocks its server: each a response action the hub audits")
-    func containment() throws {
+    func containment() async throws {
         let rig = try Rig()
         try rig.session("s-9", server: "web")
-        rig.pump { $0.contains("web ") }
+        await rig.pump { $0.contains("web ") }
         rig.screen.type("K")
-        #expect(rig.pump { $0.contains("Terminate session s-9") }.contains("— reason:"))
+        #expect(await rig.pump { $0.contains("Terminate session s-9") }.contains("— reason:"))
         rig.screen.type("exfiltrating notes")
         rig.screen.type(.enter)
-        #expect(rig.pump { $0.contains("Terminate session s-9?") }.contains("the client sees the"))
+        #expect(await rig.pump { $0.contains("Terminate session s-9?") }.contains("the client sees the"))
         rig.screen.type("y")
         // No relay is connected for s-9 here: the hub says so rather than pretending.
-        #expect(rig.pump { $0.contains("no live relay") }.contains("session s-9 has no live relay (already ended)"))
+        #expect(await rig.pump { $0.contains("no live relay") }.contains("session s-9 has no live relay (already ended)"))
 
         rig.screen.type("R")
-        rig.pump { $0.contains("Revoke the grants of session s-9") }
+        await rig.pump { $0.contains("Revoke the grants of session s-9") }
         rig.screen.type("contain")
         rig.screen.type(.enter)
-        rig.pump { $0.contains("Revoke every active grant") }
+        await rig.pump { $0.contains("Revoke every active grant") }
         rig.screen.type("y")
-        #expect(rig.pump { $0.contains("revoked 0 grant(s) of session s-9") }.contains("revoked 0 grant(s)"))
+        #expect(await rig.pump { $0.contains("revoked 0 grant(s) of session s-9") }.contains("revoked 0 grant(s)"))
 
         rig.screen.type("X")
-        rig.pump { $0.contains("Block server web") }
+        await rig.pump { $0.contains("Block server web") }
         rig.screen.type(.enter)
         // A reason is required: an empty answer is refused, not sent.
-        #expect(rig.pump { $0.contains("required") }.contains("required"))
+        #expect(await rig.pump { $0.contains("required") }.contains("required"))
         rig.screen.type("beaconing")
         rig.screen.type(.enter)
-        rig.pump { $0.contains("Block web?") }
+        await rig.pump { $0.contains("Block web?") }
         rig.screen.type("y")
-        rig.pump { $0.contains("blocked web") }
+        await rig.pump { $0.contains("blocked web") }
         #expect(Controls.load(path: rig.home.controlsPath).blocked["web"] == "beaconing")
         let actions = try rig.auditActions()
         #expect(actions.contains("session.terminated") && actions.contains("server.blocked"))
     }
 
     @Test("on a wide terminal the selected row's detail sits beside the list and follows the cursor; narrow, enter shows it full screen")
-    func sidePane() throws {
+    func sidePane() async throws {
         let rig = try Rig(rows: 50, cols: 200)
         try rig.session("s-a", server: "files")
         try rig.session("s-b", server: "web")
         try rig.hub.service.ingest([Event(sequence: 3, time: rig.now + 1, session: "s-b", server: "web", kind: .callCompleted,
                                           fields: ["id": 4, "tool": "fetch_page", "decision": "allowed", "micros": 900, "bytes": 2048])])
-        rig.pump { $0.contains("files") && $0.contains("web") }
+        await rig.pump { $0.contains("files") && $0.contains("web") }
         // The list's order is the hub's (newest first); the pane shows whichever is selected.
-        let first = rig.pump { $0.contains("Session s-") && $0.contains("(enter opens it)") }
+        let first = await rig.pump { $0.contains("Session s-") && $0.contains("(enter opens it)") }
         let firstID = first.contains("Session s-a") ? "s-a" : "s-b"
         let otherID = firstID == "s-a" ? "s-b" : "s-a"
         rig.screen.type("j")
-        let moved = rig.pump { $0.contains("Session \(otherID)") }
+        let moved = await rig.pump { $0.contains("Session \(otherID)") }
         #expect(moved.contains("Session \(otherID)   (enter opens it)"), "\(moved)")
         // s-b's pane holds its timeline, fetched when the cursor reached it.
         if otherID == "s-a" { rig.screen.type("k") }
-        #expect(rig.pump { $0.contains("fetch_page") }.contains("Session s-b   (enter opens it)"))
+        #expect(await rig.pump { $0.contains("fetch_page") }.contains("Session s-b   (enter opens it)"))
         if otherID == "s-a" { rig.screen.type("j") }
         rig.screen.resize(rows: 20, cols: 60)
-        let narrow = rig.pump { !$0.contains("(enter opens it)") }
+        let narrow = await rig.pump { !$0.contains("(enter opens it)") }
         #expect(!narrow.contains("│ Session"), "\(narrow)")
         rig.screen.type(.enter)
-        #expect(rig.pump { $0.contains("(esc back)") }.contains("Session \(otherID)   (esc back)"))
+        #expect(await rig.pump { $0.contains("(esc back)") }.contains("Session \(otherID)   (esc back)"))
     }
 
     @Test("a hub that goes away is said on screen, and the console comes back when it returns")
-    func hubDown() throws {
+    func hubDown() async throws {
         let rig = try Rig(rows: 20, cols: 60)
         try rig.session("s-1", server: "files")
-        rig.pump { $0.contains("files") }
+        await rig.pump { $0.contains("files") }
         rig.hub.stop()
         // The next call finds the connection closed.
         rig.screen.type("4")
-        let down = rig.pump { $0.contains("hub:") }
+        let down = await rig.pump { $0.contains("hub:") }
         #expect(down.contains("hub:"), "\(down)")
         #expect(rig.app.quit == false)
         // A new hub on the same home: the console reconnects (every 2 s) and reloads.
@@ -175,7 +176,7 @@ struct ConsoleAppTests {
         again.start()
         defer { again.stop() }
         rig.screen.type("1")
-        let back = rig.pump { !$0.contains("hub:") && $0.contains("files") }
+        let back = await rig.pump { !$0.contains("hub:") && $0.contains("files") }
         #expect(back.contains("files") && !back.contains("hub:"), "\(back)")
     }
 }

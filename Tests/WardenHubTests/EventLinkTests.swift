@@ -34,13 +34,13 @@ struct EventLinkTests {
     }
 
     @Test("with no hub, a steady trickle of events is written at most once per retry interval, not one spool file per event")
-    func trickle() throws {
+    func trickle() async throws {
         let home = temporaryHome()
         let link = EventLink(home: home, sessionID: "s-trickle", retryInterval: 0.25)
         let start = Date()
         for n in 1...300 {
             link.record(benchEvent(n, session: "s-trickle"))
-            usleep(2_000)
+            try? await Task.sleep(for: .milliseconds(2))
         }
         let seconds = Date().timeIntervalSince(start)
         link.close(timeout: 10)
@@ -51,7 +51,7 @@ struct EventLinkTests {
     }
 
     @Test("a spool claimed by a relay that died mid-replay is taken over and delivered")
-    func staleClaim() throws {
+    func staleClaim() async throws {
         let home = temporaryHome()
         try home.prepare()
         var bytes: [UInt8] = []
@@ -64,14 +64,14 @@ struct EventLinkTests {
         let link = EventLink(home: home, sessionID: "s-live", retryInterval: 0.05)
         link.record(benchEvent(1, session: "s-live"))
         let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, (try hub.service.store.eventCount()) < 501 { usleep(20_000) }
+        while Date() < deadline, (try hub.service.store.eventCount()) < 501 { try? await Task.sleep(for: .milliseconds(20)) }
         link.close()
         #expect(try hub.service.store.eventCount() == 501)
         #expect(try FileManager.default.contentsOfDirectory(atPath: home.spoolPath).filter { !$0.hasPrefix(".") }.isEmpty)
     }
 
     @Test("behaviour baselines survive a hub restart: a real hub learns over its socket, stops, and the next one alerts without a new warm-up")
-    func baselinesAcrossRestart() throws {
+    func baselinesAcrossRestart() async throws {
         let home = temporaryHome()
         try home.prepare()
         let now = Date().timeIntervalSince1970  // recent: the hub prunes events past their retention
@@ -79,28 +79,28 @@ struct EventLinkTests {
             Event(sequence: n, time: now + Double(n), session: "s-\(n > 30 ? 2 : 1)", server: "web", kind: .callCompleted,
                   fields: ["tool": "fetch", "argKeys": ["url"], "argBytes": 80, "bytes": 400, "micros": 900, "targets": [.string(destination)]])
         }
-        func deliver(_ events: [Event], to hub: HubServer, expecting total: Int) throws {
+        func deliver(_ events: [Event], to hub: HubServer, expecting total: Int) async throws {
             let link = EventLink(home: home, sessionID: events[0].session, retryInterval: 0.05)
             events.forEach(link.record)
             let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline, (try hub.service.store.eventCount()) < total { usleep(20_000) }
+            while Date() < deadline, (try hub.service.store.eventCount()) < total { try? await Task.sleep(for: .milliseconds(20)) }
             link.close()
         }
         let first = try HubServer(home: home)
         first.start()
-        try deliver((1...25).map { call($0, destination: "docs.example.org") }, to: first, expecting: 25)
+        try await deliver((1...25).map { call($0, destination: "docs.example.org") }, to: first, expecting: 25)
         first.stop()
         #expect(try first.service.store.baselines().map(\.id) == ["web/fetch"])
 
         let second = try HubServer(home: home)
         second.start()
         defer { second.stop() }
-        try deliver([call(31, destination: "c2.evil.net")], to: second, expecting: 26)
+        try await deliver([call(31, destination: "c2.evil.net")], to: second, expecting: 26)
         let deadline = Date().addingTimeInterval(5)
         var alerts: [Alert] = []
         while Date() < deadline, alerts.isEmpty {
             alerts = try second.service.store.alerts().filter { $0.rule == "behaviour.anomaly" }
-            usleep(20_000)
+            try? await Task.sleep(for: .milliseconds(20))
         }
         #expect(alerts.contains { $0.title.contains("c2.evil.net") })
     }
@@ -128,7 +128,7 @@ struct EventLinkTests {
     }
 
     @Test("a grant request is withdrawn only by a connection of its own session")
-    func withdrawOnlyOwn() throws {
+    func withdrawOnlyOwn() async throws {
         let home = temporaryHome()
         try home.prepare()
         let hub = try HubServer(home: home)
@@ -144,7 +144,7 @@ struct EventLinkTests {
         Thread { _ = try? relay.callBlocking(.grantsRequest, ["id": "g-a", "session": "s-a", "server": "srv", "tool": "rm",
                                                                 "deadline": .number(String(Date().timeIntervalSince1970 + 30))], timeout: 30) }.start()
         let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, (try? hub.service.store.grant("g-a")) == nil { usleep(10_000) }
+        while Date() < deadline, (try? hub.service.store.grant("g-a")) == nil { try? await Task.sleep(for: .milliseconds(10)) }
         #expect(throws: HubError.self) { try other.callBlocking(.grantsWithdraw, ["id": "g-a", "reason": "not mine"], timeout: 5) }
         #expect(try hub.service.store.grant("g-a")?.state == .pending)
         _ = try relay.callBlocking(.grantsWithdraw, ["id": "g-a", "reason": "client cancelled"], timeout: 5)
