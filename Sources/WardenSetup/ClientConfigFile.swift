@@ -13,7 +13,9 @@ public struct ClientConfigFile: Sendable {
     public enum Change: Sendable, Equatable {
         case wrapped(name: String, command: String)
         case alreadyWrapped(name: String)
-        case remote(name: String, url: String)
+        /// A remote (Streamable HTTP) entry now runs `warden wrap --connect URL`; its headers, if
+        /// any, moved to an owner-only file.
+        case connected(name: String, url: String, headerFile: String?)
         case skipped(name: String, why: String)
     }
 
@@ -86,6 +88,19 @@ public struct ClientConfigFile: Sendable {
         var command: (value: String, range: Range<Int>)?
         var args: (value: [String], range: Range<Int>)?
         var url: String?
+        var type: String?
+        var headers: [(String, String)] = []
+        var headersUnreadable = false
+    }
+
+    /// A remote entry `wrapped` turned into `warden wrap --connect`: what the installer must write
+    /// before the new config is used (the headers file) and keep for an in-place uninstall (the
+    /// entry as it was).
+    public struct RemoteMove: Sendable, Equatable {
+        public var name: String
+        public var original: String
+        /// `Name: value` lines, or nil when the entry sent no headers.
+        public var headers: String?
     }
 
     /// The server entries with where their parts lie in the text.
@@ -103,7 +118,7 @@ public struct ClientConfigFile: Sendable {
             tableRange = shift(servers, mcp.lowerBound)
         }
         guard let tableRange, let table = scan(tableRange), table.shape == .object else { return [] }
-        return table.members.compactMap { name, r in
+        return table.members.compactMap { name, r -> Entry? in
             let range = shift(r, tableRange.lowerBound)
             guard let entry = scan(range), entry.shape == .object else { return nil }
             var e = Entry(name: name, range: range)
@@ -112,7 +127,23 @@ public struct ClientConfigFile: Sendable {
                 e.args = (items.compactMap(\.stringValue), shift(a, range.lowerBound))
             }
             if let u = entry.range(of: "url"), case .string(let s)? = value(shift(u, range.lowerBound)) { e.url = s }
+            if let t = entry.range(of: "type"), case .string(let s)? = value(shift(t, range.lowerBound)) { e.type = s }
+            if let h = entry.range(of: "headers") {
+                if case .object(let object)? = value(shift(h, range.lowerBound)), object.values.allSatisfy({ $0.stringValue != nil }) {
+                    e.headers = zip(object.keys, object.values).map { ($0, $1.stringValue ?? "") }
+                } else {
+                    e.headersUnreadable = true
+                }
+            }
             return e
+        }
+    }
+
+    /// The names of entries install connected (`warden wrap … --connect`).
+    public func connectedNames() throws(ParseError) -> [String] {
+        try entries().compactMap { e in
+            guard let command = e.command, let a = e.args, Self.isWarden(command.value, a.value), a.value.contains("--connect") else { return nil }
+            return e.name
         }
     }
 
@@ -123,13 +154,31 @@ public struct ClientConfigFile: Sendable {
     static func quoted(_ s: String) -> String { JSONWriter.compact(.string(s)) }
     static func array(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
 
-    /// The file with every stdio entry running through `warden wrap --name NAME -- …`.
-    public func wrapped(warden: String) throws(ParseError) -> (text: String, changes: [Change]) {
+    /// The file with every stdio entry running through `warden wrap --name NAME -- …`, and every
+    /// Streamable HTTP entry through `warden wrap --name NAME --connect URL`. `headerFile` names
+    /// where a remote entry's headers will be (the installer writes them, owner-only; a header is
+    /// never put on a command line).
+    public func wrapped(warden: String, headerFile: (String) -> String = { _ in "" }) throws(ParseError)
+        -> (text: String, changes: [Change], moves: [RemoteMove]) {
         var edits: [(Range<Int>, String)] = []
         var changes: [Change] = []
+        var moves: [RemoteMove] = []
+        let bytes = Array(text.utf8)
         for e in try entries() {
             guard let command = e.command else {
-                if let url = e.url { changes.append(.remote(name: e.name, url: url)) } else { changes.append(.skipped(name: e.name, why: "no command")) }
+                guard let url = e.url else { changes.append(.skipped(name: e.name, why: "no command")); continue }
+                if let why = Self.notConnectable(e, url: url) { changes.append(.skipped(name: e.name, why: "remote server \(url): \(why)")); continue }
+                var args = ["wrap", "--name", e.name, "--connect", url]
+                var headerText: String?
+                if !e.headers.isEmpty {
+                    args += ["--header-file", headerFile(e.name)]
+                    headerText = e.headers.map { "\($0.0): \($0.1)\n" }.joined()
+                }
+                // `type` stays only where the client uses it (VS Code and Claude Code need "stdio").
+                let type = e.type == nil ? "" : "\"type\": \"stdio\", "
+                edits.append((e.range, "{" + type + "\"command\": " + Self.quoted(warden) + ", \"args\": " + Self.array(args) + "}"))
+                moves.append(RemoteMove(name: e.name, original: String(decoding: bytes[e.range], as: UTF8.self), headers: headerText))
+                changes.append(.connected(name: e.name, url: url, headerFile: headerText == nil ? nil : headerFile(e.name)))
                 continue
             }
             let args = e.args?.value ?? []
@@ -143,14 +192,37 @@ public struct ClientConfigFile: Sendable {
             }
             changes.append(.wrapped(name: e.name, command: ([command.value] + args).joined(separator: " ")))
         }
-        return (Self.apply(edits, to: text), changes)
+        return (Self.apply(edits, to: text), changes, moves)
+    }
+
+    /// Why a remote entry cannot run through `wrap --connect` yet, or nil when it can.
+    static func notConnectable(_ e: Entry, url: String) -> String? {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else { return "its url is not http(s)" }
+        if e.type == "sse" || (e.type == nil && (url.hasSuffix("/sse") || url.hasSuffix("/sse/"))) {
+            return "the older HTTP+SSE transport: wrap --connect speaks Streamable HTTP only, so it is left unprotected"
+        }
+        if e.headersUnreadable { return "its headers are not a map of strings" }
+        let token = CharacterSet(charactersIn: "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        if e.headers.contains(where: { !$0.0.unicodeScalars.allSatisfy(token.contains) || $0.0.isEmpty || $0.1.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+            return "a header's name or value holds characters no HTTP header may"
+        }
+        if e.headers.contains(where: { $0.1.contains("${input:") }) { return "a header asks the client for input (${input:…}), which only the client can answer" }
+        return nil
     }
 
     /// The file with `warden wrap` taken out of every entry it wraps (for files edited since install).
-    public func unwrapped() throws(ParseError) -> (text: String, names: [String]) {
+    /// A remote entry install connected is put back as it was written (`original`, from what the
+    /// installer kept), or as its bare url when that is gone.
+    public func unwrapped(original: (String) -> String? = { _ in nil }) throws(ParseError) -> (text: String, names: [String]) {
         var edits: [(Range<Int>, String)] = []
         var names: [String] = []
         for e in try entries() {
+            if let command = e.command, let a = e.args, Self.isWarden(command.value, a.value),
+               let flag = a.value.firstIndex(of: "--connect"), flag + 1 < a.value.count, !a.value.contains("--") {
+                edits.append((e.range, original(e.name) ?? "{\"url\": " + Self.quoted(a.value[flag + 1]) + "}"))
+                names.append(e.name)
+                continue
+            }
             guard let command = e.command, let a = e.args, Self.isWarden(command.value, a.value),
                   let dash = a.value.firstIndex(of: "--"), dash + 1 < a.value.count else { continue }
             let original = Array(a.value[(dash + 1)...])

@@ -71,12 +71,32 @@ public struct ClientInstaller: Sendable {
         try Data(JSONWriter.compactBytes(v)).write(to: URL(fileURLWithPath: manifestPath), options: .atomic)
     }
 
-    /// Wraps every stdio entry of `path` (idempotent). With `dryRun`, only reports.
+    /// Where a connected remote entry's headers (`.headers`) and its entry as written
+    /// (`.entry.json`) are kept: one pair per config file and server name, in the Warden home.
+    func connectFile(config: String, name: String, suffix: String) -> String {
+        let safe = String(name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" ? Character($0) : "_" }.prefix(40))
+        let key = ClientConfigFile.sha256(config + "\n" + name).prefix(12)
+        return "\(home.path)/connect/\(safe)-\(key)\(suffix)"
+    }
+
+    /// Wraps every stdio entry of `path`, and connects every Streamable HTTP one (idempotent).
+    /// With `dryRun`, only reports.
     public func install(path: String, warden: String, dryRun: Bool, now: Date = Date()) throws -> Result {
         let file = try ClientConfigFile(path: path)
-        let (text, changes) = try file.wrapped(warden: warden)
+        let (text, changes, moves) = try file.wrapped(warden: warden) { connectFile(config: path, name: $0, suffix: ".headers") }
         let diff = Self.diff(file.text, text)
         guard text != file.text, !dryRun else { return Result(path: path, changes: changes, diff: diff, backup: nil, written: false) }
+        // The headers first: a config that names a file not yet there would fail the client's next start.
+        if !moves.isEmpty {
+            try home.prepare()
+            let directory = home.path + "/connect"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+            for move in moves {
+                if let headers = move.headers { try Self.writeOwnerOnly(headers, to: connectFile(config: path, name: move.name, suffix: ".headers")) }
+                try Self.writeOwnerOnly(move.original, to: connectFile(config: path, name: move.name, suffix: ".entry.json"))
+            }
+        }
         let stamp = Self.stamp(now)
         let backup = "\(path).warden-backup-\(stamp)"
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
@@ -100,12 +120,24 @@ public struct ClientInstaller: Sendable {
 
     /// Takes Warden out of `path`.
     public func uninstall(path: String, dryRun: Bool) throws -> Removal {
+        let connected = try ClientConfigFile(path: path).connectedNames()
+        let removal = try restore(path: path, dryRun: dryRun)
+        // The moved headers are credentials: once the entries are back, they go.
+        if !dryRun {
+            for name in connected {
+                for suffix in [".headers", ".entry.json"] { try? FileManager.default.removeItem(atPath: connectFile(config: path, name: name, suffix: suffix)) }
+            }
+        }
+        return removal
+    }
+
+    func restore(path: String, dryRun: Bool) throws -> Removal {
         let current = try ClientConfigFile(path: path)
         let record = records().first { $0.path == path }
-        if let record, ClientConfigFile.sha256(current.text) == record.installed, let original = FileManager.default.contents(atPath: record.backup) {
-            var restored = original
-            if let text = String(data: original, encoding: .utf8) {
-                let (unwrapped, names) = try ClientConfigFile(path: path, text: text).unwrapped()
+        if let record, ClientConfigFile.sha256(current.text) == record.installed, let backup = FileManager.default.contents(atPath: record.backup) {
+            var restored = backup
+            if let text = String(data: backup, encoding: .utf8) {
+                let (unwrapped, names) = try ClientConfigFile(path: path, text: text).unwrapped(original: original(config: path))
                 if !names.isEmpty { restored = Data(unwrapped.utf8) }
             }
             if !dryRun {
@@ -114,13 +146,36 @@ public struct ClientInstaller: Sendable {
             }
             return Removal(path: path, how: "restored", names: [])
         }
-        let (text, names) = try current.unwrapped()
+        let (text, names) = try current.unwrapped(original: original(config: path))
         guard !names.isEmpty else { return Removal(path: path, how: "untouched", names: []) }
         if !dryRun {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
             try save(records().filter { $0.path != path })
         }
         return Removal(path: path, how: "unwrapped", names: names)
+    }
+
+    /// The remote entry install replaced, as it was written.
+    func original(config: String) -> (String) -> String? {
+        { name in
+            FileManager.default.contents(atPath: connectFile(config: config, name: name, suffix: ".entry.json")).flatMap { String(data: $0, encoding: .utf8) }
+        }
+    }
+
+    /// Written so that no other user can read it at any moment (headers carry credentials).
+    static func writeOwnerOnly(_ text: String, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(fd) }
+        fchmod(fd, 0o600)
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+            offset += n
+        }
     }
 
     static func stamp(_ date: Date) -> String {

@@ -246,14 +246,19 @@ public enum ConnectHeaders {
         public init(description: String) { self.description = description }
     }
 
-    public static func parse(_ text: String, source: String) throws(Problem) -> [(String, String)] {
+    /// Reads `Name: value` lines. A value may name environment variables as `${VAR}` or
+    /// `${env:VAR}` (the spellings clients use in their configs, so `warden install` can move a
+    /// header as it was written); one that is not set is an error, not an empty header.
+    public static func parse(_ text: String, source: String,
+                             environment: [String: String] = ProcessInfo.processInfo.environment) throws(Problem) -> [(String, String)] {
         var headers: [(String, String)] = []
         for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let colon = line.firstIndex(of: ":") else { throw Problem(description: "\(source):\(n + 1): expected Name: value") }
             let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let written = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = try expand(written, environment: environment, at: "\(source):\(n + 1)")
             let token = CharacterSet(charactersIn: "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
             guard !name.isEmpty, name.unicodeScalars.allSatisfy(token.contains) else { throw Problem(description: "\(source):\(n + 1): not a header name") }
             guard value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
@@ -264,5 +269,20 @@ public enum ConnectHeaders {
             headers.append((name, value))
         }
         return headers
+    }
+
+    static func expand(_ value: String, environment: [String: String], at place: String) throws(Problem) -> String {
+        var out = ""
+        var rest = Substring(value)
+        while let open = rest.range(of: "${") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { throw Problem(description: "\(place): an unclosed ${") }
+            var name = String(rest[open.upperBound..<close])
+            if name.hasPrefix("env:") { name.removeFirst(4) }
+            guard let set = environment[name] else { throw Problem(description: "\(place): the header names ${\(name)}, which is not set in the environment") }
+            out += set
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
     }
 }

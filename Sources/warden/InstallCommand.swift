@@ -41,7 +41,7 @@ struct ClientSelection: ParsableArguments {
 
 /// `warden install`: every stdio MCP server of your clients runs through `warden wrap`.
 struct Install: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Put warden wrap in front of the stdio MCP servers in your clients' configs (backup, diff, idempotent).")
+    static let configuration = CommandConfiguration(abstract: "Put warden wrap in front of the MCP servers in your clients' configs: stdio commands, and Streamable HTTP urls through wrap --connect (backup, diff, idempotent).")
     @OptionGroup var selection: ClientSelection
     @Option(help: "The warden binary the configs should run (default: this one).") var warden: String?
 
@@ -56,7 +56,9 @@ struct Install: ParsableCommand {
                     switch c {
                     case .wrapped(let name, let command): print("  \(selection.dryRun ? "would wrap" : "wrapped") \(SafeText.escape(name)): \(SafeText.escape(command))")
                     case .alreadyWrapped(let name): print("  \(SafeText.escape(name)): already runs through warden wrap")
-                    case .remote(let name, let url): print("  \(SafeText.escape(name)): remote server (\(SafeText.escape(url))) left as it is: wrap covers stdio servers")
+                    case .connected(let name, let url, let headerFile):
+                        let headers = headerFile.map { "; its headers \(selection.dryRun ? "would move" : "moved") to \(SafeText.escape($0)) (owner-only)" } ?? ""
+                        print("  \(selection.dryRun ? "would connect" : "connected") \(SafeText.escape(name)): warden wrap --connect \(SafeText.escape(url))\(headers)")
                     case .skipped(let name, let why): print("  \(SafeText.escape(name)): skipped (\(why))")
                     }
                 }

@@ -37,7 +37,7 @@ struct Wrap: ParsableCommand {
     @Option(name: .long, help: "Connect to a server that is already running instead of starting one: http(s)://HOST:PORT/PATH (Streamable HTTP), unix:PATH or tcp:HOST:PORT (newline-delimited JSON-RPC).")
     var connect: String?
 
-    @Option(name: .long, help: "Headers for an HTTP server, one `Name: value` per line (authorisation; never on the command line). WARDEN_CONNECT_HEADERS may hold the same.")
+    @Option(name: .long, help: "Headers for an HTTP server, one `Name: value` per line, `${VAR}` read from the environment (authorisation; never on the command line). WARDEN_CONNECT_HEADERS may hold the same.")
     var headerFile: String?
 
     @Argument(parsing: .postTerminator, help: "The MCP server's command and arguments.")

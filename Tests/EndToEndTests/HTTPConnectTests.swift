@@ -128,6 +128,47 @@ struct HTTPConnectTests {
         _ = server
     }
 
+    @Test("warden install turns a remote entry into wrap --connect with its headers in an owner-only file (${env:…} read at run time); the installed entry serves the same results; uninstall restores the file and removes the headers")
+    func installedRemote() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let (server, url) = try await Self.server(["--token", "s3cret"])
+        let config = home + "/mcp.json"
+        let original = #"{"servers": {"notes": {"type": "http", "url": "\#(url)", "headers": {"Authorization": "Bearer ${env:NOTES_TOKEN}"}}}}"#
+        try original.write(toFile: config, atomically: true, encoding: .utf8)
+        let install = try await runProcess([Harness.warden, "install", "--config", config, "--warden", Harness.warden], environment: ["WARDEN_HOME": home])
+        #expect(install.status == 0 && install.stdoutText.contains("connected notes: warden wrap --connect \(url)"), "\(install.stdoutText)\(install.stderr)")
+        let entry = try #require(((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any])?["servers"] as? [String: Any])?["notes"] as? [String: Any])
+        #expect(entry["type"] as? String == "stdio" && entry["url"] == nil && entry["headers"] == nil)
+        let args = try #require(entry["args"] as? [String])
+        #expect(Array(args.prefix(5)) == ["wrap", "--name", "notes", "--connect", url])
+        let headerFile = try #require(args.count == 7 ? args[6] : nil)
+        #expect(try String(contentsOfFile: headerFile, encoding: .utf8) == "Authorization: Bearer ${env:NOTES_TOKEN}\n")
+        #expect((try FileManager.default.attributesOfItem(atPath: headerFile)[.posixPermissions] as? Int) == 0o600)
+        #expect(!(try String(contentsOfFile: config, encoding: .utf8)).contains("NOTES_TOKEN"), "no header is left in the config or on a command line")
+
+        // What the client would launch: the entry's command and args, with the variable the header names.
+        let call: [[String: Any]] = [["op": "list"], ["op": "call", "name": "add", "arguments": ["a": 20, "b": 22]]]
+        let ran = try await pythonClient(command: [entry["command"] as! String] + args, steps: call, home: home, environment: ["NOTES_TOKEN": "s3cret"])
+        #expect(resultText((ran["results"] as! [Any])[1]) == "42")
+        let unset = try await runProcess([entry["command"] as! String] + args, environment: ["WARDEN_HOME": home])
+        #expect(unset.status == 2 && unset.stderr.contains("${NOTES_TOKEN}, which is not set"), "\(unset.stderr)")
+
+        let uninstall = try await runProcess([Harness.warden, "uninstall", "--config", config], environment: ["WARDEN_HOME": home])
+        #expect(uninstall.status == 0, "\(uninstall.stderr)")
+        #expect(try String(contentsOfFile: config, encoding: .utf8) == original)
+        #expect(!FileManager.default.fileExists(atPath: headerFile), "the moved credentials are removed")
+
+        // Edited since install: the remote entry is put back in place, as it was written.
+        _ = try await runProcess([Harness.warden, "install", "--config", config, "--warden", Harness.warden], environment: ["WARDEN_HOME": home])
+        let edited = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: #"{"servers": {"#, with: #"{"servers": {"added": {"command": "x"}, "#)
+        try edited.write(toFile: config, atomically: true, encoding: .utf8)
+        let partial = try await runProcess([Harness.warden, "uninstall", "--config", config], environment: ["WARDEN_HOME": home])
+        #expect(partial.stdoutText.contains("unwrapped in place: notes"), "\(partial.stdoutText)")
+        #expect(try String(contentsOfFile: config, encoding: .utf8) == original.replacingOccurrences(of: #"{"servers": {"#, with: #"{"servers": {"added": {"command": "x"}, "#))
+        _ = server
+    }
+
     @Test("a server that breaks off mid-stream, sends an event that is not JSON, sends an event over the limit, answers HTTP 500 (at once or a byte a second), answers another request, or sends only an oversized notification: the client gets an error for the call, and the session goes on", arguments: ["drop", "malformed", "huge", "error500", "trickle", "wrongid", "bignote"])
     func hostile(mode: String) async throws {
         try Harness.requirePeers()

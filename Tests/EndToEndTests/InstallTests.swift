@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 /// `warden install` / `uninstall` on sample configs of each client, found where the clients keep
-/// them (a temporary HOME and project): wraps stdio entries only, keeps comments, reports remote
-/// entries, is idempotent, and restores byte for byte.
+/// them (a temporary HOME and project): wraps stdio entries, connects Streamable HTTP ones, keeps
+/// comments, reports what it leaves alone, is idempotent, and restores byte for byte.
 @Suite("install and uninstall", .serialized)
 struct InstallTests {
     static let claudeDesktop = """
@@ -76,7 +76,8 @@ struct InstallTests {
 
         let install = try await warden(["install", "--warden", "/opt/warden/bin/warden"])
         #expect(install.status == 0, "\(install.stderr)")
-        #expect(install.stdoutText.contains("remote server (https://mcp.example.com/sse) left as it is"))
+        #expect(install.stdoutText.contains("remote server https://mcp.example.com/sse: the older HTTP+SSE transport"))
+        #expect(install.stdoutText.contains("connected docs: warden wrap --connect https://docs.example.com/mcp"))
         #expect(install.stdoutText.contains("backup: "))
         let desktop = try JSONSerialization.jsonObject(with: Data(try contents(files[0].0).utf8)) as! [String: Any]
         let git = (desktop["mcpServers"] as! [String: Any])["git"] as! [String: Any]
@@ -86,9 +87,10 @@ struct InstallTests {
         let vs = try contents(files[2].0)
         #expect(vs.contains("// VS Code MCP servers (JSON with comments)") && vs.contains("/* the time server */") && vs.contains("// no args"))
         #expect(vs.contains(#""args": ["wrap", "--name", "time", "--", "mcp-server-time"]"#))
-        #expect(vs.contains(#""docs": { "type": "http", "url": "https://docs.example.com/mcp", },"#), "remote entries are not touched")
+        #expect(vs.contains(#""docs": {"type": "stdio", "command": "/opt/warden/bin/warden", "args": ["wrap", "--name", "docs", "--connect", "https://docs.example.com/mcp"]},"#),
+                "a Streamable HTTP entry runs through wrap --connect:\n\(vs)")
         let cursor = try contents(files[1].0)
-        #expect(cursor.contains(#""remote":{"url":"https://mcp.example.com/sse"}"#))
+        #expect(cursor.contains(#""remote":{"url":"https://mcp.example.com/sse"}"#), "an HTTP+SSE entry is left as it is")
         for (path, _) in files {
             let backups = try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent)
                 .filter { $0.hasPrefix((path as NSString).lastPathComponent + ".warden-backup-") }

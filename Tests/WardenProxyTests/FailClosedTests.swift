@@ -141,4 +141,16 @@ struct ConnectHeadersTests {
             do { _ = try ConnectHeaders.parse(text, source: "h") } catch { #expect(error.description.contains(problem), "\(error)") }
         }
     }
+
+    @Test("a value names environment variables as ${VAR} or ${env:VAR}; one that is not set, or an unclosed ${, is an error; a variable cannot smuggle a control character in")
+    func environment() throws {
+        let env = ["TOKEN": "s3cret", "USER_ID": "42", "EVIL": "a\r\nX-Injected: 1"]
+        let headers = try ConnectHeaders.parse("Authorization: Bearer ${env:TOKEN}\nX-User: u-${USER_ID}-${TOKEN}\n", source: "h", environment: env)
+        #expect(headers.map(\.0) == ["Authorization", "X-User"] && headers.map(\.1) == ["Bearer s3cret", "u-42-s3cret"])
+        for (text, problem) in [("A: ${MISSING}", "${MISSING}, which is not set"), ("A: ${TOKEN", "unclosed"), ("A: ${EVIL}", "control characters")] {
+            do { _ = try ConnectHeaders.parse(text, source: "h", environment: env); Issue.record("\(text) was accepted") } catch {
+                #expect(error.description.contains(problem), "\(error)")
+            }
+        }
+    }
 }

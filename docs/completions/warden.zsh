@@ -51,7 +51,7 @@ _warden() {
     command)
         local -ar subcommands=(
             'demo:A live demo: a hub, four MCP servers behind warden wrap, an agent with attacks, and the console on it.'
-            'install:Put warden wrap in front of the stdio MCP servers in your clients'\'' configs (backup, diff, idempotent).'
+            'install:Put warden wrap in front of the MCP servers in your clients'\'' configs: stdio commands, and Streamable HTTP urls through wrap --connect (backup, diff, idempotent).'
             'uninstall:Take warden wrap out of your clients'\'' configs (restores the backup byte for byte when the file is unchanged since install).'
             'wrap:Run an MCP server behind Warden'\''s enforcing relay (use in place of the server'\''s command).'
             'hub:Run the hub (control plane) in the foreground.'
@@ -140,7 +140,7 @@ _warden_wrap() {
         '--policy[Policy file (YAML).]:policy:'
         '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
         '--connect[Connect to a server that is already running instead of starting one\: http(s)\://HOST\:PORT/PATH (Streamable HTTP), unix\:PATH or tcp\:HOST\:PORT (newline-delimited JSON-RPC).]:connect:'
-        '--header-file[Headers for an HTTP server, one `Name\: value` per line (authorisation; never on the command line). WARDEN_CONNECT_HEADERS may hold the same.]:header-file:'
+        '--header-file[Headers for an HTTP server, one `Name\: value` per line, `${VAR}` read from the environment (authorisation; never on the command line). WARDEN_CONNECT_HEADERS may hold the same.]:header-file:'
         '*:command:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
