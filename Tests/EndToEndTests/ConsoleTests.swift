@@ -130,7 +130,15 @@ struct ConsoleEndToEndTests {
         _ = try await newcomers.value
         #expect(sawFlood, "the flood's and the newcomers' sessions never showed")
         #expect(moved.isEmpty, "the cursor left \(server) in \(moved.count) of \(samples) captures; first:\n\(moved.first ?? "")")
-        let events = try await DatabaseQueue(path: home + "/warden.db").read { try Int.fetchOne($0, sql: "SELECT count(*) FROM events WHERE server = 'delta'") } ?? 0
+        // The relay delivers its events after the client has its answers (a busy machine may still
+        // be storing them when the flood ends), so the count is awaited, not read once.
+        let database = try DatabaseQueue(path: home + "/warden.db")
+        var events = 0
+        let deadline = Date().addingTimeInterval(30)
+        while events <= 30_000, Date() < deadline {
+            events = try await database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM events WHERE server = 'delta'") } ?? 0
+            if events <= 30_000 { try await Task.sleep(for: .milliseconds(200)) }
+        }
         #expect(events > 30_000, "the flood stored \(events) events")
     }
 
