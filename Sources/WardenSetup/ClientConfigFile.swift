@@ -141,10 +141,14 @@ public struct ClientConfigFile: Sendable {
 
     /// The names of entries install connected (`warden wrap … --connect`).
     public func connectedNames() throws(ParseError) -> [String] {
-        try entries().compactMap { e in
-            guard let command = e.command, let a = e.args, Self.isWarden(command.value, a.value), a.value.contains("--connect") else { return nil }
-            return e.name
-        }
+        try entries().compactMap { Self.connectedURL($0) == nil ? nil : $0.name }
+    }
+
+    /// The url an entry install connected reaches (`warden wrap … --connect URL`, no `--`), or nil.
+    static func connectedURL(_ e: Entry) -> String? {
+        guard let command = e.command, let a = e.args?.value, isWarden(command.value, a), !a.contains("--"),
+              let flag = a.firstIndex(of: "--connect"), flag + 1 < a.count else { return nil }
+        return a[flag + 1]
     }
 
     static func isWarden(_ command: String, _ args: [String]) -> Bool {
@@ -202,8 +206,7 @@ public struct ClientConfigFile: Sendable {
             return "the older HTTP+SSE transport: wrap --connect speaks Streamable HTTP only, so it is left unprotected"
         }
         if e.headersUnreadable { return "its headers are not a map of strings" }
-        let token = CharacterSet(charactersIn: "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        if e.headers.contains(where: { !$0.0.unicodeScalars.allSatisfy(token.contains) || $0.0.isEmpty || $0.1.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+        if e.headers.contains(where: { !HeaderField.isName($0.0) || !HeaderField.isValue($0.1) }) {
             return "a header's name or value holds characters no HTTP header may"
         }
         if e.headers.contains(where: { $0.1.contains("${input:") }) { return "a header asks the client for input (${input:…}), which only the client can answer" }
@@ -217,9 +220,8 @@ public struct ClientConfigFile: Sendable {
         var edits: [(Range<Int>, String)] = []
         var names: [String] = []
         for e in try entries() {
-            if let command = e.command, let a = e.args, Self.isWarden(command.value, a.value),
-               let flag = a.value.firstIndex(of: "--connect"), flag + 1 < a.value.count, !a.value.contains("--") {
-                edits.append((e.range, original(e.name) ?? "{\"url\": " + Self.quoted(a.value[flag + 1]) + "}"))
+            if let url = Self.connectedURL(e) {
+                edits.append((e.range, original(e.name) ?? "{\"url\": " + Self.quoted(url) + "}"))
                 names.append(e.name)
                 continue
             }

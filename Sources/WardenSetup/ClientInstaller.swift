@@ -89,12 +89,10 @@ public struct ClientInstaller: Sendable {
         // The headers first: a config that names a file not yet there would fail the client's next start.
         if !moves.isEmpty {
             try home.prepare()
-            let directory = home.path + "/connect"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+            try PrivateFile.makeDirectory(home.path + "/connect")
             for move in moves {
-                if let headers = move.headers { try Self.writeOwnerOnly(headers, to: connectFile(config: path, name: move.name, suffix: ".headers")) }
-                try Self.writeOwnerOnly(move.original, to: connectFile(config: path, name: move.name, suffix: ".entry.json"))
+                if let headers = move.headers { try PrivateFile.write(Array(headers.utf8), to: connectFile(config: path, name: move.name, suffix: ".headers")) }
+                try PrivateFile.write(Array(move.original.utf8), to: connectFile(config: path, name: move.name, suffix: ".entry.json"))
             }
         }
         let stamp = Self.stamp(now)
@@ -159,22 +157,6 @@ public struct ClientInstaller: Sendable {
     func original(config: String) -> (String) -> String? {
         { name in
             FileManager.default.contents(atPath: connectFile(config: config, name: name, suffix: ".entry.json")).flatMap { String(data: $0, encoding: .utf8) }
-        }
-    }
-
-    /// Written so that no other user can read it at any moment (headers carry credentials).
-    static func writeOwnerOnly(_ text: String, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
-        defer { close(fd) }
-        fchmod(fd, 0o600)
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
-            offset += n
         }
     }
 

@@ -259,9 +259,8 @@ public enum ConnectHeaders {
             let name = line[..<colon].trimmingCharacters(in: .whitespaces)
             let written = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             let value = try expand(written, environment: environment, at: "\(source):\(n + 1)")
-            let token = CharacterSet(charactersIn: "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-            guard !name.isEmpty, name.unicodeScalars.allSatisfy(token.contains) else { throw Problem(description: "\(source):\(n + 1): not a header name") }
-            guard value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            guard HeaderField.isName(name) else { throw Problem(description: "\(source):\(n + 1): not a header name") }
+            guard HeaderField.isValue(value) else {
                 throw Problem(description: "\(source):\(n + 1): the value of \(name) holds control characters")
             }
             let managed = ["mcp-session-id", "mcp-protocol-version", "content-type", "accept", "last-event-id", "host", "content-length"]
