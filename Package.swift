@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Domain types, JSON value model, policy; pure, no I/O.
@@ -65,6 +67,12 @@ let package = Package(
                                                         .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
                 swiftSettings: dataPath),
+        // `warden gateway`: Streamable HTTP served to clients, one `warden wrap` child per MCP session.
+        .target(
+            name: "WardenGateway",
+            dependencies: ["WardenCore", "WardenProtocol", "WardenTransport", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strict),
         // `warden wrap`: the relay session (in-path enforcement) and the runner that wires it to a transport.
         .target(
             name: "WardenProxy",
@@ -88,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubAPI", "WardenHubClient", "WardenProxy", "WardenTransport", "WardenHub", "WardenStore", "WardenConsole", "WardenDemo", "WardenSetup", "WardenSandbox", "WardenSystem",
+                "WardenCore", "WardenProtocol", "WardenDetect", "WardenHubAPI", "WardenHubClient", "WardenProxy", "WardenTransport", "WardenHub", "WardenStore", "WardenConsole", "WardenDemo", "WardenSetup", "WardenSandbox", "WardenSystem", "WardenGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

@@ -8,7 +8,7 @@ struct Warden: ParsableCommand {
         commandName: "warden",
         abstract: "A zero-trust security layer and operator console for the Model Context Protocol.",
         version: "0.1.0",
-        subcommands: [DemoCommand.self, Install.self, Uninstall.self, Wrap.self, Hub.self, Console.self, Alerts.self, Incidents.self, Playbooks.self, Respond.self, DemoServerCommand.self, Scan.self, Registry.self, Sessions.self, Grants.self, Tools.self, Baselines.self, Events.self, Audit.self])
+        subcommands: [DemoCommand.self, Install.self, Uninstall.self, Wrap.self, GatewayCommand.self, Hub.self, Console.self, Alerts.self, Incidents.self, Playbooks.self, Respond.self, DemoServerCommand.self, Scan.self, Registry.self, Sessions.self, Grants.self, Tools.self, Baselines.self, Events.self, Audit.self])
 
     /// Exit codes are part of the interface: 0 ok, 1 refused or not found, 2 usage or I/O error.
     static func main() {

@@ -95,8 +95,8 @@ final class ListeningPeer: Sendable {
         self.said = said
     }
 
-    static func start(_ arguments: [String]) async throws -> ListeningPeer {
-        let child = try Child.spawn(arguments, environment: ProcessInfo.processInfo.environment)
+    static func start(_ arguments: [String], environment: [String: String] = [:]) async throws -> ListeningPeer {
+        let child = try Child.spawn(arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
         let said: String? = await withCheckedContinuation { c in
             Thread {
                 var line = [UInt8]()

@@ -305,8 +305,8 @@ struct ClientRun: Sendable {
 }
 
 /// Starts the Python client in the background.
-func pythonClientTask(command: [String], steps: [[String: Any]], home: String, timeout: Double = 90) -> ClientRun {
-    let spec = (try? JSONSerialization.data(withJSONObject: ["command": command, "steps": steps])) ?? Data()
+func pythonClientTask(command: [String], steps: [[String: Any]], home: String, timeout: Double = 90, spec extra: [String: Any] = [:]) -> ClientRun {
+    let spec = (try? JSONSerialization.data(withJSONObject: extra.merging(["command": command, "steps": steps]) { $1 })) ?? Data()
     let specText = String(decoding: spec, as: UTF8.self)
     return ClientRun(task: Task {
         let finished = try await runProcess([Harness.python, Harness.clientScript, specText], environment: ["WARDEN_HOME": home], timeout: timeout)

@@ -173,13 +173,13 @@ _warden() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    demo|install|uninstall|wrap|hub|console|alerts|incidents|playbooks|respond|scan|registry|sessions|grants|tools|baselines|events|audit|help)
+    demo|install|uninstall|wrap|gateway|hub|console|alerts|incidents|playbooks|respond|scan|registry|sessions|grants|tools|baselines|events|audit|help)
         # Offer subcommand argument completions
         "_warden_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'demo install uninstall wrap hub console alerts incidents playbooks respond scan registry sessions grants tools baselines events audit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'demo install uninstall wrap gateway hub console alerts incidents playbooks respond scan registry sessions grants tools baselines events audit help' -- "${cur}"))
         ;;
     esac
 }
@@ -278,6 +278,51 @@ _warden_wrap() {
         return
         ;;
     '--header-file')
+        return
+        ;;
+    esac
+}
+
+_warden_gateway() {
+    repeating_flags=()
+    non_repeating_flags=(--no-auth --allow-remote --version -h --help)
+    repeating_options=(--allow-origin)
+    non_repeating_options=(--listen --name --upstream --header-file --policy --home --token-file --path --max-sessions --idle-minutes)
+    __warden_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--listen')
+        return
+        ;;
+    '--name')
+        return
+        ;;
+    '--upstream')
+        return
+        ;;
+    '--header-file')
+        return
+        ;;
+    '--policy')
+        return
+        ;;
+    '--home')
+        return
+        ;;
+    '--token-file')
+        return
+        ;;
+    '--allow-origin')
+        return
+        ;;
+    '--path')
+        return
+        ;;
+    '--max-sessions')
+        return
+        ;;
+    '--idle-minutes')
         return
         ;;
     esac

@@ -54,6 +54,7 @@ _warden() {
             'install:Put warden wrap in front of the MCP servers in your clients'\'' configs: stdio commands, and Streamable HTTP urls through wrap --connect (backup, diff, idempotent).'
             'uninstall:Take warden wrap out of your clients'\'' configs (restores the backup byte for byte when the file is unchanged since install).'
             'wrap:Run an MCP server behind Warden'\''s enforcing relay (use in place of the server'\''s command).'
+            'gateway:Serve an MCP server over Streamable HTTP, each session behind its own enforcing relay.'
             'hub:Run the hub (control plane) in the foreground.'
             'console:The operator console: live sessions, pending grants, flagged tools, alerts, playbooks, audit.'
             'alerts:Alerts raised from the event stream: list and triage them.'
@@ -74,7 +75,7 @@ _warden() {
         ;;
     arg)
         case "${words[1]}" in
-        demo|install|uninstall|wrap|hub|console|alerts|incidents|playbooks|respond|scan|registry|sessions|grants|tools|baselines|events|audit|help)
+        demo|install|uninstall|wrap|gateway|hub|console|alerts|incidents|playbooks|respond|scan|registry|sessions|grants|tools|baselines|events|audit|help)
             "_warden_${words[1]}" && ret=0
             ;;
         esac
@@ -141,6 +142,31 @@ _warden_wrap() {
         '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
         '--connect[Connect to a server that is already running instead of starting one\: http(s)\://HOST\:PORT/PATH (Streamable HTTP), unix\:PATH or tcp\:HOST\:PORT (newline-delimited JSON-RPC).]:connect:'
         '--header-file[Headers for an HTTP server, one `Name\: value` per line, `${VAR}` read from the environment (authorisation; never on the command line). WARDEN_CONNECT_HEADERS may hold the same.]:header-file:'
+        '*:command:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_warden_gateway() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--listen[Where to listen, HOST\:PORT (port 0\: any free one, printed). Loopback unless --allow-remote.]:listen:'
+        '--name[The server'\''s name in policy, events and the console.]:name:'
+        '--upstream[An MCP server to reach over HTTP (http(s)\://…), unix\:PATH or tcp\:HOST\:PORT, instead of a command after --.]:upstream:'
+        '--header-file[Headers for the upstream HTTP server, one `Name\: value` per line (see warden wrap).]:header-file:'
+        '--policy[Policy file (YAML).]:policy:'
+        '--home[State directory (default\: $WARDEN_HOME or ~/.local/state/warden).]:home:'
+        '--token-file[The bearer token'\''s file (default\: $WARDEN_HOME/gateway/NAME.token; made if missing).]:token-file:'
+        '--no-auth[Serve without a bearer token (loopback only).]'
+        '*--allow-origin[Also accept requests carrying this Origin (repeatable), e.g. http\://localhost\:6274.]:allow-origin:'
+        '--allow-remote[Allow a bind outside loopback (the token is then required, and Host is not checked).]'
+        '--path[The MCP endpoint'\''s path.]:path:'
+        '--max-sessions[Sessions served at once.]:max-sessions:'
+        '--idle-minutes[Minutes after which a session with no request and no open stream is ended.]:idle-minutes:'
         '*:command:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
