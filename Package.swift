@@ -110,7 +110,9 @@ let package = Package(
         .executableTarget(
             name: "warden-bench",
             dependencies: ["WardenCore", "WardenProtocol", "WardenDetect", "WardenProxy", "WardenTransport", "WardenHub", "WardenStore", "WardenHubClient", "WardenConsole",
-                           .product(name: "Crypto", package: "swift-crypto")],
+                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
 
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),

@@ -3,6 +3,7 @@ import Crypto
 //   swift run -c release warden-bench relay [--calls N] [--pipelined N]
 //   swift run -c release warden-bench scan  (tool definitions analysed per second)
 //   swift run -c release warden-bench dlp [--case NAME]  (call results scanned per second: secrets and injections)
+//   swift run -c release warden-bench http [--calls N] [--concurrent N] [--sessions N]  (warden gateway vs direct Streamable HTTP)
 import Foundation
 import Synchronization
 import WardenCore
@@ -444,6 +445,7 @@ case "dlp": dlpBenchmark()
 case "hub": try hubBenchmark()
 case "console": try consoleBenchmark()
 case "startup": try startupBenchmark()
+case "http": try httpBenchmark()
 default:
     try relayBenchmark()
     try scanBenchmark()
