@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WardenCore
 import WardenProtocol
 import WardenTransport
@@ -8,6 +9,7 @@ import WardenTransport
 public enum ServerProbe {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// What a server shows the model: its tools, its instructions, and its prompts and resources as
@@ -18,35 +20,82 @@ public enum ServerProbe {
         public var catalogue: [JSONObject]
     }
 
-    /// The server's listing, or a failure naming what went wrong. Blocks up to `timeout`.
+    /// The listing of a server Warden starts, or a failure naming what went wrong. Blocks up to `timeout`.
     public static func listTools(_ command: [String], timeout: Double = 20) throws(Failure) -> Listing {
         let server: ServerProcess
         do { server = try ServerProcess.spawn(command) } catch { throw Failure(description: error.description) }
+        return try listTools(upstream: ProcessUpstream(server), timeout: timeout)
+    }
+
+    /// The listing of a server that is already running (Streamable HTTP or HTTP+SSE, or a socket),
+    /// reached as `wrap --connect` reaches it, with `headers` on every HTTP request.
+    public static func listTools(connect target: UpstreamTarget, headers: [(String, String)] = [], timeout: Double = 20) throws(Failure) -> Listing {
+        switch target {
+        case .http(let url): return try listTools(upstream: HTTPUpstream(url: url, headers: headers), timeout: timeout)
+        default:
+            let socket: SocketUpstream
+            do { socket = try SocketUpstream.connect(target) } catch { throw Failure(description: error.description) }
+            return try listTools(upstream: socket, timeout: timeout)
+        }
+    }
+
+    /// Messages from the server, as the pump thread parsed them, until it is gone.
+    private final class Mailbox: Sendable {
+        private let state = Mutex<(messages: [JSONValue], closed: Bool)>(([], false))
+        private let arrived = DispatchSemaphore(value: 0)
+
+        func put(_ message: JSONValue) {
+            state.withLock { $0.messages.append(message) }
+            arrived.signal()
+        }
+
+        func close() {
+            state.withLock { $0.closed = true }
+            arrived.signal()
+        }
+
+        /// The answer to `id` (other messages are dropped), nil once the server is gone, or after `deadline`.
+        func answer(to id: Int, by deadline: Date) -> (answer: JSONValue?, closed: Bool) {
+            while true {
+                let (found, closed) = state.withLock { s -> (JSONValue?, Bool) in
+                    defer { s.messages.removeAll() }
+                    return (s.messages.first { $0["id"] == .int(id) && $0["method"] == nil }, s.closed)
+                }
+                if found != nil || closed { return (found, closed) }
+                let left = deadline.timeIntervalSinceNow
+                if left <= 0 { return (nil, false) }
+                _ = arrived.wait(timeout: .now() + min(left, 0.2))
+            }
+        }
+    }
+
+    static func listTools(upstream: any Upstream, timeout: Double) throws(Failure) -> Listing {
+        let mailbox = Mailbox()
+        let reader = Thread {
+            upstream.pump(maxFrame: 64 << 20) { frame in
+                if case .line(_, let content) = frame, let v = try? JSONParser.parse(content) { mailbox.put(v) }
+            }
+            mailbox.close()
+        }
+        reader.start()
         defer {
-            close(server.stdinFD)
-            server.signal(SIGTERM)
-            _ = server.wait()
+            upstream.closeInput()
+            upstream.terminate()
+            _ = upstream.wait()
         }
         let deadline = Date().addingTimeInterval(timeout)
-        var framer = LineFramer()
-        func send(_ value: JSONValue) { RPCReply.line(value).withUnsafeBytes { _ = FileDescriptorIO.writeAll(fd: server.stdinFD, $0) } }
+        func send(_ value: JSONValue) { RPCReply.line(value).withUnsafeBytes { _ = upstream.output.write($0) } }
         func receive(id: Int) throws(Failure) -> JSONValue {
-            while Date() < deadline {
-                var found: JSONValue?
-                framer.drain { frame in
-                    guard found == nil, case .line(_, let content) = frame, let v = try? JSONParser.parse(content), v["id"] == .int(id) else { return }
-                    found = v
+            let (found, closed) = mailbox.answer(to: id, by: deadline)
+            if let found {
+                if let error = found["error"] {
+                    // Warden's own answer for a server that gave none (HTTP) says why in words.
+                    if let message = error["message"]?.stringValue, message.hasPrefix("Warden: ") { throw Failure(description: String(message.dropFirst(8))) }
+                    throw Failure(description: "server answered with an error: \(JSONWriter.compact(error))")
                 }
-                if let found {
-                    if let error = found["error"] { throw Failure(description: "server answered with an error: \(JSONWriter.compact(error))") }
-                    return found["result"] ?? .null
-                }
-                var ready = pollfd(fd: server.stdoutFD, events: Int16(POLLIN), revents: 0)
-                let wait = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
-                guard Glibc.poll(&ready, 1, min(wait, 200)) >= 0 else { continue }
-                if ready.revents != 0, framer.readInto(fd: server.stdoutFD) <= 0 { throw Failure(description: "server closed its output") }
+                return found["result"] ?? .null
             }
-            throw Failure(description: "no answer within \(Int(timeout)) s")
+            throw Failure(description: closed ? "server closed its output" : "no answer within \(Int(timeout)) s")
         }
         send(["jsonrpc": "2.0", "id": 1, "method": "initialize",
               "params": ["protocolVersion": "2025-06-18", "capabilities": [:], "clientInfo": ["name": "warden-scan", "version": "0.1.0"]]])

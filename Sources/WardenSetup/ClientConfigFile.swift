@@ -202,9 +202,6 @@ public struct ClientConfigFile: Sendable {
     /// Why a remote entry cannot run through `wrap --connect` yet, or nil when it can.
     static func notConnectable(_ e: Entry, url: String) -> String? {
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else { return "its url is not http(s)" }
-        if e.type == "sse" || (e.type == nil && (url.hasSuffix("/sse") || url.hasSuffix("/sse/"))) {
-            return "the older HTTP+SSE transport: wrap --connect speaks Streamable HTTP only, so it is left unprotected"
-        }
         if e.headersUnreadable { return "its headers are not a map of strings" }
         if e.headers.contains(where: { !HeaderField.isName($0.0) || !HeaderField.isValue($0.1) }) {
             return "a header's name or value holds characters no HTTP header may"

@@ -14,6 +14,13 @@ import WardenProtocol
 /// the GET stream brings the server's own messages (resumed with `Last-Event-ID`); DELETE ends the
 /// session when the client goes.
 ///
+/// A server that offers only the older HTTP+SSE transport (specification 2024-11-05) is found as
+/// that specification's successor says to: the `initialize` POST fails with a 4xx, so Warden opens
+/// a GET event stream at the same URL, whose first event names the endpoint messages are POSTed
+/// to. Then every answer and server message arrives on that one stream, and the session lasts as
+/// long as it does. The endpoint must be on the URL's own origin: a server may not send the
+/// client's messages, and their authorisation headers, anywhere else.
+///
 /// Fail closed: a request the server does not answer — the stream ended, an HTTP error, a broken
 /// connection — is answered to the client with a JSON-RPC error that says so (delivered through
 /// the relay like any answer), so nothing waits forever and nothing is guessed.
@@ -27,6 +34,8 @@ public final class HTTPUpstream: Upstream {
 
     struct State {
         var sessionID: String?
+        /// Where messages go on the older HTTP+SSE transport, once its stream named it.
+        var legacyEndpoint: String?
         var protocolVersion: String?
         /// The id (compact JSON) of the client's `initialize`, until its answer names the version.
         var initializeID: String?
@@ -194,8 +203,8 @@ public final class HTTPUpstream: Upstream {
         if idle { finish(.exited(0)) }
     }
 
-    private func request(_ method: HTTPMethod, accept: String, body: [UInt8]? = nil, lastEventID: String? = nil) -> HTTPClientRequest {
-        var r = HTTPClientRequest(url: url)
+    private func request(_ method: HTTPMethod, accept: String, body: [UInt8]? = nil, lastEventID: String? = nil, to target: String? = nil) -> HTTPClientRequest {
+        var r = HTTPClientRequest(url: target ?? url)
         r.method = method
         for (k, v) in headers { r.headers.add(name: k, value: v) }
         r.headers.replaceOrAdd(name: "Accept", value: accept)
@@ -213,6 +222,9 @@ public final class HTTPUpstream: Upstream {
     /// POSTs one message and hands on whatever comes back. Each request gets an answer whatever
     /// happens: the server's, or Warden's error saying why there is none.
     private func post(_ message: [UInt8], requests: [JSONValue], token: Int, isInitialize: Bool) async {
+        if let endpoint = state.withLock({ $0.legacyEndpoint }) {
+            return await postLegacy(message, to: endpoint, requests: requests, token: token)
+        }
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request(.POST, accept: "application/json, text/event-stream", body: message), deadline: .distantFuture)
@@ -224,6 +236,13 @@ public final class HTTPUpstream: Upstream {
         // The session is the one the server names when it accepts `initialize`, nowhere else.
         if isInitialize, (200..<300).contains(status), let session = response.headers.first(name: "Mcp-Session-Id"), Self.isVisibleToken(session) {
             state.withLock { s in if s.sessionID == nil { s.sessionID = session } }
+        }
+        if isInitialize, (400..<500).contains(status), status != 401, status != 403, state.withLock({ $0.sessionID == nil }) {
+            await Self.drain(response.body)
+            if let endpoint = await openLegacyStream() {
+                return await postLegacy(message, to: endpoint, requests: requests, token: token)
+            }
+            return unanswered(requests, token: token, "the server answered HTTP \(status), and no HTTP+SSE event stream either")
         }
         guard (200..<300).contains(status) else {
             let why = status == 404 && state.withLock({ $0.sessionID }) != nil
@@ -379,7 +398,7 @@ public final class HTTPUpstream: Upstream {
     private func startListening() {
         let first = state.withLock { s -> Bool in
             defer { s.getStarted = true }
-            return !s.getStarted && s.ended == nil
+            return !s.getStarted && s.ended == nil && s.legacyEndpoint == nil
         }
         guard first else { return }
         let task = Task { [self] in
@@ -405,6 +424,91 @@ public final class HTTPUpstream: Upstream {
         }
         state.withLock { s in
             if s.ended == nil { s.tasks[-1] = task } else { task.cancel() }
+        }
+    }
+
+    // MARK: The older HTTP+SSE transport
+
+    /// Opens the event stream at the URL and waits (10 s at most) for its first event, which must
+    /// name the endpoint; the stream is then read for the rest of the session, and its end ends it
+    /// (the relay answers what is still open). Nil when the server offers no such stream.
+    private func openLegacyStream() async -> String? {
+        let (announced, announce) = AsyncStream.makeStream(of: String?.self)
+        let task = Task { [self] in
+            var endpoint: String?
+            defer {
+                if endpoint == nil { announce.yield(nil) }
+                announce.finish()
+            }
+            guard let response = try? await client.execute(request(.GET, accept: "text/event-stream"), deadline: .distantFuture) else { return }
+            guard response.status == .ok, (response.headers.first(name: "Content-Type") ?? "").lowercased().hasPrefix("text/event-stream") else {
+                return await Self.drain(response.body)
+            }
+            var parser = EventStreamParser(maxData: maxFrame)
+            do {
+                for try await chunk in response.body {
+                    for event in chunk.withUnsafeReadableBytes({ parser.feed($0) }) {
+                        guard endpoint != nil else {
+                            // Anything but an endpoint first is not this transport.
+                            guard event.type == "endpoint", !event.isOversized, let named = legacyTarget(String(decoding: event.data, as: UTF8.self)) else { return }
+                            endpoint = named
+                            state.withLock { $0.legacyEndpoint = named }
+                            announce.yield(named)
+                            continue
+                        }
+                        guard event.type == "message" else { continue }
+                        if event.isOversized {
+                            try await inbox.put(.oversized(length: event.length, prefix: Array(event.data.prefix(1 << 16))))
+                            continue
+                        }
+                        try await deliverWaiting(event.data)
+                    }
+                }
+            } catch {}
+            if !Task.isCancelled { finish(.disconnected("the server closed its HTTP+SSE event stream")) }
+        }
+        let running = state.withLock { s -> Bool in
+            guard s.ended == nil else { return false }
+            s.tasks[-2] = task
+            return true
+        }
+        guard running else {
+            task.cancel()
+            return nil
+        }
+        let endpoint = await withTaskGroup(of: String?.self) { group in
+            group.addTask { for await named in announced { return named }; return nil }
+            group.addTask { try? await Task.sleep(for: .seconds(10)); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if endpoint == nil { task.cancel() }
+        return endpoint
+    }
+
+    /// The endpoint an HTTP+SSE stream named, resolved against the URL; nil unless it is on the
+    /// URL's own scheme, host and port.
+    func legacyTarget(_ named: String) -> String? {
+        let text = named.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty, text.utf8.count <= 2048, text.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }),
+              let base = URL(string: url), let resolved = URL(string: text, relativeTo: base)?.absoluteURL,
+              resolved.scheme?.lowercased() == base.scheme?.lowercased(), resolved.host?.lowercased() == base.host?.lowercased(),
+              resolved.port == base.port, resolved.user == nil, resolved.password == nil else { return nil }
+        return resolved.absoluteString
+    }
+
+    /// POSTs one message to the HTTP+SSE endpoint; its answer comes on the stream. A refusal, or a
+    /// POST that cannot be made, is the client's error at once.
+    private func postLegacy(_ message: [UInt8], to endpoint: String, requests: [JSONValue], token: Int) async {
+        do {
+            let response = try await client.execute(request(.POST, accept: "application/json, text/event-stream", body: message, to: endpoint), timeout: .seconds(60))
+            let status = response.status.code
+            await Self.drain(response.body)
+            if !(200..<300).contains(status) { unanswered(requests, token: token, "the server refused the message with HTTP \(status)") }
+        } catch {
+            if Task.isCancelled { return }
+            unanswered(requests, token: token, "the message could not be sent to the server (\(Self.describe(error)))")
         }
     }
 

@@ -4,6 +4,7 @@ import WardenCore
 import WardenSetup
 import WardenDetect
 import WardenProxy
+import WardenTransport
 
 /// `warden scan`: review tool definitions before trusting them (for people and for CI).
 struct Scan: ParsableCommand {
@@ -13,6 +14,8 @@ struct Scan: ParsableCommand {
             warden scan --tools tools.json            a tools/list result ({"tools":[…]}) or a bare array
             warden scan --config ~/.cursor/mcp.json   starts each stdio server in the config and lists its tools
             warden scan -- uvx mcp-server-git         one server
+            warden scan --connect http://127.0.0.1:8000/mcp   one running server (Streamable HTTP or HTTP+SSE, unix:, tcp:)
+            Remote entries of a config are connected to, with their headers (${VAR} and ${env:VAR} from the environment).
             Exit status: 0 when nothing is at or above --fail-on, 1 when something is, 2 on error.
             """)
 
@@ -22,6 +25,8 @@ struct Scan: ParsableCommand {
     @Option(help: "Lowest verdict that fails the scan: suspicious or malicious.") var failOn = "suspicious"
     @Option(help: "Seconds to wait for each server's tools/list.") var timeout: Double = 20
     @Option(help: "Policy file whose analysis thresholds and suppressions apply.") var policy: String?
+    @Option(help: "A running server to scan: http(s)://HOST:PORT/PATH, unix:PATH or tcp:HOST:PORT.") var connect: String?
+    @Option(help: "Headers for --connect, one `Name: value` per line (WARDEN_CONNECT_HEADERS may hold the same).") var headerFile: String?
     @Argument(parsing: .postTerminator, help: "A server command to start and scan.") var command: [String] = []
 
     func run() throws {
@@ -39,19 +44,29 @@ struct Scan: ParsableCommand {
         }
         if let config {
             for entry in try ClientConfig.servers(in: config) {
-                guard let command = entry.command else {
-                    problems.append("\(entry.name): remote server (\(entry.url ?? "?")) not scanned; scan it where it runs")
-                    continue
-                }
-                do { sources.append((entry.name, Self.withInstructions(try ServerProbe.listTools(command, timeout: timeout)))) }
-                catch { problems.append("\(entry.name): \(error)") }
+                do throws(ServerProbe.Failure) {
+                    if let command = entry.command {
+                        sources.append((entry.name, Self.withInstructions(try ServerProbe.listTools(command, timeout: timeout))))
+                    } else {
+                        let (target, headers) = try Self.remote(entry)
+                        sources.append((entry.name, Self.withInstructions(try ServerProbe.listTools(connect: target, headers: headers, timeout: timeout))))
+                    }
+                } catch { problems.append("\(entry.name): \(error)") }
             }
+        }
+        if let connect {
+            let target: UpstreamTarget
+            do { target = try UpstreamTarget(connect) } catch { CLI.fail("--connect: \(error)", code: 2) }
+            let headers: [(String, String)]
+            do { headers = try Wrap.connectHeaders(file: headerFile) } catch { CLI.fail("\(error)", code: 2) }
+            do { sources.append((Self.label(target), Self.withInstructions(try ServerProbe.listTools(connect: target, headers: headers, timeout: timeout)))) }
+            catch { CLI.fail("\(connect): \(error)", code: 2) }
         }
         if !command.isEmpty {
             do { sources.append((URL(fileURLWithPath: command[0]).lastPathComponent, Self.withInstructions(try ServerProbe.listTools(command, timeout: timeout)))) }
             catch { CLI.fail("\(command.joined(separator: " ")): \(error)", code: 2) }
         }
-        guard tools != nil || config != nil || !command.isEmpty else { CLI.fail("give --tools FILE, --config FILE or -- COMMAND", code: 2) }
+        guard tools != nil || config != nil || connect != nil || !command.isEmpty else { CLI.fail("give --tools FILE, --config FILE, --connect URL or -- COMMAND", code: 2) }
 
         var settings = AnalysisSettings()
         if let policy {
@@ -69,6 +84,30 @@ struct Scan: ParsableCommand {
         for p in problems { FileHandle.standardError.write(Data("warden scan: \(SafeText.escape(p))\n".utf8)) }
         if report.worst >= threshold { throw ExitCode(1) }
         if !problems.isEmpty && report.reviews.isEmpty { throw ExitCode(2) }
+    }
+
+    /// Where a config's remote entry is and the headers it sends, as the client would send them.
+    static func remote(_ entry: ClientConfig.Entry) throws(ServerProbe.Failure) -> (UpstreamTarget, [(String, String)]) {
+        guard let url = entry.url, url.hasPrefix("http://") || url.hasPrefix("https://"), let target = try? UpstreamTarget(url) else {
+            throw ServerProbe.Failure(description: "remote server (\(entry.url ?? "no url")) is not an http(s) URL Warden can reach")
+        }
+        var headers: [(String, String)] = []
+        for (name, value) in entry.headers {
+            guard !value.contains(where: \.isNewline) else { throw ServerProbe.Failure(description: "the value of header \(name) holds a line break") }
+            do { headers += try ConnectHeaders.parse("\(name): \(value)", source: "header \(name)") } catch {
+                throw ServerProbe.Failure(description: error.description)
+            }
+        }
+        return (target, headers)
+    }
+
+    /// A running server's name in the report: its host and port, or its socket.
+    static func label(_ target: UpstreamTarget) -> String {
+        switch target {
+        case .http(let url): URL(string: url).map { ($0.host ?? "server") + ($0.port.map { ":\($0)" } ?? "") } ?? "server"
+        case .unix(let path): URL(fileURLWithPath: path).lastPathComponent
+        case .tcp(let host, let port): "\(host):\(port)"
+        }
     }
 
     /// The server's instructions are analysed too, as a pseudo-tool named `(instructions)`.
@@ -114,6 +153,8 @@ enum ClientConfig {
         /// The command line (with `env` prefixed when the entry sets variables); nil for remote servers.
         var command: [String]?
         var url: String?
+        /// A remote entry's headers, as written (`${VAR}` not expanded yet).
+        var headers: [(String, String)] = []
     }
 
     static func servers(in path: String) throws -> [Entry] {
@@ -125,7 +166,10 @@ enum ClientConfig {
         // Claude Desktop, Cursor and Claude Code use "mcpServers"; VS Code uses "servers" (or "mcp.servers" in settings).
         let table = value["mcpServers"]?.objectValue ?? value["servers"]?.objectValue ?? value["mcp"]?["servers"]?.objectValue ?? JSONObject()
         return table.members.map { name, entry in
-            guard let command = entry["command"]?.stringValue else { return Entry(name: name, command: nil, url: entry["url"]?.stringValue) }
+            guard let command = entry["command"]?.stringValue else {
+                let headers = entry["headers"]?.objectValue?.members.compactMap { k, v in v.stringValue.map { (k, $0) } } ?? []
+                return Entry(name: name, command: nil, url: entry["url"]?.stringValue, headers: headers)
+            }
             let args = entry["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
             let env = entry["env"]?.objectValue?.members.compactMap { k, v in v.stringValue.map { "\(k)=\($0)" } } ?? []
             // The command is looked up on PATH (posix_spawnp); `env` carries the entry's variables.

@@ -43,6 +43,19 @@ struct Wrap: ParsableCommand {
     @Argument(parsing: .postTerminator, help: "The MCP server's command and arguments.")
     var command: [String] = []
 
+    /// Headers for an HTTP server: from `--header-file`, then `WARDEN_CONNECT_HEADERS`.
+    static func connectHeaders(file: String?) throws(ConnectHeaders.Problem) -> [(String, String)] {
+        var headers: [(String, String)] = []
+        if let file {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ConnectHeaders.Problem(description: "cannot read \(file)") }
+            headers += try ConnectHeaders.parse(text, source: file)
+        }
+        if let text = ProcessInfo.processInfo.environment["WARDEN_CONNECT_HEADERS"] {
+            headers += try ConnectHeaders.parse(text, source: "WARDEN_CONNECT_HEADERS")
+        }
+        return headers
+    }
+
     func validate() throws {
         if let connect {
             guard command.isEmpty else { throw ValidationError("give either --connect or a command after --, not both") }
@@ -79,13 +92,7 @@ struct Wrap: ParsableCommand {
         // Already checked by validate().
         runner.connect = connect.flatMap { try? UpstreamTarget($0) }
         do {
-            if let headerFile {
-                guard let text = try? String(contentsOfFile: headerFile, encoding: .utf8) else { throw ConnectHeaders.Problem(description: "cannot read \(headerFile)") }
-                runner.connectHeaders += try ConnectHeaders.parse(text, source: headerFile)
-            }
-            if let text = ProcessInfo.processInfo.environment["WARDEN_CONNECT_HEADERS"] {
-                runner.connectHeaders += try ConnectHeaders.parse(text, source: "WARDEN_CONNECT_HEADERS")
-            }
+            runner.connectHeaders = try Self.connectHeaders(file: headerFile)
         } catch {
             Diagnostics.warn(server: serverName, "\(error). The server was not reached.")
             throw ExitCode(2)

@@ -201,6 +201,64 @@ struct HTTPConnectTests {
         _ = server
     }
 
+    @Test("a server on the older HTTP+SSE transport is found from the initialize POST's refusal: tool lists, results, progress and log messages are what the SDK's own SSE client gets, and policy applies")
+    func legacySSE() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let (server, base) = try await Self.server(["--sse"])
+        let url = String(base.dropLast(4)) + "/sse"
+        let direct = try await pythonClient(command: [], steps: Self.steps, home: home, spec: ["url": url, "sse": true])
+        let through = try await wrapped(url, home: home)
+        let d = direct["results"] as! [Any], w = through["results"] as! [Any]
+        #expect(NSDictionary(dictionary: d[0] as! [String: Any]) == NSDictionary(dictionary: w[0] as! [String: Any]))
+        #expect(((w[0] as! [String: Any])["tools"] as! [Any]).count == 5)
+        #expect(resultText(w[1]) == "42" && resultText(w[2]) == "counted 3")
+        #expect(((w[2] as! [String: Any])["progress"] as? [Any])?.count == 3)
+        let logs = (through["logs"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? String }
+        #expect(logs == (direct["logs"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? String } && logs.contains("from the session's own stream"), "\(logs)")
+
+        let policy = home + "/policy.yaml"
+        try "version: 1\ndefaults:\n  action: allow\nrules:\n  - match: { tool: delete_note }\n    action: deny\n    reason: notes are kept\ndlp:\n  injection: deny\n"
+            .write(toFile: policy, atomically: true, encoding: .utf8)
+        let report = try await wrapped(url, home: home, steps: [
+            ["op": "call", "name": "delete_note", "arguments": ["name": "plans"]],
+            ["op": "call", "name": "whisper", "arguments": [:]],
+            ["op": "call", "name": "add", "arguments": ["a": 1, "b": 1]],
+        ], policy: policy)
+        let results = report["results"] as! [Any]
+        #expect(decisionMeta(results[0])["decision"] as? String == "denied-by-policy", "\(results[0])")
+        #expect(!resultText(results[1]).contains("Ignore all previous instructions"), "\(resultText(results[1]))")
+        #expect(resultText(results[2]) == "2")
+        _ = server
+    }
+
+    @Test("HTTP+SSE, hostile: an endpoint on another host is never posted to; a stream whose first event is not the endpoint is not this transport; a stream that closes mid-call answers the call and ends the session")
+    func legacyHostile() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let record = home + "/stolen"
+        for mode in ["elsewhere", "notfirst", "dies"] {
+            let port = ListeningPeer.freePort()
+            let server = try await ListeningPeer.start([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/hostile_sse.py", String(port), mode, record])
+            let spec = try JSONSerialization.data(withJSONObject: [
+                "command": [Harness.warden, "wrap", "--name", "old", "--header-file", home + "/h", "--connect", "http://127.0.0.1:\(port)/sse"],
+                "steps": [["op": "list"], ["op": "call", "name": "fetch", "arguments": ["url": "https://example.org"], "timeout": 20]]])
+            try "Authorization: Bearer s3cret\n".write(toFile: home + "/h", atomically: true, encoding: .utf8)
+            chmod(home + "/h", 0o600)
+            let finished = try await runProcess([Harness.python, Harness.clientScript, String(decoding: spec, as: UTF8.self)], environment: ["WARDEN_HOME": home], timeout: 60)
+            if mode == "dies" {
+                let report = try JSONSerialization.jsonObject(with: finished.stdout) as? [String: Any] ?? [:]
+                let results = report["results"] as? [Any] ?? []
+                #expect(results.count == 2 && ((results[0] as? [String: Any])?["tools"] as? [Any])?.count == 1, "\(finished.stdoutText.prefix(400)) \(finished.stderr.suffix(400))")
+                if results.count == 2 { #expect(resultText(results[1]).hasPrefix("ERROR"), "\(resultText(results[1]))") }
+            } else {
+                #expect(finished.status != 0 && finished.stderr.contains("no HTTP+SSE event stream"), "\(mode): \(finished.stderr.suffix(600))")
+            }
+            _ = server
+        }
+        #expect(!FileManager.default.fileExists(atPath: record), "nothing was posted to the other host: \((try? String(contentsOfFile: record, encoding: .utf8)) ?? "")")
+    }
+
     @Test("a server that is not there: the client's first request gets an error that says so")
     func unreachable() async throws {
         try Harness.requirePeers()

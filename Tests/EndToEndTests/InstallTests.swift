@@ -76,7 +76,7 @@ struct InstallTests {
 
         let install = try await warden(["install", "--warden", "/opt/warden/bin/warden"])
         #expect(install.status == 0, "\(install.stderr)")
-        #expect(install.stdoutText.contains("remote server https://mcp.example.com/sse: the older HTTP+SSE transport"))
+        #expect(install.stdoutText.contains("connected remote: warden wrap --connect https://mcp.example.com/sse"), "an HTTP+SSE entry is connected too: \(install.stdoutText)")
         #expect(install.stdoutText.contains("connected docs: warden wrap --connect https://docs.example.com/mcp"))
         #expect(install.stdoutText.contains("backup: "))
         let desktop = try JSONSerialization.jsonObject(with: Data(try contents(files[0].0).utf8)) as! [String: Any]
@@ -90,7 +90,7 @@ struct InstallTests {
         #expect(vs.contains(#""docs": {"type": "stdio", "command": "/opt/warden/bin/warden", "args": ["wrap", "--name", "docs", "--connect", "https://docs.example.com/mcp"]},"#),
                 "a Streamable HTTP entry runs through wrap --connect:\n\(vs)")
         let cursor = try contents(files[1].0)
-        #expect(cursor.contains(#""remote":{"url":"https://mcp.example.com/sse"}"#), "an HTTP+SSE entry is left as it is")
+        #expect(cursor.contains(#""remote":{"command": "/opt/warden/bin/warden", "args": ["wrap", "--name", "remote", "--connect", "https://mcp.example.com/sse"]}"#), "\(cursor)")
         for (path, _) in files {
             let backups = try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent)
                 .filter { $0.hasPrefix((path as NSString).lastPathComponent + ".warden-backup-") }

@@ -27,7 +27,7 @@ struct ScanTests {
         #expect((((run["tool"] as? [String: Any])?["driver"] as? [String: Any])?["name"]) as? String == "warden")
     }
 
-    @Test("--config (VS Code JSON with comments and trailing commas): stdio servers scanned, remote ones reported")
+    @Test("--config (VS Code JSON with comments and trailing commas): stdio servers scanned, an unreachable remote one reported")
     func config() async throws {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
@@ -47,7 +47,42 @@ struct ScanTests {
         let tools = try #require((try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])?["tools"] as? [[String: Any]])
         #expect(tools.contains { $0["server"] as? String == "time" && $0["name"] as? String == "get_current_time" && $0["verdict"] as? String == "clean" })
         #expect(tools.contains { $0["server"] as? String == "hostile" && $0["name"] as? String == "poisoned_add" && $0["verdict"] as? String == "malicious" })
-        #expect(r.stderr.contains("remote: remote server"))
+        #expect(r.stderr.contains("warden scan: remote: no answer from the MCP server at https://mcp.example.invalid/: the connection to the server failed"), "\(r.stderr)")
+    }
+
+    @Test("remote servers are connected to: a config's Streamable HTTP entry with its ${env:…} header and an HTTP+SSE one, and --connect with --header-file; a poisoned description over HTTP fails the scan; a refusal says why")
+    func remote() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let script = Harness.repoRoot + "/Tests/EndToEndTests/Peers/http_server.py"
+        let tokenPort = ListeningPeer.freePort()
+        let tokened = try await ListeningPeer.start([Harness.python, script, String(tokenPort), "--token", "s3cret", "--poison"])
+        let ssePort = ListeningPeer.freePort()
+        let old = try await ListeningPeer.start([Harness.python, script, String(ssePort), "--sse"])
+        let file = home + "/mcp.json"
+        try """
+            {"servers": {
+              "notes": {"type": "http", "url": "http://127.0.0.1:\(tokenPort)/mcp", "headers": {"Authorization": "Bearer ${env:NOTES_TOKEN}"}},
+              "legacy": {"type": "sse", "url": "http://127.0.0.1:\(ssePort)/sse"}
+            }}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try await runProcess([Harness.warden, "scan", "--config", file, "--format", "json"],
+                                     environment: ["WARDEN_HOME": home, "NOTES_TOKEN": "s3cret"], timeout: 60)
+        #expect(r.status == 1, "the poisoned tool fails the scan: \(r.stderr)")
+        let tools = try #require((try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])?["tools"] as? [[String: Any]])
+        #expect(tools.filter { $0["server"] as? String == "notes" }.count == 6 && tools.filter { $0["server"] as? String == "legacy" }.count == 5, "\(tools.map { $0["server"] ?? "" })")
+        #expect(tools.contains { $0["server"] as? String == "notes" && $0["name"] as? String == "lookup" && $0["verdict"] as? String == "malicious" })
+        #expect(tools.contains { $0["server"] as? String == "legacy" && $0["name"] as? String == "add" && $0["verdict"] as? String == "clean" })
+
+        let unset = try await warden(["scan", "--config", file], home: home, timeout: 60)
+        #expect(unset.stderr.contains("notes: header Authorization:1: the header names ${NOTES_TOKEN}, which is not set"), "\(unset.stderr)")
+
+        try "Authorization: Bearer s3cret\n".write(toFile: home + "/headers", atomically: true, encoding: .utf8)
+        let direct = try await warden(["scan", "--connect", "http://127.0.0.1:\(tokenPort)/mcp", "--header-file", home + "/headers"], home: home, timeout: 60)
+        #expect(direct.status == 1 && direct.stdoutText.contains("lookup  MALICIOUS"), "\(direct.stdoutText) \(direct.stderr)")
+        let refused = try await warden(["scan", "--connect", "http://127.0.0.1:\(tokenPort)/mcp"], home: home, timeout: 60)
+        #expect(refused.status == 2 && refused.stderr.contains("the server answered HTTP 401"), "\(refused.stderr)")
+        _ = (tokened, old)
     }
 
     @Test("-- COMMAND scans one server; bad input exits 2 with a message")

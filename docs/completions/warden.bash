@@ -785,7 +785,7 @@ _warden_scan() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--tools --config --format --fail-on --timeout --policy)
+    non_repeating_options=(--tools --config --format --fail-on --timeout --policy --connect --header-file)
     __warden_offer_flags_options -1
 
     # Offer option value completions
@@ -806,6 +806,12 @@ _warden_scan() {
         return
         ;;
     '--policy')
+        return
+        ;;
+    '--connect')
+        return
+        ;;
+    '--header-file')
         return
         ;;
     esac

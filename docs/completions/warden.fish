@@ -87,7 +87,7 @@ function __warden_parse_tokens -S
         case 'respond'
             __warden_parse_subcommand -r 2 'home=' 'json' 'reason=' 'as=' 'version' 'h/help'
         case 'scan'
-            __warden_parse_subcommand -r 1 'tools=' 'config=' 'format=' 'fail-on=' 'timeout=' 'policy=' 'version' 'h/help'
+            __warden_parse_subcommand -r 1 'tools=' 'config=' 'format=' 'fail-on=' 'timeout=' 'policy=' 'connect=' 'header-file=' 'version' 'h/help'
         case 'registry'
             __warden_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
@@ -421,6 +421,8 @@ complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options 
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden scan" fail-on' -l 'fail-on' -d 'Lowest verdict that fails the scan: suspicious or malicious.' -rfka ''
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden scan" timeout' -l 'timeout' -d 'Seconds to wait for each server\'s tools/list.' -rfka ''
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden scan" policy' -l 'policy' -d 'Policy file whose analysis thresholds and suppressions apply.' -rfka ''
+complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden scan" connect' -l 'connect' -d 'A running server to scan: http(s)://HOST:PORT/PATH, unix:PATH or tcp:HOST:PORT.' -rfka ''
+complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden scan" header-file' -l 'header-file' -d 'Headers for --connect, one `Name: value` per line (WARDEN_CONNECT_HEADERS may hold the same).' -rfka ''
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden scan" version' -l 'version' -d 'Show the version.'
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden scan" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden registry" version' -l 'version' -d 'Show the version.'

@@ -599,6 +599,8 @@ _warden_scan() {
         '--fail-on[Lowest verdict that fails the scan\: suspicious or malicious.]:fail-on:'
         '--timeout[Seconds to wait for each server'\''s tools/list.]:timeout:'
         '--policy[Policy file whose analysis thresholds and suppressions apply.]:policy:'
+        '--connect[A running server to scan\: http(s)\://HOST\:PORT/PATH, unix\:PATH or tcp\:HOST\:PORT.]:connect:'
+        '--header-file[Headers for --connect, one `Name\: value` per line (WARDEN_CONNECT_HEADERS may hold the same).]:header-file:'
         '*:command:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'

@@ -67,7 +67,10 @@ async def main():
         except McpError as error:
             return {"error": {"code": error.error.code, "message": error.error.message}}
 
-    if "url" in spec:
+    if "url" in spec and spec.get("sse"):
+        from mcp.client.sse import sse_client
+        transport = sse_client(spec["url"], headers=spec.get("headers"))
+    elif "url" in spec:
         from mcp.client.streamable_http import streamablehttp_client
         transport = streamablehttp_client(spec["url"], headers=spec.get("headers"))
     else:
