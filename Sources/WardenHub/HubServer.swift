@@ -124,6 +124,16 @@ public final class HubServer: Sendable {
         }
         ticker.name = "warden-hub-ticker"
         ticker.start()
+        // Its own thread: a large spool must not hold up grant expiry on the ticker.
+        let intake = Thread { [self] in
+            let spool = SpoolIntake(path: service.home.spoolPath)
+            while running.load(ordering: .relaxed) {
+                spool.run { batch in (try? service.ingest(batch)) != nil }
+                for _ in 0..<20 where running.load(ordering: .relaxed) { usleep(100_000) }
+            }
+        }
+        intake.name = "warden-hub-spool"
+        intake.start()
     }
 
     /// Stops listening, disconnects everyone, removes the socket and releases the lock.

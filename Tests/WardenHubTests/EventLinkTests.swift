@@ -70,6 +70,25 @@ struct EventLinkTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: home.spoolPath).filter { !$0.hasPrefix(".") }.isEmpty)
     }
 
+    @Test("spool files a relay left when it exited are taken in by the hub itself, with no relay connecting; one a live relay is replaying is left to it")
+    func hubTakesOrphanedSpool() async throws {
+        let home = temporaryHome()
+        try home.prepare()
+        var left: [UInt8] = [], claimed: [UInt8] = []
+        for n in 1...2500 { benchEvent(n, session: "s-gone").appendLine(to: &left) }
+        for n in 1...10 { benchEvent(n, session: "s-busy").appendLine(to: &claimed) }
+        try Data(left).write(to: URL(fileURLWithPath: home.spoolPath + "/s-gone-000001.jsonl"))
+        // pid 1 is alive: its claim stands.
+        try Data(claimed).write(to: URL(fileURLWithPath: home.spoolPath + "/s-busy-000001.jsonl.replay-1"))
+        let hub = try HubServer(home: home)
+        hub.start()
+        defer { hub.stop() }
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, (try hub.service.store.eventCount()) < 2500 { try? await Task.sleep(for: .milliseconds(50)) }
+        #expect(try hub.service.store.eventCount() == 2500)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home.spoolPath).filter { !$0.hasPrefix(".") } == ["s-busy-000001.jsonl.replay-1"])
+    }
+
     @Test("behaviour baselines survive a hub restart: a real hub learns over its socket, stops, and the next one alerts without a new warm-up")
     func baselinesAcrossRestart() async throws {
         let home = temporaryHome()
