@@ -133,6 +133,12 @@ public final class ConsoleApp {
             if model.applyPushed(grants) { ring() }
             needsDraw = true
         }
+        let alerts = pushed.takeAlerts()
+        if !alerts.isEmpty {
+            // Before the first list there is nothing to apply them to.
+            if !model.data.alertsLoaded { deferred.formUnion([.alerts, .incidents]) } else if model.applyPushed(alerts: alerts) { ring() }
+            needsDraw = true
+        }
         if !deferred.isEmpty {
             let t = Date().timeIntervalSince1970
             let due = deferred.filter { t - (lastLoad[$0] ?? 0) >= Self.minimumInterval[$0, default: 0] }
@@ -192,7 +198,11 @@ public final class ConsoleApp {
                     // Applied as it comes and checked against the verified head; one that does not
                     // decode sends the console back to the whole list.
                     if let record = AuditRecord(hubJSON: params) { pushed.add(record); part = [] } else { part = [.audit] }
-                case .alerts?: part = [.alerts, .incidents]
+                case .alerts?:
+                    // The correlator's push carries the alerts it raised or bumped; a bare push
+                    // (triage, escalation) sends the console back to the lists.
+                    let carried = (params["alerts"]?.arrayValue ?? []).compactMap { try? HubWire.decode(Alert.self, from: $0) }
+                    if !carried.isEmpty, carried.count == params["alerts"]?.arrayValue?.count { pushed.add(carried); part = [] } else { part = [.alerts, .incidents] }
                 case .toolsChanged?, nil: return
                 }
                 pushed.add(part)
@@ -301,13 +311,14 @@ public final class ConsoleApp {
     /// cost one reload.
     func reloadAfter(_ action: ConsoleAction) {
         switch action {
-        case .approveGrant, .denyGrant, .revokeGrant: deferred.formUnion([.grants, .audit])
-        case .approveTool, .quarantineTool, .suppressRule: deferred.formUnion([.tools, .audit])
-        case .respond: deferred.formUnion([.sessions, .grants, .tools, .alerts, .incidents, .audit])
+        // The audit records an action writes arrive as pushes and extend the verified head; the
+        // log is not listed (and its chain verified whole) again for each action.
+        case .approveGrant, .denyGrant, .revokeGrant: deferred.formUnion([.grants])
+        case .approveTool, .quarantineTool, .suppressRule: deferred.formUnion([.tools])
+        case .respond: deferred.formUnion([.sessions, .grants, .tools, .alerts, .incidents])
         case .resetBaseline(let name, _):
-            deferred.insert(.audit)
             if case .tool(name)? = model.state.detail { apply(.loadTool(name)) }
-        default: deferred.formUnion([.alerts, .incidents, .audit])
+        default: deferred.formUnion([.alerts, .incidents])
         }
     }
 
@@ -383,4 +394,8 @@ final class PushedTopics: Sendable {
     private let audit = Mutex<[AuditRecord]>([])
     func add(_ r: AuditRecord) { audit.withLock { $0.append(r) } }
     func takeAudit() -> [AuditRecord] { audit.withLock { a in defer { a.removeAll() }; return a } }
+    /// Alerts carried by `hub.alerts` pushes (raised or bumped), in order.
+    private let alerts = Mutex<[Alert]>([])
+    func add(_ a: [Alert]) { alerts.withLock { $0 += a } }
+    func takeAlerts() -> [Alert] { alerts.withLock { a in defer { a.removeAll() }; return a } }
 }

@@ -245,6 +245,8 @@ public struct IncidentRow: Sendable, Equatable {
     /// The run's current step: its name, phase, and what it needs from the operator.
     public var step: String?
     public var phase: String?
+    /// Whether the current step is automated (`R` runs it) or manual (`d` marks it done).
+    public var stepKind: HubRun.Step.Kind?
 
     public init(id: String, title: String, status: Incident.Status, severity: Severity, run: String? = nil, playbook: String? = nil,
                 runStatus: PlaybookRun.Status? = nil, step: String? = nil, phase: String? = nil) {
@@ -265,7 +267,7 @@ public struct IncidentRow: Sendable, Equatable {
         if i.runs.isEmpty { return [base] }
         return i.runs.map { r in
             var row = base
-            (row.run, row.playbook, row.runStatus, row.step, row.phase) = (r.id, r.playbook, r.status, r.currentStep, r.phase)
+            (row.run, row.playbook, row.runStatus, row.step, row.phase, row.stepKind) = (r.id, r.playbook, r.status, r.currentStep, r.phase, r.currentKind)
             return row
         }
     }

@@ -589,8 +589,11 @@ public struct ConsoleModel: Sendable {
             state.modal = .input(title: "Skip the current step of \(run) — reason:", text: "", purpose: .skipStep(run))
         case (.playbooks, "R"):
             guard let run = selectedIncident?.run ?? currentRun else { return [] }
-            if let d = data.runDetail, d.run == run, let step = d.steps.first(where: { $0.id == d.current }), step.kind == "manual" {
+            if let d = data.runDetail, d.run == run, let step = d.steps.first(where: { $0.id == d.current }), step.kind == .manual {
                 return note("\(step.name) is a manual step: nothing to run. Do it, then d marks it done")
+            }
+            if data.runDetail?.run != run, let row = data.incidents.first(where: { $0.run == run }), row.stepKind == .manual {
+                return note("\(row.step ?? "the current step") is a manual step: nothing to run. Do it, then d marks it done")
             }
             state.modal = .confirm(title: "Run the current step's automated action for \(run)?", action: .stepRun(run: run))
         case (.playbooks, "n"):
@@ -655,6 +658,16 @@ public struct ConsoleModel: Sendable {
         state.message = "held call \(g.server)/\(g.tool) expired unanswered\(more): the client was told no (grant \(g.id), 2 lists them)"
         state.messageIsError = true
         return true
+    }
+
+    /// Applies alerts the hub pushed (raised or bumped by the correlator): each replaces the row of
+    /// its id, a new one goes first. Returns whether the operator should be alerted (the bell).
+    public mutating func applyPushed(alerts pushed: [AlertRow]) -> Bool {
+        var rows = data.alerts
+        for a in pushed {
+            if let i = rows.firstIndex(where: { $0.id == a.id }) { rows[i] = a } else { rows.insert(a, at: 0) }
+        }
+        return replaceAlerts(rows)
     }
 
     /// Replaces the alerts. A critical alert not seen before becomes a notice; returns whether the

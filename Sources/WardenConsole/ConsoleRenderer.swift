@@ -416,10 +416,26 @@ public struct ConsoleRenderer: Sendable {
             title = "Alert \(id)"
             if let a = m.data.alerts.first(where: { $0.id == id }) {
                 lines += fields([("severity", a.severity.rawValue), ("rule", a.rule), ("MAESTRO layer", a.layer.rawValue), ("status", a.status.rawValue),
-                                 ("assignee", a.assignee ?? "-"), ("count", String(a.count)), ("first seen", Format.clock(a.firstSeen, offset: utcOffset)),
+                                 ("assignee", a.assignee ?? "-"), ("server", a.server), ("tool", a.tool ?? "-"), ("session", a.session ?? "-"),
+                                 ("count", String(a.count)), ("first seen", Format.clock(a.firstSeen, offset: utcOffset)),
                                  ("last seen", Format.clock(a.lastSeen, offset: utcOffset)), ("incident", a.incident ?? "-")])
                 lines.append([])
                 lines.append([(a.title, .normal)])
+                if !a.details.keys.isEmpty {
+                    lines.append([])
+                    lines.append([("Details", .title)])
+                    lines += fields(a.details.members.map { ($0.0, $0.1.stringValue ?? JSONWriter.compact($0.1)) })
+                }
+                if !a.notes.isEmpty {
+                    lines.append([])
+                    lines.append([("Notes", .title)])
+                    for n in a.notes { lines.append([("  \(Format.clock(n.time, offset: utcOffset))  ", .dim), (n.actor + ": ", .dim), (n.text, .normal)]) }
+                }
+                if !a.events.isEmpty {
+                    lines.append([])
+                    lines.append([("Events that raised it (\(a.events.count))", .title)])
+                    for e in a.events.suffix(20) { lines.append([("  " + e, .dim)]) }
+                }
             }
         case .call(let session, let request):
             title = "Call \(request) in session \(session)"
@@ -450,7 +466,7 @@ public struct ConsoleRenderer: Sendable {
                     let finished = s.status == "done" || s.status == "ran"
                     let mark = finished ? "✓" : s.status == "skipped" ? "↷" : s.status == "failed" ? "✗" : current ? "▶" : "·"
                     let role: Role = current ? .pending : finished ? .success : s.status == "failed" ? .high : .normal
-                    lines.append([(" \(mark) ", role), (s.name, current ? .title : .normal), ("  [\(s.phase)] \(s.kind)", .dim)])
+                    lines.append([(" \(mark) ", role), (s.name, current ? .title : .normal), ("  [\(s.phase)] \(s.kind.rawValue)", .dim)])
                     if current || s.outcome != nil {
                         if !s.description.isEmpty { lines.append([("     ", .normal), (s.description, .normal)]) }
                         if let o = s.outcome { lines.append([("     → ", .dim), (o, .dim)]) }
@@ -648,7 +664,7 @@ public struct ConsoleRenderer: Sendable {
             lines.append([("Behaviour baseline", .title), (b.warm ? "  (learnt from the first \(b.warmUp) calls; deviations raise alerts)" : "  (warming up)", .dim)])
             func list(_ items: [String]) -> String { items.isEmpty ? "-" : items.joined(separator: ", ") }
             lines += fields([("calls", b.warm ? String(b.calls) : "\(b.calls) of \(b.warmUp) before judging"), ("argument keys", list(b.keys)),
-                             ("largest", "arguments \(b.maxArgBytes) B, result \(b.maxResultBytes) B"), ("p95 latency", DurationText.format(micros: b.p95Micros)),
+                             ("largest", "arguments \(Format.bytes(b.maxArgBytes)), result \(Format.bytes(b.maxResultBytes))"), ("p95 latency", DurationText.format(micros: b.p95Micros)),
                              ("destinations", list(b.destinations)), ("directories", list(b.pathRoots))])
             lines.append([("B resets it (reason required): learnt again from the next calls", .dim)])
         }

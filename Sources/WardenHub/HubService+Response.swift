@@ -75,7 +75,8 @@ extension HubService {
             let runs = Dictionary(grouping: try store.runs(), by: \.incident)
             return HubWire.encode(IncidentsList.Answer(incidents: try store.incidents().map { i in
                 HubIncident(i, runs: (runs[i.id] ?? []).map { r in
-                    HubIncident.Run(id: r.id, playbook: r.playbook.name, status: r.status, currentStep: r.current?.name, phase: r.current?.phase)
+                    HubIncident.Run(id: r.id, playbook: r.playbook.name, status: r.status, currentStep: r.current?.name, phase: r.current?.phase,
+                                 currentKind: r.current.map { $0.isAutomated ? .automated : .manual })
                 })
             }))
         case .incidentsShow:
@@ -226,7 +227,7 @@ extension HubService {
             }
             run.complete(outcome: "skipped", actor: actor, at: now, note: reason)
         case "run":
-            guard step.isAutomated else { throw HubAPIError.refused("step \"\(step.name)\" is a checklist item for a person: mark it --done when it is") }
+            guard step.isAutomated else { throw HubAPIError.refused("step \"\(step.name)\" is a manual step: nothing to run. Do it, then mark it done (playbooks step \(run.id) --done)") }
             var outcomes: [String] = []
             for command in step.commands where command.type == "x-warden" {
                 let expanded = run.expand(command.command)

@@ -339,7 +339,7 @@ public final class HubService: Sendable {
         if state == .approved {
             pins.save(server: server, tool: name, record: ToolPinRecord(pin: tool.pin, definition: definition, quarantined: false, approvedBy: actor))
         } else {
-            pins.save(server: server, tool: name, record: ToolPinRecord(pin: tool.pin, definition: definition, quarantined: true, reason: reason ?? "by \(actor)"))
+            pins.save(server: server, tool: name, record: ToolPinRecord(pin: tool.pin, definition: definition, quarantined: true, reason: tool.quarantineReason ?? reason ?? "by \(actor)"))
         }
         afterChange()
         let note: JSONValue = ["server": .string(server), "tool": .string(name)]

@@ -121,8 +121,11 @@ public struct HubIncident: Codable, Sendable, Equatable {
         public var status: PlaybookRun.Status
         public var currentStep: String?
         public var phase: String?
-        public init(id: String, playbook: String, status: PlaybookRun.Status, currentStep: String? = nil, phase: String? = nil) {
-            (self.id, self.playbook, self.status, self.currentStep, self.phase) = (id, playbook, status, currentStep, phase)
+        /// Whether the current step has an action Warden runs (`R`), or is a person's to do.
+        public var currentKind: Step.Kind?
+        public typealias Step = HubRun.Step
+        public init(id: String, playbook: String, status: PlaybookRun.Status, currentStep: String? = nil, phase: String? = nil, currentKind: Step.Kind? = nil) {
+            (self.id, self.playbook, self.status, self.currentStep, self.phase, self.currentKind) = (id, playbook, status, currentStep, phase, currentKind)
         }
     }
     public var id: String
@@ -153,15 +156,16 @@ public struct HubRun: Codable, Sendable, Equatable {
         public var id: String
         public var name: String
         public var phase: String
-        /// `automated` or `manual`.
-        public var kind: String
+        /// An automated step has an action Warden runs; a manual one is a person's checklist item.
+        public enum Kind: String, Codable, Sendable { case automated, manual }
+        public var kind: Kind
         public var description: String
         /// `current`, `pending`, `to do`, or what happened (`done`, `skipped`, `ran`, `failed`).
         public var status: String
         public var commands: [Command]
         /// `OUTCOME by ACTOR: NOTE`, once the step is behind.
         public var outcome: String?
-        public init(id: String, name: String, phase: String, kind: String, description: String, status: String, outcome: String? = nil, commands: [Command] = []) {
+        public init(id: String, name: String, phase: String, kind: Kind, description: String, status: String, outcome: String? = nil, commands: [Command] = []) {
             self.id = id
             self.name = name
             self.phase = phase

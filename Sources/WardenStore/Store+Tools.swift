@@ -38,7 +38,9 @@ extension Store {
     }
 
     /// An operator's review: `approved` trusts the current definition (re-pins it); `quarantined`
-    /// hides it. Audited in the same transaction.
+    /// hides it. Audited in the same transaction. Quarantining a tool already quarantined keeps why
+    /// it was (a playbook's step would otherwise overwrite the analysis's evidence); the new reason
+    /// is in the audit record.
     public func review(server: String, name: String, state: ToolRecord.ReviewState, actor: String, reason: String?, at time: Double) throws(StoreError) -> ToolRecord? {
         try write { db -> ToolRecord? in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tools WHERE server = ? AND name = ?", arguments: [server, name]),
@@ -47,8 +49,10 @@ extension Store {
                 try db.execute(sql: "UPDATE tools SET review_state = 'approved', trusted_pin = pin, trusted_definition = definition, quarantine_reason = NULL WHERE server = ? AND name = ?",
                                arguments: [server, name])
             } else {
-                try db.execute(sql: "UPDATE tools SET review_state = ?, quarantine_reason = ? WHERE server = ? AND name = ?",
-                               arguments: [state.rawValue, reason, server, name])
+                try db.execute(sql: """
+                    UPDATE tools SET quarantine_reason = CASE WHEN review_state = 'quarantined' AND quarantine_reason IS NOT NULL THEN quarantine_reason ELSE ? END,
+                    review_state = ? WHERE server = ? AND name = ?
+                    """, arguments: [reason, state.rawValue, server, name])
             }
             var details = JSONObject(pairs: [("pin", .string(before.pin)), ("from", .string(before.reviewState.rawValue))])
             if let reason { details["reason"] = .string(reason) }

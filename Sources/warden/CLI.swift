@@ -105,16 +105,15 @@ enum CLI {
         return Mutex(f)
     }()
 
-    /// Prints rows as aligned columns. On a terminal the widest columns are cut (with an ellipsis)
-    /// until a line fits its width, and no cell is longer than `maxWidth`; into a pipe or a file
-    /// nothing is cut, so scripts and `grep` see every character.
-    static func table(_ header: [String], _ rows: [[String]], maxWidth: Int = 48) {
+    /// Prints rows as aligned columns. On a terminal, when a line would not fit its width, the widest
+    /// columns are cut (with an ellipsis) until it does; into a pipe or a file nothing is cut, so
+    /// scripts and `grep` see every character.
+    static func table(_ header: [String], _ rows: [[String]]) {
         let terminal = terminalColumns()
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         if let terminal {
-            widths = widths.map { min($0, max(maxWidth, 8)) }
-            // The last column is not padded, so it is what a line's overflow comes from first.
+            // The widest column gives way first, so a long description does not hide the ids beside it.
             while widths.reduce(0, +) + 2 * (widths.count - 1) > terminal, let widest = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[widest] > 8 {
                 widths[widest] -= 1
             }

@@ -53,7 +53,7 @@ struct Grants: ParsableCommand {
                 print("\ncalls it let through (\(total)\(total > calls.count ? ", the first \(calls.count) shown" : "")):")
                 CLI.table(["WHEN", "SESSION", "ARGUMENTS"], calls.map { c in
                     [CLI.time(c["time"]), CLI.s(c["session"]), CLI.s(c["fields"]?["arguments"])]
-                }, maxWidth: 200)
+                })
             }
         }
     }

@@ -63,7 +63,7 @@ struct Baselines: ParsableCommand {
                     [CLI.s(b.id), b.warm ? "learnt" : "warming up", String(b.calls), CLI.list(b.keys), String(b.maxArgBytes),
                      String(b.maxResultBytes), DurationText.format(micros: b.p95Micros), CLI.list(b.destinations), CLI.list(b.pathRoots)]
                 }
-                CLI.table(["TOOL", "STATE", "CALLS", "KEYS", "MAX ARGS", "MAX RESULT", "P95", "DESTINATIONS", "DIRECTORIES"], rows, maxWidth: 40)
+                CLI.table(["TOOL", "STATE", "CALLS", "KEYS", "MAX ARGS", "MAX RESULT", "P95", "DESTINATIONS", "DIRECTORIES"], rows)
             }
         }
     }
@@ -100,7 +100,7 @@ struct Tools: ParsableCommand {
                     ["\(CLI.s(t.server))/\(CLI.s(t.name))", t.verdict.rawValue, String(t.score), t.review.rawValue,
                      String(CLI.s(t.pin).prefix(12)), CLI.list(Set(t.findings.map(\.rule)).sorted())]
                 }
-                CLI.table(["TOOL", "VERDICT", "SCORE", "REVIEW", "PIN", "RULES"], rows, maxWidth: 60)
+                CLI.table(["TOOL", "VERDICT", "SCORE", "REVIEW", "PIN", "RULES"], rows)
             }
         }
     }

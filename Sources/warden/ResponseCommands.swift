@@ -19,7 +19,7 @@ struct Alerts: ParsableCommand {
                     [CLI.s(a.id), a.severity.rawValue, a.status.rawValue, CLI.s(a.rule), String(a.layer.rawValue.prefix(2)), String(a.count),
                      CLI.clock(a.lastSeen), CLI.s(a.assignee), CLI.s(a.incident), CLI.s(a.title)]
                 }
-                CLI.table(["ID", "SEVERITY", "STATUS", "RULE", "LAYER", "N", "LAST SEEN", "ASSIGNEE", "INCIDENT", "TITLE"], rows, maxWidth: 70)
+                CLI.table(["ID", "SEVERITY", "STATUS", "RULE", "LAYER", "N", "LAST SEEN", "ASSIGNEE", "INCIDENT", "TITLE"], rows)
             }
         }
     }
@@ -104,7 +104,7 @@ struct Incidents: ParsableCommand {
                     let runs = i.runs.map { "\(CLI.s($0.id)) \(CLI.s($0.playbook)) (\($0.status.rawValue))" }.joined(separator: ", ")
                     return [CLI.s(i.id), i.severity.rawValue, i.status.rawValue, String(i.alerts.count), runs.isEmpty ? "-" : runs, CLI.s(i.title)]
                 }
-                CLI.table(["ID", "SEVERITY", "STATUS", "ALERTS", "RUNS", "TITLE"], rows, maxWidth: 60)
+                CLI.table(["ID", "SEVERITY", "STATUS", "ALERTS", "RUNS", "TITLE"], rows)
             }
         }
     }
@@ -161,7 +161,7 @@ struct Playbooks: ParsableCommand {
             try options.output(PlaybooksList()) { v in
                 CLI.table(["NAME", "STEPS", "SOURCE", "DESCRIPTION"], v.playbooks.map {
                     [CLI.s($0.name), String($0.steps), CLI.s($0.source), CLI.s($0.description)]
-                }, maxWidth: 80)
+                })
             }
         }
     }
@@ -172,7 +172,7 @@ struct Playbooks: ParsableCommand {
         for s in r.steps {
             let status = s.status
             let mark = status == "current" ? "▶" : ["done", "ran"].contains(status) ? "✓" : status == "skipped" ? "↷" : "·"
-            print("  \(mark) \(CLI.s(s.name))  [\(CLI.s(s.phase))] \(CLI.s(s.kind))  \(CLI.s(status))\(s.outcome.map { " — \(CLI.s($0))" } ?? "")")
+            print("  \(mark) \(CLI.s(s.name))  [\(CLI.s(s.phase))] \(s.kind.rawValue)  \(CLI.s(status))\(s.outcome.map { " — \(CLI.s($0))" } ?? "")")
             if status == "current" {
                 print("      \(CLI.s(s.description))")
                 for c in s.commands { print("      \(c.type == "manual" ? "checklist" : "runs"): \(CLI.s(c.command))") }

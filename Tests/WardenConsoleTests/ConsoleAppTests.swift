@@ -20,13 +20,13 @@ struct ConsoleAppTests {
         let app: ConsoleApp
         let now = Date().timeIntervalSince1970
 
-        init(rows: Int = 24, cols: Int = 80) throws {
+        init(rows: Int = 24, cols: Int = 80, bell: Bool = true) throws {
             try home.prepare()
             hub = try HubServer(home: home)
             hub.start()
             screen = MemoryScreen(rows: rows, cols: cols)
             let socket = home.socketPath
-            app = ConsoleApp(screen: screen, bell: true) { onPush in try HubConnection.connect(path: socket, onNotification: onPush) }
+            app = ConsoleApp(screen: screen, bell: bell) { onPush in try HubConnection.connect(path: socket, onNotification: onPush) }
             app.start()
         }
 
@@ -95,6 +95,25 @@ struct ConsoleAppTests {
         #expect(answer.outcome == "approved")
         #expect(try rig.auditActions().contains("grant.approved"))
         #expect(await rig.pump { $0.contains("done: warden grants approve g-1") }.contains("done: warden grants approve g-1"))
+    }
+
+    @Test("a critical alert the correlator pushes is applied as it comes, becomes a notice and rings the bell; with console.bell off it is silent")
+    func criticalNotice() async throws {
+        for bell in [true, false] {
+            let rig = try Rig(rows: 24, cols: 100, bell: bell)
+            try rig.session("s-1", server: "fs")
+            rig.screen.type("4")
+            await rig.pump { $0.contains("no alerts") }
+            try rig.hub.service.ingest([
+                Event(sequence: 3, time: rig.now, session: "s-1", server: "fs", kind: .dlpFinding,
+                      fields: ["tool": "read_file", "direction": "result", "kinds": ["github-token"], "findings": [["fingerprint": "abc"]]]),
+                Event(sequence: 4, time: rig.now, session: "s-1", server: "fs", kind: .dlpFinding,
+                      fields: ["tool": "send", "direction": "arguments", "kinds": ["github-token"], "findings": [["fingerprint": "abc"]]]),
+            ])
+            let screen = await rig.pump { $0.contains("critical alert") && $0.contains("flow.toxic") }
+            #expect(screen.contains("critical alert") && screen.contains("flow.toxic"), "\(screen)")
+            #expect(rig.screen.bells == (bell ? 1 : 0), "bell \(bell): rang \(rig.screen.bells) times")
+        }
     }
 
     @Test("K terminates the session, R revokes its grants, X blocks its server: each a response action the hub audits")

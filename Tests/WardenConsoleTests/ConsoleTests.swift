@@ -350,6 +350,14 @@ struct ModelTests {
         }
         #expect(m.handle(.char("R")).isEmpty && m.state.modal == nil)
         #expect(m.state.message?.contains("manual step") == true)
+        // From the list, with no run detail loaded (a narrow screen): the row says what the step is.
+        var list = model(.playbooks)
+        list.update { d in
+            d.runDetail = nil
+            if let i = d.incidents.indices.first { (d.incidents[i].run, d.incidents[i].step, d.incidents[i].stepKind) = ("r-9", "Call the owner", .manual) }
+        }
+        #expect(list.handle(.char("R")).isEmpty && list.state.modal == nil)
+        #expect(list.state.message == "Call the owner is a manual step: nothing to run. Do it, then d marks it done")
         var g = model(.grants)
         _ = g.handle(.char("d"))
         _ = g.handle(.enter)

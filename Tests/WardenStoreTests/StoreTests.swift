@@ -44,6 +44,21 @@ struct StoreTests {
         #expect(try store.auditRecords().first?.action == "tool.approved")
     }
 
+    @Test("quarantining a tool already quarantined keeps why it was; the new reason is audited")
+    func quarantineKeepsReason() throws {
+        let store = try temporaryStore()
+        _ = try store.ingest([
+            event(1, .toolReviewed, ["tool": "add", "pin": "p1", "verdict": "malicious", "score": 100, "findings": [], "definition": ["name": "add"]]),
+            event(2, .toolQuarantined, ["tool": "add", "reason": "verdict malicious: instructions addressed to the model"]),
+        ])
+        let again = try store.review(server: "git", name: "add", state: .quarantined, actor: "playbook", reason: "playbook tool-poisoning (r-1)", at: 3000)
+        #expect(again?.quarantineReason == "verdict malicious: instructions addressed to the model")
+        #expect(try store.auditRecords().first?.details["reason"]?.stringValue == "playbook tool-poisoning (r-1)")
+        _ = try store.review(server: "git", name: "add", state: .approved, actor: "alice", reason: "checked", at: 3001)
+        let fresh = try store.review(server: "git", name: "add", state: .quarantined, actor: "bob", reason: "by hand", at: 3002)
+        #expect(fresh?.quarantineReason == "by hand", "a tool not quarantined takes the new reason")
+    }
+
     @Test("the audit chain verifies, and any edit, deletion or reordering is found")
     func auditChain() throws {
         let store = try temporaryStore()
