@@ -247,6 +247,8 @@ public struct IncidentRow: Sendable, Equatable {
     public var phase: String?
     /// Whether the current step is automated (`R` runs it) or manual (`d` marks it done).
     public var stepKind: HubRun.Step.Kind?
+    /// When the incident was opened.
+    public var openedAt: Double = 0
 
     public init(id: String, title: String, status: Incident.Status, severity: Severity, run: String? = nil, playbook: String? = nil,
                 runStatus: PlaybookRun.Status? = nil, step: String? = nil, phase: String? = nil) {
@@ -263,7 +265,8 @@ public struct IncidentRow: Sendable, Equatable {
 
     /// One row per playbook run of an incident (or one for an incident with none).
     public static func rows(_ i: HubIncident) -> [IncidentRow] {
-        let base = IncidentRow(id: i.id, title: i.title, status: i.status, severity: i.severity)
+        var base = IncidentRow(id: i.id, title: i.title, status: i.status, severity: i.severity)
+        base.openedAt = i.openedAt
         if i.runs.isEmpty { return [base] }
         return i.runs.map { r in
             var row = base

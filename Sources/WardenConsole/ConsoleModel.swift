@@ -131,6 +131,8 @@ public struct ConsoleModel: Sendable {
             }
         case (.alerts, .time): return by { -data.alerts[$0].lastSeen }
         case (.alerts, .name): return by { data.alerts[$0].rule + " " + data.alerts[$0].title }
+        case (.playbooks, .severity): return by { Self.severityRank(data.incidents[$0].severity) }
+        case (.playbooks, .time): return by { -data.incidents[$0].openedAt }
         default: return indices
         }
     }

@@ -57,7 +57,8 @@ public enum SortKey: String, Sendable, CaseIterable {
         case .grants: [.state, .time, .name]
         case .tools: [.hub, .score, .name]
         case .alerts: [.severity, .time, .name]
-        case .playbooks, .audit: [.hub]
+        case .playbooks: [.hub, .severity, .time]
+        case .audit: [.hub]
         }
     }
 }

@@ -386,6 +386,10 @@ struct ModelTests {
         #expect(m.rows(.sessions).map { m.data.sessions[$0].id } == before, "sorted by start, whatever the hub's order")
         _ = m.handle(.char("o"))
         #expect(m.sortKey(.sessions) == .activity && m.state.message?.contains("sorted by activity") == true)
+        var p = model(.playbooks)
+        #expect(p.rows(.playbooks).map { p.data.incidents[$0].id } == ["i-1", "i-2"], "the hub's order first")
+        _ = p.handle(.char("o"))
+        #expect(p.sortKey(.playbooks) == .severity && p.rows(.playbooks).map { p.data.incidents[$0].id } == ["i-2", "i-1"], "critical first")
 
         var a = model(.alerts)
         let critical = a.data.alerts.first { $0.severity == .critical }!.id

@@ -35,7 +35,35 @@ struct SnapshotTests {
             }
             m.state.detail = .tool("git/git_status")
         }),
+        ("grants-detail-calls", { m in
+            m.state.view = .grants
+            m.update { d in
+                d.grantCalls = GrantCalls(grant: "g-2", calls: [
+                    GrantCalls.Call(time: 1_760_000_100, session: "s-2", arguments: #"{"name":"groceries"}"#, call: "7"),
+                    GrantCalls.Call(time: 1_760_000_160, session: "s-2", arguments: "{\"name\":\"plans\u{1B}[2J\u{202E}\"}", call: "8"),
+                ], total: 5)
+            }
+            _ = m.handle(.down); m.state.detail = .grant("g-2")
+        }),
+        ("tools-trust-malicious", { m in m.state.view = .tools; _ = m.handle(.char("a")); for c in "tru" { _ = m.handle(.char(c)) } }),
         ("alerts", { $0.state.view = .alerts }),
+        ("alerts-detail", { m in m.state.view = .alerts; m.state.detail = .alert("a-2") }),
+        ("alerts-marked", { m in m.state.view = .alerts; _ = m.handle(.char("m")) }),
+        ("alerts-closed-shown", { m in
+            m.state.view = .alerts
+            m.update { d in if d.alerts.count > 1 { d.alerts[1].status = .resolved } }
+            _ = m.handle(.char("C"))
+        }),
+        ("alerts-assign", { m in m.state.view = .alerts; _ = m.handle(.char("A")); for c in "bob" { _ = m.handle(.char(c)) } }),
+        ("notice", { m in
+            m.state.view = .grants
+            m.state.message = "held call files/delete_note expired unanswered: the client was told no (grant g-1, 2 lists them)"
+            m.state.messageIsError = true
+        }),
+        ("detail-filter", { m in
+            m.state.view = .sessions; _ = m.handle(.down); m.state.detail = .session("s-2")
+            for k: Key in [.char("/"), .char("c"), .char("a"), .char("l"), .char("l")] { _ = m.handle(k) }
+        }),
         ("playbooks", { $0.state.view = .playbooks }),
         ("playbooks-run", { m in m.state.view = .playbooks; m.state.detail = .run("r-1") }),
         ("audit", { $0.state.view = .audit }),
