@@ -28,4 +28,18 @@ public enum CallDecision: String, Sendable, Codable, CaseIterable {
     case invalid
     /// The call ran, but its result was withheld (in the client's `_meta` only).
     case withheld
+
+    /// Whether the call reached the server.
+    public var forwarded: Bool {
+        switch self {
+        case .allowed, .approved, .withheld: true
+        case .denied, .expired, .unavailable, .deniedByPolicy, .deniedEgress, .deniedRateLimit, .deniedSecret, .quarantined, .blocked, .unreviewed, .invalid: false
+        }
+    }
+}
+
+extension Event {
+    /// The decision a `call.*` event records, typed; nil when it has none, or one this build does
+    /// not know (said as such, never read as "allowed").
+    public var decision: CallDecision? { fields["decision"]?.stringValue.flatMap(CallDecision.init(rawValue:)) }
 }

@@ -182,7 +182,7 @@ public final class AlertCorrelator: Sendable {
                           key: "\(e.server)|\(tool ?? "")", details: JSONObject(pairs: [("action", f["action"] ?? .null)]))]
         case .callDecided:
             // A decision this hub does not know (a newer relay) raises nothing rather than a guess.
-            guard let decision = f["decision"]?.stringValue.flatMap(CallDecision.init(rawValue:)) else { return [] }
+            guard let decision = e.decision else { return [] }
             switch decision {
             case .deniedEgress:
                 let destination = f["destination"]?.stringValue ?? "?"

@@ -41,13 +41,15 @@ public struct SIEMRecord: Sendable {
         let tool = f["tool"]?.stringValue
         switch e.kind {
         case .callCompleted:
+            let decision = e.decision?.rawValue ?? f["decision"]?.stringValue.map { "unknown decision " + $0 } ?? CallDecision.allowed.rawValue
             return SIEMRecord(kind: .toolCall, uid: e.id, time: e.time, severity: .info, name: "tool.call",
-                              message: "tools/call \(tool ?? "?") on \(e.server): \(f["decision"]?.stringValue ?? "allowed")",
-                              server: e.server, tool: tool, session: e.session, actor: "mcp-client", outcome: f["decision"]?.stringValue,
+                              message: "tools/call \(tool ?? "?") on \(e.server): \(decision)",
+                              server: e.server, tool: tool, session: e.session, actor: "mcp-client", outcome: decision,
                               extra: JSONObject(pairs: [("isError", f["isError"] ?? .bool(false)), ("micros", f["micros"] ?? 0)]))
         case .callDecided:
-            let decision = f["decision"]?.stringValue ?? "?"
-            return SIEMRecord(kind: .toolCall, uid: e.id, time: e.time, severity: decision == CallDecision.approved.rawValue ? .info : .medium, name: "tool.call",
+            // A decision this build does not know is worth a look, as a refusal is.
+            let decision = e.decision?.rawValue ?? "unknown decision " + (f["decision"]?.stringValue ?? "(none)")
+            return SIEMRecord(kind: .toolCall, uid: e.id, time: e.time, severity: e.decision?.forwarded == true ? .info : .medium, name: "tool.call",
                               message: "tools/call \(tool ?? "?") on \(e.server): \(decision)", server: e.server, tool: tool, session: e.session,
                               actor: f["decidedBy"]?.stringValue ?? "mcp-client", outcome: decision,
                               extra: JSONObject(pairs: [("rule", f["rule"] ?? .null), ("grantId", f["grantId"] ?? .null)]))

@@ -53,7 +53,7 @@ extension Store {
             try db.run("UPDATE sessions SET calls = calls + 1, last_activity = max(last_activity, ?) WHERE id = ?", arguments: [e.time, e.session])
         case .callDecided:
             try ensureSession(e, db)
-            let refused = f["decision"]?.stringValue != CallDecision.approved.rawValue
+            let refused = e.decision?.forwarded != true
             try db.run("UPDATE sessions SET denials = denials + ?, last_activity = max(last_activity, ?) WHERE id = ?",
                            arguments: [refused ? 1 : 0, e.time, e.session])
         case .toolReviewed:
