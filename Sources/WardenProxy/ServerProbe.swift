@@ -69,6 +69,22 @@ public enum ServerProbe {
         }
     }
 
+    /// Ends the server: asked (stdin closed, SIGTERM), then, 2 s later, killed; a server that
+    /// ignores SIGTERM must not hold a scan (or a CI job) for ever.
+    static func stop(_ upstream: any Upstream) {
+        upstream.closeInput()
+        upstream.terminate()
+        let gone = DispatchSemaphore(value: 0)
+        Thread {
+            _ = upstream.wait()
+            gone.signal()
+        }.start()
+        if gone.wait(timeout: .now() + 2) == .timedOut {
+            upstream.kill()
+            _ = gone.wait(timeout: .now() + 5)
+        }
+    }
+
     static func listTools(upstream: any Upstream, timeout: Double) throws(Failure) -> Listing {
         let mailbox = Mailbox()
         let reader = Thread {
@@ -78,11 +94,7 @@ public enum ServerProbe {
             mailbox.close()
         }
         reader.start()
-        defer {
-            upstream.closeInput()
-            upstream.terminate()
-            _ = upstream.wait()
-        }
+        defer { stop(upstream) }
         let deadline = Date().addingTimeInterval(timeout)
         func send(_ value: JSONValue) { RPCReply.line(value).withUnsafeBytes { _ = upstream.output.write($0) } }
         func receive(id: Int) throws(Failure) -> JSONValue {

@@ -43,6 +43,16 @@ public final class HTTPUpstream: Upstream {
         var lastGetEventID: String?
         var inFlight = 0
         var inputClosed = false
+        /// Whether an `initialize` was accepted: after that the transport is settled, and a 4xx
+        /// never switches it to HTTP+SSE.
+        var initialized = false
+        /// Why an HTTP+SSE stream was not used, for the client's error.
+        var legacyRefusal: String?
+        /// The POST of the last message that was not a request (a notification, an answer to the
+        /// server), or of `initialize`: later messages wait for it, so `notifications/initialized`
+        /// reaches the server before the requests that follow it, and nothing is sent before the
+        /// transport is known. Other requests do not wait for each other.
+        var lastInOrder: Task<Void, Never>?
         var ended: ExitStatus?
         var tasks: [Int: Task<Void, Never>] = [:]
         /// Tasks that settled before they were registered (a fast POST): not registered then.
@@ -95,11 +105,24 @@ public final class HTTPUpstream: Upstream {
     }
 
     public func closeInput() {
-        let idle = state.withLock { s -> Bool in
+        let (idle, legacy) = state.withLock { s -> (Bool, Bool) in
             s.inputClosed = true
-            return s.inFlight == 0
+            return (Self.isIdle(s), s.legacyEndpoint != nil)
         }
-        if idle { finish(.exited(0)) }
+        if idle { return finish(.exited(0)) }
+        // On HTTP+SSE a POST is done at its 202; answers still on the stream are waited for, a while.
+        if legacy {
+            Task { [self] in
+                try? await Task.sleep(for: .seconds(10))
+                self.finish(.exited(0))
+            }
+        }
+    }
+
+    /// Nothing more will come for the client: no POST in flight, and on HTTP+SSE (where answers
+    /// come on the stream, after their POST is done) no request open.
+    static func isIdle(_ s: State) -> Bool {
+        s.inFlight == 0 && (s.legacyEndpoint == nil || s.open.isEmpty)
     }
 
     public func terminate() { finish(.disconnected("closed by Warden")) }
@@ -169,22 +192,25 @@ public final class HTTPUpstream: Upstream {
             return id
         }
         let method = parsed?["method"]?.stringValue
-        let started = state.withLock { s -> Int? in
+        let started = state.withLock { s -> (Int, Task<Void, Never>?)? in
             guard s.ended == nil else { return nil }
             s.nextTask += 1
             if method == "initialize", let id = requests.first { s.initializeID = JSONWriter.compact(id) }
             for id in requests { s.open[RPCMessage.key(for: id)] = s.nextTask }
             s.inFlight += 1
-            return s.nextTask
+            return (s.nextTask, s.lastInOrder)
         }
-        guard let key = started else { return false }
+        guard let (key, before) = started else { return false }
         let task = Task { [self] in
+            await before?.value
             await self.post(message, requests: requests, token: key, isInitialize: method == "initialize")
             self.settled(task: key)
             // Once the client said it is initialised, the server may talk on its own stream.
             if method == "notifications/initialized" { self.startListening() }
         }
         let cancel = state.withLock { s -> Bool in
+            // An initialize settles the transport (and, on HTTP+SSE, the endpoint): what follows waits for it.
+            if requests.isEmpty || method == "initialize" { s.lastInOrder = task }
             if s.settledEarly.remove(key) != nil { return false }
             guard s.ended == nil else { return true }
             s.tasks[key] = task
@@ -198,7 +224,7 @@ public final class HTTPUpstream: Upstream {
         let idle = state.withLock { s -> Bool in
             s.inFlight -= 1
             if s.tasks.removeValue(forKey: key) == nil { s.settledEarly.insert(key) }
-            return s.inputClosed && s.inFlight == 0 && s.ended == nil
+            return s.inputClosed && Self.isIdle(s) && s.ended == nil
         }
         if idle { finish(.exited(0)) }
     }
@@ -234,15 +260,20 @@ public final class HTTPUpstream: Upstream {
         }
         let status = response.status.code
         // The session is the one the server names when it accepts `initialize`, nowhere else.
-        if isInitialize, (200..<300).contains(status), let session = response.headers.first(name: "Mcp-Session-Id"), Self.isVisibleToken(session) {
-            state.withLock { s in if s.sessionID == nil { s.sessionID = session } }
+        if isInitialize, (200..<300).contains(status) {
+            let session = response.headers.first(name: "Mcp-Session-Id").flatMap { Self.isVisibleToken($0) ? $0 : nil }
+            state.withLock { s in
+                s.initialized = true
+                if s.sessionID == nil { s.sessionID = session }
+            }
         }
-        if isInitialize, (400..<500).contains(status), status != 401, status != 403, state.withLock({ $0.sessionID == nil }) {
+        if isInitialize, (400..<500).contains(status), status != 401, status != 403, state.withLock({ !$0.initialized && $0.sessionID == nil }) {
             await Self.drain(response.body)
             if let endpoint = await openLegacyStream() {
                 return await postLegacy(message, to: endpoint, requests: requests, token: token)
             }
-            return unanswered(requests, token: token, "the server answered HTTP \(status), and no HTTP+SSE event stream either")
+            let why = state.withLock { $0.legacyRefusal } ?? "no HTTP+SSE event stream either"
+            return unanswered(requests, token: token, "the server answered HTTP \(status), and \(why)")
         }
         guard (200..<300).contains(status) else {
             let why = status == 404 && state.withLock({ $0.sessionID }) != nil
@@ -332,6 +363,7 @@ public final class HTTPUpstream: Upstream {
         let message = Self.oneLine(bytes)
         note(message)
         inbox.putNow(.message(message))
+        finishIfAnswered()
     }
 
     /// As `deliver`, waiting while the relay's queue is full (so a flood slows the stream it comes on).
@@ -339,6 +371,14 @@ public final class HTTPUpstream: Upstream {
         let message = Self.oneLine(bytes)
         note(message)
         try await inbox.put(.message(message))
+        finishIfAnswered()
+    }
+
+    /// On HTTP+SSE, once the client has gone and its last request is answered (and handed on),
+    /// the session ends.
+    private func finishIfAnswered() {
+        let done = state.withLock { s in s.inputClosed && s.ended == nil && s.legacyEndpoint != nil && Self.isIdle(s) }
+        if done { finish(.exited(0)) }
     }
 
     static func oneLine(_ bytes: [UInt8]) -> [UInt8] {
@@ -450,7 +490,11 @@ public final class HTTPUpstream: Upstream {
                     for event in chunk.withUnsafeReadableBytes({ parser.feed($0) }) {
                         guard endpoint != nil else {
                             // Anything but an endpoint first is not this transport.
-                            guard event.type == "endpoint", !event.isOversized, let named = legacyTarget(String(decoding: event.data, as: UTF8.self)) else { return }
+                            guard event.type == "endpoint", !event.isOversized else { return }
+                            guard let named = legacyTarget(String(decoding: event.data, as: UTF8.self)) else {
+                                state.withLock { $0.legacyRefusal = "its HTTP+SSE stream named an endpoint on another origin (not used)" }
+                                return
+                            }
                             endpoint = named
                             state.withLock { $0.legacyEndpoint = named }
                             announce.yield(named)

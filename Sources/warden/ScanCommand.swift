@@ -16,7 +16,7 @@ struct Scan: ParsableCommand {
             warden scan -- uvx mcp-server-git         one server
             warden scan --connect http://127.0.0.1:8000/mcp   one running server (Streamable HTTP or HTTP+SSE, unix:, tcp:)
             Remote entries of a config are connected to, with their headers (${VAR} and ${env:VAR} from the environment).
-            Exit status: 0 when nothing is at or above --fail-on, 1 when something is, 2 on error.
+            Exit status: 0 when nothing is at or above --fail-on, 1 when something is, 2 on error (also when any server could not be listed).
             """)
 
     @Option(help: "A tools/list result or a JSON array of tool definitions.") var tools: String?
@@ -83,7 +83,9 @@ struct Scan: ParsableCommand {
         }
         for p in problems { FileHandle.standardError.write(Data("warden scan: \(SafeText.escape(p))\n".utf8)) }
         if report.worst >= threshold { throw ExitCode(1) }
-        if !problems.isEmpty && report.reviews.isEmpty { throw ExitCode(2) }
+        // A server that could not be reviewed fails the scan: one that refuses a scanner (or
+        // stalls it) must not leave CI green.
+        if !problems.isEmpty { throw ExitCode(2) }
     }
 
     /// Where a config's remote entry is and the headers it sends, as the client would send them.

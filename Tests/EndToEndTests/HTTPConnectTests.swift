@@ -229,6 +229,20 @@ struct HTTPConnectTests {
         #expect(decisionMeta(results[0])["decision"] as? String == "denied-by-policy", "\(results[0])")
         #expect(!resultText(results[1]).contains("Ignore all previous instructions"), "\(resultText(results[1]))")
         #expect(resultText(results[2]) == "2")
+
+        // A client that writes its requests and closes its end at once still gets every answer:
+        // on HTTP+SSE a POST is done at its 202, and the answers come later on the stream.
+        let lines = [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+            #"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"add","arguments":{"a":20,"b":22}}}"#,
+        ]
+        let raw = try await runProcess([Harness.warden, "wrap", "--name", "old", "--connect", url], input: Data((lines.joined(separator: "\n") + "\n").utf8),
+                                       environment: ["WARDEN_HOME": home], timeout: 30)
+        let answers = raw.stdoutText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(Set(answers.compactMap { $0["id"] as? Int }) == [1, 2, 3], "\(raw.stdoutText.prefix(600)) \(raw.stderr.suffix(400))")
+        #expect(raw.stdoutText.contains(#""text":"42""#))
         _ = server
     }
 
@@ -252,7 +266,8 @@ struct HTTPConnectTests {
                 #expect(results.count == 2 && ((results[0] as? [String: Any])?["tools"] as? [Any])?.count == 1, "\(finished.stdoutText.prefix(400)) \(finished.stderr.suffix(400))")
                 if results.count == 2 { #expect(resultText(results[1]).hasPrefix("ERROR"), "\(resultText(results[1]))") }
             } else {
-                #expect(finished.status != 0 && finished.stderr.contains("no HTTP+SSE event stream"), "\(mode): \(finished.stderr.suffix(600))")
+                let why = mode == "elsewhere" ? "its HTTP+SSE stream named an endpoint on another origin" : "no HTTP+SSE event stream"
+                #expect(finished.status != 0 && finished.stderr.contains(why), "\(mode): \(finished.stderr.suffix(600))")
             }
             _ = server
         }

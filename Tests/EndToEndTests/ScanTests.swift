@@ -80,6 +80,12 @@ struct ScanTests {
         try "Authorization: Bearer s3cret\n".write(toFile: home + "/headers", atomically: true, encoding: .utf8)
         let direct = try await warden(["scan", "--connect", "http://127.0.0.1:\(tokenPort)/mcp", "--header-file", home + "/headers"], home: home, timeout: 60)
         #expect(direct.status == 1 && direct.stdoutText.contains("lookup  MALICIOUS"), "\(direct.stdoutText) \(direct.stderr)")
+        // One server that cannot be listed fails the whole scan, even when the others are clean.
+        try """
+            {"servers": {"legacy": {"type": "sse", "url": "http://127.0.0.1:\(ssePort)/sse"}, "gone": {"url": "http://127.0.0.1:\(ListeningPeer.freePort())/mcp"}}}
+            """.write(toFile: home + "/partial.json", atomically: true, encoding: .utf8)
+        let partial = try await warden(["scan", "--config", home + "/partial.json"], home: home, timeout: 60)
+        #expect(partial.status == 2 && partial.stdoutText.contains("5 tools") && partial.stderr.contains("gone: "), "\(partial.stdoutText) \(partial.stderr)")
         let refused = try await warden(["scan", "--connect", "http://127.0.0.1:\(tokenPort)/mcp"], home: home, timeout: 60)
         #expect(refused.status == 2 && refused.stderr.contains("the server answered HTTP 401"), "\(refused.stderr)")
         _ = (tokened, old)
@@ -99,5 +105,10 @@ struct ScanTests {
         #expect(bad.status == 2 && bad.stderr.contains("not valid JSON"))
         let none = try await warden(["scan"], home: home)
         #expect(none.status == 2)
+        // A server that ignores SIGTERM and never answers: the scan ends anyway (killed 2 s after it was asked).
+        let start = Date()
+        let stubborn = try await warden(["scan", "--timeout", "2", "--", "/bin/sh", "-c", "trap '' TERM; exec sleep 60"], home: home, timeout: 30)
+        #expect(stubborn.status == 2 && stubborn.stderr.contains("no answer within 2 s"), "\(stubborn.stderr)")
+        #expect(Date().timeIntervalSince(start) < 20, "the scan was not held by the server")
     }
 }
