@@ -463,9 +463,9 @@ public struct ConsoleRenderer: Sendable {
                 lines.append([])
                 for s in r.steps {
                     let current = s.id == r.current
-                    let finished = s.status == "done" || s.status == "ran"
-                    let mark = finished ? "✓" : s.status == "skipped" ? "↷" : s.status == "failed" ? "✗" : current ? "▶" : "·"
-                    let role: Role = current ? .pending : finished ? .success : s.status == "failed" ? .high : .normal
+                    let finished = s.status.isFinished
+                    let mark = finished ? "✓" : s.status == .skipped ? "↷" : s.status == .failed ? "✗" : current ? "▶" : "·"
+                    let role: Role = current ? .pending : finished ? .success : s.status == .failed ? .high : .normal
                     lines.append([(" \(mark) ", role), (s.name, current ? .title : .normal), ("  [\(s.phase)] \(s.kind.rawValue)", .dim)])
                     if current || s.outcome != nil {
                         if !s.description.isEmpty { lines.append([("     ", .normal), (s.description, .normal)]) }

@@ -160,12 +160,49 @@ public struct HubRun: Codable, Sendable, Equatable {
         public enum Kind: String, Codable, Sendable { case automated, manual }
         public var kind: Kind
         public var description: String
-        /// `current`, `pending`, `to do`, or what happened (`done`, `skipped`, `ran`, `failed`).
-        public var status: String
+        /// Where the step stands: ahead (`current`, `pending`, `to do`) or what happened to it.
+        public enum Status: Codable, Sendable, Equatable, CustomStringConvertible {
+            case current, pending, toDo, done, skipped, ran, failed
+            /// An outcome this build does not know (a newer hub): shown as written, never as done.
+            case other(String)
+
+            public init(_ text: String) {
+                switch text {
+                case "current": self = .current
+                case "pending": self = .pending
+                case "to do": self = .toDo
+                case "done": self = .done
+                case "skipped": self = .skipped
+                case "ran": self = .ran
+                case "failed": self = .failed
+                default: self = .other(text)
+                }
+            }
+            public init(from decoder: any Decoder) throws { self.init(try decoder.singleValueContainer().decode(String.self)) }
+            public func encode(to encoder: any Encoder) throws {
+                var c = encoder.singleValueContainer()
+                try c.encode(description)
+            }
+            public var description: String {
+                switch self {
+                case .current: "current"
+                case .pending: "pending"
+                case .toDo: "to do"
+                case .done: "done"
+                case .skipped: "skipped"
+                case .ran: "ran"
+                case .failed: "failed"
+                case .other(let text): text
+                }
+            }
+            /// Done by a person or by Warden.
+            public var isFinished: Bool { self == .done || self == .ran }
+        }
+        public var status: Status
         public var commands: [Command]
         /// `OUTCOME by ACTOR: NOTE`, once the step is behind.
         public var outcome: String?
-        public init(id: String, name: String, phase: String, kind: Kind, description: String, status: String, outcome: String? = nil, commands: [Command] = []) {
+        public init(id: String, name: String, phase: String, kind: Kind, description: String, status: Status, outcome: String? = nil, commands: [Command] = []) {
             self.id = id
             self.name = name
             self.phase = phase

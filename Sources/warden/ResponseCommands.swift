@@ -171,9 +171,9 @@ struct Playbooks: ParsableCommand {
         print("run \(CLI.s(r.id)): playbook \(CLI.s(r.playbook)) for incident \(CLI.s(r.incident)) — \(r.status.rawValue)")
         for s in r.steps {
             let status = s.status
-            let mark = status == "current" ? "▶" : ["done", "ran"].contains(status) ? "✓" : status == "skipped" ? "↷" : "·"
-            print("  \(mark) \(CLI.s(s.name))  [\(CLI.s(s.phase))] \(s.kind.rawValue)  \(CLI.s(status))\(s.outcome.map { " — \(CLI.s($0))" } ?? "")")
-            if status == "current" {
+            let mark = status == .current ? "▶" : status.isFinished ? "✓" : status == .skipped ? "↷" : status == .failed ? "✗" : "·"
+            print("  \(mark) \(CLI.s(s.name))  [\(CLI.s(s.phase))] \(s.kind.rawValue)  \(CLI.s(status.description))\(s.outcome.map { " — \(CLI.s($0))" } ?? "")")
+            if status == .current {
                 print("      \(CLI.s(s.description))")
                 for c in s.commands { print("      \(c.type == "manual" ? "checklist" : "runs"): \(CLI.s(c.command))") }
             }
