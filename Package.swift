@@ -55,7 +55,7 @@ let package = Package(
             swiftSettings: strict),
         // The client side of the hub's socket API, the event spool, the hub-backed grant authority.
         .target(name: "WardenHubClient", dependencies: ["WardenCore", "WardenHubAPI", "WardenProtocol", "WardenSystem"], swiftSettings: strict),
-        .target(name: "WardenHubAPI", dependencies: ["WardenCore"], swiftSettings: strict),
+        .target(name: "WardenHubAPI", dependencies: ["WardenCore", "WardenProtocol"], swiftSettings: strict),
         // prctl(2) for Swift (variadic in C): nothing else.
         .target(name: "CWardenSystem"),
         // The kernel's process table and process hardening, shared by the relay and the hub.

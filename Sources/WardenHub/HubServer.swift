@@ -125,10 +125,13 @@ public final class HubServer: Sendable {
         ticker.name = "warden-hub-ticker"
         ticker.start()
         // Its own thread: a large spool must not hold up grant expiry on the ticker.
+        // Spool files relays left when they exited (their close waits 2 s at most) are taken in
+        // here; a file younger than 1 s is left to the relay that is writing and replaying it.
         let intake = Thread { [self] in
-            let spool = SpoolIntake(path: service.home.spoolPath)
             while running.load(ordering: .relaxed) {
-                spool.run { batch in (try? service.ingest(batch)) != nil }
+                EventSpool.sweep(service.home.spoolPath, settle: 1) { file in
+                    EventSpool.replay(file) { batch in (try? service.ingest(batch)) != nil }
+                }
                 for _ in 0..<20 where running.load(ordering: .relaxed) { usleep(100_000) }
             }
         }

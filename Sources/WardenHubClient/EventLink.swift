@@ -239,59 +239,10 @@ public final class EventLink: EventSink, Sendable {
         state.withLock { $0.spooled += batch.count }
     }
 
-    /// Replays every spool file in the home (ours and those of relays that died), each claimed by
-    /// an atomic rename so two relays never replay the same file. A claim whose owner died mid-replay
-    /// is taken over; the hub drops whatever part of it already arrived (ids are idempotent).
+    /// Replays every spool file in the home (ours and those of relays that died): `EventSpool`
+    /// claims each by an atomic rename, so no two takers replay the same file.
     private func replaySpool(over connection: HubConnection) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: home.spoolPath) else { return }
-        for name in names.sorted() {
-            let path = "\(home.spoolPath)/\(name)"
-            let original: String
-            if name.hasSuffix(".jsonl") {
-                original = path
-            } else if let range = name.range(of: ".jsonl.replay-"), let owner = Int32(name[range.upperBound...]),
-                      owner != getpid(), kill(owner, 0) != 0, errno == ESRCH {
-                original = "\(home.spoolPath)/\(name[..<range.lowerBound]).jsonl"
-            } else {
-                continue
-            }
-            let claimed = "\(original).replay-\(getpid())"
-            guard rename(path, claimed) == 0 else { continue }
-            if replayFile(claimed, over: connection) {
-                unlink(claimed)
-            } else {
-                rename(claimed, original)
-                return
-            }
-        }
-        state.withLock { $0.spooled = 0 }
-    }
-
-    /// Streams one spool file to the hub in batches: memory stays bounded whatever the file's size.
-    private func replayFile(_ path: String, over connection: HubConnection) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { Glibc.close(fd) }
-        var framer = LineFramer(maxFrame: 16 << 20)
-        var batch: [Event] = []
-        batch.reserveCapacity(1000)
-        var ok = true
-        let collect: (LineFramer.Frame) -> Void = { frame in
-            guard ok, case .line(_, let content) = frame, let value = try? JSONParser.parse(content), let e = Event(json: value) else { return }
-            batch.append(e)
-            if batch.count >= 1000 {
-                ok = self.send(batch, over: connection)
-                batch.removeAll(keepingCapacity: true)
-            }
-        }
-        while ok {
-            let n = framer.readInto(fd: fd)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            framer.drain(collect)
-        }
-        framer.finish(collect)
-        if ok && !batch.isEmpty { ok = send(batch, over: connection) }
-        return ok
+        let whole = EventSpool.sweep(home.spoolPath) { file in EventSpool.replay(file) { self.send($0, over: connection) } }
+        if whole { state.withLock { $0.spooled = 0 } }
     }
 }
