@@ -79,18 +79,7 @@ struct GatewayTests {
     func enforcement() async throws {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
-        let policy = home + "/policy.yaml"
-        try """
-            version: 1
-            defaults:
-              action: allow
-            rules:
-              - match: { tool: delete_note }
-                action: deny
-                reason: notes are kept
-            dlp:
-              injection: deny
-            """.write(toFile: policy, atomically: true, encoding: .utf8)
+        let policy = try notesPolicy(home: home)
         let port = ListeningPeer.freePort()
         let server = try await ListeningPeer.start([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/http_server.py", String(port)])
         let (gateway, url, token) = try await Self.gateway(home, name: "notes", ["--policy", policy, "--upstream", "http://127.0.0.1:\(port)/mcp"])

@@ -34,38 +34,33 @@ struct HTTPConnectTests {
             let (server, url) = try await Self.server(mode)
             let direct = try await pythonClient(command: [], steps: Self.steps, home: home, spec: ["url": url])
             let through = try await wrapped(url, home: home)
-            let d = direct["results"] as! [Any], w = through["results"] as! [Any]
-            #expect(NSDictionary(dictionary: d[0] as! [String: Any]) == NSDictionary(dictionary: w[0] as! [String: Any]), "\(mode)")
-            #expect(((w[0] as! [String: Any])["tools"] as! [Any]).count == 5)
-            #expect(resultText(w[1]) == "42" && resultText(d[1]) == resultText(w[1]))
-            #expect(resultText(w[2]) == "counted 3")
-            let progress = ((w[2] as! [String: Any])["progress"] as? [Any])?.count ?? 0
-            #expect(progress == ((d[2] as! [String: Any])["progress"] as? [Any])?.count ?? 0, "\(mode)")
-            if mode.isEmpty { #expect(progress == 3, "progress notifications arrive on the call's stream") }
-            let logs = (through["logs"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? String }
-            #expect(logs == (direct["logs"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? String }, "\(mode): \(logs)")
-            #expect(logs.contains("from the session's own stream"), "the GET stream's message reached the client")
-            #expect(NSDictionary(dictionary: direct["server"] as! [String: Any]) == NSDictionary(dictionary: through["server"] as! [String: Any]))
+            Self.expectSame(direct, through, progress: mode.isEmpty ? 3 : nil, "\(mode)")
             _ = server
         }
+    }
+
+    /// What `steps` gave through Warden is what it gave directly: the tool list, results, progress
+    /// (`progress` of them, when the mode streams it), log messages and the server's identity.
+    static func expectSame(_ direct: [String: Any], _ through: [String: Any], progress: Int?, _ label: String) {
+        let d = direct["results"] as! [Any], w = through["results"] as! [Any]
+        #expect(NSDictionary(dictionary: d[0] as! [String: Any]) == NSDictionary(dictionary: w[0] as! [String: Any]), "\(label)")
+        #expect(((w[0] as! [String: Any])["tools"] as! [Any]).count == 5)
+        #expect(resultText(w[1]) == "42" && resultText(d[1]) == resultText(w[1]))
+        #expect(resultText(w[2]) == "counted 3")
+        let seen = ((w[2] as! [String: Any])["progress"] as? [Any])?.count ?? 0
+        #expect(seen == ((d[2] as! [String: Any])["progress"] as? [Any])?.count ?? 0, "\(label)")
+        if let progress { #expect(seen == progress, "progress notifications arrive on the call's stream") }
+        let logs = (through["logs"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? String }
+        #expect(logs == (direct["logs"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? String }, "\(label): \(logs)")
+        #expect(logs.contains("from the session's own stream"), "the GET stream's message reached the client")
+        #expect(NSDictionary(dictionary: direct["server"] as! [String: Any]) == NSDictionary(dictionary: through["server"] as! [String: Any]))
     }
 
     @Test("policy applies as on stdio: a denied tool never reaches the server; instructions in a result and on the server's own stream are withheld")
     func enforcement() async throws {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
-        let policy = home + "/policy.yaml"
-        try """
-            version: 1
-            defaults:
-              action: allow
-            rules:
-              - match: { tool: delete_note }
-                action: deny
-                reason: notes are kept
-            dlp:
-              injection: deny
-            """.write(toFile: policy, atomically: true, encoding: .utf8)
+        let policy = try notesPolicy(home: home)
         let (server, url) = try await Self.server()
         let report = try await wrapped(url, home: home, steps: [
             ["op": "call", "name": "delete_note", "arguments": ["name": "plans"]],
@@ -209,17 +204,9 @@ struct HTTPConnectTests {
         let url = String(base.dropLast(4)) + "/sse"
         let direct = try await pythonClient(command: [], steps: Self.steps, home: home, spec: ["url": url, "sse": true])
         let through = try await wrapped(url, home: home)
-        let d = direct["results"] as! [Any], w = through["results"] as! [Any]
-        #expect(NSDictionary(dictionary: d[0] as! [String: Any]) == NSDictionary(dictionary: w[0] as! [String: Any]))
-        #expect(((w[0] as! [String: Any])["tools"] as! [Any]).count == 5)
-        #expect(resultText(w[1]) == "42" && resultText(w[2]) == "counted 3")
-        #expect(((w[2] as! [String: Any])["progress"] as? [Any])?.count == 3)
-        let logs = (through["logs"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? String }
-        #expect(logs == (direct["logs"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? String } && logs.contains("from the session's own stream"), "\(logs)")
+        Self.expectSame(direct, through, progress: 3, "HTTP+SSE")
 
-        let policy = home + "/policy.yaml"
-        try "version: 1\ndefaults:\n  action: allow\nrules:\n  - match: { tool: delete_note }\n    action: deny\n    reason: notes are kept\ndlp:\n  injection: deny\n"
-            .write(toFile: policy, atomically: true, encoding: .utf8)
+        let policy = try notesPolicy(home: home)
         let report = try await wrapped(url, home: home, steps: [
             ["op": "call", "name": "delete_note", "arguments": ["name": "plans"]],
             ["op": "call", "name": "whisper", "arguments": [:]],

@@ -202,6 +202,23 @@ func pythonClient(command: [String], steps: [[String: Any]], home: String, envir
 }
 
 /// The text of a tool result in a Python client report entry.
+/// The HTTP fixtures' policy: everything allowed but `delete_note`, and instructions in results refused.
+func notesPolicy(home: String) throws -> String {
+    let path = home + "/policy.yaml"
+    try """
+        version: 1
+        defaults:
+          action: allow
+        rules:
+          - match: { tool: delete_note }
+            action: deny
+            reason: notes are kept
+        dlp:
+          injection: deny
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
 func resultText(_ entry: Any?) -> String {
     guard let entry = entry as? [String: Any] else { return "" }
     if let error = entry["error"] as? [String: Any] { return "ERROR \(error["code"] ?? ""): \(error["message"] ?? "")" }
