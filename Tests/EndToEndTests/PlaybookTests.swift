@@ -32,7 +32,7 @@ struct PlaybookTests {
         func current(_ r: [String: Any]) -> String? { r["currentStep"] as? String }
 
         let notRunnable = try await warden(["playbooks", "step", run, "--run"], home: home)
-        #expect(notRunnable.status == 1 && notRunnable.stderr.contains("checklist item"), "a manual step is not run by Warden")
+        #expect(notRunnable.status == 1 && notRunnable.stderr.contains("is a manual step: nothing to run"), "a manual step is not run by Warden")
         var r = try await step(["--done", "--note", "tells the model to hide its actions"])
         #expect(current(r) == "Quarantine the tool")
         r = try await step(["--run"])
