@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 import Synchronization
 import WardenCore
@@ -21,6 +22,8 @@ import Glibc
 public final class Gateway: Sendable {
     public let config: GatewayConfiguration
     private let sessions = Mutex<[String: GatewaySession]>([:])
+    /// Relays started and not yet reaped (what --max-sessions bounds).
+    private let relays = Mutex(0)
     /// The port actually bound (the configured one, or the one the system chose for port 0).
     private let boundPort = Atomic<Int>(0)
     /// Says where the gateway listens, once it does.
@@ -52,8 +55,30 @@ public final class Gateway: Sendable {
             }
         }
         defer { sweeper.cancel() }
-        try await app.runService()
+        // At SIGTERM or SIGINT the sessions end first (their open requests answered, their
+        // streams closed), then the server: its graceful shutdown waits for the handlers, which
+        // would otherwise wait for the sessions for ever. Ten seconds at most, then it is cancelled.
+        var group = ServiceGroupConfiguration(services: [.init(service: app), .init(service: SessionEnder(gateway: self))],
+                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(10)
+        try await ServiceGroup(configuration: group).run()
         endAll()
+    }
+
+    /// Ends every session when graceful shutdown begins. It is the group's last service, so it is
+    /// told first, and the server is told once it has returned.
+    struct SessionEnder: Service {
+        let gateway: Gateway
+        func run() async throws {
+            try? await gracefulShutdown()
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                // endAll waits (up to its grace) for the relays to exit: off the cooperative pool.
+                Thread {
+                    gateway.endAll()
+                    done.resume()
+                }.start()
+            }
+        }
     }
 
     /// How many sessions are live.
@@ -248,12 +273,20 @@ public final class Gateway: Sendable {
 
     /// A new session: its own `warden wrap`, its own server (or upstream session).
     private func startSession() -> Result<GatewaySession, Refusal> {
-        let count = sessions.withLock { $0.count }
-        guard count < config.maxSessions else {
+        // A slot is taken before the relay starts and given back once its process is reaped, so
+        // concurrent initializes, or sessions deleted while their relay still winds down, never
+        // run more processes than --max-sessions.
+        let reserved = relays.withLock { n -> Bool in
+            guard n < config.maxSessions else { return false }
+            n += 1
+            return true
+        }
+        guard reserved else {
             return .failure(Refusal(status: .serviceUnavailable, text: "this gateway serves \(config.maxSessions) sessions at most (--max-sessions); end one first"))
         }
         let process: ServerProcess
         do { process = try ServerProcess.spawn(config.wrapArguments) } catch {
+            relays.withLock { $0 -= 1 }
             return .failure(Refusal(status: .badGateway, text: error.description))
         }
         var generator = SystemRandomNumberGenerator()
@@ -266,6 +299,7 @@ public final class Gateway: Sendable {
             let status = process.wait()
             session.ended(status)
             sessions.withLock { table in if table[id] === session { table[id] = nil } }
+            relays.withLock { $0 -= 1 }
         }
         return .success(session)
     }
@@ -298,7 +332,7 @@ public final class Gateway: Sendable {
     }
 
     /// At shutdown: every relay's input closes; those still running after the grace are ended.
-    private func endAll() {
+    func endAll() {
         let all = sessions.withLock { table in
             defer { table = [:] }
             return Array(table.values)
@@ -332,7 +366,13 @@ public final class Gateway: Sendable {
         buffer.reserveCapacity(json.count + 32)
         if let id { buffer.writeString("id: \(id)\n") }
         buffer.writeString("event: message\ndata: ")
-        buffer.writeBytes(json)
+        // A line break ends an event's data line; in JSON one can only be whitespace between
+        // tokens (a server's `{"a":1,\r"id":3}`), so it becomes a space and the event stays whole.
+        if json.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
+            buffer.writeBytes(json.map { $0 == 0x0D || $0 == 0x0A ? 0x20 : $0 })
+        } else {
+            buffer.writeBytes(json)
+        }
         buffer.writeString("\n\n")
         return buffer
     }

@@ -110,26 +110,36 @@ public enum GatewayToken {
     }
 
     /// The token in `path`, made there first if there is none. A file others can read is not a
-    /// secret any more: it is refused, not silently used.
-    public static func load(path: String) throws(Problem) -> String {
-        var info = stat()
-        if lstat(path, &info) == 0 {
-            guard info.st_mode & S_IFMT == S_IFREG else { throw Problem(description: "\(path) is not a regular file") }
+    /// secret any more: it is refused, not silently used. The file is opened once (no symbolic
+    /// link followed) and judged by what was opened. `makeDirectory`: create (and keep owner-only)
+    /// its directory — for Warden's own `$WARDEN_HOME/gateway`, never for a directory the user named,
+    /// whose mode is theirs (`/tmp` must not become 0700).
+    public static func load(path: String, makeDirectory: Bool = true) throws(Problem) -> String {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        if fd >= 0 {
+            defer { close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw Problem(description: "\(path) is not a regular file") }
             guard info.st_uid == getuid() else { throw Problem(description: "\(path) belongs to another user") }
             guard info.st_mode & 0o077 == 0 else {
                 throw Problem(description: "\(path) can be read by others (mode \(String(info.st_mode & 0o777, radix: 8))); remove it and a new token is made, or chmod 600 it")
             }
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw Problem(description: "cannot read \(path)") }
-            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            var bytes = [UInt8](repeating: 0, count: 4096)
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n >= 0 else { throw Problem(description: "cannot read \(path)") }
+            let token = String(decoding: bytes[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard token.utf8.count >= 16, token.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
                 throw Problem(description: "\(path) does not hold a token (16 or more visible ASCII characters)")
             }
             return token
         }
+        guard errno == ENOENT else {
+            throw Problem(description: errno == ELOOP ? "\(path) is not a regular file" : "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
         var generator = SystemRandomNumberGenerator()
         let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         do {
-            try PrivateFile.makeDirectory(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+            if makeDirectory { try PrivateFile.makeDirectory(URL(fileURLWithPath: path).deletingLastPathComponent().path) }
             try PrivateFile.write(Array((token + "\n").utf8), to: path)
         } catch {
             throw Problem(description: error.description)

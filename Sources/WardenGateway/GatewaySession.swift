@@ -66,10 +66,12 @@ final class GatewaySession: Sendable {
     /// The session's server has gone, or it is being ended.
     var isEnded: Bool { state.withLock { $0.ended != nil || $0.closing } }
 
-    /// Idle: nothing pending, no stream open, and no request for `limit` seconds.
+    /// Idle: no stream open, and no message either way for `limit` seconds. Requests still
+    /// pending then count as abandoned (a JSON-mode client that went away is not noticed, and a
+    /// server that never answers must not hold a session, and its process, for ever).
     func isIdle(longerThan limit: Double) -> Bool {
         state.withLock { s in
-            s.waiting.isEmpty && s.stream == nil && ContinuousClock.now - s.lastActive > .seconds(limit)
+            s.stream == nil && ContinuousClock.now - s.lastActive > .seconds(limit)
         }
     }
 
@@ -177,6 +179,7 @@ final class GatewaySession: Sendable {
 
     func route(_ json: [UInt8]) {
         guard let value = try? JSONParser.parse(json), case .success(let message) = RPCValidator.classify(value) else { return }
+        state.withLock { $0.lastActive = .now }
         switch message.kind {
         case .response, .errorResponse:
             if let key = message.idKey {

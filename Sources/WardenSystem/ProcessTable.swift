@@ -115,6 +115,15 @@ public enum ProcessHardening {
     @discardableResult public static func noNewPrivileges() -> Bool { warden_set_no_new_privs() == 0 }
 }
 
+/// What a spawned child inherits.
+public enum SpawnDescriptors {
+    /// The child closes every descriptor from `from` up, whatever close-on-exec says; false where
+    /// the C library cannot (then the caller must not rely on it).
+    @discardableResult public static func closeFrom(_ from: Int32, in actions: inout posix_spawn_file_actions_t) -> Bool {
+        warden_spawn_close_from(&actions, from) == 0
+    }
+}
+
 /// Finds programs as `execvp(3)` would.
 public enum ExecutableSearch {
     /// `name` as given when it contains a slash (relative to `cwd`), else the first executable

@@ -1,5 +1,6 @@
 import Foundation
 import WardenProtocol
+import WardenSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,6 +56,17 @@ public final class ServerProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
         if let stderrPath { posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o600) }
         if let infoPipe { posix_spawn_file_actions_adddup2(&actions, info[1], infoPipe) }
+        // Nothing else crosses: descriptors other code opened without close-on-exec (NIO's
+        // listening and accepted sockets in the gateway, HTTP connections, the hub's socket) would
+        // let the server accept the gateway's clients, read their tokens, or talk to the hub as
+        // Warden. Descriptors below the info descriptor are closed one by one (glibc ignores
+        // those not open), the rest at once.
+        let firstFree = (infoPipe ?? 2) + 1
+        for fd in 3..<max(3, infoPipe ?? 3) { posix_spawn_file_actions_addclose(&actions, fd) }
+        guard SpawnDescriptors.closeFrom(firstFree, in: &actions) else {
+            for fd in toChild + fromChild + info where fd >= 0 { close(fd) }
+            throw SpawnError(command: command, reason: "the C library cannot close inherited descriptors in the child (posix_spawn_file_actions_addclosefrom_np)")
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

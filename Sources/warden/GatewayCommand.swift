@@ -111,7 +111,7 @@ struct GatewayCommand: ParsableCommand {
         var tokenNote = "no token (--no-auth)"
         if !noAuth {
             let file = tokenFile ?? GatewayToken.defaultPath(home: home, serverName: name)
-            do { config.token = try GatewayToken.load(path: file) } catch {
+            do { config.token = try GatewayToken.load(path: file, makeDirectory: tokenFile == nil) } catch {
                 FileHandle.standardError.write(Data("warden gateway: \(error). Not started.\n".utf8))
                 throw ExitCode(2)
             }

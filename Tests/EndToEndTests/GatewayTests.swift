@@ -177,6 +177,41 @@ struct GatewayTests {
         #expect(refused.status == 2 && refused.stderr.contains("can be read by others"), "\(refused.stderr)")
         var info = stat()
         #expect(stat(home + "/gateway/time.token", &info) == 0 && info.st_mode & 0o777 == 0o600)
+        // A token file in a directory the user named: made there, owner-only, and the directory's
+        // mode is left as it was (a shared, sticky directory must not become 0700).
+        let shared = home + "/shared"
+        mkdir(shared, 0o777)
+        chmod(shared, 0o1777)
+        let named = try await ListeningPeer.start([Harness.warden, "gateway", "--listen", "127.0.0.1:0", "--name", "time", "--home", home,
+                                                   "--token-file", shared + "/gw.token", "--", "true"], environment: ["WARDEN_NO_AUTOSTART": "1"])
+        #expect(stat(shared, &info) == 0 && info.st_mode & 0o7777 == 0o1777, "mode \(String(info.st_mode & 0o7777, radix: 8))")
+        #expect(stat(shared + "/gw.token", &info) == 0 && info.st_mode & 0o777 == 0o600)
+        _ = named
+    }
+
+    @Test("SIGTERM with a GET stream open and a session live: the gateway ends its sessions first and exits at once, leaving no relay")
+    func shutdownWithOpenStream() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let (gateway, url, token) = try await Self.gateway(home, ["--", Harness.peers + "/bin/mcp-server-time"])
+        let h: [String: String] = ["Content-Type": "application/json", "Accept": "application/json, text/event-stream", "Authorization": "Bearer \(token)"]
+        // The probe opens the session's stream and waits for events that never come.
+        let spec = String(decoding: try JSONSerialization.data(withJSONObject: ["url": url, "requests": [
+            ["headers": h, "body": Self.initialize],
+            ["headers": h, "body": ["jsonrpc": "2.0", "method": "notifications/initialized"], "session": true],
+            ["method": "GET", "headers": ["Accept": "text/event-stream", "Authorization": "Bearer \(token)"], "session": true, "events": 5],
+        ]]), as: UTF8.self)
+        let listener = Task { _ = try await runProcess([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/http_probe.py", spec], timeout: 60) }
+        for _ in 0..<50 where Self.relays(home: home).isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(Self.relays(home: home).count == 1)
+        let start = Date()
+        kill(gateway.child.pid, SIGTERM)
+        let status = await gateway.child.status
+        #expect(status == 0 && Date().timeIntervalSince(start) < 8, "exit \(status) after \(Date().timeIntervalSince(start)) s")
+        for _ in 0..<50 where !Self.relays(home: home).isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(Self.relays(home: home).isEmpty, "no relay outlives the gateway")
+        _ = try? await listener.value
     }
 
     @Test("bad requests get a clear error and lose nothing: not JSON, a batch, an oversized body, no session, an unknown session, a second initialize, a duplicate pending id; DELETE ends the session")
