@@ -63,10 +63,12 @@ public final class ServerProcess: Sendable {
         // those not open), the rest at once.
         let firstFree = (infoPipe ?? 2) + 1
         for fd in 3..<max(3, infoPipe ?? 3) { posix_spawn_file_actions_addclose(&actions, fd) }
+        #if os(Linux)
         guard SpawnDescriptors.closeFrom(firstFree, in: &actions) else {
             for fd in toChild + fromChild + info where fd >= 0 { close(fd) }
             throw SpawnError(command: command, reason: "the C library cannot close inherited descriptors in the child (posix_spawn_file_actions_addclosefrom_np)")
         }
+        #endif
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
