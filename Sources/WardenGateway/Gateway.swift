@@ -201,7 +201,7 @@ public final class Gateway: Sendable {
             return Self.rpcError(.conflict, id: message.id, code: RPCErrorCode.invalidRequest, "a request with this id is already pending in this session")
         case .sent(nil):
             return Response(status: .accepted, headers: headers)
-        case .sent(let deliveries?):
+        case .sent((let deliveries, let backlog)?):
             let key = message.idKey ?? ""
             let id = message.id
             if sse {
@@ -212,10 +212,13 @@ public final class Gateway: Sendable {
                     var answered = false
                     for await delivery in deliveries {
                         switch delivery {
-                        case .message(let json): try await writer.write(Self.event(json))
+                        case .message(let json):
+                            try await writer.write(Self.event(json))
+                            backlog.written(json.count)
                         case .answer(let json):
                             answered = true
                             try await writer.write(Self.event(json))
+                            backlog.written(json.count)
                         }
                     }
                     if !answered { try await writer.write(Self.event(Self.endedAnswer(id: id, session: session))) }
@@ -224,7 +227,10 @@ public final class Gateway: Sendable {
             }
             headers[.contentType] = "application/json"
             for await delivery in deliveries {
-                if case .answer(let json) = delivery { return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json))) }
+                switch delivery {
+                case .answer(let json): return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
+                case .message(let json): backlog.written(json.count)  // a JSON answer carries no progress
+                }
             }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Self.endedAnswer(id: id, session: session))))
         }
@@ -239,7 +245,7 @@ public final class Gateway: Sendable {
         let last = request.headers[Self.lastEventID].flatMap { Int($0) }
         switch session.openStream(after: last) {
         case .gone: return Self.refuse(.notFound, "the session has ended")
-        case .opened(let items, let serial):
+        case .opened(let items, let serial, let backlog):
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"
@@ -247,7 +253,9 @@ public final class Gateway: Sendable {
                 defer { session.closeStream(serial: serial) }
                 for await item in items {
                     switch item {
-                    case .event(let id, let json): try await writer.write(Self.event(json, id: id))
+                    case .event(let id, let json):
+                        try await writer.write(Self.event(json, id: id))
+                        backlog.written(json.count)
                     case .comment(let text): try await writer.write(ByteBuffer(string: ": \(text)\n\n"))
                     }
                 }

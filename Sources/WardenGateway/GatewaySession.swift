@@ -33,12 +33,32 @@ final class GatewaySession: Sendable {
     let process: ServerProcess
     private let input: FileDescriptorOutput
     private let state: Mutex<State>
-    /// How many server messages are kept for a GET stream that is not open, or resumes.
-    static let ringSize = 512
+    /// How many server messages are kept for a GET stream that is not open, or resumes, and
+    /// how many bytes of them at most.
+    static let ringSize = 512, ringBytes = 32 << 20
+
+    /// Bytes handed to one client stream and not written to its connection yet. A client that
+    /// does not read (or reads slower than a hostile server sends) must not grow the gateway
+    /// without bound: past the limit its GET stream is closed (it resumes from the ring with
+    /// `Last-Event-ID`), and a request's progress is dropped (its answer still goes).
+    final class Backlog: Sendable {
+        static let limit = 32 << 20
+        private let bytes = Atomic<Int>(0)
+        /// Takes `n` more bytes, unless that passes the limit (one item always fits an empty backlog).
+        func take(_ n: Int) -> Bool {
+            let before = bytes.wrappingAdd(n, ordering: .relaxed).oldValue
+            if before == 0 || before + n <= Self.limit { return true }
+            bytes.wrappingSubtract(n, ordering: .relaxed)
+            return false
+        }
+        /// The writer wrote `n` bytes of it.
+        func written(_ n: Int) { bytes.wrappingSubtract(n, ordering: .relaxed) }
+    }
 
     private struct Waiter {
         let continuation: AsyncStream<Delivery>.Continuation
         let progressKey: String?
+        let backlog: Backlog
     }
 
     private struct State {
@@ -46,8 +66,10 @@ final class GatewaySession: Sendable {
         /// Progress token key → the request id key it belongs to.
         var progress: [String: String] = [:]
         var stream: AsyncStream<StreamItem>.Continuation?
+        var streamBacklog: Backlog?
         var streamSerial = 0
         var ring: [(id: Int, json: [UInt8])] = []
+        var ringBytes = 0
         var nextEventID = 1
         /// The last event handed to an open stream.
         var delivered = 0
@@ -78,7 +100,7 @@ final class GatewaySession: Sendable {
     // MARK: Client to relay
 
     enum SendResult {
-        case sent(AsyncStream<Delivery>?)
+        case sent((AsyncStream<Delivery>, Backlog)?)
         case duplicateID
         case gone
     }
@@ -86,20 +108,21 @@ final class GatewaySession: Sendable {
     /// Writes one client message to the relay. A request's answer (and its progress) arrives on
     /// the returned stream; registered before the write, so no answer can come first.
     func send(line: [UInt8], message: RPCMessage) -> SendResult {
-        var stream: AsyncStream<Delivery>?
+        var stream: (AsyncStream<Delivery>, Backlog)?
         if case .request = message.kind, let key = message.idKey {
             let progressKey = message.params?["_meta"]?.objectValue?["progressToken"].map(RPCMessage.key(for:))
             let (s, continuation) = AsyncStream<Delivery>.makeStream(bufferingPolicy: .unbounded)
+            let backlog = Backlog()
             let accepted = state.withLock { s -> Bool in
                 guard s.ended == nil, !s.closing else { return false }
                 guard s.waiting[key] == nil else { return false }
-                s.waiting[key] = Waiter(continuation: continuation, progressKey: progressKey)
+                s.waiting[key] = Waiter(continuation: continuation, progressKey: progressKey, backlog: backlog)
                 if let progressKey { s.progress[progressKey] = key }
                 s.lastActive = .now
                 return true
             }
             guard accepted else { return isEnded ? .gone : .duplicateID }
-            stream = s
+            stream = (s, backlog)
         } else {
             let open = state.withLock { s -> Bool in
                 s.lastActive = .now
@@ -128,7 +151,7 @@ final class GatewaySession: Sendable {
     // MARK: The GET stream
 
     enum OpenResult {
-        case opened(AsyncStream<StreamItem>, serial: Int)
+        case opened(AsyncStream<StreamItem>, serial: Int, backlog: Backlog)
         case gone
     }
 
@@ -138,16 +161,22 @@ final class GatewaySession: Sendable {
     /// each message still goes out on one stream only.
     func openStream(after lastEventID: Int?) -> OpenResult {
         let (stream, continuation) = AsyncStream<StreamItem>.makeStream(bufferingPolicy: .unbounded)
+        let backlog = Backlog()
         return state.withLock { s in
             guard s.ended == nil, !s.closing else { return .gone }
             s.stream?.finish()
             let after = lastEventID ?? s.delivered
-            for event in s.ring where event.id > after { continuation.yield(.event(id: event.id, json: event.json)) }
+            // The ring's bytes are bounded as a backlog is, so what it keeps fits.
+            for event in s.ring where event.id > after {
+                _ = backlog.take(event.json.count)
+                continuation.yield(.event(id: event.id, json: event.json))
+            }
             s.delivered = max(s.delivered, s.ring.last?.id ?? 0)
             s.stream = continuation
+            s.streamBacklog = backlog
             s.streamSerial += 1
             s.lastActive = .now
-            return .opened(stream, serial: s.streamSerial)
+            return .opened(stream, serial: s.streamSerial, backlog: backlog)
         }
     }
 
@@ -157,6 +186,7 @@ final class GatewaySession: Sendable {
             guard s.streamSerial == serial, let stream = s.stream else { return }
             stream.finish()
             s.stream = nil
+            s.streamBacklog = nil
             s.lastActive = .now
         }
     }
@@ -189,6 +219,8 @@ final class GatewaySession: Sendable {
                     return waiter
                 }
                 if let waiter {
+                    // The answer goes whatever the backlog: the client asked for it.
+                    _ = waiter.backlog.take(json.count)
                     waiter.continuation.yield(.answer(json))
                     waiter.continuation.finish()
                     return
@@ -200,7 +232,8 @@ final class GatewaySession: Sendable {
             if let token = message.params?["progressToken"] {
                 let sent = state.withLock { s -> Bool in
                     guard let key = s.progress[RPCMessage.key(for: token)], let waiter = s.waiting[key] else { return false }
-                    waiter.continuation.yield(.message(json))
+                    // Progress a client is not reading is dropped past its backlog (it is advice).
+                    if waiter.backlog.take(json.count) { waiter.continuation.yield(.message(json)) }
                     return true
                 }
                 if sent { return }
@@ -211,10 +244,20 @@ final class GatewaySession: Sendable {
             let id = s.nextEventID
             s.nextEventID += 1
             s.ring.append((id, json))
-            if s.ring.count > Self.ringSize { s.ring.removeFirst(s.ring.count - Self.ringSize) }
-            if let stream = s.stream {
-                stream.yield(.event(id: id, json: json))
-                s.delivered = id
+            s.ringBytes += json.count
+            while s.ring.count > 1, s.ring.count > Self.ringSize || s.ringBytes > Self.ringBytes {
+                s.ringBytes -= s.ring.removeFirst().json.count
+            }
+            if let stream = s.stream, let backlog = s.streamBacklog {
+                if backlog.take(json.count) {
+                    stream.yield(.event(id: id, json: json))
+                    s.delivered = id
+                } else {
+                    // The client does not keep up: its stream closes, and it resumes from the ring.
+                    stream.finish()
+                    s.stream = nil
+                    s.streamBacklog = nil
+                }
             }
         }
     }
