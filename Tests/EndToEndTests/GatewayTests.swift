@@ -189,6 +189,46 @@ struct GatewayTests {
         _ = named
     }
 
+    @Test("a client that does not read its GET stream while the server floods it (300 messages of 1 MB): the gateway's memory stays bounded, and the session goes on")
+    func floodedStream() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let port = ListeningPeer.freePort()
+        let server = try await ListeningPeer.start([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/http_server.py", String(port)])
+        let (gateway, url, token) = try await Self.gateway(home, name: "notes", ["--upstream", "http://127.0.0.1:\(port)/mcp"])
+        let h: [String: String] = ["Content-Type": "application/json", "Accept": "application/json, text/event-stream", "Authorization": "Bearer \(token)"]
+        let call = { (id: Int, name: String, arguments: [String: Any]) -> [String: Any] in
+            ["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": ["name": name, "arguments": arguments]]
+        }
+        let spec = String(decoding: try JSONSerialization.data(withJSONObject: ["url": url, "requests": [
+            ["headers": h, "body": Self.initialize],
+            ["headers": h, "body": ["jsonrpc": "2.0", "method": "notifications/initialized"], "session": true],
+            ["method": "GET", "headers": ["Accept": "text/event-stream", "Authorization": "Bearer \(token)"], "session": true, "hold": true],
+            ["headers": h, "body": call(2, "shout", ["n": 300, "size": 1_000_000]), "session": true],
+            ["sleep": 8],
+            ["headers": h, "body": call(3, "add", ["a": 1, "b": 2]), "session": true],
+        ] as [[String: Any]]]), as: UTF8.self)
+        let probe = Task { try await runProcess([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/http_probe.py", spec], timeout: 120) }
+        var peak = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < 9 {
+            peak = max(peak, Self.residentKiB(gateway.child.pid))
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let finished = try await probe.value
+        #expect(finished.status == 0, "\(finished.stderr.suffix(600))")
+        let answers = (try? JSONSerialization.jsonObject(with: finished.stdout) as? [String: Any])?["answers"] as? [[String: Any]] ?? []
+        #expect((answers.last?["body"] as? String)?.contains(#""text":"3""#) == true, "the session goes on: \(String(describing: answers.last).prefix(400))")
+        #expect(peak < 200 * 1024, "gateway peak RSS \(peak / 1024) MiB while 300 MB were sent to a client that does not read")
+        _ = server
+    }
+
+    static func residentKiB(_ pid: pid_t) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") { return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0 }
+        return 0
+    }
+
     @Test("SIGTERM with a GET stream open and a session live: the gateway ends its sessions first and exits at once, leaving no relay")
     func shutdownWithOpenStream() async throws {
         try Harness.requirePeers()

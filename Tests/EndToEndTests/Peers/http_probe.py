@@ -6,7 +6,8 @@ SPEC: {"url": U, "requests": [{"method": M, "headers": {...}, "body": TEXT_OR_JS
        "session": true, "read": BYTES}]}
   "session": true sends the Mcp-Session-Id the last answer carried; "repeat" makes the body N
   copies of a string (for oversized messages); "events": N reads an event stream until N events
-  have come, then closes it.
+  have come, then closes it; "hold": true keeps the answer open and unread until the probe ends;
+  {"sleep": SECONDS} as a request waits.
 Prints one JSON object: {"answers": [{"status": S, "headers": {...lower-case...}, "body": TEXT}]}.
 """
 import http.client
@@ -16,8 +17,12 @@ from urllib.parse import urlsplit
 
 spec = json.loads(sys.argv[1])
 url = urlsplit(spec["url"])
-answers, session = [], None
+answers, session, held = [], None, []
 for request in spec["requests"]:
+    if "sleep" in request:
+        import time
+        time.sleep(request["sleep"])
+        continue
     headers = dict(request.get("headers", {}))
     if request.get("session") and session:
         headers["Mcp-Session-Id"] = session
@@ -35,6 +40,10 @@ for request in spec["requests"]:
         connection.putheader("Content-Length", str(len(data)))
     connection.endheaders(data)
     response = connection.getresponse()
+    if request.get("hold"):
+        held.append(connection)
+        answers.append({"status": response.status, "headers": {k.lower(): v for k, v in response.getheaders()}, "body": ""})
+        continue
     wanted = request.get("events")
     if wanted:
         lines = []

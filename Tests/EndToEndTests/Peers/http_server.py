@@ -11,6 +11,7 @@ Tools:
   count(n)              reports progress and a log message per step on the call's stream, then "counted N"
   announce(text)        answers "ok", then half a second later sends TEXT as a log message on the
                         session's own (GET) stream, unrelated to any request
+  shout(n, size)        answers "ok", then sends N log messages of SIZE characters on the GET stream
   whisper()             a result that carries instructions for the model
 """
 import asyncio
@@ -57,6 +58,20 @@ async def announce(text: str, ctx: Context) -> str:
     async def later():
         await asyncio.sleep(0.5)
         await session.send_log_message(level="info", data=text, logger="announce")
+
+    asyncio.get_running_loop().create_task(later())
+    return "ok"
+
+
+@mcp.tool()
+async def shout(n: int, size: int, ctx: Context) -> str:
+    """Sends N log messages of SIZE characters on the session's own stream, after answering."""
+    session = ctx.session
+
+    async def later():
+        await asyncio.sleep(0.2)
+        for i in range(n):
+            await session.send_log_message(level="info", data=f"{i} " + "x" * size, logger="shout")
 
     asyncio.get_running_loop().create_task(later())
     return "ok"
