@@ -40,6 +40,10 @@ public final class Gateway: Sendable {
         logger.logLevel = .error
         let app = Application(
             responder: Responder(gateway: self),
+            // A connection with nothing read or written for four keep-alive intervals (a minute) is
+            // closed: half-sent requests from a local process without the token do not hold
+            // descriptors for ever. Open streams get a keep-alive every interval, well inside it.
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(config.keepAlive * 4000)))),
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: nil),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? config.listen.port

@@ -57,8 +57,11 @@ struct GatewayCommand: ParsableCommand {
     @Option(name: .long, help: "Sessions served at once.")
     var maxSessions = 256
 
-    @Option(name: .long, help: "Minutes after which a session with no request and no open stream is ended.")
+    @Option(name: .long, help: "Minutes after which a session with no message either way and no open stream is ended.")
     var idleMinutes: Double = 30
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between keep-alives on open streams; a connection silent for four of them is closed (default 15).", visibility: .hidden))
+    var keepAlive: Double?
 
     @Option(name: .long, help: ArgumentHelp("The largest message either side may send, in bytes (default 64 MiB).", visibility: .hidden))
     var maxMessage: Int?
@@ -97,6 +100,7 @@ struct GatewayCommand: ParsableCommand {
         config.maxSessions = max(1, maxSessions)
         config.idleTimeout = max(1, idleMinutes * 60)
         if let maxMessage { config.maxMessage = max(4096, maxMessage) }
+        if let keepAlive { config.keepAlive = max(0.5, keepAlive) }
         config.wrapOptions = ["--home", home.path]
         if let policy {
             // Read once here, so a broken policy stops the gateway before any client connects.

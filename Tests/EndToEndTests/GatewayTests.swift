@@ -223,6 +223,40 @@ struct GatewayTests {
         _ = server
     }
 
+    @Test("a connection that sends half a request and stalls is closed after four keep-alive intervals; the gateway still serves")
+    func stalledConnection() async throws {
+        try Harness.requirePeers()
+        let home = Harness.temporaryHome()
+        let (gateway, url, token) = try await Self.gateway(home, ["--keep-alive", "1", "--", Harness.peers + "/bin/mcp-server-time"])
+        let port = UInt16(URL(string: url)!.port!)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(connected == 0)
+        let partial = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\n"
+            + "Accept: application/json, text/event-stream\r\nContent-Length: 500\r\n\r\n{\"jsonrpc\""
+        _ = partial.withCString { send(fd, $0, strlen($0), 0) }
+        let start = Date()
+        var closed = false
+        while !closed, Date().timeIntervalSince(start) < 15 {
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&ready, 1, 100) > 0 {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                closed = recv(fd, &buffer, buffer.count, 0) <= 0
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let waited = Date().timeIntervalSince(start)
+        #expect(closed && waited >= 3 && waited < 10, "closed \(closed) after \(waited) s")
+        let list = try await Self.through(url, token: token, steps: [["op": "list"]], home: home)
+        #expect(((list["results"] as? [Any])?.first as? [String: Any])?["tools"] != nil, "the gateway still serves")
+        _ = gateway
+    }
+
     static func residentKiB(_ pid: pid_t) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") { return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0 }

@@ -278,7 +278,7 @@ complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options 
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden gateway" allow-remote' -l 'allow-remote' -d 'Allow a bind outside loopback (the token is then required, and Host is not checked).'
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden gateway" path' -l 'path' -d 'The MCP endpoint\'s path.' -rfka ''
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden gateway" max-sessions' -l 'max-sessions' -d 'Sessions served at once.' -rfka ''
-complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden gateway" idle-minutes' -l 'idle-minutes' -d 'Minutes after which a session with no request and no open stream is ended.' -rfka ''
+complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden gateway" idle-minutes' -l 'idle-minutes' -d 'Minutes after which a session with no message either way and no open stream is ended.' -rfka ''
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden gateway" version' -l 'version' -d 'Show the version.'
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden gateway" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'warden' -n '__warden_should_offer_completions_for_flags_or_options "warden hub" home' -l 'home' -d 'State directory (default: $WARDEN_HOME or ~/.local/state/warden).' -rfka ''

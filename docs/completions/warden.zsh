@@ -166,7 +166,7 @@ _warden_gateway() {
         '--allow-remote[Allow a bind outside loopback (the token is then required, and Host is not checked).]'
         '--path[The MCP endpoint'\''s path.]:path:'
         '--max-sessions[Sessions served at once.]:max-sessions:'
-        '--idle-minutes[Minutes after which a session with no request and no open stream is ended.]:idle-minutes:'
+        '--idle-minutes[Minutes after which a session with no message either way and no open stream is ended.]:idle-minutes:'
         '*:command:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
