@@ -18,6 +18,16 @@ struct GatewayTests {
         try await pythonClient(command: [], steps: steps, home: home, timeout: timeout, spec: ["url": url, "headers": ["Authorization": "Bearer \(token)"]])
     }
 
+    /// The FastMCP fixture on a port of its own behind a gateway (`--upstream`), with the headers a
+    /// raw POST needs.
+    static func notesBehindGateway(_ home: String) async throws -> (ListeningPeer, ListeningPeer, String, String, [String: String]) {
+        let port = ListeningPeer.freePort()
+        let server = try await ListeningPeer.start([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/http_server.py", String(port)])
+        let (gateway, url, token) = try await gateway(home, name: "notes", ["--upstream", "http://127.0.0.1:\(port)/mcp"])
+        let headers = ["Content-Type": "application/json", "Accept": "application/json, text/event-stream", "Authorization": "Bearer \(token)"]
+        return (server, gateway, url, token, headers)
+    }
+
     /// Raw requests through `http_probe.py`; each answer's status, headers and body.
     static func probe(_ url: String, _ requests: [[String: Any]]) async throws -> [[String: Any]] {
         let spec = try JSONSerialization.data(withJSONObject: ["url": url, "requests": requests])
@@ -193,10 +203,7 @@ struct GatewayTests {
     func floodedStream() async throws {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
-        let port = ListeningPeer.freePort()
-        let server = try await ListeningPeer.start([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/http_server.py", String(port)])
-        let (gateway, url, token) = try await Self.gateway(home, name: "notes", ["--upstream", "http://127.0.0.1:\(port)/mcp"])
-        let h: [String: String] = ["Content-Type": "application/json", "Accept": "application/json, text/event-stream", "Authorization": "Bearer \(token)"]
+        let (server, gateway, url, token, h) = try await Self.notesBehindGateway(home)
         let call = { (id: Int, name: String, arguments: [String: Any]) -> [String: Any] in
             ["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": ["name": name, "arguments": arguments]]
         }
@@ -322,10 +329,7 @@ struct GatewayTests {
     func stream() async throws {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
-        let port = ListeningPeer.freePort()
-        let server = try await ListeningPeer.start([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/http_server.py", String(port)])
-        let (gateway, url, token) = try await Self.gateway(home, name: "notes", ["--upstream", "http://127.0.0.1:\(port)/mcp"])
-        let h: [String: String] = ["Content-Type": "application/json", "Accept": "application/json, text/event-stream", "Authorization": "Bearer \(token)"]
+        let (server, gateway, url, token, h) = try await Self.notesBehindGateway(home)
         func announce(_ id: Int, _ text: String) -> [String: Any] {
             ["headers": h, "session": true, "body": ["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": ["name": "announce", "arguments": ["text": text]]]]
         }
