@@ -44,7 +44,7 @@ struct HTTPConnectTests {
     static func expectSame(_ direct: [String: Any], _ through: [String: Any], progress: Int?, _ label: String) {
         let d = direct["results"] as! [Any], w = through["results"] as! [Any]
         #expect(NSDictionary(dictionary: d[0] as! [String: Any]) == NSDictionary(dictionary: w[0] as! [String: Any]), "\(label)")
-        #expect(((w[0] as! [String: Any])["tools"] as! [Any]).count == 5)
+        #expect(((w[0] as! [String: Any])["tools"] as! [Any]).count == 6)
         #expect(resultText(w[1]) == "42" && resultText(d[1]) == resultText(w[1]))
         #expect(resultText(w[2]) == "counted 3")
         let seen = ((w[2] as! [String: Any])["progress"] as? [Any])?.count ?? 0

@@ -70,7 +70,7 @@ struct ScanTests {
                                      environment: ["WARDEN_HOME": home, "NOTES_TOKEN": "s3cret"], timeout: 60)
         #expect(r.status == 1, "the poisoned tool fails the scan: \(r.stderr)")
         let tools = try #require((try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])?["tools"] as? [[String: Any]])
-        #expect(tools.filter { $0["server"] as? String == "notes" }.count == 6 && tools.filter { $0["server"] as? String == "legacy" }.count == 5, "\(tools.map { $0["server"] ?? "" })")
+        #expect(tools.filter { $0["server"] as? String == "notes" }.count == 7 && tools.filter { $0["server"] as? String == "legacy" }.count == 6, "\(tools.map { $0["server"] ?? "" })")
         #expect(tools.contains { $0["server"] as? String == "notes" && $0["name"] as? String == "lookup" && $0["verdict"] as? String == "malicious" })
         #expect(tools.contains { $0["server"] as? String == "legacy" && $0["name"] as? String == "add" && $0["verdict"] as? String == "clean" })
 
@@ -85,7 +85,7 @@ struct ScanTests {
             {"servers": {"legacy": {"type": "sse", "url": "http://127.0.0.1:\(ssePort)/sse"}, "gone": {"url": "http://127.0.0.1:\(ListeningPeer.freePort())/mcp"}}}
             """.write(toFile: home + "/partial.json", atomically: true, encoding: .utf8)
         let partial = try await warden(["scan", "--config", home + "/partial.json"], home: home, timeout: 60)
-        #expect(partial.status == 2 && partial.stdoutText.contains("5 tools") && partial.stderr.contains("gone: "), "\(partial.stdoutText) \(partial.stderr)")
+        #expect(partial.status == 2 && partial.stdoutText.contains("6 tools") && partial.stderr.contains("gone: "), "\(partial.stdoutText) \(partial.stderr)")
         let refused = try await warden(["scan", "--connect", "http://127.0.0.1:\(tokenPort)/mcp"], home: home, timeout: 60)
         #expect(refused.status == 2 && refused.stderr.contains("the server answered HTTP 401"), "\(refused.stderr)")
         _ = (tokened, old)
