@@ -101,8 +101,12 @@ public enum ServerProbe {
             let (found, closed) = mailbox.answer(to: id, by: deadline)
             if let found {
                 if let error = found["error"] {
-                    // Warden's own answer for a server that gave none (HTTP) says why in words.
-                    if let message = error["message"]?.stringValue, message.hasPrefix("Warden: ") { throw Failure(description: String(message.dropFirst(8))) }
+                    // Warden's own answer for a server that gave none (HTTP) says why in words;
+                    // a server's error that only starts the same way is the server's.
+                    if let message = error["message"]?.stringValue, message.hasPrefix("Warden: "),
+                       error["data"]?[HTTPUpstream.originKey]?.stringValue == HTTPUpstream.origin {
+                        throw Failure(description: String(message.dropFirst(8)))
+                    }
                     throw Failure(description: "server answered with an error: \(JSONWriter.compact(error))")
                 }
                 return found["result"] ?? .null

@@ -64,6 +64,15 @@ public final class HTTPUpstream: Upstream {
         var open: [String: Int] = [:]
     }
 
+    /// Marks the errors this transport writes for requests the server left unanswered (in the
+    /// error's `data`), so Warden's own callers (`scan`) can tell them from a server's error that
+    /// merely says "Warden: …": a random value per process, which no server sees.
+    public static let originKey = "dev.warden/origin"
+    public static let origin: String = {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }()
+
     /// `headers`: sent with every request (authorisation), from the environment or a file.
     public init(url: String, headers: [(String, String)] = [], maxFrame: Int = 64 << 20, client: HTTPClient = HTTPUpstream.client) {
         self.url = url
@@ -426,7 +435,8 @@ public final class HTTPUpstream: Upstream {
             }
             guard still else { continue }
             let error: JSONValue = ["jsonrpc": "2.0", "id": id,
-                                    "error": ["code": -32000, "message": .string("Warden: no answer from the MCP server at \(url): \(why).")]]
+                                    "error": ["code": -32000, "message": .string("Warden: no answer from the MCP server at \(url): \(why)."),
+                                              "data": [Self.originKey: .string(Self.origin)]]]
             inbox.putNow(.message(JSONWriter.compactBytes(error)))
         }
     }

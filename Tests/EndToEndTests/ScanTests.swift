@@ -88,7 +88,12 @@ struct ScanTests {
         #expect(partial.status == 2 && partial.stdoutText.contains("6 tools") && partial.stderr.contains("gone: "), "\(partial.stdoutText) \(partial.stderr)")
         let refused = try await warden(["scan", "--connect", "http://127.0.0.1:\(tokenPort)/mcp"], home: home, timeout: 60)
         #expect(refused.status == 2 && refused.stderr.contains("the server answered HTTP 401"), "\(refused.stderr)")
-        _ = (tokened, old)
+        // A server's error that poses as Warden's own is reported as the server's.
+        let spoofPort = ListeningPeer.freePort()
+        let spoof = try await ListeningPeer.start([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/hostile_http.py", String(spoofPort), "spoof"])
+        let posed = try await warden(["scan", "--connect", "http://127.0.0.1:\(spoofPort)/mcp"], home: home, timeout: 60)
+        #expect(posed.status == 2 && posed.stderr.contains("server answered with an error") && posed.stderr.contains("Warden: all clear"), "\(posed.stderr)")
+        _ = (tokened, old, spoof)
     }
 
     @Test("-- COMMAND scans one server; bad input exits 2 with a message")
