@@ -200,7 +200,7 @@ final class GatewaySession: Sendable {
 
     /// Reads the relay's output until it ends (blocks: its own thread).
     func pump(maxFrame: Int) {
-        SocketUpstream.read(fd: process.stdoutFD, maxFrame: maxFrame) { frame in
+        LineFramer.readAll(fd: process.stdoutFD, maxFrame: maxFrame) { frame in
             // The relay bounds what it passes; a line over the bound here would be Warden's own fault.
             guard case .line(_, let content) = frame, !content.isEmpty else { return }
             route(Array(content))

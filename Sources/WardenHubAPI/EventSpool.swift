@@ -49,11 +49,11 @@ public enum EventSpool {
         let fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var framer = LineFramer(maxFrame: 16 << 20)
         var batch: [Event] = []
         batch.reserveCapacity(1000)
         var ok = true
-        let collect: (LineFramer.Frame) -> Void = { frame in
+        // After a refused batch the rest is read and skipped: the file goes back whole.
+        LineFramer.readAll(fd: fd, maxFrame: 16 << 20) { frame in
             guard ok, case .line(_, let content) = frame, let value = try? JSONParser.parse(content), let e = Event(json: value) else { return }
             batch.append(e)
             if batch.count >= 1000 {
@@ -61,13 +61,6 @@ public enum EventSpool {
                 batch.removeAll(keepingCapacity: true)
             }
         }
-        while ok {
-            let n = framer.readInto(fd: fd)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            framer.drain(collect)
-        }
-        framer.finish(collect)
         if ok && !batch.isEmpty { ok = send(batch) }
         return ok
     }

@@ -152,3 +152,18 @@ public struct LineFramer: ~Copyable {
         head = 0
     }
 }
+
+extension LineFramer {
+    /// Reads newline-delimited messages from `fd` until end of file or an error (a server's pipe
+    /// or socket, the client's stdin, a spool file), frame by frame.
+    public static func readAll(fd: Int32, maxFrame: Int, _ deliver: (Frame) -> Void) {
+        var framer = LineFramer(maxFrame: maxFrame)
+        while true {
+            let n = framer.readInto(fd: fd)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            framer.drain(deliver)
+        }
+        framer.finish(deliver)
+    }
+}

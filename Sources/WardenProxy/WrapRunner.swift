@@ -87,7 +87,7 @@ public struct WrapRunner {
         }
         let closeGrace = closeGrace, termGrace = termGrace
         Self.thread("warden-client-reader") {
-            SocketUpstream.read(fd: 0, maxFrame: maxFrame, relay.clientFrame)
+            LineFramer.readAll(fd: 0, maxFrame: maxFrame, relay.clientFrame)
             // Client EOF: calls the client sent before it closed may still wait for the tool list
             // Warden asked for; they are decided and sent first. Then close the server's stdin and
             // give it time to finish before signalling.

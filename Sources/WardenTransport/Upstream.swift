@@ -40,7 +40,7 @@ public final class ProcessUpstream: Upstream {
 
     public var pid: Int32 { process.pid }
     public var output: any MessageOutput { stdin }
-    public func pump(maxFrame: Int, _ deliver: (LineFramer.Frame) -> Void) { SocketUpstream.read(fd: process.stdoutFD, maxFrame: maxFrame, deliver) }
+    public func pump(maxFrame: Int, _ deliver: (LineFramer.Frame) -> Void) { LineFramer.readAll(fd: process.stdoutFD, maxFrame: maxFrame, deliver) }
     public func closeInput() { stdin.close() }
     public func terminate() { process.signal(SIGTERM) }
     public func kill() { process.signal(SIGKILL) }
@@ -172,7 +172,7 @@ public final class SocketUpstream: Upstream {
     public var output: any MessageOutput { out }
 
     public func pump(maxFrame: Int, _ deliver: (LineFramer.Frame) -> Void) {
-        Self.read(fd: fd, maxFrame: maxFrame, deliver)
+        LineFramer.readAll(fd: fd, maxFrame: maxFrame, deliver)
         // The server closed its side, or the connection broke: either way the session is over. After
         // the client left that is the ordinary end; before, the server went away mid-session.
         end(inputClosed.load(ordering: .acquiring) ? .exited(0) : .disconnected("the server closed the connection"))
@@ -204,19 +204,6 @@ public final class SocketUpstream: Upstream {
     }
 
     private func end(_ status: ExitStatus) { ending.withLock { if $0 == nil { $0 = status } } }
-
-    /// Reads newline-delimited messages from `fd` until end of file or an error (a server's pipe or
-    /// socket, or the client's stdin).
-    public static func read(fd: Int32, maxFrame: Int, _ deliver: (LineFramer.Frame) -> Void) {
-        var framer = LineFramer(maxFrame: maxFrame)
-        while true {
-            let n = framer.readInto(fd: fd)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            framer.drain(deliver)
-        }
-        framer.finish(deliver)
-    }
 }
 
 /// Writes whole lines to a socket; half-closes it when the client has gone.
