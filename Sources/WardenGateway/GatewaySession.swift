@@ -65,8 +65,8 @@ final class GatewaySession: Sendable {
         var waiting: [String: Waiter] = [:]
         /// Progress token key → the request id key it belongs to.
         var progress: [String: String] = [:]
-        var stream: AsyncStream<StreamItem>.Continuation?
-        var streamBacklog: Backlog?
+        /// The open GET stream and what waits on it.
+        var stream: (continuation: AsyncStream<StreamItem>.Continuation, backlog: Backlog)?
         var streamSerial = 0
         var ring: [(id: Int, json: [UInt8])] = []
         var ringBytes = 0
@@ -164,7 +164,7 @@ final class GatewaySession: Sendable {
         let backlog = Backlog()
         return state.withLock { s in
             guard s.ended == nil, !s.closing else { return .gone }
-            s.stream?.finish()
+            s.stream?.continuation.finish()
             let after = lastEventID ?? s.delivered
             // The ring's bytes are bounded as a backlog is, so what it keeps fits.
             for event in s.ring where event.id > after {
@@ -172,8 +172,7 @@ final class GatewaySession: Sendable {
                 continuation.yield(.event(id: event.id, json: event.json))
             }
             s.delivered = max(s.delivered, s.ring.last?.id ?? 0)
-            s.stream = continuation
-            s.streamBacklog = backlog
+            s.stream = (continuation, backlog)
             s.streamSerial += 1
             s.lastActive = .now
             return .opened(stream, serial: s.streamSerial, backlog: backlog)
@@ -183,17 +182,16 @@ final class GatewaySession: Sendable {
     /// The client closed its stream.
     func closeStream(serial: Int) {
         state.withLock { s in
-            guard s.streamSerial == serial, let stream = s.stream else { return }
+            guard s.streamSerial == serial, let stream = s.stream?.continuation else { return }
             stream.finish()
             s.stream = nil
-            s.streamBacklog = nil
             s.lastActive = .now
         }
     }
 
     /// A comment on the open stream, so idle connections stay up through proxies and client timeouts.
     func keepAlive() {
-        state.withLock { s in _ = s.stream?.yield(.comment("keep-alive")) }
+        state.withLock { s in _ = s.stream?.continuation.yield(.comment("keep-alive")) }
     }
 
     // MARK: Relay to client
@@ -248,7 +246,7 @@ final class GatewaySession: Sendable {
             while s.ring.count > 1, s.ring.count > Self.ringSize || s.ringBytes > Self.ringBytes {
                 s.ringBytes -= s.ring.removeFirst().json.count
             }
-            if let stream = s.stream, let backlog = s.streamBacklog {
+            if let (stream, backlog) = s.stream {
                 if backlog.take(json.count) {
                     stream.yield(.event(id: id, json: json))
                     s.delivered = id
@@ -256,7 +254,6 @@ final class GatewaySession: Sendable {
                     // The client does not keep up: its stream closes, and it resumes from the ring.
                     stream.finish()
                     s.stream = nil
-                    s.streamBacklog = nil
                 }
             }
         }
@@ -278,7 +275,7 @@ final class GatewaySession: Sendable {
             let waiters = s.waiting
             s.waiting = [:]
             s.progress = [:]
-            let stream = s.stream
+            let stream = s.stream?.continuation
             s.stream = nil
             return (waiters, stream)
         }
