@@ -28,6 +28,11 @@ struct GatewayTests {
         return (server, gateway, url, token, headers)
     }
 
+    /// A `tools/call` request, as a raw POST's body.
+    static func toolCall(_ id: Int, _ name: String, _ arguments: [String: Any]) -> [String: Any] {
+        ["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": ["name": name, "arguments": arguments]]
+    }
+
     /// Raw requests through `http_probe.py`; each answer's status, headers and body.
     static func probe(_ url: String, _ requests: [[String: Any]]) async throws -> [[String: Any]] {
         let spec = try JSONSerialization.data(withJSONObject: ["url": url, "requests": requests])
@@ -204,16 +209,13 @@ struct GatewayTests {
         try Harness.requirePeers()
         let home = Harness.temporaryHome()
         let (server, gateway, url, token, h) = try await Self.notesBehindGateway(home)
-        let call = { (id: Int, name: String, arguments: [String: Any]) -> [String: Any] in
-            ["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": ["name": name, "arguments": arguments]]
-        }
         let spec = String(decoding: try JSONSerialization.data(withJSONObject: ["url": url, "requests": [
             ["headers": h, "body": Self.initialize],
             ["headers": h, "body": ["jsonrpc": "2.0", "method": "notifications/initialized"], "session": true],
             ["method": "GET", "headers": ["Accept": "text/event-stream", "Authorization": "Bearer \(token)"], "session": true, "hold": true],
-            ["headers": h, "body": call(2, "shout", ["n": 300, "size": 1_000_000]), "session": true],
+            ["headers": h, "body": Self.toolCall(2, "shout", ["n": 300, "size": 1_000_000]), "session": true],
             ["sleep": 8],
-            ["headers": h, "body": call(3, "add", ["a": 1, "b": 2]), "session": true],
+            ["headers": h, "body": Self.toolCall(3, "add", ["a": 1, "b": 2]), "session": true],
         ] as [[String: Any]]]), as: UTF8.self)
         let probe = Task { try await runProcess([Harness.python, Harness.repoRoot + "/Tests/EndToEndTests/Peers/http_probe.py", spec], timeout: 120) }
         var peak = 0
@@ -331,7 +333,7 @@ struct GatewayTests {
         let home = Harness.temporaryHome()
         let (server, gateway, url, token, h) = try await Self.notesBehindGateway(home)
         func announce(_ id: Int, _ text: String) -> [String: Any] {
-            ["headers": h, "session": true, "body": ["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": ["name": "announce", "arguments": ["text": text]]]]
+            ["headers": h, "session": true, "body": Self.toolCall(id, "announce", ["text": text])]
         }
         let get: [String: String] = ["Accept": "text/event-stream", "Authorization": "Bearer \(token)"]
         let answers = try await Self.probe(url, [
