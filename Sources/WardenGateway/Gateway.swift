@@ -301,8 +301,7 @@ public final class Gateway: Sendable {
             relays.withLock { $0 -= 1 }
             return .failure(Refusal(status: .badGateway, text: error.description))
         }
-        var generator = SystemRandomNumberGenerator()
-        let id = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let id = RandomHex.make(bytes: 16)
         let session = GatewaySession(id: id, process: process)
         sessions.withLock { $0[id] = session }
         let maxFrame = config.maxMessage + 4096

@@ -136,8 +136,7 @@ public enum GatewayToken {
         guard errno == ENOENT else {
             throw Problem(description: errno == ELOOP ? "\(path) is not a regular file" : "cannot read \(path): \(String(cString: strerror(errno)))")
         }
-        var generator = SystemRandomNumberGenerator()
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let token = RandomHex.make(bytes: 32)
         do {
             if makeDirectory { try PrivateFile.makeDirectory(URL(fileURLWithPath: path).deletingLastPathComponent().path) }
             try PrivateFile.write(Array((token + "\n").utf8), to: path)

@@ -137,7 +137,7 @@ extension Relay {
         let now = Date().timeIntervalSince1970
         let session = self.session
         let request = GrantRequest(
-            id: "g-" + Self.randomHex(6), sessionID: sessionID, client: session.clientLabel, server: config.serverName, tool: tool,
+            id: "g-" + RandomHex.make(bytes: 6), sessionID: sessionID, client: session.clientLabel, server: config.serverName, tool: tool,
             arguments: JSONWriter.compact(arguments), argumentDigest: ToolPin.digest(of: arguments), rule: decision.rule,
             reason: decision.reason, requestedAt: now, deadline: now + decision.grant.timeout, maxTTL: decision.grant.maxTTL)
         let progressToken = message.params?["_meta"]?["progressToken"]
@@ -299,10 +299,6 @@ extension Relay {
         case .array(let items): items.contains(where: hasCredentialKey)
         default: false
         }
-    }
-
-    static func randomHex(_ bytes: Int) -> String {
-        (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 }
 

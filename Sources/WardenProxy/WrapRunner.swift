@@ -228,7 +228,7 @@ public struct WrapRunner {
     }
 
     static func newSessionID() -> String {
-        "s-" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        "s-" + RandomHex.make(bytes: 8)
     }
 }
 

@@ -68,10 +68,7 @@ public final class HTTPUpstream: Upstream {
     /// error's `data`), so Warden's own callers (`scan`) can tell them from a server's error that
     /// merely says "Warden: …": a random value per process, which no server sees.
     public static let originKey = "dev.warden/origin"
-    public static let origin: String = {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-    }()
+    public static let origin = RandomHex.make(bytes: 16)
 
     /// `headers`: sent with every request (authorisation), from the environment or a file.
     public init(url: String, headers: [(String, String)] = [], maxFrame: Int = 64 << 20, client: HTTPClient = HTTPUpstream.client) {
