@@ -133,6 +133,13 @@ public final class ConsoleApp {
             if model.applyPushed(grants) { ring() }
             needsDraw = true
         }
+        let events = pushed.takeEvents()
+        if !events.isEmpty {
+            let (listSessions, effects) = model.applyPushed(events: events)
+            if listSessions { deferred.insert(.sessions) }
+            for effect in effects { apply(effect) }
+            needsDraw = true
+        }
         let alerts = pushed.takeAlerts()
         if !alerts.isEmpty {
             // Before the first list there is nothing to apply them to.
@@ -189,7 +196,11 @@ public final class ConsoleApp {
             let c = try connector { method, params in
                 let part: [DataPart]
                 switch HubPush(rawValue: method) {
-                case .events?: part = [.sessions, .status]
+                case .events?:
+                    // Applied to the rows they belong to; a push that does not read sends the
+                    // console back to the list.
+                    let carried = (params["events"]?.arrayValue ?? []).compactMap(Event.init(json:))
+                    if carried.count == params["events"]?.arrayValue?.count { pushed.add(carried); part = [.status] } else { part = [.sessions, .status] }
                 case .grants?:
                     // The push carries the whole grant; one that does not decode is fetched instead.
                     if let grant = try? HubWire.decode(HubGrant.self, from: params) { pushed.add(grant); part = [] } else { part = [.grants] }
@@ -345,7 +356,7 @@ public final class ConsoleApp {
                 model.state.messageIsError = true
             }
         case .loadSession(let id):
-            if let s = call(SessionsShow(id: id, limit: 300)) {
+            if let s = call(SessionsShow(id: id, limit: ConsoleData.timelineEvents)) {
                 model.update { $0.sessionDetail = SessionDetail(session: SessionRow(s.session), events: s.events.compactMap(EventRow.init)) }
             }
         case .loadGrant(let id):
@@ -398,4 +409,8 @@ final class PushedTopics: Sendable {
     private let alerts = Mutex<[Alert]>([])
     func add(_ a: [Alert]) { alerts.withLock { $0 += a } }
     func takeAlerts() -> [Alert] { alerts.withLock { a in defer { a.removeAll() }; return a } }
+    /// Events carried by `hub.events` pushes, in order.
+    private let events = Mutex<[Event]>([])
+    func add(_ e: [Event]) { events.withLock { $0 += e } }
+    func takeEvents() -> [Event] { events.withLock { e in defer { e.removeAll() }; return e } }
 }

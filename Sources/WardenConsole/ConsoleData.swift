@@ -131,6 +131,8 @@ public struct EventRow: Sendable, Equatable {
     public var call: String?
     /// Every field as the relay recorded it, for the call's detail.
     public var fields: JSONObject
+    /// A `call.*` event's fields, typed.
+    public var callFields: CallFields?
     /// The event's own id (unique in the store).
     public var id: String
 
@@ -141,6 +143,7 @@ public struct EventRow: Sendable, Equatable {
         self.summary = summary
         self.call = call
         self.fields = fields
+        self.callFields = kind.hasPrefix("call.") ? CallFields(fields) : nil
     }
 
     /// From the hub API's JSON form (docs/hub-api.md).
@@ -367,4 +370,62 @@ extension ConsoleData {
         chain = .intact(records: record.sequence, head: record.hash)
         return true
     }
+}
+
+extension SessionRow {
+    /// What a stored event does to its session, as the hub's store derives it (`Store.apply`):
+    /// the console follows the event stream with these instead of re-listing every session.
+    mutating func apply(_ e: Event) {
+        let f = e.fields
+        switch e.kind {
+        case .sessionStarted, .toolReviewed, .toolChanged:
+            return
+        case .sessionInitialized:
+            client = HubSession(id: id, server: server, client: f["client"]?.stringValue, clientVersion: f["clientVersion"]?.stringValue,
+                                startedAt: startedAt, lastActivity: lastActivity).clientLabel
+            if let v = f["protocolVersion"]?.stringValue { protocolVersion = v }
+        case .sessionEnded, .serverExited:
+            live = false
+            endStatus = endStatus ?? f["status"]?.stringValue
+        case .callCompleted:
+            calls += 1
+        case .callDecided:
+            if e.decision?.forwarded != true { denials += 1 }
+        case .toolQuarantined:
+            risk = min(100, risk + 20)
+            return
+        case .dlpFinding, .resultInjection, .sandboxNetwork:
+            risk = min(100, risk + 30)
+        case .notification, .response, .callHeld, .callCancelled, .toolsListed, .protocolError:
+            break
+        }
+        lastActivity = max(lastActivity, e.time)
+    }
+}
+
+extension ConsoleData {
+    /// Applies events the hub pushed to the sessions they belong to, and to the timeline of the
+    /// session in the detail. Returns whether some event names a session not in the list (its
+    /// row has to be fetched: a new session, or one beyond the list's length).
+    mutating func apply(events: [Event]) -> Bool {
+        var index: [String: Int] = [:]
+        for (i, s) in sessions.enumerated() { index[s.id] = i }
+        var unknown = false
+        for e in events {
+            if let i = index[e.session] { sessions[i].apply(e) } else { unknown = true }
+        }
+        if var d = sessionDetail {
+            let mine = events.filter { $0.session == d.session.id }
+            if !mine.isEmpty {
+                for e in mine { d.session.apply(e) }
+                // Newest first, as `sessions.show` answers, and no longer than it.
+                d.events = (mine.reversed().compactMap { EventRow($0.json) } + d.events).prefix(max(d.events.count, ConsoleData.timelineEvents)).map { $0 }
+                sessionDetail = d
+            }
+        }
+        return unknown
+    }
+
+    /// How many of a session's events its timeline holds (`sessions.show`'s limit).
+    static let timelineEvents = 300
 }

@@ -662,6 +662,20 @@ public struct ConsoleModel: Sendable {
         return true
     }
 
+    /// Applies events the hub pushed to the sessions list and the timeline on screen. Returns what
+    /// has to be fetched: the list, when a session it does not hold yet appears; the uses of the
+    /// grant on screen, when a call it covered arrives.
+    public mutating func applyPushed(events: [Event]) -> (listSessions: Bool, effects: [Effect]) {
+        var unknown = false
+        update(.sessions) { unknown = $0.apply(events: events) }
+        settleDetailCursor()
+        if case .grant(let id)? = state.detail ?? state.previewed,
+           events.contains(where: { $0.kind == .callDecided && $0.call?.grantID == id }) {
+            return (unknown, [.loadGrant(id)])
+        }
+        return (unknown, [])
+    }
+
     /// Applies alerts the hub pushed (raised or bumped by the correlator): each replaces the row of
     /// its id, a new one goes first. Returns whether the operator should be alerted (the bell).
     public mutating func applyPushed(alerts pushed: [AlertRow]) -> Bool {

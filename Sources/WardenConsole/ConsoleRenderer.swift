@@ -559,19 +559,25 @@ public struct ConsoleRenderer: Sendable {
         guard let d = m.data.sessionDetail, d.session.id == session else { return [[("loading…", .dim)]] }
         let events = d.events.filter { $0.call == request }.sorted { $0.time < $1.time }
         guard !events.isEmpty else { return [[("the events of call \(request) are not among the session's last \(d.events.count)", .dim)]] }
-        func first(_ key: String) -> JSONValue? { events.lazy.compactMap { $0.fields[key] }.first { $0 != .null && $0 != .string("") } }
+        let calls = events.compactMap(\.callFields)
+        func first<T>(_ get: (CallFields) -> T?) -> T? { calls.lazy.compactMap(get).first }
+        func text(_ get: (CallFields) -> String?) -> String? { first { get($0).flatMap { $0.isEmpty ? nil : $0 } } }
         var rows: [(String, String)] = [("server", d.session.server), ("client", d.session.client)]
-        for (label, key) in [("tool", "tool"), ("method", "method"), ("decision", "decision"), ("policy rule", "rule"), ("grant", "grantId"),
-                             ("decided by", "decidedBy"), ("reason", "reason")] {
-            if let v = first(key) { rows.append((label, Self.shown(v))) }
+        // Any request's events say its method; a tool call's say the rest.
+        if let tool = text(\.tool) { rows.append(("tool", tool)) }
+        if let method = events.lazy.compactMap({ $0.fields["method"]?.stringValue }).first { rows.append(("method", method)) }
+        for (label, value) in [("decision", first(\.decisionName)), ("policy rule", text(\.rule)), ("grant", text(\.grantID)),
+                               ("decided by", text(\.decidedBy)), ("reason", text(\.reason))] {
+            if let value { rows.append((label, value)) }
         }
-        if let micros = first("micros")?.intValue { rows.append(("latency", DurationText.format(micros: micros))) }
-        if let bytes = first("bytes")?.intValue { rows.append(("result size", Format.bytes(bytes))) }
-        if let bytes = first("argBytes")?.intValue { rows.append(("argument size", Format.bytes(bytes))) }
-        if let targets = first("targets") ?? first("destination") { rows.append(("destinations", Self.shown(targets))) }
-        if first("isError")?.boolValue == true || first("error")?.boolValue == true { rows.append(("answer", "an error")) }
+        let response = events.first { $0.kind == "response" }?.fields
+        if let micros = first(\.micros) ?? response?["micros"]?.intValue { rows.append(("latency", DurationText.format(micros: micros))) }
+        if let bytes = first(\.bytes) ?? response?["bytes"]?.intValue { rows.append(("result size", Format.bytes(bytes))) }
+        if let bytes = first(\.argBytes) { rows.append(("argument size", Format.bytes(bytes))) }
+        if let targets = first({ $0.targets.isEmpty ? nil : $0.targets.joined(separator: ", ") }) ?? text(\.destination) { rows.append(("destinations", targets)) }
+        if calls.contains(where: { $0.isError || $0.rpcError }) || response?["error"]?.boolValue == true { rows.append(("answer", "an error")) }
         var lines = fields(rows)
-        if let arguments = first("arguments")?.stringValue {
+        if let arguments = text(\.arguments) {
             lines += [[], [("Arguments", .title)]]
             for l in arguments.split(separator: "\n", omittingEmptySubsequences: false) { lines.append([(String(l), .normal)]) }
         }

@@ -182,15 +182,16 @@ public final class AlertCorrelator: Sendable {
                           key: "\(e.server)|\(tool ?? "")", details: JSONObject(pairs: [("action", f["action"] ?? .null)]))]
         case .callDecided:
             // A decision this hub does not know (a newer relay) raises nothing rather than a guess.
-            guard let decision = e.decision else { return [] }
+            let call = CallFields(f)
+            guard let decision = call.decision else { return [] }
             switch decision {
             case .deniedEgress:
-                let destination = f["destination"]?.stringValue ?? "?"
+                let destination = call.destination ?? "?"
                 return [alert("egress.blocked", .high, .deploymentInfrastructure, "\(e.server)/\(tool ?? "?") tried to reach \(destination), outside its allowed destinations",
                               key: "\(e.server)|\(destination)", details: JSONObject(pairs: [("destination", .string(destination)), ("decision", .string(decision.rawValue))]))]
             case .deniedRateLimit:
-                return [alert("resource.exhaustion", .medium, .deploymentInfrastructure, "\(e.server): calls over the limit in session \(e.session) (\(f["reason"]?.stringValue ?? ""))",
-                              key: "\(e.server)|\(e.session)", details: JSONObject(pairs: [("limit", f["limit"] ?? .null)]))]
+                return [alert("resource.exhaustion", .medium, .deploymentInfrastructure, "\(e.server): calls over the limit in session \(e.session) (\(call.reason ?? ""))",
+                              key: "\(e.server)|\(e.session)", details: JSONObject(pairs: [("limit", call.limit.map { .int($0) } ?? .null)]))]
             case .quarantined, .blocked:
                 return [alert("call.blocked", .medium, .agentFrameworks, "a call to \(decision.rawValue) tool \(e.server)/\(tool ?? "?") was refused",
                               key: "\(e.server)|\(tool ?? "")|\(e.session)")]
@@ -201,11 +202,12 @@ public final class AlertCorrelator: Sendable {
                 return []
             }
         case .callHeld:
-            guard let destination = f["destination"]?.stringValue else { return [] }
+            guard let destination = CallFields(f).destination else { return [] }
             return [alert("egress.blocked", .high, .deploymentInfrastructure, "\(e.server)/\(tool ?? "?") wants to reach \(destination), outside its allowed destinations (held for a person)",
                           key: "\(e.server)|\(destination)", details: JSONObject(pairs: [("destination", .string(destination)), ("decision", "held-egress")]))]
         case .callCompleted:
-            return behaviour(e, tool: tool ?? "?", alert: alert)
+            let call = CallFields(f)
+            return behaviour(e, call, tool: call.tool.isEmpty ? "?" : call.tool, alert: alert)
         case .sessionEnded:
             // Flows are per session: an ended session's sensitive reads cannot flow anywhere now.
             state.withLock { _ = $0.flows.removeValue(forKey: e.session) }
@@ -225,15 +227,13 @@ public final class AlertCorrelator: Sendable {
     static let sinkWords = ["send", "post", "upload", "email", "mail", "http", "fetch", "webhook", "message", "publish", "share", "request"]
 
     /// Baselines per server/tool and deviations from them; sensitive reads followed by outbound calls.
-    func behaviour(_ e: Event, tool: String, alert: (String, Severity, MaestroLayer, String, String, JSONObject) -> Alert) -> [Alert] {
-        let f = e.fields
-        func int(_ key: String) -> Int { f[key]?.intValue ?? 0 }
-        let keys = Set(f["argKeys"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-        let targets = f["targets"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    func behaviour(_ e: Event, _ call: CallFields, tool: String, alert: (String, Severity, MaestroLayer, String, String, JSONObject) -> Alert) -> [Alert] {
+        let keys = Set(call.argKeys)
+        let targets = call.targets
         let destinations = Set(targets.filter { !$0.hasPrefix("/") && !$0.hasPrefix("~") })
         let roots = Set(targets.filter { $0.hasPrefix("/") || $0.hasPrefix("~") }.map(Self.root))
-        let argBytes = int("argBytes"), resultBytes = int("bytes"), micros = int("micros")
-        let isError = f["isError"]?.boolValue ?? false
+        let argBytes = call.argBytes ?? 0, resultBytes = call.bytes ?? 0, micros = call.micros ?? 0
+        let isError = call.isError
         let warmUp = self.warmUp
         var found: [(String, Severity, String, JSONObject)] = []
         let id = "\(e.server)/\(tool)"

@@ -41,18 +41,20 @@ public struct SIEMRecord: Sendable {
         let tool = f["tool"]?.stringValue
         switch e.kind {
         case .callCompleted:
-            let decision = e.decision?.rawValue ?? f["decision"]?.stringValue.map { "unknown decision " + $0 } ?? CallDecision.allowed.rawValue
+            let call = CallFields(f)
+            let decision = call.decisionName ?? CallDecision.allowed.rawValue
             return SIEMRecord(kind: .toolCall, uid: e.id, time: e.time, severity: .info, name: "tool.call",
-                              message: "tools/call \(tool ?? "?") on \(e.server): \(decision)",
-                              server: e.server, tool: tool, session: e.session, actor: "mcp-client", outcome: decision,
-                              extra: JSONObject(pairs: [("isError", f["isError"] ?? .bool(false)), ("micros", f["micros"] ?? 0)]))
+                              message: "tools/call \(call.tool) on \(e.server): \(decision)",
+                              server: e.server, tool: call.tool, session: e.session, actor: "mcp-client", outcome: decision,
+                              extra: JSONObject(pairs: [("isError", .bool(call.isError)), ("micros", .int(call.micros ?? 0))]))
         case .callDecided:
             // A decision this build does not know is worth a look, as a refusal is.
-            let decision = e.decision?.rawValue ?? "unknown decision " + (f["decision"]?.stringValue ?? "(none)")
-            return SIEMRecord(kind: .toolCall, uid: e.id, time: e.time, severity: e.decision?.forwarded == true ? .info : .medium, name: "tool.call",
-                              message: "tools/call \(tool ?? "?") on \(e.server): \(decision)", server: e.server, tool: tool, session: e.session,
-                              actor: f["decidedBy"]?.stringValue ?? "mcp-client", outcome: decision,
-                              extra: JSONObject(pairs: [("rule", f["rule"] ?? .null), ("grantId", f["grantId"] ?? .null)]))
+            let call = CallFields(f)
+            let decision = call.decisionName ?? "unknown decision (none)"
+            return SIEMRecord(kind: .toolCall, uid: e.id, time: e.time, severity: call.decision?.forwarded == true ? .info : .medium, name: "tool.call",
+                              message: "tools/call \(call.tool) on \(e.server): \(decision)", server: e.server, tool: call.tool, session: e.session,
+                              actor: call.decidedBy ?? "mcp-client", outcome: decision,
+                              extra: JSONObject(pairs: [("rule", call.rule.map { .string($0) } ?? .null), ("grantId", call.grantID.map { .string($0) } ?? .null)]))
         case .toolQuarantined:
             return SIEMRecord(kind: .finding, uid: e.id, time: e.time, severity: .high, name: "tool.quarantined",
                               message: "tool \(tool ?? "?") on \(e.server) quarantined: \(f["reason"]?.stringValue ?? "")", server: e.server, tool: tool,

@@ -36,7 +36,7 @@ extension Relay {
         let key = message.idKey!
         let params = message.params ?? JSONObject()
         guard case .string(let tool)? = params["name"] else {
-            refuseCall(id: id, tool: "", decision: .invalid, rule: "protocol", extra: [],
+            refuseCall(CallFields(id: id, tool: "", decision: .invalid, rule: "protocol"),
                        text: "Warden refused this call: it names no tool (\"params.name\" must be a string).")
             return .refused
         }
@@ -57,13 +57,13 @@ extension Relay {
                 known = ToolState(definition: definition, review: review, quarantineReason: quarantineReason(review, record))
             }
             if known?.quarantineReason == nil {
-                refuseCall(id: id, tool: tool, arguments: arguments, decision: .unreviewed, rule: "review", extra: [("reason", "not in the server's tool list")],
+                refuseCall(CallFields(id: id, tool: tool, decision: .unreviewed, rule: "review", reason: "not in the server's tool list"), arguments: arguments,
                            text: "Warden blocked this call: server '\(config.serverName)' does not list a tool named '\(SafeText.escape(tool))', so Warden has no definition of it to review. The tool did not run.")
                 return .refused
             }
         }
         if let reason = known?.quarantineReason {
-            refuseCall(id: id, tool: tool, arguments: arguments, decision: .quarantined, rule: "quarantine", extra: [("reason", .string(reason))],
+            refuseCall(CallFields(id: id, tool: tool, decision: .quarantined, rule: "quarantine", reason: reason), arguments: arguments,
                        text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' is quarantined (\(reason)). The tool did not run. An operator can review it with `warden tools show \(config.serverName)/\(tool)`.")
             return .refused
         }
@@ -71,12 +71,12 @@ extension Relay {
         state.withLock { _ = $0.listedFor.remove(key) }
         let shape = CallShape(bytes: raw.count, keys: (arguments.objectValue?.keys ?? []).sorted(), targets: found.network + found.paths)
         if let reason = state.withLock({ $0.controls.blocked[config.serverName] }) {
-            refuseCall(id: id, tool: tool, arguments: arguments, decision: .blocked, rule: "controls.blocked", extra: [("reason", .string(reason))],
+            refuseCall(CallFields(id: id, tool: tool, decision: .blocked, rule: "controls.blocked", reason: reason), arguments: arguments,
                        text: "Warden blocked this call: server '\(config.serverName)' is blocked by an operator (\(reason)). The tool did not run.")
             return .refused
         }
         if let refusal = overLimit(tool: tool) {
-            refuseCall(id: id, tool: tool, arguments: arguments, decision: .deniedRateLimit, rule: "limits", extra: [("reason", .string(refusal.reason)), ("limit", .int(refusal.limit))],
+            refuseCall(CallFields(id: id, tool: tool, decision: .deniedRateLimit, rule: "limits", reason: refusal.reason, limit: refusal.limit), arguments: arguments,
                        text: "Warden blocked this call: \(refusal.reason) on server '\(config.serverName)'. The tool did not run; slow down and try again.")
             return .refused
         }
@@ -87,7 +87,7 @@ extension Relay {
                 switch config.policy.egress.decide(server: config.serverName, destination: destination, lockdown: lockdown) {
                 case .allow: continue
                 case .deny:
-                    refuseCall(id: id, tool: tool, arguments: arguments, decision: .deniedEgress, rule: "egress", extra: [("destination", .string(destination))],
+                    refuseCall(CallFields(id: id, tool: tool, decision: .deniedEgress, rule: "egress", destination: destination), arguments: arguments,
                                text: "Warden blocked this call: tool '\(tool)' on server '\(config.serverName)' would reach \(destination), which is not an allowed destination\(lockdown ? " (egress is locked down by an incident playbook)" : ""). The tool did not run.")
                     return .refused
                 case .grant:
@@ -102,7 +102,7 @@ extension Relay {
             reportSecrets(secrets, direction: "arguments", tool: tool, id: id, action: deny ? "denied" : "alerted")
             if deny {
                 let kinds = Set(secrets.map(\.kind)).sorted().joined(separator: ", ")
-                refuseCall(id: id, tool: tool, arguments: arguments, decision: .deniedSecret, rule: "dlp.arguments", extra: [("kinds", .string(kinds))],
+                refuseCall(CallFields(id: id, tool: tool, decision: .deniedSecret, rule: "dlp.arguments", secretKinds: kinds), arguments: arguments,
                            text: "Warden blocked this call: its arguments to tool '\(tool)' on server '\(config.serverName)' contain a secret (\(kinds)), and policy forbids sending secrets to tools. The tool did not run.")
                 return .refused
             }
@@ -121,7 +121,7 @@ extension Relay {
             return .forward
         case .deny:
             let why = decision.reason.map { ": \($0)" } ?? ""
-            refuseCall(id: id, tool: tool, arguments: arguments, decision: .deniedByPolicy, rule: decision.rule, extra: [],
+            refuseCall(CallFields(id: id, tool: tool, decision: .deniedByPolicy, rule: decision.rule), arguments: arguments,
                        text: "Warden blocked this call: policy rule \(decision.rule) (\(config.policy.source)) denies tool '\(tool)' on server '\(config.serverName)'\(why). The tool did not run.")
             return .refused
         case .grant:
@@ -145,11 +145,8 @@ extension Relay {
             s.held[key] = Held(grantID: request.id, tool: tool, task: nil,
                                pending: Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), shape: shape))
         }
-        var fields: [(String, JSONValue)] = [("id", id), ("tool", .string(tool)), ("grantId", .string(request.id)), ("rule", .string(decision.rule)),
-                                             ("argumentDigest", .string(request.argumentDigest)), ("arguments", Self.shownArguments(request.arguments)),
-                                             ("deadline", .number(String(request.deadline)))]
-        if let destination { fields.append(("destination", .string(destination))) }
-        emit(.callHeld, fields)
+        emit(.callHeld, CallFields(id: id, tool: tool, rule: decision.rule, grantID: request.id, argumentDigest: request.argumentDigest,
+                                   arguments: Self.shownArguments(request.arguments), destination: destination, deadline: request.deadline))
         let task = Task { [self] in
             await awaitDecision(key: key, id: id, request: request, release: release, progressToken: progressToken)
         }
@@ -194,30 +191,26 @@ extension Relay {
         guard mine else { return }
         let tool = request.tool
         let server = config.serverName
-        var meta: [(String, JSONValue)] = [("grantId", .string(request.id)), ("rule", .string(request.rule))]
         switch outcome {
         case .approved(let info):
             // With the arguments: a session or server grant lets calls through that nobody saw held,
             // and these records are how the operator sees what it let through.
-            emit(.callDecided, [("id", id), ("tool", .string(tool)), ("decision", .string(CallDecision.approved.rawValue)), ("grantId", .string(info.grantID)),
-                                ("decidedBy", .string(info.decidedBy)), ("rule", .string(request.rule)),
-                                ("argumentDigest", .string(request.argumentDigest)), ("arguments", Self.shownArguments(request.arguments))])
+            emit(.callDecided, CallFields(id: id, tool: tool, decision: .approved, rule: request.rule, grantID: info.grantID, decidedBy: info.decidedBy,
+                                          argumentDigest: request.argumentDigest, arguments: Self.shownArguments(request.arguments)))
             if !toServer.write(release) {
                 state.withLock { _ = $0.pending.removeValue(forKey: key) }
                 toClient.write(.error(id: id, code: RPCErrorCode.serverExited, message: "MCP server '\(server)' is gone; the approved call could not be delivered."))
             }
             return
         case .denied(let info):
-            meta += [("grantId", .string(info.grantID)), ("decidedBy", .string(info.decidedBy)), ("reason", .string(info.reason ?? ""))]
             let why = info.reason.map { ": \"\($0)\"" } ?? ""
-            refuseCall(id: id, tool: tool, decision: .denied, rule: request.rule, extra: meta,
+            refuseCall(CallFields(id: id, tool: tool, decision: .denied, rule: request.rule, grantID: info.grantID, decidedBy: info.decidedBy, reason: info.reason ?? ""),
                        text: "Warden blocked this call: \(info.decidedBy) denied access to tool '\(tool)' on server '\(server)' (grant \(info.grantID))\(why). The tool did not run.")
         case .expired(let grantID):
-            refuseCall(id: id, tool: tool, decision: .expired, rule: request.rule, extra: meta,
+            refuseCall(CallFields(id: id, tool: tool, decision: .expired, rule: request.rule, grantID: request.id),
                        text: "Warden blocked this call: no operator approved access to tool '\(tool)' on server '\(server)' within \(DurationText.format(seconds: request.deadline - request.requestedAt)) (grant \(grantID), policy rule \(request.rule)). The tool did not run; an operator can approve it in `warden console`, then retry.")
         case .unavailable(let reason):
-            meta.append(("reason", .string(reason)))
-            refuseCall(id: id, tool: tool, decision: .unavailable, rule: request.rule, extra: meta,
+            refuseCall(CallFields(id: id, tool: tool, decision: .unavailable, rule: request.rule, grantID: request.id, reason: reason),
                        text: "Warden blocked this call: tool '\(tool)' on server '\(server)' needs an operator's approval (policy rule \(request.rule)), but \(reason). Failing closed: the tool did not run.")
         }
     }
@@ -262,26 +255,30 @@ extension Relay {
 
     /// Answers a call Warden will not forward, and records why.
     /// The event carries the call's arguments (secrets redacted, cut at 2 KiB) when they are
-    /// known, so the operator can see what a refused call tried to do.
-    func refuseCall(id: JSONValue, tool: String, arguments: JSONValue? = nil, decision: CallDecision, rule: String, extra: [(String, JSONValue)], text: String) {
-        var meta = JSONObject(pairs: [("decision", .string(decision.rawValue)), ("server", .string(config.serverName)), ("tool", .string(tool)), ("rule", .string(rule))])
-        for (k, v) in extra { meta[k] = v }
-        toClient.write(.toolError(id: id, text: text, meta: meta))
-        var fields: [(String, JSONValue)] = [("id", id), ("tool", .string(tool)), ("decision", .string(decision.rawValue)), ("rule", .string(rule))]
-        fields += extra.filter { $0.0 != "rule" }
-        if let arguments { fields.append(("arguments", Self.recordedArguments(arguments, refusedForSecret: decision == .deniedSecret))) }
-        emit(.callDecided, fields)
+    /// known, so the operator can see what a refused call tried to do. The client's `_meta` says
+    /// the decision and its particulars, never the arguments.
+    func refuseCall(_ call: CallFields, arguments: JSONValue? = nil, text: String) {
+        var meta = JSONObject(pairs: [("decision", .string(call.decision?.rawValue ?? "")), ("server", .string(config.serverName)), ("tool", .string(call.tool)),
+                                      ("rule", .string(call.rule ?? ""))])
+        for (k, v) in call.pairs where Self.metaKeys.contains(k) { meta[k] = v }
+        toClient.write(.toolError(id: call.id, text: text, meta: meta))
+        var call = call
+        if let arguments { call.arguments = Self.recordedArguments(arguments, refusedForSecret: call.decision == .deniedSecret) }
+        emit(.callDecided, call)
     }
+
+    /// What a refused call's particulars add to the client's `_meta`.
+    static let metaKeys: Set<String> = ["grantId", "decidedBy", "reason", "destination", "limit", "kinds"]
 
     /// What a refused call's event keeps of its arguments. Redaction works string by string, but
     /// the argument scan also finds secrets across strings and in numbers, and a value under a
     /// credential-like key may be one no scanner recognises: then (and when the call was refused
     /// for a secret) only the keys and the size are kept.
-    static func recordedArguments(_ arguments: JSONValue, refusedForSecret: Bool) -> JSONValue {
+    static func recordedArguments(_ arguments: JSONValue, refusedForSecret: Bool) -> String {
         let redacted = ContentScanner.redacting(arguments)
         if refusedForSecret || hasCredentialKey(arguments) || !ContentScanner.argumentSecrets(redacted).isEmpty {
             let keys = (arguments.objectValue?.keys ?? []).sorted().joined(separator: ", ")
-            return .string("[withheld: they carry a secret; keys \(keys.isEmpty ? "-" : keys), \(JSONWriter.compactBytes(arguments).count) bytes]")
+            return "[withheld: they carry a secret; keys \(keys.isEmpty ? "-" : keys), \(JSONWriter.compactBytes(arguments).count) bytes]"
         }
         return shownArguments(JSONWriter.compact(redacted))
     }
@@ -325,13 +322,13 @@ func firstOf<T: Sendable>(timeout: Double, fallback: T, _ operation: @escaping @
 extension Relay {
     /// A call's arguments as events carry them for the operator: the compact JSON, cut at 2 KiB
     /// (the digest names the whole), so a huge argument cannot bloat the event log.
-    static func shownArguments(_ compact: String) -> JSONValue {
+    static func shownArguments(_ compact: String) -> String {
         let limit = 2048
         let utf8 = compact.utf8
-        guard utf8.count > limit else { return .string(compact) }
+        guard utf8.count > limit else { return compact }
         // At a character's first byte, so the cut leaves no broken character.
         var end = utf8.index(utf8.startIndex, offsetBy: limit)
         while end > utf8.startIndex, utf8[end] & 0xC0 == 0x80 { end = utf8.index(before: end) }
-        return .string(String(compact[..<end]) + "… (cut: \(utf8.count) bytes in all)")
+        return String(compact[..<end]) + "… (cut: \(utf8.count) bytes in all)"
     }
 }

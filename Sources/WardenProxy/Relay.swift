@@ -133,19 +133,11 @@ public final class Relay: Sendable {
 
     /// A forwarded call was answered: records it, then reviews the result like any content
     /// (every string of `content`, `structuredContent`, `_meta` and the rest).
-    func callAnswered(_ pending: Pending, message: RPCMessage, fields base: [(String, JSONValue)], respelled: Bool) -> Verdict {
-        var fields = base
+    func callAnswered(_ pending: Pending, message: RPCMessage, micros: Int, bytes: Int, batch: Bool, respelled: Bool) -> Verdict {
         let tool = pending.tool ?? ""
-        fields.append(("tool", .string(tool)))
-        fields.append(("decision", .string((pending.decision ?? .allowed).rawValue)))
-        fields.append(("rule", .string(pending.rule ?? "")))
-        fields.append(("isError", .bool(message.object["result"]?["isError"]?.boolValue ?? false)))
-        if let shape = pending.shape {
-            fields.append(("argBytes", .int(shape.bytes)))
-            fields.append(("argKeys", .array(shape.keys.map { .string($0) })))
-            if !shape.targets.isEmpty { fields.append(("targets", .array(shape.targets.map { .string($0) }))) }
-        }
-        emit(.callCompleted, fields)
+        emit(.callCompleted, CallFields(id: pending.id, tool: tool, decision: pending.decision ?? .allowed, rule: pending.rule ?? "", micros: micros, bytes: bytes,
+                                        isError: message.object["result"]?["isError"]?.boolValue ?? false, rpcError: message.kind == .errorResponse,
+                                        batch: batch, argBytes: pending.shape?.bytes, argKeys: pending.shape?.keys ?? [], targets: pending.shape?.targets ?? []))
         let verdict = contentVerdict(message, channel: "tools/call", tool: tool, id: pending.id, answer: pending)
         switch verdict {
         case .withhold:
@@ -254,6 +246,8 @@ public final class Relay: Sendable {
         toClient.write(.error(id: pending.id, code: RPCErrorCode.internalError,
                               message: "MCP server '\(config.serverName)' sent \(why) in answer to this \(pending.method) request; Warden withheld it."))
     }
+
+    func emit(_ kind: EventKind, _ call: CallFields) { emit(kind, call.pairs) }
 
     func emit(_ kind: EventKind, _ fields: [(String, JSONValue)]) {
         let n = sequence.add(1, ordering: .relaxed).newValue

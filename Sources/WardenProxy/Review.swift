@@ -289,8 +289,11 @@ extension Relay {
             wardenRequestAnswered(purpose, message: message)
             return .withhold
         }
-        var fields: [(String, JSONValue)] = [("id", pending.id), ("method", .string(pending.method)),
-                                             ("micros", .int(Int((Self.now() - pending.startedAt) / 1000))), ("bytes", .int(bytes))]
+        let micros = Int((Self.now() - pending.startedAt) / 1000)
+        if pending.method == "tools/call" {
+            return callAnswered(pending, message: message, micros: micros, bytes: bytes, batch: batch, respelled: respelled)
+        }
+        var fields: [(String, JSONValue)] = [("id", pending.id), ("method", .string(pending.method)), ("micros", .int(micros)), ("bytes", .int(bytes))]
         if batch { fields.append(("batch", true)) }
         let result = message.object["result"]
         if message.kind == .errorResponse { fields.append(("error", true)) }
@@ -304,8 +307,6 @@ extension Relay {
         case ("tools/list", let result?):
             rewritten = toolsListed(result)
             skip = ["tools"]
-        case ("tools/call", _):
-            return callAnswered(pending, message: message, fields: fields, respelled: respelled)
         case (let method, let result?) where Self.catalogues[method] != nil:
             let key = Self.catalogues[method]!
             rewritten = catalogueListed(result, key: key)
@@ -496,7 +497,7 @@ extension Relay {
                 held.task?.cancel()
                 let reason = message.params?["reason"]?.stringValue ?? "client cancelled the call"
                 Task { await authority.withdraw(requestID: held.grantID, reason: reason) }
-                emit(.callCancelled, [("id", requestID), ("tool", .string(held.tool)), ("grantId", .string(held.grantID)), ("reason", .string(reason))])
+                emit(.callCancelled, CallFields(id: requestID, tool: held.tool, grantID: held.grantID, reason: reason))
                 // The server never saw the call, so it has nothing to cancel.
                 return .withhold
             }
@@ -601,7 +602,7 @@ extension Relay {
             return Array(s.waiting.values)
         }
         for call in waiting {
-            refuseCall(id: call.message.id!, tool: call.tool, decision: .unreviewed, rule: "review", extra: [("reason", .string(why))],
+            refuseCall(CallFields(id: call.message.id!, tool: call.tool, decision: .unreviewed, rule: "review", reason: why),
                        text: "Warden blocked this call: tool '\(call.tool)' on server '\(config.serverName)' has not been reviewed, and Warden could not get the server's tool list (\(why)). The tool did not run.")
         }
     }

@@ -43,12 +43,21 @@ struct ConsoleAppTests {
         func pump(until done: (String) -> Bool) async -> String {
             let deadline = Date().addingTimeInterval(10)
             repeat {
-                app.step()
+                await stepOffPool()
                 if screen.pendingKeys == 0, done(text) { return text }
                 // Sleeping, not blocking: the suite shares two cooperative threads with timing-sensitive tests.
                 try? await Task.sleep(for: .milliseconds(5))
             } while Date() < deadline
             return text
+        }
+
+        /// One turn of the console's loop on a thread of its own: the loop makes blocking hub
+        /// calls, and two of them on the two cooperative threads would starve every other test.
+        func stepOffPool() async {
+            nonisolated(unsafe) let app = app
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread { app.step(); done.resume() }.start()
+            }
         }
 
         /// A session of `server` as a relay reports it: started and initialised.
@@ -95,6 +104,44 @@ struct ConsoleAppTests {
         #expect(answer.outcome == "approved")
         #expect(try rig.auditActions().contains("grant.approved"))
         #expect(await rig.pump { $0.contains("done: warden grants approve g-1") }.contains("done: warden grants approve g-1"))
+    }
+
+    @Test("pushed events update the rows of their sessions as the hub's store does, and the timeline on screen, without re-listing; a new session is fetched")
+    func sessionDeltas() async throws {
+        let rig = try Rig(rows: 24, cols: 120)
+        try rig.session("s-1", server: "fs")
+        try rig.session("s-2", server: "web", client: "cursor")
+        await rig.pump { $0.contains("web") && $0.contains("fs") }
+        rig.screen.type(.enter)
+        await rig.pump { _ in rig.app.model.data.sessionDetail != nil }
+        let shown = try #require(rig.app.model.data.sessionDetail?.session.id)
+        let other = shown == "s-1" ? "s-2" : "s-1"
+        func call(_ n: Int, _ session: String, _ kind: EventKind, _ fields: CallFields) -> Event {
+            Event(sequence: n, time: rig.now + Double(n), session: session, server: session == "s-1" ? "fs" : "web", kind: kind, call: fields)
+        }
+        try rig.hub.service.ingest([
+            call(3, shown, .callCompleted, CallFields(id: 1, tool: "read", decision: .allowed, rule: "defaults", micros: 120, bytes: 40)),
+            call(4, shown, .callDecided, CallFields(id: 2, tool: "rm", decision: .deniedByPolicy, rule: "no-rm", arguments: #"{"path":"/"}"#)),
+            call(5, other, .callCompleted, CallFields(id: 1, tool: "fetch", decision: .approved, rule: "g", micros: 90, bytes: 10)),
+            Event(sequence: 6, time: rig.now + 6, session: other, server: "web", kind: .dlpFinding, fields: ["tool": "fetch", "direction": "result", "kinds": ["aws-key"]]),
+            Event(sequence: 7, time: rig.now + 7, session: other, server: "web", kind: .sessionEnded, fields: ["status": "exit 0"]),
+        ])
+        let rows = { (id: String) in rig.app.model.data.sessions.first { $0.id == id } }
+        await rig.pump { _ in rows(other)?.live == false && rows(shown)?.denials == 1 }
+        let delta = rig.app.model.data.sessions.sorted { $0.id < $1.id }
+        #expect(rows(shown)?.calls == 1 && rows(shown)?.denials == 1)
+        #expect(rows(other)?.risk == 30 && rows(other)?.endStatus == "exit 0")
+        // The timeline on screen has the new events on top, arguments and all.
+        let timeline = rig.app.model.data.sessionDetail?.events.map(\.kind) ?? []
+        #expect(timeline.prefix(2) == ["call.decided", "call.completed"], "\(timeline)")
+        #expect(rig.app.model.data.sessionDetail?.events.first?.callFields?.arguments == #"{"path":"/"}"#)
+        // What the deltas made is what the store says.
+        rig.app.reload([.sessions])
+        #expect(rig.app.model.data.sessions.sorted { $0.id < $1.id } == delta)
+        // A session the list does not hold is fetched.
+        try rig.session("s-3", server: "git")
+        await rig.pump { _ in rows("s-3") != nil }
+        #expect(rows("s-3")?.client == "claude-code")
     }
 
     @Test("a critical alert the correlator pushes is applied as it comes, becomes a notice and rings the bell; with console.bell off it is silent")
