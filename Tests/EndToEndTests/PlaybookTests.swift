@@ -12,7 +12,7 @@ struct PlaybookTests {
         let home = Harness.temporaryHome()
         let hub = try await HubProcess(home: home)
         let client = pythonClientTask(command: [Harness.warden, "wrap", "--name", "notes", "--", Harness.fixtureServer, "hostile"], steps: [
-            ["op": "list"], ["op": "sleep", "seconds": 8], ["op": "list"],
+            ["op": "list"], ["op": "wait_file", "path": home + "/quarantined", "seconds": 60], ["op": "list"],
         ], home: home)
 
         // The suspicious tool is shown to clients but alerted.
@@ -37,6 +37,8 @@ struct PlaybookTests {
         #expect(current(r) == "Quarantine the tool")
         r = try await step(["--run"])
         #expect(current(r) == "Revoke the server's grants")
+        // The client lists again once the quarantine is in (not after a guess at how long it takes).
+        _ = FileManager.default.createFile(atPath: home + "/quarantined", contents: Data())
         r = try await step(["--run"])
         r = try await step(["--run"])
         #expect(current(r) == "Remove or replace the server")

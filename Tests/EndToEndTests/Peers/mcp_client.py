@@ -4,6 +4,7 @@ Usage: mcp_client.py SPEC_JSON
 SPEC: {"command": [...], "steps": [STEP, ...]}, or {"url": U, "headers": {...}, "steps": [...]} for a
       Streamable HTTP server
 STEP: {"op": "list"} | {"op": "prompts"} | {"op": "sleep", "seconds": S}
+      {"op": "wait_file", "path": P, "seconds": S}   # until P exists (a test's signal), at most S
       {"op": "read", "uri": U} | {"op": "prompt", "name": N}       # resources/read, prompts/get
       {"op": "call", "name": N, "arguments": {...}, "progress": bool, "timeout": seconds}
       {"op": "concurrent", "calls": [CALL, ...]}   # calls at once; results in request order
@@ -98,6 +99,11 @@ async def main():
                         r = await session.get_prompt(step["name"])
                         return {"prompt": r.model_dump(mode="json", exclude_none=True, by_alias=True)}
                     report["results"].append(await guarded(step, get_prompt))
+                elif step["op"] == "wait_file":
+                    deadline = time.monotonic() + step.get("seconds", 60)
+                    while not os.path.exists(step["path"]) and time.monotonic() < deadline:
+                        await asyncio.sleep(0.05)
+                    report["results"].append({"waited": os.path.exists(step["path"])})
                 elif step["op"] == "sleep":
                     await asyncio.sleep(step["seconds"])
                     report["results"].append({"slept": step["seconds"]})
