@@ -45,11 +45,13 @@ public struct CallFields: Sendable, Hashable {
     public var argBytes: Int?
     public var argKeys: [String]
     public var targets: [String]
+    /// What the call breaks of the priors that need no history (`CallPriors`).
+    public var priors: [CallPrior]
 
     public init(id: JSONValue, tool: String, decision: CallDecision? = nil, rule: String? = nil, grantID: String? = nil, decidedBy: String? = nil,
                 reason: String? = nil, argumentDigest: String? = nil, arguments: String? = nil, destination: String? = nil, deadline: Double? = nil,
                 limit: Int? = nil, secretKinds: String? = nil, micros: Int? = nil, bytes: Int? = nil, isError: Bool = false, rpcError: Bool = false, batch: Bool = false,
-                argBytes: Int? = nil, argKeys: [String] = [], targets: [String] = []) {
+                argBytes: Int? = nil, argKeys: [String] = [], targets: [String] = [], priors: [CallPrior] = []) {
         self.id = id
         self.tool = tool
         self.decision = decision
@@ -71,6 +73,7 @@ public struct CallFields: Sendable, Hashable {
         self.argBytes = argBytes
         self.argKeys = argKeys
         self.targets = targets
+        self.priors = priors
     }
 
     /// Reads the fields of a call event; a field of the wrong type reads as absent.
@@ -85,7 +88,8 @@ public struct CallFields: Sendable, Hashable {
                   isError: f["isError"]?.boolValue ?? false, rpcError: f["error"]?.boolValue ?? false,
                   batch: f["batch"]?.boolValue ?? false, argBytes: f["argBytes"]?.intValue,
                   argKeys: f["argKeys"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                  targets: f["targets"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                  targets: f["targets"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                  priors: f["priors"]?.arrayValue?.compactMap(CallPrior.init(json:)) ?? [])
         if decision == nil { unknownDecision = name }
     }
 
@@ -113,6 +117,7 @@ public struct CallFields: Sendable, Hashable {
         add("argBytes", argBytes)
         if !argKeys.isEmpty || argBytes != nil { out.append(("argKeys", .array(argKeys.map { .string($0) }))) }
         if !targets.isEmpty { out.append(("targets", .array(targets.map { .string($0) }))) }
+        if !priors.isEmpty { out.append(("priors", .array(priors.map(\.json)))) }
         return out
     }
 
@@ -120,6 +125,31 @@ public struct CallFields: Sendable, Hashable {
     /// something, such as SIEM outcomes).
     public var decisionName: String? {
         decision?.rawValue ?? unknownDecision.map { "unknown decision " + $0 }
+    }
+}
+
+/// A prior a call broke: which, about what, what was seen and what was expected (for the alert,
+/// which says both).
+public struct CallPrior: Sendable, Hashable {
+    /// `destination.ip-literal`, `destination.tunnel`, `destination.random-label`,
+    /// `destination.port`, `destination.query-data`, `argument.size`, `argument.enum`, `argument.encoded`.
+    public var prior: String
+    /// The host or the parameter.
+    public var subject: String
+    public var seen: String
+    public var expected: String
+
+    public init(prior: String, subject: String, seen: String, expected: String) {
+        (self.prior, self.subject, self.seen, self.expected) = (prior, subject, seen, expected)
+    }
+
+    public init?(json: JSONValue) {
+        guard let prior = json["prior"]?.stringValue else { return nil }
+        self.init(prior: prior, subject: json["subject"]?.stringValue ?? "", seen: json["seen"]?.stringValue ?? "", expected: json["expected"]?.stringValue ?? "")
+    }
+
+    public var json: JSONValue {
+        .object(JSONObject(pairs: [("prior", .string(prior)), ("subject", .string(subject)), ("seen", .string(seen)), ("expected", .string(expected))]))
     }
 }
 

@@ -207,7 +207,15 @@ public final class AlertCorrelator: Sendable {
                           key: "\(e.server)|\(destination)", details: JSONObject(pairs: [("destination", .string(destination)), ("decision", "held-egress")]))]
         case .callCompleted:
             let call = CallFields(f)
-            return behaviour(e, call, tool: call.tool.isEmpty ? "?" : call.tool, alert: alert)
+            let name = call.tool.isEmpty ? "?" : call.tool
+            // Priors need no history: they judge the first call as they judge the thousandth.
+            let priors = call.priors.map { p in
+                let destination = p.prior.hasPrefix("destination.")
+                return alert("behaviour.prior", Self.highPriors.contains(p.prior) ? .high : .medium, destination ? .deploymentInfrastructure : .dataOperations,
+                             "\(e.server)/\(name): \(p.seen) (\(p.prior))", key: "\(e.server)|\(name)|\(p.prior)|\(p.subject)",
+                             details: JSONObject(pairs: [("prior", .string(p.prior)), ("subject", .string(p.subject)), ("seen", .string(p.seen)), ("expected", .string(p.expected))]))
+            }
+            return priors + behaviour(e, call, tool: name, alert: alert)
         case .sessionEnded:
             // Flows are per session: an ended session's sensitive reads cannot flow anywhere now.
             state.withLock { _ = $0.flows.removeValue(forKey: e.session) }
@@ -222,6 +230,9 @@ public final class AlertCorrelator: Sendable {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).prefix(3)
         return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
+
+    /// Priors that, broken, look like data leaving or a channel being opened.
+    static let highPriors: Set<String> = ["destination.ip-literal", "destination.tunnel", "destination.query-data", "argument.encoded"]
 
     static let sensitivePaths = ["/.ssh/", "id_rsa", "id_ed25519", "/.aws/", ".env", "credentials", "/.gnupg/", "/.kube/config", "claude_desktop_config", "/.config/gcloud"]
     static let sinkWords = ["send", "post", "upload", "email", "mail", "http", "fetch", "webhook", "message", "publish", "share", "request"]

@@ -42,6 +42,7 @@ public final class Relay: Sendable {
         var bytes: Int
         var keys: [String]
         var targets: [String]
+        var priors: [CallPrior] = []
     }
 
     struct Held {
@@ -137,7 +138,8 @@ public final class Relay: Sendable {
         let tool = pending.tool ?? ""
         emit(.callCompleted, CallFields(id: pending.id, tool: tool, decision: pending.decision ?? .allowed, rule: pending.rule ?? "", micros: micros, bytes: bytes,
                                         isError: message.object["result"]?["isError"]?.boolValue ?? false, rpcError: message.kind == .errorResponse,
-                                        batch: batch, argBytes: pending.shape?.bytes, argKeys: pending.shape?.keys ?? [], targets: pending.shape?.targets ?? []))
+                                        batch: batch, argBytes: pending.shape?.bytes, argKeys: pending.shape?.keys ?? [], targets: pending.shape?.targets ?? [],
+                                        priors: pending.shape?.priors ?? []))
         let verdict = contentVerdict(message, channel: "tools/call", tool: tool, id: pending.id, answer: pending)
         switch verdict {
         case .withhold:

@@ -1,0 +1,199 @@
+import Foundation
+import WardenCore
+
+/// Judgements of one call that need no history: where it is going and what its arguments look
+/// like against the tool's own schema. Baselines learn a tool's normal use from its calls; these
+/// fire on the first call, and on tools too seldom called to have a baseline.
+///
+/// Each says what it saw and what was expected, so the operator can judge the alert.
+public enum CallPriors {
+    /// The priors a call breaks. `hosts` are the canonical destinations `Destinations.find` read
+    /// from the arguments (so every spelling of an address is already one form); `schema` is the
+    /// tool's `inputSchema`.
+    public static func judge(arguments: JSONValue, hosts: [String], schema: JSONObject?) -> [CallPrior] {
+        var out: [CallPrior] = []
+        var seen: Set<String> = []
+        func add(_ p: CallPrior) { if seen.insert(p.prior + "|" + p.subject).inserted { out.append(p) } }
+        for entry in hosts {
+            let host = entry.split(separator: "@").last.map(String.init) ?? entry
+            for p in hostPriors(host) { add(p) }
+        }
+        var urls: [String] = []
+        collectURLs(arguments, into: &urls)
+        for url in urls.prefix(32) { for p in urlPriors(url) { add(p) } }
+        if let properties = schema?["properties"]?.objectValue, let args = arguments.objectValue {
+            for (name, value) in args.members {
+                guard let property = properties[name]?.objectValue else { continue }
+                for p in schemaPriors(name: name, value: value, property: property) { add(p) }
+            }
+        }
+        return out
+    }
+
+    // MARK: Destinations
+
+    static func hostPriors(_ host: String) -> [CallPrior] {
+        let h = host.lowercased()
+        if isIPLiteral(h) {
+            if isLoopback(h) { return [] }
+            let metadata = h == "169.254.169.254" || h == "fd00:ec2::254"
+            return [CallPrior(prior: "destination.ip-literal", subject: h,
+                              seen: metadata ? "a call to \(h), the cloud metadata address" : "a call to the address \(h), not a name",
+                              expected: "tools reach named hosts; an address literal is how command-and-control and metadata theft avoid DNS")]
+        }
+        var out: [CallPrior] = []
+        if let suffix = tunnelSuffixes.first(where: { h == $0 || h.hasSuffix("." + $0) }) {
+            out.append(CallPrior(prior: "destination.tunnel", subject: h, seen: "a call to \(h) (\(suffix): dynamic DNS, a tunnel or a request catcher)",
+                                 expected: "such hosts move or capture data for whoever holds them; ordinary services have names of their own"))
+        }
+        let labels = h.split(separator: ".").map(String.init)
+        // The registrable label and the labels under it; the top-level label says nothing.
+        for label in labels.dropLast() where !label.hasPrefix("xn--") {
+            if let why = randomLooking(label) {
+                out.append(CallPrior(prior: "destination.random-label", subject: h, seen: "host label '\(label)': \(why)",
+                                     expected: "names people chose: words, abbreviations, fewer than 3.5 bits of entropy a character"))
+                break
+            }
+        }
+        return out
+    }
+
+    /// Dynamic DNS, tunnels and request catchers: hosts anyone can point anywhere, or that hand
+    /// what they receive to whoever made them.
+    static let tunnelSuffixes = [
+        "ngrok.io", "ngrok-free.app", "ngrok.app", "trycloudflare.com", "loca.lt", "localtunnel.me", "serveo.net", "pagekite.me",
+        "duckdns.org", "no-ip.org", "no-ip.biz", "noip.me", "ddns.net", "dyndns.org", "dynu.net", "hopto.org", "zapto.org", "sytes.net",
+        "servebeer.com", "freedns.afraid.org", "webhook.site", "requestbin.com", "pipedream.net", "burpcollaborator.net", "oastify.com",
+        "interact.sh", "oast.fun", "oast.live", "oast.me", "oast.pro", "oast.site", "canarytokens.com", "beeceptor.com", "mocky.io",
+        "portmap.io", "bore.pub", "localhost.run", "lhr.life", "telebit.io", "playit.gg",
+    ]
+
+    static func isIPLiteral(_ h: String) -> Bool {
+        if h.contains(":") { return true }
+        let parts = h.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }
+    }
+
+    static func isLoopback(_ h: String) -> Bool { h.hasPrefix("127.") || h == "::1" || h == "[::1]" }
+
+    /// Why a host label looks generated (by an algorithm, or to carry data), or nil.
+    static func randomLooking(_ label: String) -> String? {
+        let scalars = Array(label.unicodeScalars)
+        guard scalars.count >= 12 else { return nil }
+        if scalars.count >= 24, scalars.allSatisfy({ $0.properties.isASCIIHexDigit }) { return "\(scalars.count) hexadecimal digits (data carried in the name)" }
+        let letters = scalars.filter { $0.properties.isAlphabetic }
+        let digits = scalars.filter { ("0"..."9").contains($0) }.count
+        let vowels = letters.filter { "aeiouy".unicodeScalars.contains($0) }.count
+        let entropy = shannonEntropy(scalars)
+        let vowelShare = letters.isEmpty ? 0 : Double(vowels) / Double(letters.count)
+        if entropy >= 3.5, vowelShare < 0.2 || (digits >= 3 && digits * 4 < scalars.count * 3 && entropy >= 3.7) {
+            return "\(scalars.count) characters, \(format(entropy)) bits of entropy a character, \(Int(vowelShare * 100))% vowels"
+        }
+        return nil
+    }
+
+    static func shannonEntropy(_ s: [Unicode.Scalar]) -> Double {
+        var counts: [Unicode.Scalar: Int] = [:]
+        for c in s { counts[c, default: 0] += 1 }
+        let n = Double(s.count)
+        return counts.values.reduce(0) { e, c in let p = Double(c) / n; return e - p * log2(p) }
+    }
+
+    static func format(_ x: Double) -> String {
+        let tenths = Int((x * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    static func collectURLs(_ v: JSONValue, into out: inout [String]) {
+        switch v {
+        case .string(let s):
+            guard s.contains("://") else { return }
+            for word in s.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\"" || $0 == "<" || $0 == ">" }) where word.contains("://") {
+                out.append(String(word))
+            }
+        case .array(let items): for x in items { collectURLs(x, into: &out) }
+        case .object(let o): for (_, x) in o.members { collectURLs(x, into: &out) }
+        default: break
+        }
+    }
+
+    static let usualPorts: Set<Int> = [80, 443, 8080, 8443]
+
+    static func urlPriors(_ url: String) -> [CallPrior] {
+        guard let schemeEnd = url.range(of: "://") else { return [] }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        var out: [CallPrior] = []
+        // The port: after the last colon, outside an IPv6 literal's brackets.
+        let hostPart: Substring
+        if let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]"), let port = Int(authority[authority.index(after: colon)...]) {
+            hostPart = authority[..<colon]
+            let host = hostPart.lowercased()
+            if !usualPorts.contains(port), !isLoopback(host), host != "localhost" {
+                out.append(CallPrior(prior: "destination.port", subject: "\(host):\(port)", seen: "port \(port) on \(host)",
+                                     expected: "web services answer on 80, 443, 8080 or 8443; other ports are where listeners and shells wait"))
+            }
+        } else {
+            hostPart = authority
+        }
+        if let q = rest[authorityEnd...].firstIndex(of: "?") {
+            let query = rest[rest.index(after: q)...].prefix { $0 != "#" }
+            let values = query.split(separator: "&").map { $0.split(separator: "=", maxSplits: 1).last.map(String.init) ?? "" }
+            let longest = values.max { $0.count < $1.count } ?? ""
+            if query.count >= 300 || longest.count >= 100 || (longest.count >= 40 && looksEncoded(longest)) {
+                out.append(CallPrior(prior: "destination.query-data", subject: String(hostPart).lowercased(),
+                                     seen: "a query string of \(query.count) characters (its longest value \(longest.count)\(looksEncoded(longest) ? ", encoded-looking" : ""))",
+                                     expected: "queries that name what to fetch: short words and ids, under 100 characters a value"))
+            }
+        }
+        return out
+    }
+
+    /// Base64, base64url or hex with no spaces: what a payload looks like, not what people type.
+    static func looksEncoded(_ s: String) -> Bool {
+        guard s.utf8.count >= 32 else { return false }
+        var hex = true, b64 = true, upper = false, lower = false, digit = false
+        for c in s.utf8 {
+            let isHex = (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x66)
+            if !isHex { hex = false }
+            let isB64 = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2B || c == 0x2F || c == 0x3D || c == 0x2D || c == 0x5F || c == 0x25
+            if !isB64 { b64 = false }
+            if c >= 0x41 && c <= 0x5A { upper = true }
+            if c >= 0x61 && c <= 0x7A { lower = true }
+            if c >= 0x30 && c <= 0x39 { digit = true }
+        }
+        return hex || (b64 && upper && lower && digit)
+    }
+
+    // MARK: Arguments against the schema
+
+    /// Parameter names whose values are payloads by design.
+    static let payloadWords = ["content", "data", "body", "file", "image", "attachment", "blob", "base64", "bytes", "payload", "text", "code", "patch", "diff"]
+
+    static let shortFormats: [String: Int] = ["uri": 2048, "url": 2048, "email": 320, "hostname": 253, "ipv4": 15, "ipv6": 45, "date": 10,
+                                              "date-time": 40, "time": 20, "uuid": 36, "duration": 40]
+
+    static func schemaPriors(name: String, value: JSONValue, property: JSONObject) -> [CallPrior] {
+        guard let s = value.stringValue else { return [] }
+        let length = s.unicodeScalars.count
+        var out: [CallPrior] = []
+        if let max = property["maxLength"]?.intValue, length > max {
+            out.append(CallPrior(prior: "argument.size", subject: name, seen: "'\(name)' is \(length) characters", expected: "the schema allows at most \(max)"))
+        } else if let format = property["format"]?.stringValue, let max = shortFormats[format], length > max * 2 {
+            out.append(CallPrior(prior: "argument.size", subject: name, seen: "'\(name)' is \(length) characters", expected: "a \(format) is at most about \(max)"))
+        }
+        if let options = property["enum"]?.arrayValue, !options.isEmpty, !options.contains(value) {
+            out.append(CallPrior(prior: "argument.enum", subject: name, seen: "'\(name)' is a value the schema does not list (\(length) characters)",
+                                 expected: "one of \(options.count) values the schema lists"))
+        }
+        let lower = name.lowercased()
+        if length >= 256, property["contentEncoding"] == nil, property["contentMediaType"] == nil,
+           !payloadWords.contains(where: { lower.contains($0) }), looksEncoded(s) {
+            out.append(CallPrior(prior: "argument.encoded", subject: name, seen: "'\(name)' carries \(length) characters of encoded data",
+                                 expected: "the schema declares no encoded content for it"))
+        }
+        return out
+    }
+}
