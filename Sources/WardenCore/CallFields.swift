@@ -47,11 +47,14 @@ public struct CallFields: Sendable, Hashable {
     public var targets: [String]
     /// What the call breaks of the priors that need no history (`CallPriors`).
     public var priors: [CallPrior]
+    /// The pin of the definition the call was made against: a baseline learnt for one definition
+    /// says nothing about another (a rug-pulled tool starts over).
+    public var pin: String?
 
     public init(id: JSONValue, tool: String, decision: CallDecision? = nil, rule: String? = nil, grantID: String? = nil, decidedBy: String? = nil,
                 reason: String? = nil, argumentDigest: String? = nil, arguments: String? = nil, destination: String? = nil, deadline: Double? = nil,
                 limit: Int? = nil, secretKinds: String? = nil, micros: Int? = nil, bytes: Int? = nil, isError: Bool = false, rpcError: Bool = false, batch: Bool = false,
-                argBytes: Int? = nil, argKeys: [String] = [], targets: [String] = [], priors: [CallPrior] = []) {
+                argBytes: Int? = nil, argKeys: [String] = [], targets: [String] = [], priors: [CallPrior] = [], pin: String? = nil) {
         self.id = id
         self.tool = tool
         self.decision = decision
@@ -74,6 +77,7 @@ public struct CallFields: Sendable, Hashable {
         self.argKeys = argKeys
         self.targets = targets
         self.priors = priors
+        self.pin = pin
     }
 
     /// Reads the fields of a call event; a field of the wrong type reads as absent.
@@ -89,7 +93,7 @@ public struct CallFields: Sendable, Hashable {
                   batch: f["batch"]?.boolValue ?? false, argBytes: f["argBytes"]?.intValue,
                   argKeys: f["argKeys"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                   targets: f["targets"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                  priors: f["priors"]?.arrayValue?.compactMap(CallPrior.init(json:)) ?? [])
+                  priors: f["priors"]?.arrayValue?.compactMap(CallPrior.init(json:)) ?? [], pin: f["pin"]?.stringValue)
         if decision == nil { unknownDecision = name }
     }
 
@@ -118,6 +122,7 @@ public struct CallFields: Sendable, Hashable {
         if !argKeys.isEmpty || argBytes != nil { out.append(("argKeys", .array(argKeys.map { .string($0) }))) }
         if !targets.isEmpty { out.append(("targets", .array(targets.map { .string($0) }))) }
         if !priors.isEmpty { out.append(("priors", .array(priors.map(\.json)))) }
+        add("pin", pin)
         return out
     }
 

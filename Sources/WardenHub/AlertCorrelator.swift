@@ -30,6 +30,8 @@ public final class AlertCorrelator: Sendable {
         var recentErrors: [Bool] = []
         /// When the rate deviation was last reported (a flood reports every 10 s, not every call).
         var rateReportedAt = 0.0
+        /// The definition this baseline was learnt for (nil: from a relay that does not say).
+        var pin: String?
 
         init() {}
 
@@ -42,7 +44,7 @@ public final class AlertCorrelator: Sendable {
                 ("latencies", .array(latencies.map { .int($0) })), ("errors", .int(errors)), ("destinations", strings(destinations)),
                 ("pathRoots", strings(pathRoots)), ("firstCall", .number(String(firstCall))), ("warmRate", .number(String(warmRate))),
                 ("rateReportedAt", .number(String(rateReportedAt))),
-            ])
+            ] + (pin.map { [("pin", .string($0))] } ?? []))
         }
 
         init?(json: JSONObject) {
@@ -60,6 +62,7 @@ public final class AlertCorrelator: Sendable {
             firstCall = json["firstCall"]?.doubleValue ?? 0
             warmRate = json["warmRate"]?.doubleValue ?? 0
             rateReportedAt = json["rateReportedAt"]?.doubleValue ?? 0
+            pin = json["pin"]?.stringValue
             // A baseline past its warm-up always has latencies to take a percentile of.
             if self.calls > 0, latencies.isEmpty { latencies = [0] }
         }
@@ -77,6 +80,8 @@ public final class AlertCorrelator: Sendable {
         /// Baselines changed since `changedBaselines` last took them.
         var dirty: Set<String> = []
         var flows: [String: SessionFlow] = [:]
+        /// The times of the last calls to each destination, per session (`session|host`).
+        var rhythms: [String: [Double]] = [:]
         var counter = 0
     }
 
@@ -215,10 +220,21 @@ public final class AlertCorrelator: Sendable {
                              "\(e.server)/\(name): \(p.seen) (\(p.prior))", key: "\(e.server)|\(name)|\(p.prior)|\(p.subject)",
                              details: JSONObject(pairs: [("prior", .string(p.prior)), ("subject", .string(p.subject)), ("seen", .string(p.seen)), ("expected", .string(p.expected))]))
             }
-            return priors + behaviour(e, call, tool: name, alert: alert)
+            let beacons = beacon(e, call).map { b in
+                alert("behaviour.beacon", .high, .deploymentInfrastructure,
+                      "\(e.server)/\(name): \(b.calls) calls to \(b.host) every \(Self.seconds(b.interval)) (±\(Self.seconds(b.jitter))), the rhythm of a beacon",
+                      key: "\(e.server)|\(b.host)|\(e.session)",
+                      details: JSONObject(pairs: [("host", .string(b.host)), ("calls", .int(b.calls)), ("intervalSeconds", .number(String(b.interval))),
+                                                  ("jitterSeconds", .number(String(b.jitter))),
+                                                  ("expected", "calls an agent makes as it works: irregular, bunched by the task")]))
+            }
+            return priors + beacons + behaviour(e, call, tool: name, alert: alert)
         case .sessionEnded:
             // Flows are per session: an ended session's sensitive reads cannot flow anywhere now.
-            state.withLock { _ = $0.flows.removeValue(forKey: e.session) }
+            state.withLock { s in
+                _ = s.flows.removeValue(forKey: e.session)
+                s.rhythms = s.rhythms.filter { !$0.key.hasPrefix(e.session + "|") }
+            }
             return []
         default:
             return []
@@ -230,6 +246,34 @@ public final class AlertCorrelator: Sendable {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).prefix(3)
         return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
+
+    /// Calls to one destination at a steady interval (a second or more, within a tenth of it):
+    /// command-and-control checks in on a clock, work does not. Needs no history: six calls.
+    func beacon(_ e: Event, _ call: CallFields) -> [(host: String, calls: Int, interval: Double, jitter: Double)] {
+        let hosts = Set(call.targets.filter { !$0.hasPrefix("/") && !$0.hasPrefix("~") })
+        guard !hosts.isEmpty else { return [] }
+        return state.withLock { s in
+            if s.rhythms.count > 50_000 { s.rhythms.removeAll() }
+            var out: [(String, Int, Double, Double)] = []
+            for host in hosts.sorted() {
+                let key = e.session + "|" + host
+                var times = s.rhythms[key] ?? []
+                times.append(e.time)
+                if times.count > Self.beaconCalls { times.removeFirst(times.count - Self.beaconCalls) }
+                s.rhythms[key] = times
+                guard times.count == Self.beaconCalls else { continue }
+                let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+                let mean = gaps.reduce(0, +) / Double(gaps.count)
+                let jitter = gaps.map { abs($0 - mean) }.max() ?? 0
+                if mean >= 1, jitter <= 0.1 * mean { out.append((host, times.count, mean, jitter)) }
+            }
+            return out
+        }
+    }
+
+    static let beaconCalls = 6
+
+    static func seconds(_ x: Double) -> String { x >= 10 ? "\(Int(x.rounded())) s" : String(format: "%.1f s", x) }
 
     /// Priors that, broken, look like data leaving or a channel being opened.
     static let highPriors: Set<String> = ["destination.ip-literal", "destination.tunnel", "destination.query-data", "argument.encoded"]
@@ -252,6 +296,9 @@ public final class AlertCorrelator: Sendable {
         let previousSensitive: String? = state.withLock { s in
             // Taken out while it changes, so its sets are not copied on every call.
             var b = s.baselines.removeValue(forKey: id) ?? Baseline()
+            // Another definition: what was learnt describes the old one, so learning starts over.
+            if let pin = call.pin, let learnt = b.pin, pin != learnt { b = Baseline() }
+            if b.pin == nil { b.pin = call.pin }
             defer {
                 s.baselines[id] = b
                 s.dirty.insert(id)

@@ -70,7 +70,8 @@ extension Relay {
         let found = Destinations.find(in: arguments)
         state.withLock { _ = $0.listedFor.remove(key) }
         let priors = CallPriors.judge(arguments: arguments, hosts: found.network, schema: known?.definition.raw["inputSchema"]?.objectValue)
-        let shape = CallShape(bytes: raw.count, keys: (arguments.objectValue?.keys ?? []).sorted(), targets: found.network + found.paths, priors: priors)
+        let shape = CallShape(bytes: raw.count, keys: (arguments.objectValue?.keys ?? []).sorted(), targets: found.network + found.paths, priors: priors,
+                              pin: known?.review.pin)
         if let reason = state.withLock({ $0.controls.blocked[config.serverName] }) {
             refuseCall(CallFields(id: id, tool: tool, decision: .blocked, rule: "controls.blocked", reason: reason), arguments: arguments,
                        text: "Warden blocked this call: server '\(config.serverName)' is blocked by an operator (\(reason)). The tool did not run.")

@@ -11,7 +11,16 @@ extension Store {
         try write { db in
             let rows = try Row.fetchAll(db, sql: "SELECT data FROM alerts WHERE json_extract(data, '$.key') = ? ORDER BY updated_at DESC LIMIT 5",
                                         arguments: [candidate.key])
-            if var open = rows.compactMap({ Alert(json: JSONColumn.value($0["data"])) }).first(where: { $0.status.isOpen }) {
+            let known = rows.compactMap { Alert(json: JSONColumn.value($0["data"])) }
+            // A prior an operator called a false positive for this subject is learnt as normal: later
+            // calls count on that alert instead of raising a new one.
+            if Self.learnsFromFalsePositives.contains(candidate.rule), var learnt = known.first, learnt.status == .falsePositive {
+                learnt.count += candidate.count
+                learnt.lastSeen = max(learnt.lastSeen, candidate.lastSeen)
+                try db.execute(sql: "UPDATE alerts SET data = ? WHERE id = ?", arguments: [JSONColumn.text(learnt.json), learnt.id])
+                return (learnt, false)
+            }
+            if var open = known.first(where: { $0.status.isOpen }) {
                 open.count += candidate.count
                 open.lastSeen = max(open.lastSeen, candidate.lastSeen)
                 open.severity = max(open.severity, candidate.severity)
@@ -28,6 +37,11 @@ extension Store {
             return (candidate, true)
         }
     }
+
+    /// Rules whose alert key names one subject (a host, a parameter): marking one a false positive
+    /// teaches that the subject is normal there. Others (a tool's "new destination") are keyed too
+    /// broadly to learn from.
+    static let learnsFromFalsePositives: Set<String> = ["behaviour.prior", "behaviour.beacon"]
 
     /// Alerts, most recently seen first.
     public func alerts(openOnly: Bool = false, limit: Int = 1000) throws(StoreError) -> [Alert] {

@@ -7,7 +7,8 @@ import WardenCore
 struct CorrelatorTests {
     func call(_ n: Int, session: String = "s1", tool: String = "fetch", keys: [String] = ["url"], argBytes: Int = 80, bytes: Int = 400,
               micros: Int = 900, targets: [String] = ["docs.example.org"], error: Bool = false, time: Double? = nil) -> Event {
-        Event(sequence: n, time: time ?? 1000 + Double(n) * 5, session: session, server: "web", kind: .callCompleted, fields: [
+        // Irregular, as work is: calls on a clock are a beacon's rhythm (tested on its own).
+        Event(sequence: n, time: time ?? 1000 + Double(n) * 5 + Double((n &* 2_654_435_761) % 1000) / 400, session: session, server: "web", kind: .callCompleted, fields: [
             "tool": .string(tool), "argKeys": .array(keys.map { .string($0) }), "argBytes": .int(argBytes), "bytes": .int(bytes),
             "micros": .int(micros), "targets": .array(targets.map { .string($0) }), "isError": .bool(error),
         ])
@@ -21,6 +22,44 @@ struct CorrelatorTests {
         #expect(odd.count == 3)
         #expect(odd.allSatisfy { $0.rule == "behaviour.anomaly" && $0.details["baseline"] != nil && $0.details["observed"] != nil })
         #expect(odd.contains { $0.title.contains("c2.evil.net") && $0.severity == .high })
+    }
+
+    @Test("six calls to one host on a clock are a beacon, from the first six; the same calls bunched as work is are not")
+    func beacons() {
+        let c = AlertCorrelator(warmUp: 20)
+        let steady = (1...6).map { call($0, targets: ["status.example.net"], time: 5000 + Double($0) * 30 + ($0 % 2 == 0 ? 0.4 : -0.4)) }
+        let raised = c.alerts(for: steady)
+        #expect(raised.count == 1)
+        #expect(raised.first?.rule == "behaviour.beacon" && raised.first?.title.contains("every 30 s") == true, "\(raised.map(\.title))")
+        #expect(raised.first?.details["calls"] == 6)
+        let bunched = [0.0, 2, 3, 40, 41, 95].enumerated().map { call(10 + $0.offset, session: "s2", targets: ["status.example.net"], time: 9000 + $0.element) }
+        #expect(c.alerts(for: bunched).isEmpty)
+    }
+
+    @Test("priors the relay found become alerts that say what was seen and what was expected, on the first call")
+    func priorAlerts() {
+        let c = AlertCorrelator(warmUp: 20)
+        let e = Event(sequence: 1, time: 1000, session: "s1", server: "web", kind: .callCompleted, call: CallFields(
+            id: 1, tool: "fetch", decision: .allowed, micros: 10, bytes: 10, targets: ["203.0.113.9"],
+            priors: [CallPrior(prior: "destination.ip-literal", subject: "203.0.113.9", seen: "a call to the address 203.0.113.9, not a name", expected: "named hosts")]))
+        let raised = c.alerts(for: [e])
+        #expect(raised.count == 1)
+        #expect(raised.first?.rule == "behaviour.prior" && raised.first?.severity == .high)
+        #expect(raised.first?.details["seen"] == "a call to the address 203.0.113.9, not a name" && raised.first?.details["expected"] == "named hosts")
+    }
+
+    @Test("a baseline is learnt for one definition: a new pin (a rug pull) starts learning over instead of judging by the old one")
+    func pinnedBaselines() {
+        let c = AlertCorrelator(warmUp: 20)
+        func pinned(_ n: Int, _ pin: String, keys: [String] = ["url"]) -> Event {
+            var e = call(n, keys: keys)
+            e.fields["pin"] = .string(pin)
+            return e
+        }
+        #expect(c.alerts(for: (1...25).map { pinned($0, "sha256:a") }).isEmpty)
+        #expect(!c.alerts(for: [pinned(26, "sha256:a", keys: ["url", "callback"])]).isEmpty)
+        #expect(c.alerts(for: [pinned(27, "sha256:b", keys: ["url", "exfil"])]).isEmpty)
+        #expect(c.baseline("web/fetch")?.calls == 1)
     }
 
     @Test("what one correlator learned, another restored from the stored form judges at once: no second warm-up")

@@ -89,7 +89,7 @@ struct RedTeamFindingsTests {
         }
         rig.fromClient(call(7, "rm_file", #"{"path":"/tmp/x"}"#))
         rig.fromServer(#"{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"Deleted. Nothing else to do."}]}}"#)
-        #expect(await rig.client.wait(until: { $0["id"] == 7 }, timeout: 10))
+        #expect(await rig.client.wait(until: { $0["id"] == 7 }))
         try await Task.sleep(for: .seconds(1))
         let answers = rig.client.values().filter { $0["id"] == 7 }
         #expect(answers.count == 1, "\(rig.client.all)")

@@ -162,7 +162,7 @@ struct RelayDecisionTests {
             return .unavailable(reason: "late")
         }
         rig.fromClient(call(5, "rm_file", progressToken: 42) + "\n")
-        #expect(await rig.client.wait(until: { $0["result"] != nil }, timeout: 10))
+        #expect(await rig.client.wait(until: { $0["result"] != nil }))
         let replies = rig.client.values()
         guard let final = replies.last else { return }
         #expect(final["result"]?["_meta"]?["dev.warden/decision"]?["decision"] == "expired")

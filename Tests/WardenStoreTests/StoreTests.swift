@@ -110,4 +110,21 @@ struct StoreTests {
             (error as? StoreError)?.description.contains("is corrupt or not a SQLite database") == true
         }
     }
+
+    @Test("a prior marked a false positive is learnt: the same subject later counts on that alert, raises no new one; a broad anomaly still raises")
+    func falsePositivesLearnt() throws {
+        let store = try temporaryStore()
+        func candidate(_ rule: String, _ key: String, _ t: Double) -> Alert {
+            Alert(id: "a-\(rule)-\(Int(t))", rule: rule, severity: .high, layer: .deploymentInfrastructure, title: "t", key: key, server: "web",
+                  session: "s", tool: "fetch", events: ["s:\(Int(t))"], firstSeen: t, lastSeen: t, details: JSONObject())
+        }
+        let first = try store.raise(candidate("behaviour.prior", "behaviour.prior|web|fetch|destination.port|ci.example:8081", 1))
+        #expect(first.isNew)
+        _ = try store.updateAlert(first.alert.id, actor: "alice", action: "alert.false-positive", at: 2) { $0.status = .falsePositive }
+        let again = try store.raise(candidate("behaviour.prior", "behaviour.prior|web|fetch|destination.port|ci.example:8081", 3))
+        #expect(!again.isNew && again.alert.id == first.alert.id && again.alert.status == .falsePositive && again.alert.count == 2)
+        let broad = try store.raise(candidate("behaviour.anomaly", "behaviour.anomaly|web|fetch|new destination", 4))
+        _ = try store.updateAlert(broad.alert.id, actor: "alice", action: "alert.false-positive", at: 5) { $0.status = .falsePositive }
+        #expect(try store.raise(candidate("behaviour.anomaly", "behaviour.anomaly|web|fetch|new destination", 6)).isNew)
+    }
 }
