@@ -396,7 +396,7 @@ extension SessionRow {
             return
         case .dlpFinding, .resultInjection, .sandboxNetwork:
             risk = min(100, risk + 30)
-        case .notification, .response, .callHeld, .callCancelled, .toolsListed, .protocolError:
+        case .notification, .response, .callHeld, .callCancelled, .callForwarded, .toolsListed, .protocolError:
             break
         }
         lastActivity = max(lastActivity, e.time)

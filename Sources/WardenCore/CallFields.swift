@@ -162,7 +162,7 @@ extension Event {
     /// The call a `call.*` event is about, typed; nil for other kinds.
     public var call: CallFields? {
         switch kind {
-        case .callCompleted, .callDecided, .callHeld, .callCancelled: CallFields(fields)
+        case .callCompleted, .callDecided, .callHeld, .callCancelled, .callForwarded: CallFields(fields)
         default: nil
         }
     }

@@ -11,6 +11,10 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     /// A `tools/call` was refused or decided by an operator (denied, expired, quarantined, approved…).
     case callDecided = "call.decided"
     case callHeld = "call.held"
+    /// A `tools/call` went to the server, with what the priors found in it (`CallFields.priors`,
+    /// its hosts as `targets`); only for calls that reach the network or break a prior. Recorded
+    /// as the call leaves, so a server that never answers cannot hide it.
+    case callForwarded = "call.forwarded"
     case callCancelled = "call.cancelled"
     case toolsListed = "tools.listed"
     case toolReviewed = "tool.reviewed"

@@ -20,26 +20,44 @@ public enum CallPriors {
         }
         var urls: [String] = []
         collectURLs(arguments, into: &urls)
-        for url in urls.prefix(32) { for p in urlPriors(url) { add(p) } }
+        for url in urls { for p in urlPriors(url) { add(p) } }
         if let properties = schema?["properties"]?.objectValue, let args = arguments.objectValue {
             for (name, value) in args.members {
-                guard let property = properties[name]?.objectValue else { continue }
+                guard let property = properties[name]?.objectValue.map(resolved) else { continue }
                 for p in schemaPriors(name: name, value: value, property: property) { add(p) }
             }
         }
-        return out
+        // One call naming thousands of hosts is one finding, not thousands of alerts.
+        guard out.count > maxPerCall else { return out }
+        return Array(out.prefix(maxPerCall)) + [CallPrior(prior: "call.many-priors", subject: "",
+            seen: "\(out.count) priors broken in one call (the first \(maxPerCall) reported)", expected: "a call names a destination or two")]
     }
+
+    static let maxPerCall = 5
 
     // MARK: Destinations
 
     static func hostPriors(_ host: String) -> [CallPrior] {
         let h = host.lowercased()
         if isIPLiteral(h) {
-            if isLoopback(h) { return [] }
+            // Loopback is this machine; 0.x.x.x is what a bare number ("page 2") reads as, never a host.
+            if isLoopback(h) || h.hasPrefix("0.") || h == "::" { return [] }
             let metadata = h == "169.254.169.254" || h == "fd00:ec2::254"
+            if !metadata, isPrivate(h) {
+                return [CallPrior(prior: "destination.private-address", subject: h, seen: "a call to the private address \(h)",
+                                  expected: "tools reach named hosts; a private address from an agent is a probe of the local network")]
+            }
             return [CallPrior(prior: "destination.ip-literal", subject: h,
                               seen: metadata ? "a call to \(h), the cloud metadata address" : "a call to the address \(h), not a name",
                               expected: "tools reach named hosts; an address literal is how command-and-control and metadata theft avoid DNS")]
+        }
+        if metadataNames.contains(h) {
+            return [CallPrior(prior: "destination.ip-literal", subject: h, seen: "a call to \(h), a cloud metadata name",
+                              expected: "tools reach services; the metadata service hands out the machine's credentials")]
+        }
+        if let suffix = addressNameSuffixes.first(where: { h.hasSuffix("." + $0) }), h.split(separator: ".").contains(where: { $0.allSatisfy(\.isNumber) }) {
+            return [CallPrior(prior: "destination.ip-literal", subject: h, seen: "a call to \(h), an address spelt as a name (\(suffix))",
+                              expected: "tools reach named hosts; wildcard DNS that echoes an address is an address literal in disguise")]
         }
         var out: [CallPrior] = []
         if let suffix = tunnelSuffixes.first(where: { h == $0 || h.hasSuffix("." + $0) }) {
@@ -47,9 +65,12 @@ public enum CallPriors {
                                  expected: "such hosts move or capture data for whoever holds them; ordinary services have names of their own"))
         }
         let labels = h.split(separator: ".").map(String.init)
+        // Hosting platforms name deployments with hashes: not chosen by an attacker's generator.
+        if platformSuffixes.contains(where: { h.hasSuffix("." + $0) }) { return out }
         // The registrable label and the labels under it; the top-level label says nothing.
+        // Hyphenated names are judged piece by piece (`my-app-git-feature-abc123`).
         for label in labels.dropLast() where !label.hasPrefix("xn--") {
-            if let why = randomLooking(label) {
+            if let why = label.split(separator: "-").lazy.compactMap({ randomLooking(String($0)) }).first {
                 out.append(CallPrior(prior: "destination.random-label", subject: h, seen: "host label '\(label)': \(why)",
                                      expected: "names people chose: words, abbreviations, fewer than 3.5 bits of entropy a character"))
                 break
@@ -65,7 +86,9 @@ public enum CallPriors {
         "duckdns.org", "no-ip.org", "no-ip.biz", "noip.me", "ddns.net", "dyndns.org", "dynu.net", "hopto.org", "zapto.org", "sytes.net",
         "servebeer.com", "freedns.afraid.org", "webhook.site", "requestbin.com", "pipedream.net", "burpcollaborator.net", "oastify.com",
         "interact.sh", "oast.fun", "oast.live", "oast.me", "oast.pro", "oast.site", "canarytokens.com", "beeceptor.com", "mocky.io",
-        "portmap.io", "bore.pub", "localhost.run", "lhr.life", "telebit.io", "playit.gg",
+        "portmap.io", "bore.pub", "localhost.run", "lhr.life", "telebit.io", "playit.gg", "ngrok-free.dev", "ngrok.dev", "devtunnels.ms",
+        "pinggy.link", "pinggy.io", "loclx.io", "zrok.io", "tunnelmole.net", "requestcatcher.com", "interactsh.com", "oast.online",
+        "dnslog.cn", "ceye.io",
     ]
 
     static func isIPLiteral(_ h: String) -> Bool {
@@ -74,7 +97,28 @@ public enum CallPriors {
         return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }
     }
 
-    static func isLoopback(_ h: String) -> Bool { h.hasPrefix("127.") || h == "::1" || h == "[::1]" }
+    static func isLoopback(_ h: String) -> Bool { (isIPLiteral(h) && h.hasPrefix("127.")) || h == "::1" || h == "[::1]" || h == "::ffff:7f00:1" }
+
+    static func isPrivate(_ h: String) -> Bool {
+        let p = h.split(separator: ".").compactMap { Int($0) }
+        if p.count == 4 {
+            return p[0] == 10 || (p[0] == 172 && (16...31).contains(p[1])) || (p[0] == 192 && p[1] == 168) || (p[0] == 169 && p[1] == 254)
+                || (p[0] == 100 && (64...127).contains(p[1]))
+        }
+        return h.hasPrefix("fc") || h.hasPrefix("fd") || h.hasPrefix("fe80:")
+    }
+
+    static let metadataNames: Set<String> = ["metadata.google.internal", "metadata.goog", "instance-data.ec2.internal", "instance-data", "metadata.azure.com"]
+
+    /// Wildcard DNS that answers with the address written in the name (`10.0.0.1.nip.io`).
+    static let addressNameSuffixes = ["nip.io", "sslip.io", "xip.io", "localtest.me", "traefik.me", "nip.direct"]
+
+    /// Hosting platforms whose deployment hosts carry hashes and ids.
+    static let platformSuffixes = [
+        "vercel.app", "run.app", "amazonaws.com", "cloudfront.net", "supabase.co", "app.github.dev", "github.dev", "herokuapp.com",
+        "firebaseapp.com", "web.app", "netlify.app", "azurewebsites.net", "core.windows.net", "googleusercontent.com", "cloudfunctions.net",
+        "pages.dev", "workers.dev", "fly.dev", "onrender.com", "appspot.com", "azurecontainerapps.io", "elb.amazonaws.com",
+    ]
 
     /// Why a host label looks generated (by an algorithm, or to carry data), or nil.
     static func randomLooking(_ label: String) -> String? {
@@ -107,9 +151,14 @@ public enum CallPriors {
     static func collectURLs(_ v: JSONValue, into out: inout [String]) {
         switch v {
         case .string(let s):
-            guard s.contains("://") else { return }
-            for word in s.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\"" || $0 == "<" || $0 == ">" }) where word.contains("://") {
-                out.append(String(word))
+            guard s.utf8.count >= 4, s.contains("://") else { return }
+            // Bytes, not characters: a megabyte of combining marks must not cost seconds. Only words
+            // with a port or a query can break a URL prior; each is read to 4 KiB at most.
+            let separators: Set<UInt8> = [0x20, 0x0A, 0x0D, 0x09, 0x22, 0x3C, 0x3E, 0x28, 0x29, 0x27]
+            for word in s.utf8.split(whereSeparator: { separators.contains($0) }) where word.count > 3 && out.count < maxURLs {
+                let head = word.prefix(4096)
+                guard let text = String(head), text.contains("://"), text.contains("?") || text.split(separator: "/").dropFirst().first?.contains(":") == true else { continue }
+                out.append(text)
             }
         case .array(let items): for x in items { collectURLs(x, into: &out) }
         case .object(let o): for (_, x) in o.members { collectURLs(x, into: &out) }
@@ -118,11 +167,27 @@ public enum CallPriors {
     }
 
     static let usualPorts: Set<Int> = [80, 443, 8080, 8443]
+    static let maxURLs = 64
+
+    /// Schemes whose own default port is no surprise.
+    static let schemePorts: [String: Int] = ["postgres": 5432, "postgresql": 5432, "redis": 6379, "rediss": 6380, "mongodb": 27017, "mysql": 3306,
+                                             "ssh": 22, "sftp": 22, "ftp": 21, "amqp": 5672, "amqps": 5671, "ldap": 389, "ldaps": 636, "nats": 4222]
+
+    /// Hosts on the operator's own network: ports there are whatever the operator runs.
+    static func isLocal(_ host: String) -> Bool {
+        host == "localhost" || host.hasSuffix(".localhost") || host.hasSuffix(".internal") || host.hasSuffix(".local") || host.hasSuffix(".lan")
+            || host.hasSuffix(".home.arpa") || !host.contains(".") || isLoopback(host) || (isIPLiteral(host) && isPrivate(host))
+    }
+
+    /// Query parameters that carry signatures, cursors and OAuth exchanges by design.
+    static let signatureParameters: Set<String> = ["sig", "signature", "code_challenge", "state", "code", "after", "before", "cursor", "pagetoken",
+                                                   "page_token", "nexttoken", "next_token", "continuation", "sha", "head_sha", "jql", "q", "query", "search"]
 
     static func urlPriors(_ url: String) -> [CallPrior] {
         guard let schemeEnd = url.range(of: "://") else { return [] }
         let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" || $0 == "\\" } ?? rest.endIndex
         var authority = rest[..<authorityEnd]
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         var out: [CallPrior] = []
@@ -130,8 +195,8 @@ public enum CallPriors {
         let hostPart: Substring
         if let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]"), let port = Int(authority[authority.index(after: colon)...]) {
             hostPart = authority[..<colon]
-            let host = hostPart.lowercased()
-            if !usualPorts.contains(port), !isLoopback(host), host != "localhost" {
+            let host = hostPart.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]."))
+            if !usualPorts.contains(port), schemePorts[scheme] != port, !isLocal(host) {
                 out.append(CallPrior(prior: "destination.port", subject: "\(host):\(port)", seen: "port \(port) on \(host)",
                                      expected: "web services answer on 80, 443, 8080 or 8443; other ports are where listeners and shells wait"))
             }
@@ -140,9 +205,18 @@ public enum CallPriors {
         }
         if let q = rest[authorityEnd...].firstIndex(of: "?") {
             let query = rest[rest.index(after: q)...].prefix { $0 != "#" }
-            let values = query.split(separator: "&").map { $0.split(separator: "=", maxSplits: 1).last.map(String.init) ?? "" }
+            let pairs = query.split(separator: "&").map { $0.split(separator: "=", maxSplits: 1) }
+            // Signatures, cursors and search terms are long by design; a 40- or 64-digit hex value is a digest.
+            let kept = pairs.filter { p in
+                let name = p.first.map { $0.lowercased() } ?? ""
+                let value = p.count > 1 ? p[1] : ""
+                let digest = (value.count == 40 || value.count == 64) && value.allSatisfy(\.isHexDigit)
+                return !signatureParameters.contains(name) && !name.hasPrefix("x-amz-") && !name.hasPrefix("x-goog-") && !digest
+            }
+            let values = kept.map { $0.count > 1 ? String($0[1]) : "" }
             let longest = values.max { $0.count < $1.count } ?? ""
-            if query.count >= 300 || longest.count >= 100 || (longest.count >= 40 && looksEncoded(longest)) {
+            let judged = kept.reduce(0) { $0 + $1.reduce(1) { $0 + $1.count } }
+            if judged >= 300 || longest.count >= 100 || (longest.count >= 40 && looksEncoded(longest)) {
                 out.append(CallPrior(prior: "destination.query-data", subject: String(hostPart).lowercased(),
                                      seen: "a query string of \(query.count) characters (its longest value \(longest.count)\(looksEncoded(longest) ? ", encoded-looking" : ""))",
                                      expected: "queries that name what to fetch: short words and ids, under 100 characters a value"))
@@ -175,6 +249,35 @@ public enum CallPriors {
     static let shortFormats: [String: Int] = ["uri": 2048, "url": 2048, "email": 320, "hostname": 253, "ipv4": 15, "ipv6": 45, "date": 10,
                                               "date-time": 40, "time": 20, "uuid": 36, "duration": 40]
 
+    /// An optional parameter's schema as its generators write it (`anyOf: [{…}, {type: null}]`):
+    /// the member that is not null.
+    static func resolved(_ property: JSONObject) -> JSONObject {
+        for key in ["anyOf", "oneOf"] {
+            if let members = property[key]?.arrayValue,
+               let first = members.lazy.compactMap(\.objectValue).first(where: { $0["type"]?.stringValue != "null" }) {
+                var merged = first
+                for (k, v) in property.members where k != key { merged[k] = v }
+                return merged
+            }
+        }
+        return property
+    }
+
+    /// The words of a parameter name (`fileName`, `file_name`, `file-name` → file, name).
+    static func words(_ name: String) -> [String] {
+        var out: [String] = [], current = ""
+        for c in name {
+            if c == "_" || c == "-" || c == "." || (c.isUppercase && !current.isEmpty) {
+                if !current.isEmpty { out.append(current.lowercased()) }
+                current = c.isLetter || c.isNumber ? String(c) : ""
+            } else {
+                current.append(c)
+            }
+        }
+        if !current.isEmpty { out.append(current.lowercased()) }
+        return out
+    }
+
     static func schemaPriors(name: String, value: JSONValue, property: JSONObject) -> [CallPrior] {
         guard let s = value.stringValue else { return [] }
         let length = s.unicodeScalars.count
@@ -188,9 +291,9 @@ public enum CallPriors {
             out.append(CallPrior(prior: "argument.enum", subject: name, seen: "'\(name)' is a value the schema does not list (\(length) characters)",
                                  expected: "one of \(options.count) values the schema lists"))
         }
-        let lower = name.lowercased()
+        let nameWords = words(name)
         if length >= 256, property["contentEncoding"] == nil, property["contentMediaType"] == nil,
-           !payloadWords.contains(where: { lower.contains($0) }), looksEncoded(s) {
+           !nameWords.contains(where: payloadWords.contains), looksEncoded(s) {
             out.append(CallPrior(prior: "argument.encoded", subject: name, seen: "'\(name)' carries \(length) characters of encoded data",
                                  expected: "the schema declares no encoded content for it"))
         }

@@ -212,6 +212,9 @@ public final class AlertCorrelator: Sendable {
                           key: "\(e.server)|\(destination)", details: JSONObject(pairs: [("destination", .string(destination)), ("decision", "held-egress")]))]
         case .callCompleted:
             let call = CallFields(f)
+            return behaviour(e, call, tool: call.tool.isEmpty ? "?" : call.tool, alert: alert)
+        case .callForwarded:
+            let call = CallFields(f)
             let name = call.tool.isEmpty ? "?" : call.tool
             // Priors need no history: they judge the first call as they judge the thousandth.
             let priors = call.priors.map { p in
@@ -223,12 +226,12 @@ public final class AlertCorrelator: Sendable {
             let beacons = beacon(e, call).map { b in
                 alert("behaviour.beacon", .high, .deploymentInfrastructure,
                       "\(e.server)/\(name): \(b.calls) calls to \(b.host) every \(Self.seconds(b.interval)) (±\(Self.seconds(b.jitter))), the rhythm of a beacon",
-                      key: "\(e.server)|\(b.host)|\(e.session)",
+                      key: "\(e.server)|\(name)|\(b.host)",
                       details: JSONObject(pairs: [("host", .string(b.host)), ("calls", .int(b.calls)), ("intervalSeconds", .number(String(b.interval))),
                                                   ("jitterSeconds", .number(String(b.jitter))),
                                                   ("expected", "calls an agent makes as it works: irregular, bunched by the task")]))
             }
-            return priors + beacons + behaviour(e, call, tool: name, alert: alert)
+            return priors + beacons
         case .sessionEnded:
             // Flows are per session: an ended session's sensitive reads cannot flow anywhere now.
             state.withLock { s in
@@ -247,10 +250,11 @@ public final class AlertCorrelator: Sendable {
         return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
-    /// Calls to one destination at a steady interval (a second or more, within a tenth of it):
+    /// Calls to one destination at a steady interval (a second or more, within a tenth of it or 0.3 s):
     /// command-and-control checks in on a clock, work does not. Needs no history: six calls.
     func beacon(_ e: Event, _ call: CallFields) -> [(host: String, calls: Int, interval: Double, jitter: Double)] {
-        let hosts = Set(call.targets.filter { !$0.hasPrefix("/") && !$0.hasPrefix("~") })
+        // Loopback is the operator's own machine: a local server polled on a clock is no beacon.
+        let hosts = Set(call.targets.filter { !$0.hasPrefix("/") && !$0.hasPrefix("~") && !$0.hasPrefix("127.") && $0 != "::1" && $0 != "localhost" })
         guard !hosts.isEmpty else { return [] }
         return state.withLock { s in
             if s.rhythms.count > 50_000 { s.rhythms.removeAll() }
@@ -265,13 +269,18 @@ public final class AlertCorrelator: Sendable {
                 let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
                 let mean = gaps.reduce(0, +) / Double(gaps.count)
                 let jitter = gaps.map { abs($0 - mean) }.max() ?? 0
-                if mean >= 1, jitter <= 0.1 * mean { out.append((host, times.count, mean, jitter)) }
+                // A tenth of the interval, and never less than 0.3 s: a loaded machine delays each
+                // check-in by a few hundred milliseconds without making it any less a clock.
+                if mean >= 1, jitter <= max(0.1 * mean, 0.3) { out.append((host, times.count, mean, jitter)) }
             }
             return out
         }
     }
 
     static let beaconCalls = 6
+
+    /// Calls after which sizes are judged, with a wide margin, before the warm-up ends.
+    static let earlyJudgement = 5
 
     static func seconds(_ x: Double) -> String { x >= 10 ? "\(Int(x.rounded())) s" : String(format: "%.1f s", x) }
 
@@ -308,6 +317,22 @@ public final class AlertCorrelator: Sendable {
             b.buckets[second % 60] += 1
             b.recentErrors = Array((b.recentErrors + [isError]).suffix(warmUp))
             if b.calls < warmUp {
+                // Sizes are judged during the warm-up too, with a margin that narrows as calls
+                // accumulate (five times the full-baseline threshold at 5 calls, twice at 20): an
+                // early payload far past everything seen does not wait for the twentieth call.
+                if b.calls >= Self.earlyJudgement {
+                    let margin = 1 + Double(warmUp) / Double(b.calls)
+                    let argLimit = Int(Double(max(4 * b.maxArgBytes, 2048)) * margin)
+                    if argBytes > argLimit {
+                        found.append(("argument size", .medium, "arguments of \(argBytes) bytes after \(b.calls) calls of at most \(b.maxArgBytes) (limit \(argLimit) at this sample)",
+                                      JSONObject(pairs: [("baseline", .int(b.maxArgBytes)), ("observed", .int(argBytes)), ("calls", .int(b.calls)), ("limit", .int(argLimit))])))
+                    }
+                    let resultLimit = Int(Double(max(10 * b.maxResultBytes, 256 * 1024)) * margin)
+                    if resultBytes > resultLimit {
+                        found.append(("result size", .medium, "a result of \(resultBytes) bytes after \(b.calls) calls of at most \(b.maxResultBytes) (limit \(resultLimit) at this sample)",
+                                      JSONObject(pairs: [("baseline", .int(b.maxResultBytes)), ("observed", .int(resultBytes)), ("calls", .int(b.calls)), ("limit", .int(resultLimit))])))
+                    }
+                }
                 if b.calls == 0 { b.firstCall = e.time }
                 b.calls += 1
                 b.keys.formUnion(keys)

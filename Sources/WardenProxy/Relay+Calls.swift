@@ -71,7 +71,7 @@ extension Relay {
         state.withLock { _ = $0.listedFor.remove(key) }
         let priors = CallPriors.judge(arguments: arguments, hosts: found.network, schema: known?.definition.raw["inputSchema"]?.objectValue)
         let shape = CallShape(bytes: raw.count, keys: (arguments.objectValue?.keys ?? []).sorted(), targets: found.network + found.paths, priors: priors,
-                              pin: known?.review.pin)
+                              pin: known?.review.pin, hosts: found.network)
         if let reason = state.withLock({ $0.controls.blocked[config.serverName] }) {
             refuseCall(CallFields(id: id, tool: tool, decision: .blocked, rule: "controls.blocked", reason: reason), arguments: arguments,
                        text: "Warden blocked this call: server '\(config.serverName)' is blocked by an operator (\(reason)). The tool did not run.")
@@ -118,8 +118,10 @@ extension Relay {
         }
         switch decision.action {
         case .allow:
-            // Recorded once, with the outcome, when the server answers (`call.completed`).
+            // Recorded with the outcome when the server answers (`call.completed`); what the priors
+            // found, as it leaves.
             state.withLock { $0.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), decision: .allowed, rule: decision.rule, shape: shape) }
+            forwarded(id: id, tool: tool, decision: .allowed, rule: decision.rule, hosts: found.network, shape: shape)
             return .forward
         case .deny:
             let why = decision.reason.map { ": \($0)" } ?? ""
@@ -180,17 +182,18 @@ extension Relay {
         let approved = if case .approved = outcome { true } else { false }
         // A held call is not in the pending table: the server never saw it, so nothing it sends can
         // answer it. Approved, it enters the table in the same step, before it is written.
-        let mine = state.withLock { s -> Bool in
-            guard let held = s.held.removeValue(forKey: key) else { return false }
+        let mine = state.withLock { s -> (Bool, CallShape?) in
+            guard let held = s.held.removeValue(forKey: key) else { return (false, nil) }
             if approved {
                 var pending = held.pending
                 pending.decision = .approved
                 pending.rule = request.rule
                 s.pending[key] = pending
             }
-            return true
+            return (true, held.pending.shape)
         }
-        guard mine else { return }
+        guard mine.0 else { return }
+        let heldShape = mine.1
         let tool = request.tool
         let server = config.serverName
         switch outcome {
@@ -199,6 +202,7 @@ extension Relay {
             // and these records are how the operator sees what it let through.
             emit(.callDecided, CallFields(id: id, tool: tool, decision: .approved, rule: request.rule, grantID: info.grantID, decidedBy: info.decidedBy,
                                           argumentDigest: request.argumentDigest, arguments: Self.shownArguments(request.arguments)))
+            if let shape = heldShape { forwarded(id: id, tool: tool, decision: .approved, rule: request.rule, hosts: shape.hosts, shape: shape) }
             if !toServer.write(release) {
                 state.withLock { _ = $0.pending.removeValue(forKey: key) }
                 toClient.write(.error(id: id, code: RPCErrorCode.serverExited, message: "MCP server '\(server)' is gone; the approved call could not be delivered."))
@@ -253,6 +257,12 @@ extension Relay {
             if limits.perMinute != nil { s.recentCalls.append(now) }
             return nil
         }
+    }
+
+    /// Records what the priors found in a call going to the server, and where it goes (for beacons).
+    func forwarded(id: JSONValue, tool: String, decision: CallDecision, rule: String, hosts: [String], shape: CallShape) {
+        guard !shape.priors.isEmpty || !hosts.isEmpty else { return }
+        emit(.callForwarded, CallFields(id: id, tool: tool, decision: decision, rule: rule, targets: hosts, priors: shape.priors, pin: shape.pin))
     }
 
     /// Answers a call Warden will not forward, and records why.

@@ -44,6 +44,8 @@ public final class Relay: Sendable {
         var targets: [String]
         var priors: [CallPrior] = []
         var pin: String?
+        /// The destinations among `targets` (what a beacon is judged by).
+        var hosts: [String] = []
     }
 
     struct Held {
@@ -140,7 +142,7 @@ public final class Relay: Sendable {
         emit(.callCompleted, CallFields(id: pending.id, tool: tool, decision: pending.decision ?? .allowed, rule: pending.rule ?? "", micros: micros, bytes: bytes,
                                         isError: message.object["result"]?["isError"]?.boolValue ?? false, rpcError: message.kind == .errorResponse,
                                         batch: batch, argBytes: pending.shape?.bytes, argKeys: pending.shape?.keys ?? [], targets: pending.shape?.targets ?? [],
-                                        priors: pending.shape?.priors ?? [], pin: pending.shape?.pin))
+                                        pin: pending.shape?.pin))
         let verdict = contentVerdict(message, channel: "tools/call", tool: tool, id: pending.id, answer: pending)
         switch verdict {
         case .withhold:

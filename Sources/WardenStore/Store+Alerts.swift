@@ -17,7 +17,7 @@ extension Store {
             if Self.learnsFromFalsePositives.contains(candidate.rule), var learnt = known.first, learnt.status == .falsePositive {
                 learnt.count += candidate.count
                 learnt.lastSeen = max(learnt.lastSeen, candidate.lastSeen)
-                try db.execute(sql: "UPDATE alerts SET data = ? WHERE id = ?", arguments: [JSONColumn.text(learnt.json), learnt.id])
+                try db.execute(sql: "UPDATE alerts SET updated_at = ?, data = ? WHERE id = ?", arguments: [candidate.lastSeen, JSONColumn.text(learnt.json), learnt.id])
                 return (learnt, false)
             }
             if var open = known.first(where: { $0.status.isOpen }) {

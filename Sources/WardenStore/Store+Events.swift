@@ -68,7 +68,7 @@ extension Store {
         case .dlpFinding, .resultInjection, .sandboxNetwork:
             try ensureSession(e, db)
             try db.run("UPDATE sessions SET risk = min(100, risk + 30), last_activity = max(last_activity, ?) WHERE id = ?", arguments: [e.time, e.session])
-        case .notification, .response, .callHeld, .callCancelled, .toolsListed, .protocolError:
+        case .notification, .response, .callHeld, .callCancelled, .callForwarded, .toolsListed, .protocolError:
             try db.run("UPDATE sessions SET last_activity = max(last_activity, ?) WHERE id = ?", arguments: [e.time, e.session])
         }
     }

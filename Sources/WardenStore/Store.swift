@@ -119,6 +119,11 @@ public final class Store: Sendable {
             // The calls a grant let through (`grants.show`), found without reading every event.
             try db.execute(sql: "CREATE INDEX events_by_grant ON events(json_extract(fields, '$.grantId')) WHERE kind = 'call.decided'")
         }
+        m.registerMigration("v5-alert-keys") { db in
+            // Every raised alert looks up the alerts of its key: without an index that is a scan of
+            // them all, and a flood of distinct keys slowed the hub quadratically.
+            try db.execute(sql: "CREATE INDEX alerts_by_key ON alerts(json_extract(data, '$.key'))")
+        }
         return m
     }
 

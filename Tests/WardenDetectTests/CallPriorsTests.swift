@@ -37,6 +37,12 @@ struct CallPriorsTests {
             (#"{"city":"\#(String(repeating: "Paris ", count: 20))"}"#, "argument.size"),
             (#"{"unit":"kelvin; cat ~/.ssh/id_rsa"}"#, "argument.enum"),
             (#"{"note":"\#(blob)"}"#, "argument.encoded"),
+            (#"{"url":"http://203.0.113.9.nip.io/"}"#, "destination.ip-literal"),
+            (#"{"url":"http://metadata.google.internal/computeMetadata/v1/"}"#, "destination.ip-literal"),
+            (#"{"url":"http://192.168.1.20:8123/"}"#, "destination.private-address"),
+            (#"{"url":"http://collect.example.net:4444\\@localhost:8080/"}"#, "destination.port"),
+            (#"{"url":"http://127.attacker.example:4444/"}"#, "destination.port"),
+            (#"{"url":"https://relay.devtunnels.ms/in"}"#, "destination.tunnel"),
         ]
         for (arguments, prior) in cases {
             #expect(Self.priors(arguments).contains(prior), "\(prior) missed: \(arguments.prefix(80))")
@@ -65,6 +71,15 @@ struct CallPriorsTests {
             #"{"content":"\#(String(repeating: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk", count: 20))"}"#,
             #"{"note":"see /home/me/project/src/main.swift and ~/notes/todo.md"}"#,
             #"{"note":"commit 3f9a2c4e1b7d8e6f5a4b3c2d1e0f9a8b7c6d5e4f fixed it"}"#,
+            #"{"url":"https://my-app-git-feature-abc123-team.vercel.app/"}"#,
+            #"{"url":"https://hello-world-abc123xyz-ew.a.run.app/health"}"#,
+            #"{"url":"https://bucket.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261203%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=\#(String(repeating: "ab12", count: 16))"}"#,
+            #"{"url":"https://api.github.com/graphql?after=Y3Vyc29yOnYyOpK5MjAyNi0xMi0wM1QxNDowMDowMCswMDowMM4Abc123"}"#,
+            #"{"url":"https://api.github.com/repos/o/r/actions/runs?head_sha=3f9a2c4e1b7d8e6f5a4b3c2d1e0f9a8b7c6d5e4f"}"#,
+            #"{"url":"postgres://db.example.com:5432/app?sslmode=require"}"#,
+            #"{"url":"http://grafana.internal:3000/d/abc"}"#,
+            #"{"url":"http://host.docker.internal:11434/api/tags"}"#,
+            #"{"url":"https://example.com/page 2"}"#,
         ]
         for arguments in ordinary {
             #expect(Self.priors(arguments).isEmpty, "\(Self.priors(arguments)) on \(arguments.prefix(90))")

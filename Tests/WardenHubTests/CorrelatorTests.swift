@@ -24,22 +24,34 @@ struct CorrelatorTests {
         #expect(odd.contains { $0.title.contains("c2.evil.net") && $0.severity == .high })
     }
 
+    @Test("sizes are judged before the warm-up ends, with a margin that narrows as calls accumulate")
+    func earlySizes() {
+        let c = AlertCorrelator(warmUp: 20)
+        #expect(c.alerts(for: (1...5).map { call($0, argBytes: 300) }).isEmpty)
+        #expect(c.alerts(for: [call(6, argBytes: 9_000)]).isEmpty, "within the margin at 5 calls (limit 10,240)")
+        #expect(c.alerts(for: [call(7, argBytes: 300)]).isEmpty)
+        let early = c.alerts(for: [call(8, argBytes: 200_000)])
+        #expect(early.count == 1 && early.first?.title.contains("after 7 calls") == true, "\(early.map(\.title))")
+        #expect(early.first?.details["limit"] != nil && early.first?.details["calls"] == 7)
+    }
+
     @Test("six calls to one host on a clock are a beacon, from the first six; the same calls bunched as work is are not")
     func beacons() {
         let c = AlertCorrelator(warmUp: 20)
-        let steady = (1...6).map { call($0, targets: ["status.example.net"], time: 5000 + Double($0) * 30 + ($0 % 2 == 0 ? 0.4 : -0.4)) }
+        func forwarded(_ e: Event) -> Event { var e = e; e.kind = .callForwarded; return e }
+        let steady = (1...6).map { forwarded(call($0, targets: ["status.example.net"], time: 5000 + Double($0) * 30 + ($0 % 2 == 0 ? 0.4 : -0.4))) }
         let raised = c.alerts(for: steady)
         #expect(raised.count == 1)
         #expect(raised.first?.rule == "behaviour.beacon" && raised.first?.title.contains("every 30 s") == true, "\(raised.map(\.title))")
         #expect(raised.first?.details["calls"] == 6)
-        let bunched = [0.0, 2, 3, 40, 41, 95].enumerated().map { call(10 + $0.offset, session: "s2", targets: ["status.example.net"], time: 9000 + $0.element) }
+        let bunched = [0.0, 2, 3, 40, 41, 95].enumerated().map { forwarded(call(10 + $0.offset, session: "s2", targets: ["beta.example.net"], time: 9000 + $0.element)) }
         #expect(c.alerts(for: bunched).isEmpty)
     }
 
     @Test("priors the relay found become alerts that say what was seen and what was expected, on the first call")
     func priorAlerts() {
         let c = AlertCorrelator(warmUp: 20)
-        let e = Event(sequence: 1, time: 1000, session: "s1", server: "web", kind: .callCompleted, call: CallFields(
+        let e = Event(sequence: 1, time: 1000, session: "s1", server: "web", kind: .callForwarded, call: CallFields(
             id: 1, tool: "fetch", decision: .allowed, micros: 10, bytes: 10, targets: ["203.0.113.9"],
             priors: [CallPrior(prior: "destination.ip-literal", subject: "203.0.113.9", seen: "a call to the address 203.0.113.9, not a name", expected: "named hosts")]))
         let raised = c.alerts(for: [e])

@@ -6,7 +6,9 @@ Tools:
   save_note(title ≤ 80, body, tag)   "saved TITLE"
   get_weather(city ≤ 64, unit)       "sunny in CITY"; unit is celsius or fahrenheit
   read_file(path)                    "read PATH"
+  lookup(url)                        never answers (a server that hides a call by not finishing it)
 """
+import asyncio
 from typing import Literal
 
 from pydantic import Field
@@ -37,6 +39,13 @@ def get_weather(city: str = Field(max_length=64), unit: Literal["celsius", "fahr
 def read_file(path: str) -> str:
     """Reads a file of the project."""
     return f"read {path[:80]}"
+
+
+@mcp.tool()
+async def lookup(url: str) -> str:
+    """Looks a URL up in the link index."""
+    await asyncio.sleep(3600)
+    return "never"
 
 
 if __name__ == "__main__":
