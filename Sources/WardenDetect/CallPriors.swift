@@ -21,12 +21,7 @@ public enum CallPriors {
         var urls: [String] = []
         collectURLs(arguments, into: &urls)
         for url in urls { for p in urlPriors(url) { add(p) } }
-        if let properties = schema?["properties"]?.objectValue, let args = arguments.objectValue {
-            for (name, value) in args.members {
-                guard let property = properties[name]?.objectValue.map(resolved) else { continue }
-                for p in schemaPriors(name: name, value: value, property: property) { add(p) }
-            }
-        }
+        if let schema { judge(arguments, against: schema, path: "", depth: 0) { add($0) } }
         // One call naming thousands of hosts is one finding, not thousands of alerts.
         guard out.count > maxPerCall else { return out }
         return Array(out.prefix(maxPerCall)) + [CallPrior(prior: "call.many-priors", subject: "",
@@ -34,6 +29,38 @@ public enum CallPriors {
     }
 
     static let maxPerCall = 5
+
+    /// Each argument against its property's schema, into nested objects and arrays (four levels):
+    /// a payload one level down is as much a payload.
+    static func judge(_ value: JSONValue, against schema: JSONObject, path: String, depth: Int, _ add: (CallPrior) -> Void) {
+        guard depth < 4 else { return }
+        let schema = resolved(schema)
+        switch value {
+        case .object(let o):
+            guard let properties = schema["properties"]?.objectValue else { return }
+            for (name, child) in o.members {
+                guard let property = properties[name]?.objectValue else { continue }
+                let childPath = path.isEmpty ? name : path + "." + name
+                if child.stringValue != nil {
+                    for p in schemaPriors(name: childPath, value: child, property: resolved(property)) { add(p) }
+                } else {
+                    judge(child, against: property, path: childPath, depth: depth + 1, add)
+                }
+            }
+        case .array(let items):
+            guard let item = schema["items"]?.objectValue else { return }
+            for (i, child) in items.prefix(100).enumerated() {
+                let childPath = path + "[\(i)]"
+                if child.stringValue != nil {
+                    for p in schemaPriors(name: childPath, value: child, property: resolved(item)) { add(p) }
+                } else {
+                    judge(child, against: item, path: childPath, depth: depth + 1, add)
+                }
+            }
+        default:
+            return
+        }
+    }
 
     // MARK: Destinations
 
@@ -153,11 +180,12 @@ public enum CallPriors {
         case .string(let s):
             guard s.utf8.count >= 4, s.contains("://") else { return }
             // Bytes, not characters: a megabyte of combining marks must not cost seconds. Only words
-            // with a port or a query can break a URL prior; each is read to 4 KiB at most.
+            // with a port, a query or a long path can break a URL prior; each is read to 4 KiB at most.
             let separators: Set<UInt8> = [0x20, 0x0A, 0x0D, 0x09, 0x22, 0x3C, 0x3E, 0x28, 0x29, 0x27]
             for word in s.utf8.split(whereSeparator: { separators.contains($0) }) where word.count > 3 && out.count < maxURLs {
                 let head = word.prefix(4096)
-                guard let text = String(head), text.contains("://"), text.contains("?") || text.split(separator: "/").dropFirst().first?.contains(":") == true else { continue }
+                guard let text = String(head), text.contains("://"),
+                      text.contains("?") || text.utf8.count >= 72 || text.split(separator: "/").dropFirst().first?.contains(":") == true else { continue }
                 out.append(text)
             }
         case .array(let items): for x in items { collectURLs(x, into: &out) }
@@ -181,7 +209,10 @@ public enum CallPriors {
 
     /// Query parameters that carry signatures, cursors and OAuth exchanges by design.
     static let signatureParameters: Set<String> = ["sig", "signature", "code_challenge", "state", "code", "after", "before", "cursor", "pagetoken",
-                                                   "page_token", "nexttoken", "next_token", "continuation", "sha", "head_sha", "jql", "q", "query", "search"]
+                                                   "page_token", "nexttoken", "next_token", "continuation", "sha", "head_sha"]
+
+    /// Query parameters that carry what a person searches for: prose, any length.
+    static let searchParameters: Set<String> = ["q", "query", "search", "jql", "text", "keywords"]
 
     static func urlPriors(_ url: String) -> [CallPrior] {
         guard let schemeEnd = url.range(of: "://") else { return [] }
@@ -203,9 +234,17 @@ public enum CallPriors {
         } else {
             hostPart = authority
         }
+        // Data in the path: a segment that is a long encoded blob is carried, not named.
+        let path = rest[authorityEnd...].prefix { $0 != "?" && $0 != "#" }
+        if let segment = path.split(whereSeparator: { $0 == "/" || $0 == "\\" }).first(where: { $0.count >= 64 && looksEncoded(String($0)) }) {
+            out.append(CallPrior(prior: "destination.path-data", subject: String(hostPart).lowercased(),
+                                 seen: "a path segment of \(segment.count) characters of encoded data",
+                                 expected: "paths that name a page: words, ids and digests"))
+        }
         if let q = rest[authorityEnd...].firstIndex(of: "?") {
             let query = rest[rest.index(after: q)...].prefix { $0 != "#" }
-            let pairs = query.split(separator: "&").map { $0.split(separator: "=", maxSplits: 1) }
+            // Values as the server reads them: percent-encoded prose is prose.
+            let pairs = query.split(separator: "&").map { $0.split(separator: "=", maxSplits: 1).map { Substring($0.removingPercentEncoding ?? String($0)) } }
             // Signatures, cursors and search terms are long by design; a 40- or 64-digit hex value is a digest.
             let kept = pairs.filter { p in
                 let name = p.first.map { $0.lowercased() } ?? ""
@@ -213,10 +252,19 @@ public enum CallPriors {
                 let digest = (value.count == 40 || value.count == 64) && value.allSatisfy(\.isHexDigit)
                 return !signatureParameters.contains(name) && !name.hasPrefix("x-amz-") && !name.hasPrefix("x-goog-") && !digest
             }
-            let values = kept.map { $0.count > 1 ? String($0[1]) : "" }
+            // Search terms are long prose by design, but never an encoded blob: they are judged by
+            // the blob test only.
+            let prose = kept.filter { searchParameters.contains($0.first.map { $0.lowercased() } ?? "") }
+            let measured = kept.filter { !searchParameters.contains($0.first.map { $0.lowercased() } ?? "") }
+            let values = measured.map { $0.count > 1 ? String($0[1]) : "" }
             let longest = values.max { $0.count < $1.count } ?? ""
-            let judged = kept.reduce(0) { $0 + $1.reduce(1) { $0 + $1.count } }
-            if judged >= 300 || longest.count >= 100 || (longest.count >= 40 && looksEncoded(longest)) {
+            let judged = measured.reduce(0) { $0 + $1.reduce(1) { $0 + $1.count } }
+            let blob = prose.compactMap { $0.count > 1 ? String($0[1]) : nil }.first { $0.count >= 40 && looksEncoded($0) }
+            if let blob {
+                out.append(CallPrior(prior: "destination.query-data", subject: String(hostPart).lowercased(),
+                                     seen: "a search term of \(blob.count) characters of encoded data",
+                                     expected: "search terms are words people type"))
+            } else if judged >= 300 || longest.count >= 100 || (longest.count >= 40 && looksEncoded(longest)) {
                 out.append(CallPrior(prior: "destination.query-data", subject: String(hostPart).lowercased(),
                                      seen: "a query string of \(query.count) characters (its longest value \(longest.count)\(looksEncoded(longest) ? ", encoded-looking" : ""))",
                                      expected: "queries that name what to fetch: short words and ids, under 100 characters a value"))
@@ -291,7 +339,9 @@ public enum CallPriors {
             out.append(CallPrior(prior: "argument.enum", subject: name, seen: "'\(name)' is a value the schema does not list (\(length) characters)",
                                  expected: "one of \(options.count) values the schema lists"))
         }
-        let nameWords = words(name)
+        // The parameter's own name: the last component of a nested path (`items[2].data` → data).
+        let leaf = name.split(whereSeparator: { $0 == "." || $0 == "[" }).last.map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "]0123456789")) } ?? name
+        let nameWords = words(leaf.isEmpty ? name : leaf)
         if length >= 256, property["contentEncoding"] == nil, property["contentMediaType"] == nil,
            !nameWords.contains(where: payloadWords.contains), looksEncoded(s) {
             out.append(CallPrior(prior: "argument.encoded", subject: name, seen: "'\(name)' carries \(length) characters of encoded data",

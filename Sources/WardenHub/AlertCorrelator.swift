@@ -254,10 +254,16 @@ public final class AlertCorrelator: Sendable {
     /// command-and-control checks in on a clock, work does not. Needs no history: six calls.
     func beacon(_ e: Event, _ call: CallFields) -> [(host: String, calls: Int, interval: Double, jitter: Double)] {
         // Loopback is the operator's own machine: a local server polled on a clock is no beacon.
-        let hosts = Set(call.targets.filter { !$0.hasPrefix("/") && !$0.hasPrefix("~") && !$0.hasPrefix("127.") && $0 != "::1" && $0 != "localhost" })
+        // Keyed by registrable domain: rotating a1., a2., a3.evil.example keeps one clock.
+        let hosts = Set(call.targets.filter { !$0.hasPrefix("/") && !$0.hasPrefix("~") && !$0.hasPrefix("127.") && $0 != "::1" && $0 != "localhost" }
+            .map(Self.registrable))
         guard !hosts.isEmpty else { return [] }
         return state.withLock { s in
-            if s.rhythms.count > 50_000 { s.rhythms.removeAll() }
+            // Bounded: past 50,000 clocks the half least recently called goes, not every session's.
+            if s.rhythms.count > 50_000 {
+                let keep = s.rhythms.sorted { ($0.value.last ?? 0) > ($1.value.last ?? 0) }.prefix(25_000)
+                s.rhythms = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+            }
             var out: [(String, Int, Double, Double)] = []
             for host in hosts.sorted() {
                 let key = e.session + "|" + host
@@ -279,13 +285,23 @@ public final class AlertCorrelator: Sendable {
 
     static let beaconCalls = 6
 
+    /// The part of a host its owner registered, near enough: the last two labels, or three under
+    /// a two-letter country code with a short second label (`evil.co.uk`). Addresses stay whole.
+    static func registrable(_ host: String) -> String {
+        if host.contains(":") || host.split(separator: ".").allSatisfy({ $0.allSatisfy(\.isNumber) }) { return host }
+        let labels = host.split(separator: ".")
+        guard labels.count > 2 else { return host }
+        let n = labels[labels.count - 1].count == 2 && labels[labels.count - 2].count <= 3 ? 3 : 2
+        return labels.suffix(n).joined(separator: ".")
+    }
+
     /// Calls after which sizes are judged, with a wide margin, before the warm-up ends.
     static let earlyJudgement = 5
 
     static func seconds(_ x: Double) -> String { x >= 10 ? "\(Int(x.rounded())) s" : String(format: "%.1f s", x) }
 
     /// Priors that, broken, look like data leaving or a channel being opened.
-    static let highPriors: Set<String> = ["destination.ip-literal", "destination.tunnel", "destination.query-data", "argument.encoded"]
+    static let highPriors: Set<String> = ["destination.ip-literal", "destination.tunnel", "destination.query-data", "destination.path-data", "argument.encoded"]
 
     static let sensitivePaths = ["/.ssh/", "id_rsa", "id_ed25519", "/.aws/", ".env", "credentials", "/.gnupg/", "/.kube/config", "claude_desktop_config", "/.config/gcloud"]
     static let sinkWords = ["send", "post", "upload", "email", "mail", "http", "fetch", "webhook", "message", "publish", "share", "request"]

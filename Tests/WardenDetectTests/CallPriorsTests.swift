@@ -12,6 +12,8 @@ struct CallPriorsTests {
             "unit": ["type": "string", "enum": ["celsius", "fahrenheit"]],
             "note": ["type": "string"],
             "content": ["type": "string"],
+            "options": ["type": "object", "properties": ["label": ["type": "string", "maxLength": 20]]],
+            "tags": ["type": "array", "items": ["type": "string", "maxLength": 16]],
         ],
     ]
 
@@ -43,6 +45,10 @@ struct CallPriorsTests {
             (#"{"url":"http://collect.example.net:4444\\@localhost:8080/"}"#, "destination.port"),
             (#"{"url":"http://127.attacker.example:4444/"}"#, "destination.port"),
             (#"{"url":"https://relay.devtunnels.ms/in"}"#, "destination.tunnel"),
+            (#"{"url":"https://collect.example.com/\#(String(blob.prefix(120)))"}"#, "destination.path-data"),
+            (#"{"options":{"label":"\#(String(repeating: "y", count: 40))"}}"#, "argument.size"),
+            (#"{"tags":["ok","\#(String(repeating: "z", count: 40))"]}"#, "argument.size"),
+            (#"{"url":"https://www.example.com/search?q=\#(String(blob.prefix(80)))"}"#, "destination.query-data"),
         ]
         for (arguments, prior) in cases {
             #expect(Self.priors(arguments).contains(prior), "\(prior) missed: \(arguments.prefix(80))")
@@ -80,6 +86,7 @@ struct CallPriorsTests {
             #"{"url":"http://grafana.internal:3000/d/abc"}"#,
             #"{"url":"http://host.docker.internal:11434/api/tags"}"#,
             #"{"url":"https://example.com/page 2"}"#,
+            #"{"url":"https://jira.example.com/issues/?jql=project%20%3D%20PLAT%20AND%20status%20in%20(%22In%20Progress%22%2C%20%22In%20Review%22)%20AND%20assignee%20%3D%20currentUser()%20ORDER%20BY%20updated%20DESC"}"#,
         ]
         for arguments in ordinary {
             #expect(Self.priors(arguments).isEmpty, "\(Self.priors(arguments)) on \(arguments.prefix(90))")

@@ -44,6 +44,9 @@ struct CorrelatorTests {
         #expect(raised.count == 1)
         #expect(raised.first?.rule == "behaviour.beacon" && raised.first?.title.contains("every 30 s") == true, "\(raised.map(\.title))")
         #expect(raised.first?.details["calls"] == 6)
+        // Rotating subdomains of one domain keeps one clock.
+        let rotating = (1...6).map { forwarded(call(30 + $0, session: "s3", targets: ["a\($0).rotate.example"], time: 7000 + Double($0) * 10)) }
+        #expect(c.alerts(for: rotating).first?.rule == "behaviour.beacon")
         let bunched = [0.0, 2, 3, 40, 41, 95].enumerated().map { forwarded(call(10 + $0.offset, session: "s2", targets: ["beta.example.net"], time: 9000 + $0.element)) }
         #expect(c.alerts(for: bunched).isEmpty)
     }
