@@ -155,19 +155,13 @@ public enum CallPriors {
         let letters = scalars.filter { $0.properties.isAlphabetic }
         let digits = scalars.filter { ("0"..."9").contains($0) }.count
         let vowels = letters.filter { "aeiouy".unicodeScalars.contains($0) }.count
-        let entropy = shannonEntropy(scalars)
+        var text = label
+        let entropy = text.withUTF8 { SecretScanner.entropy(UnsafeRawBufferPointer($0), 0..<$0.count) }
         let vowelShare = letters.isEmpty ? 0 : Double(vowels) / Double(letters.count)
         if entropy >= 3.5, vowelShare < 0.2 || (digits >= 3 && digits * 4 < scalars.count * 3 && entropy >= 3.7) {
             return "\(scalars.count) characters, \(format(entropy)) bits of entropy a character, \(Int(vowelShare * 100))% vowels"
         }
         return nil
-    }
-
-    static func shannonEntropy(_ s: [Unicode.Scalar]) -> Double {
-        var counts: [Unicode.Scalar: Int] = [:]
-        for c in s { counts[c, default: 0] += 1 }
-        let n = Double(s.count)
-        return counts.values.reduce(0) { e, c in let p = Double(c) / n; return e - p * log2(p) }
     }
 
     static func format(_ x: Double) -> String {
@@ -278,13 +272,12 @@ public enum CallPriors {
         guard s.utf8.count >= 32 else { return false }
         var hex = true, b64 = true, upper = false, lower = false, digit = false
         for c in s.utf8 {
-            let isHex = (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x66)
-            if !isHex { hex = false }
-            let isB64 = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2B || c == 0x2F || c == 0x3D || c == 0x2D || c == 0x5F || c == 0x25
-            if !isB64 { b64 = false }
+            let isDigit = c >= 0x30 && c <= 0x39
+            if !(isDigit || (c | 0x20 >= 0x61 && c | 0x20 <= 0x66)) { hex = false }
+            if !(Decoding.isBase64(c) || c == 0x3D) { b64 = false }
             if c >= 0x41 && c <= 0x5A { upper = true }
             if c >= 0x61 && c <= 0x7A { lower = true }
-            if c >= 0x30 && c <= 0x39 { digit = true }
+            if isDigit { digit = true }
         }
         return hex || (b64 && upper && lower && digit)
     }

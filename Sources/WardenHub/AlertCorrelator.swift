@@ -255,8 +255,7 @@ public final class AlertCorrelator: Sendable {
     func beacon(_ e: Event, _ call: CallFields) -> [(host: String, calls: Int, interval: Double, jitter: Double)] {
         // Loopback is the operator's own machine: a local server polled on a clock is no beacon.
         // Keyed by registrable domain: rotating a1., a2., a3.evil.example keeps one clock.
-        let hosts = Set(call.targets.filter { !$0.hasPrefix("/") && !$0.hasPrefix("~") && !$0.hasPrefix("127.") && $0 != "::1" && $0 != "localhost" }
-            .map(Self.registrable))
+        let hosts = Set(call.targets.filter { !$0.hasPrefix("127.") && $0 != "::1" && $0 != "localhost" }.map(Self.registrable))
         guard !hosts.isEmpty else { return [] }
         return state.withLock { s in
             // Bounded: past 50,000 clocks the half least recently called goes, not every session's.

@@ -69,9 +69,6 @@ extension Relay {
         }
         let found = Destinations.find(in: arguments)
         state.withLock { _ = $0.listedFor.remove(key) }
-        let priors = CallPriors.judge(arguments: arguments, hosts: found.network, schema: known?.definition.raw["inputSchema"]?.objectValue)
-        let shape = CallShape(bytes: raw.count, keys: (arguments.objectValue?.keys ?? []).sorted(), targets: found.network + found.paths, priors: priors,
-                              pin: known?.review.pin, hosts: found.network)
         if let reason = state.withLock({ $0.controls.blocked[config.serverName] }) {
             refuseCall(CallFields(id: id, tool: tool, decision: .blocked, rule: "controls.blocked", reason: reason), arguments: arguments,
                        text: "Warden blocked this call: server '\(config.serverName)' is blocked by an operator (\(reason)). The tool did not run.")
@@ -109,6 +106,10 @@ extension Relay {
                 return .refused
             }
         }
+        // Judged only for calls that may go on: a refused call has nothing left to judge.
+        let priors = CallPriors.judge(arguments: arguments, hosts: found.network, schema: known?.definition.raw["inputSchema"]?.objectValue)
+        let shape = CallShape(bytes: raw.count, keys: (arguments.objectValue?.keys ?? []).sorted(), hosts: found.network, paths: found.paths,
+                              priors: priors, pin: known?.review.pin)
         var decision = decide(tool: tool, definition: known?.definition)
         if let destination = egressHold, decision.action == .allow {
             // A destination outside the allow list, under `default: grant`: a person decides.
@@ -121,7 +122,7 @@ extension Relay {
             // Recorded with the outcome when the server answers (`call.completed`); what the priors
             // found, as it leaves.
             state.withLock { $0.pending[key] = Pending(id: id, method: "tools/call", tool: tool, startedAt: Self.now(), decision: .allowed, rule: decision.rule, shape: shape) }
-            forwarded(id: id, tool: tool, decision: .allowed, rule: decision.rule, hosts: found.network, shape: shape)
+            forwarded(id: id, tool: tool, decision: .allowed, rule: decision.rule, shape: shape)
             return .forward
         case .deny:
             let why = decision.reason.map { ": \($0)" } ?? ""
@@ -202,7 +203,7 @@ extension Relay {
             // and these records are how the operator sees what it let through.
             emit(.callDecided, CallFields(id: id, tool: tool, decision: .approved, rule: request.rule, grantID: info.grantID, decidedBy: info.decidedBy,
                                           argumentDigest: request.argumentDigest, arguments: Self.shownArguments(request.arguments)))
-            if let shape = heldShape { forwarded(id: id, tool: tool, decision: .approved, rule: request.rule, hosts: shape.hosts, shape: shape) }
+            if let shape = heldShape { forwarded(id: id, tool: tool, decision: .approved, rule: request.rule, shape: shape) }
             if !toServer.write(release) {
                 state.withLock { _ = $0.pending.removeValue(forKey: key) }
                 toClient.write(.error(id: id, code: RPCErrorCode.serverExited, message: "MCP server '\(server)' is gone; the approved call could not be delivered."))
@@ -260,9 +261,9 @@ extension Relay {
     }
 
     /// Records what the priors found in a call going to the server, and where it goes (for beacons).
-    func forwarded(id: JSONValue, tool: String, decision: CallDecision, rule: String, hosts: [String], shape: CallShape) {
-        guard !shape.priors.isEmpty || !hosts.isEmpty else { return }
-        emit(.callForwarded, CallFields(id: id, tool: tool, decision: decision, rule: rule, targets: hosts, priors: shape.priors, pin: shape.pin))
+    func forwarded(id: JSONValue, tool: String, decision: CallDecision, rule: String, shape: CallShape) {
+        guard !shape.priors.isEmpty || !shape.hosts.isEmpty else { return }
+        emit(.callForwarded, CallFields(id: id, tool: tool, decision: decision, rule: rule, targets: shape.hosts, priors: shape.priors, pin: shape.pin))
     }
 
     /// Answers a call Warden will not forward, and records why.

@@ -37,15 +37,18 @@ public final class Relay: Sendable {
         var tool: String { message.params?["name"]?.stringValue ?? "" }
     }
 
-    /// Size, keys and destinations of a call's arguments.
+    /// Size, keys and destinations of a call's arguments, what the priors found in them, and the
+    /// pin of the definition it was made against.
     struct CallShape {
         var bytes: Int
         var keys: [String]
-        var targets: [String]
-        var priors: [CallPrior] = []
+        var hosts: [String]
+        var paths: [String]
+        var priors: [CallPrior]
         var pin: String?
-        /// The destinations among `targets` (what a beacon is judged by).
-        var hosts: [String] = []
+
+        /// Hosts then paths, as `call.completed` records them.
+        var targets: [String] { hosts + paths }
     }
 
     struct Held {
