@@ -46,6 +46,8 @@ public final class ConsoleApp {
     /// so the session list reloads at most once a second; decisions (grants, tools) at once.
     var deferred: Set<DataPart> = []
     var lastLoad: [DataPart: Double] = [:]
+    /// When pushed events last led to a refilter of the sessions list.
+    var lastSessionsFilter = 0.0
     static let minimumInterval: [DataPart: Double] = [.sessions: 1, .status: 1]
 
     /// Whether a notice also rings the terminal bell (`console.bell` in config.yaml).
@@ -139,6 +141,10 @@ public final class ConsoleApp {
             if listSessions { deferred.insert(.sessions) }
             for effect in effects { apply(effect) }
             needsDraw = true
+        }
+        if model.sessionsStale, Date().timeIntervalSince1970 - lastSessionsFilter >= 1 {
+            model.refilterStaleSessions()
+            lastSessionsFilter = Date().timeIntervalSince1970
         }
         let alerts = pushed.takeAlerts()
         if !alerts.isEmpty {

@@ -43,6 +43,19 @@ struct ModelTests {
         return m
     }
 
+    @Test("pushed events change session rows at once; the list is refiltered when the app asks (once a second), not on every push")
+    func staleSessions() {
+        var m = model(.sessions)
+        m.apply(filter: "windsurf")
+        #expect(m.rows(.sessions).isEmpty)
+        let e = Event(sequence: 9, time: Fixtures.now, session: "s-1", server: "git", kind: .sessionInitialized, fields: ["client": "windsurf", "clientVersion": "2"])
+        #expect(m.applyPushed(events: [e]).listSessions == false)
+        #expect(m.data.sessions[0].client == "windsurf 2")
+        #expect(m.rows(.sessions).isEmpty && m.sessionsStale)
+        m.refilterStaleSessions()
+        #expect(m.rows(.sessions) == [0] && !m.sessionsStale)
+    }
+
     @Test("approving a pending grant: a opens the dialog, arrows choose the scope, typing sets the TTL, enter approves")
     func approve() {
         var m = model(.grants)
